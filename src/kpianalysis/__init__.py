@@ -1,0 +1,3 @@
+"""kpianalysis: reproducible analysis of municipal regional-revitalisation KPIs."""
+
+__version__ = "0.1.0"

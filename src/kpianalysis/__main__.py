@@ -1,0 +1,3 @@
+from kpianalysis.cli import main
+
+raise SystemExit(main())
