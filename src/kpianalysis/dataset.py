@@ -1,0 +1,972 @@
+"""Raw tables → validated tidy tables (programmes, indicators, observations, ...).
+
+The data model (see ``data/raw/README.md`` and ``DESIGN.md``) is long and tidy, keyed by
+``programme_id`` so that many cities and programmes fit in one table. Every value keeps the text it
+was parsed from (``*_text`` columns), and every transcribed text is checked to occur in the source
+document (:func:`check_provenance`).
+
+Validation stops at the first problem with a :class:`~kpianalysis.errors.DataError` naming the
+file, row, column and text: a researcher fixes one cell at a time, and never gets a silently wrong
+number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from kpianalysis import notation
+from kpianalysis.errors import (
+    DataError,
+    DuplicateRowError,
+    InvalidValueError,
+    MissingValueError,
+    PeriodError,
+    ProvenanceError,
+    UnitMismatchError,
+    UnknownIndicatorError,
+    UnknownProgrammeError,
+    ValueParseError,
+)
+from kpianalysis.rawio import RawRow, RawTable, decode_bytes, read_table
+
+KINDS = ("cumulative", "flow", "average", "stock")
+DIRECTIONS = ("increase", "decrease")
+TARGET_FORMS = ("level", "increment")
+TREND_MODELS = ("ols", "poisson", "loglinear")
+EVALUATORS = ("panel", "external")
+#: Largest magnitude accepted for a KPI value; anything larger is a typo, not a measurement.
+MAX_KPI_MAGNITUDE = 1e9
+#: Largest yen amount accepted for a programme's cost or grant (one trillion yen).
+MAX_YEN = 1e12
+#: Plausible fiscal years for this kind of programme.
+MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 1989, 2100
+
+_CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① … ⑳
+_COMPONENT_RE = re.compile(r"^\s*(\d+)\s*[.．、]?\s*$")
+_SLOT_RE = re.compile(r"^\s*[(（]\s*(\d+)\s*[)）]\s*$")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What one raw table must hold."""
+
+    filename: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    #: Columns whose text is transcribed from the source document (checked for provenance).
+    transcribed: tuple[str, ...] = ()
+
+
+SPECS: dict[str, TableSpec] = {
+    "programme": TableSpec(
+        "programme.csv",
+        (
+            "programme_id",
+            "municipality_code",
+            "municipality_ja",
+            "name_ja",
+            "plan_start",
+            "plan_end",
+        ),
+        (
+            "municipality_en",
+            "name_en",
+            "grant_type_ja",
+            "strategy_goals_ja",
+            "overview_ja",
+            "sheet_fiscal_year",
+            "source_file",
+        ),
+        (
+            "name_ja",
+            "grant_type_ja",
+            "strategy_goals_ja",
+            "overview_ja",
+            "plan_start",
+            "plan_end",
+            "sheet_fiscal_year",
+        ),
+    ),
+    "indicators": TableSpec(
+        "indicators.csv",
+        ("programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline"),
+        ("sub_label_ja", "name_en", "target_form", "baseline_year", "trend_model"),
+        ("indicator_no", "name_ja", "sub_label_ja", "baseline_year", "baseline"),
+    ),
+    "observations": TableSpec(
+        "observations.csv",
+        ("programme_id", "indicator_no", "fiscal_year", "target", "actual"),
+        (),
+        ("indicator_no", "fiscal_year", "target", "actual"),
+    ),
+    "finance": TableSpec(
+        "finance.csv",
+        ("programme_id", "fiscal_year", "cost", "grant", "grant_rate"),
+        ("remark_ja", "note"),
+        ("fiscal_year", "cost", "grant", "grant_rate", "remark_ja"),
+    ),
+    "components": TableSpec(
+        "components.csv",
+        ("programme_id", "component_no", "component_ja"),
+        ("summary_ja", "ambiguity"),
+        ("component_no", "component_ja", "summary_ja"),
+    ),
+    "subprojects": TableSpec(
+        "subprojects.csv",
+        ("programme_id", "component_no", "slot", "name_ja", "department_ja"),
+        ("strategy_code_ja", "description_ja", "ambiguity"),
+        ("component_no", "slot", "name_ja", "department_ja", "strategy_code_ja", "description_ja"),
+    ),
+    "verdicts": TableSpec(
+        "verdicts.csv",
+        ("programme_id", "fiscal_year", "evaluator", "option", "votes"),
+        ("evaluator_ja",),
+        ("fiscal_year", "evaluator_ja", "option", "votes"),
+    ),
+}
+#: Tables every programme folder must have; the others are optional.
+REQUIRED_TABLES = ("programme", "indicators", "observations")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated tidy tables of one or more programmes.
+
+    Attributes
+    ----------
+    programmes, indicators, observations, finance, components, subprojects, verdicts
+        Tidy DataFrames (columns documented in ``README.md``).
+    sources
+        sha256 of every raw file read, keyed by its path relative to the raw directory.
+    """
+
+    programmes: pd.DataFrame
+    indicators: pd.DataFrame
+    observations: pd.DataFrame
+    finance: pd.DataFrame
+    components: pd.DataFrame
+    subprojects: pd.DataFrame
+    verdicts: pd.DataFrame
+    sources: dict[str, str] = field(default_factory=dict)
+    as_of_year: int | None = None
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        """Fiscal years with at least one actual value: the years a report can be built for."""
+        obs = self.observations
+        years = obs.loc[obs["actual"].notna(), "fiscal_year"].unique()
+        return sorted(int(y) for y in years)
+
+    def as_of(self, fiscal_year: int) -> Dataset:
+        """What was known at the end of ``fiscal_year``: only rows of years ≤ ``fiscal_year``.
+
+        Rerunning the FY2022 report later reproduces what was known in FY2022. Definitions
+        (programmes, indicators, sub-projects) are kept whole: they are fixed at plan time.
+
+        Examples
+        --------
+        >>> ds = load_dataset("data/raw")  # doctest: +SKIP
+        >>> ds.as_of(2022).observations["fiscal_year"].max()  # doctest: +SKIP
+        2022
+        """
+        fy = notation.parse_fiscal_year(fiscal_year)
+
+        def upto(df: pd.DataFrame) -> pd.DataFrame:
+            return df.loc[df["fiscal_year"] <= fy].reset_index(drop=True)
+
+        return replace(
+            self,
+            observations=upto(self.observations),
+            finance=upto(self.finance),
+            verdicts=upto(self.verdicts),
+            as_of_year=fy,
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tidy tables by name, in a stable order."""
+        return {
+            "programmes": self.programmes,
+            "indicators": self.indicators,
+            "observations": self.observations,
+            "finance": self.finance,
+            "components": self.components,
+            "subprojects": self.subprojects,
+            "verdicts": self.verdicts,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Cell parsers: each turns one raw cell into a value or raises an error located at the cell.
+
+
+def _cell(row: RawRow, column: str) -> str:
+    return row.cells.get(column, "") or ""
+
+
+def _quantity(
+    row: RawRow, column: str, *, required: bool, allowed_units: Iterable[str] | None = None
+) -> notation.Quantity:
+    text = _cell(row, column)
+    try:
+        q = notation.parse_quantity(text)
+    except notation.NotationError as exc:
+        raise row.error(ValueParseError, column, exc.reason) from None
+    if q.value is not None and not math.isfinite(q.value):
+        raise row.error(ValueParseError, column, "not a finite number")
+    if required and q.value is None:
+        raise row.error(MissingValueError, column, "a value is required here but the cell is blank")
+    if allowed_units is not None and q.unit is not None and q.unit not in allowed_units:
+        raise row.error(
+            UnitMismatchError,
+            column,
+            f"unit {q.unit!r} differs from the indicator's unit {'/'.join(allowed_units)!r}",
+        )
+    return q
+
+
+def _fiscal_year(row: RawRow, column: str) -> int:
+    text = _cell(row, column)
+    if not text.strip():
+        raise row.error(MissingValueError, column, "a fiscal year is required")
+    try:
+        fy = notation.parse_fiscal_year(text)
+    except notation.NotationError as exc:
+        raise row.error(ValueParseError, column, exc.reason) from None
+    if not MIN_FISCAL_YEAR <= fy <= MAX_FISCAL_YEAR:
+        raise row.error(
+            PeriodError, column, f"fiscal year {fy} is outside {MIN_FISCAL_YEAR}–{MAX_FISCAL_YEAR}"
+        )
+    return fy
+
+
+def _choice(row: RawRow, column: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    text = _cell(row, column).strip()
+    if not text and default is not None:
+        return default
+    if text not in choices:
+        raise row.error(ValueParseError, column, f"expected one of {', '.join(choices)}")
+    return text
+
+
+def _required_text(row: RawRow, column: str) -> str:
+    text = _cell(row, column)
+    if not text.strip():
+        raise row.error(MissingValueError, column, "this cell must not be blank")
+    return text.strip()
+
+
+def _numbered(row: RawRow, column: str, pattern: re.Pattern[str] | None = None) -> int:
+    """An ordinal written as ①, 1, １, (1), （１）, １． ..."""
+    text = unicodedata.normalize("NFKC", _cell(row, column)).strip()
+    raw = _cell(row, column).strip()
+    if raw in _CIRCLED:
+        return _CIRCLED[raw]
+    for rx in (pattern, _SLOT_RE, _COMPONENT_RE):
+        if rx is not None and (m := rx.match(text)):
+            n = int(m.group(1))
+            if n >= 1:
+                return n
+    raise row.error(ValueParseError, column, "expected a number such as ①, 1, (1) or １．")
+
+
+def _leading_circled(row: RawRow, column: str) -> tuple[int, str]:
+    text = _cell(row, column).strip()
+    if text and text[0] in _CIRCLED:
+        return _CIRCLED[text[0]], text[1:].strip()
+    raise row.error(ValueParseError, column, "expected the option number first, e.g. ①…")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, object]:
+    if len(table) != 1:
+        raise DataError(
+            f"expected exactly one programme row, found {len(table)}",
+            file=table.file,
+            row=table.rows[1].row if len(table) > 1 else None,
+        )
+    row = table.rows[0]
+    pid = _programme_id(row)
+    code = _cell(row, "municipality_code").strip()
+    if not re.fullmatch(r"\d{5,6}", code):
+        raise row.error(
+            ValueParseError, "municipality_code", "expected the 5- or 6-digit local government code"
+        )
+    start = _fiscal_year(row, "plan_start")
+    end = _fiscal_year(row, "plan_end")
+    if end < start:
+        raise row.error(PeriodError, "plan_end", f"the plan ends (FY{end}) before it starts")
+    return {
+        "programme_id": pid,
+        "municipality_code": code,
+        "municipality_ja": _required_text(row, "municipality_ja"),
+        "municipality_en": _cell(row, "municipality_en").strip(),
+        "name_ja": _required_text(row, "name_ja"),
+        "name_en": _cell(row, "name_en").strip(),
+        "grant_type_ja": _cell(row, "grant_type_ja").strip(),
+        "strategy_goals_ja": _cell(row, "strategy_goals_ja").strip(),
+        "overview_ja": _cell(row, "overview_ja").strip(),
+        "plan_start": start,
+        "plan_end": end,
+        "sheet_fiscal_year": (
+            _fiscal_year(row, "sheet_fiscal_year")
+            if _cell(row, "sheet_fiscal_year").strip()
+            else None
+        ),
+        "source_file": _cell(row, "source_file").strip(),
+    }
+
+
+def _programme_id(row: RawRow) -> str:
+    pid = _cell(row, "programme_id").strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", pid):
+        raise row.error(
+            ValueParseError,
+            "programme_id",
+            "expected an id of ASCII letters, digits, '.', '_' or '-' (e.g. 23205-community)",
+        )
+    return pid
+
+
+def _check_programme(row: RawRow, programme_id: str) -> None:
+    pid = _cell(row, "programme_id").strip()
+    if pid != programme_id:
+        raise row.error(
+            UnknownProgrammeError,
+            "programme_id",
+            f"this folder holds programme {programme_id!r}; unknown programme id",
+        )
+
+
+def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    seen: dict[int, RawRow] = {}
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        ind = _numbered(row, "indicator_no")
+        if ind in seen:
+            raise row.error(
+                DuplicateRowError,
+                "indicator_no",
+                f"indicator {ind} is already defined in row {seen[ind].row}",
+            )
+        seen[ind] = row
+        unit = _required_text(row, "unit")
+        unit_norm = unicodedata.normalize("NFKC", unit)
+        if unit_norm not in notation.KNOWN_UNITS:
+            raise row.error(
+                ValueParseError,
+                "unit",
+                f"unknown unit; known: {' '.join(sorted(notation.KNOWN_UNITS))}",
+            )
+        kind = _choice(row, "kind", KINDS)
+        direction = _choice(row, "direction", DIRECTIONS)
+        target_form = _choice(row, "target_form", TARGET_FORMS, default="level")
+        model = _choice(row, "trend_model", ("", *TREND_MODELS), default="")
+        baseline_q = _quantity(
+            row, "baseline", required=False, allowed_units=_units_like(unit_norm)
+        )
+        _check_value(row, "baseline", baseline_q, kind)
+        baseline_year = (
+            _fiscal_year(row, "baseline_year") if _cell(row, "baseline_year").strip() else None
+        )
+        if baseline_q.value is not None and baseline_year is None:
+            raise row.error(
+                MissingValueError, "baseline_year", "a baseline value needs its fiscal year"
+            )
+        out.append(
+            {
+                "programme_id": programme["programme_id"],
+                "indicator_id": ind,
+                "indicator_label": _cell(row, "indicator_no").strip(),
+                "name_ja": _required_text(row, "name_ja"),
+                "sub_label_ja": _cell(row, "sub_label_ja").strip(),
+                "name_en": _cell(row, "name_en").strip(),
+                "unit": _unit_after_multiplier(unit_norm),
+                "kind": kind,
+                "direction": direction,
+                "target_form": target_form,
+                "baseline_year": baseline_year,
+                "baseline": baseline_q.value,
+                "baseline_text": _cell(row, "baseline"),
+                "trend_model": model or default_trend_model(kind),
+                "_row": row,
+            }
+        )
+    return out
+
+
+def default_trend_model(kind: str) -> str:
+    """The trend model used unless an indicator overrides it.
+
+    Counts that accumulate or stand at a level (``cumulative``, ``stock``) are modelled as
+    Poisson counts; flows that can be negative (net migration) and averages as linear (OLS).
+    """
+    return "poisson" if kind in ("cumulative", "stock") else "ols"
+
+
+def _units_like(unit: str) -> tuple[str, ...]:
+    # Yen amounts may be written in 千円 or 万円; the parser turns them all into 円.
+    return ("円",) if unit in ("円", "千円", "万円", "億円") else (unit,)
+
+
+def _unit_after_multiplier(unit: str) -> str:
+    return _units_like(unit)[0]
+
+
+def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> None:
+    if q.value is None:
+        return
+    if abs(q.value) > MAX_KPI_MAGNITUDE:
+        raise row.error(
+            InvalidValueError,
+            column,
+            f"magnitude {q.value:,.0f} exceeds {MAX_KPI_MAGNITUDE:,.0f}: a typo or a wrong unit?",
+        )
+    if kind != "flow" and q.value < 0:
+        raise row.error(
+            InvalidValueError,
+            column,
+            f"a {kind} indicator cannot be negative (only 'flow' indicators, such as net "
+            "migration, can)",
+        )
+    if kind in ("cumulative", "stock") and q.value != int(q.value):
+        raise row.error(InvalidValueError, column, f"a {kind} count must be a whole number")
+    if q.cumulative and kind != "cumulative":
+        raise row.error(
+            InvalidValueError, column, f"累計 (cumulative) written on a {kind!r} indicator"
+        )
+
+
+def _parse_observations(
+    table: RawTable, programme: dict[str, object], indicators: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    by_id = {int(i["indicator_id"]): i for i in indicators}  # type: ignore[call-overload]
+    out: list[dict[str, object]] = []
+    seen: dict[tuple[int, int], RawRow] = {}
+    start, end = int(programme["plan_start"]), int(programme["plan_end"])  # type: ignore[call-overload]
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        try:
+            ind_id = _numbered(row, "indicator_no")
+        except ValueParseError:
+            ind_id = -1
+        if ind_id not in by_id:
+            known = " ".join(str(i["indicator_label"]) for i in indicators)
+            raise row.error(
+                UnknownIndicatorError,
+                "indicator_no",
+                f"no such indicator in indicators.csv (defined: {known})",
+            )
+        ind = by_id[ind_id]
+        fy = _fiscal_year(row, "fiscal_year")
+        if not start <= fy <= end:
+            raise row.error(
+                PeriodError, "fiscal_year", f"FY{fy} is outside the plan period FY{start}–FY{end}"
+            )
+        key = (ind_id, fy)
+        if key in seen:
+            raise row.error(
+                DuplicateRowError,
+                "fiscal_year",
+                f"indicator {ind['indicator_label']} FY{fy} is already given in row "
+                f"{seen[key].row}",
+            )
+        seen[key] = row
+        baseline_year = ind["baseline_year"]
+        if baseline_year is not None and fy <= int(baseline_year):  # type: ignore[call-overload]
+            base_row: RawRow = ind["_row"]  # type: ignore[assignment]
+            raise base_row.error(
+                PeriodError,
+                "baseline_year",
+                f"the baseline year FY{baseline_year} is not before the observation of FY{fy} "
+                f"({table.file}, row {row.row})",
+            )
+        units = _units_like(str(ind["unit"]))
+        kind = str(ind["kind"])
+        target = _quantity(row, "target", required=True, allowed_units=units)
+        actual = _quantity(row, "actual", required=False, allowed_units=units)
+        for column, q in (("target", target), ("actual", actual)):
+            _check_value(row, column, q, kind)
+        if target.value == 0 and ind["target_form"] == "level" and kind != "flow":
+            # A level target of 0 for a count is almost always a blank typed as 0; a rate against
+            # it is undefined. Flows (e.g. net migration) may legitimately target 0.
+            raise row.error(
+                InvalidValueError,
+                "target",
+                f"a target of 0 for a {kind} indicator: leave the cell blank or '-' if there is "
+                "no target",
+            )
+        out.append(
+            {
+                "programme_id": programme["programme_id"],
+                "indicator_id": ind_id,
+                "fiscal_year": fy,
+                "target": target.value,
+                "actual": actual.value,
+                "target_text": _cell(row, "target"),
+                "actual_text": _cell(row, "actual"),
+            }
+        )
+    missing = sorted(set(by_id) - {k[0] for k in seen})
+    if missing:
+        labels = ", ".join(str(by_id[m]["indicator_label"]) for m in missing)
+        raise UnknownIndicatorError(
+            f"indicator(s) {labels} have no observations", file=table.file, column="indicator_no"
+        )
+    return out
+
+
+def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+    out = []
+    seen: dict[int, RawRow] = {}
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        fy = _fiscal_year(row, "fiscal_year")
+        if fy in seen:
+            raise row.error(
+                DuplicateRowError, "fiscal_year", f"FY{fy} is already given in row {seen[fy].row}"
+            )
+        seen[fy] = row
+        money = {}
+        for column in ("cost", "grant"):
+            q = _quantity(row, column, required=True, allowed_units=("円",))
+            if q.unit is None:
+                raise row.error(
+                    UnitMismatchError, column, "write the amount with its unit (円, 千円 …)"
+                )
+            if q.value is None or q.value < 0 or q.value > MAX_YEN:
+                raise row.error(InvalidValueError, column, "expected a yen amount ≥ 0 and ≤ 1兆円")
+            money[column] = q.value
+        try:
+            rate = notation.parse_fraction(_cell(row, "grant_rate"))
+        except notation.NotationError as exc:
+            raise row.error(ValueParseError, "grant_rate", exc.reason) from None
+        if not 0 < rate <= 1:
+            raise row.error(InvalidValueError, "grant_rate", "a grant rate must be in (0, 1]")
+        if money["grant"] > money["cost"]:
+            raise row.error(InvalidValueError, "grant", "the grant exceeds the cost")
+        out.append(
+            {
+                "programme_id": programme["programme_id"],
+                "fiscal_year": fy,
+                "cost_yen": money["cost"],
+                "grant_yen": money["grant"],
+                "grant_rate": rate,
+                "grant_rate_text": _cell(row, "grant_rate").strip(),
+                "remark_ja": _cell(row, "remark_ja").strip(),
+                "note": _cell(row, "note").strip(),
+            }
+        )
+    return out
+
+
+def _parse_components(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+    out = []
+    seen: dict[int, RawRow] = {}
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        no = _numbered(row, "component_no")
+        if no in seen:
+            raise row.error(
+                DuplicateRowError, "component_no", f"already given in row {seen[no].row}"
+            )
+        seen[no] = row
+        out.append(
+            {
+                "programme_id": programme["programme_id"],
+                "component_no": no,
+                "component_ja": _required_text(row, "component_ja"),
+                "summary_ja": _cell(row, "summary_ja").strip(),
+                "ambiguity": _cell(row, "ambiguity").strip(),
+            }
+        )
+    return out
+
+
+def _parse_subprojects(
+    table: RawTable, programme: dict[str, object], components: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    known = {int(c["component_no"]) for c in components}  # type: ignore[call-overload]
+    out = []
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        comp = _numbered(row, "component_no")
+        if components and comp not in known:
+            raise row.error(
+                UnknownIndicatorError, "component_no", "no such component in components.csv"
+            )
+        out.append(
+            {
+                "programme_id": programme["programme_id"],
+                "component_no": comp,
+                "slot": _numbered(row, "slot"),
+                "name_ja": _required_text(row, "name_ja"),
+                "department_ja": _required_text(row, "department_ja"),
+                "strategy_code_ja": _cell(row, "strategy_code_ja").strip(),
+                "description_ja": _cell(row, "description_ja").strip(),
+                "ambiguity": _cell(row, "ambiguity").strip(),
+            }
+        )
+    return out
+
+
+def _parse_verdicts(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+    rows = []
+    for row in table:
+        _check_programme(row, str(programme["programme_id"]))
+        fy = _fiscal_year(row, "fiscal_year")
+        evaluator = _choice(row, "evaluator", EVALUATORS)
+        option_no, option_ja = _leading_circled(row, "option")
+        votes_text = _cell(row, "votes").strip()
+        votes = total = None
+        if votes_text:
+            try:
+                votes, total = notation.parse_votes(votes_text)
+            except notation.NotationError as exc:
+                raise row.error(ValueParseError, "votes", exc.reason) from None
+        elif evaluator == "panel":
+            raise row.error(MissingValueError, "votes", "a panel option needs its vote count")
+        rows.append(
+            {
+                "programme_id": programme["programme_id"],
+                "fiscal_year": fy,
+                "evaluator": evaluator,
+                "evaluator_ja": _cell(row, "evaluator_ja").strip(),
+                "option_no": option_no,
+                "option_ja": option_ja,
+                "votes": votes,
+                "total": total,
+                "_row": row,
+            }
+        )
+    # The panel's chosen option is the one with most votes; an external body's row is its choice.
+    labels: dict[tuple[int, int], str] = {}
+    for r in rows:
+        if r["evaluator"] == "panel":
+            labels[(r["fiscal_year"], r["option_no"])] = str(r["option_ja"])  # type: ignore[index]
+    for (fy, evaluator), group in _group(
+        rows, lambda r: (r["fiscal_year"], r["evaluator"])
+    ).items():
+        if evaluator == "panel":
+            totals = {g["total"] for g in group}
+            if len(totals) != 1:
+                bad: RawRow = group[-1]["_row"]  # type: ignore[assignment]
+                raise bad.error(
+                    InvalidValueError,
+                    "votes",
+                    f"panel totals differ within FY{fy}: {sorted(totals)}",
+                )
+            if sum(int(g["votes"]) for g in group) > int(group[0]["total"]):  # type: ignore[call-overload]
+                bad = group[-1]["_row"]  # type: ignore[assignment]
+                raise bad.error(InvalidValueError, "votes", "more votes than panel members")
+            best = max(int(g["votes"]) for g in group)  # type: ignore[call-overload]
+            for g in group:
+                g["selected"] = int(g["votes"]) == best  # type: ignore[call-overload]
+        else:
+            for g in group:
+                g["selected"] = True
+                if not g["option_ja"]:
+                    g["option_ja"] = labels.get((fy, g["option_no"]), "")  # type: ignore[arg-type]
+    for r in rows:
+        del r["_row"]
+    return rows
+
+
+def _group(rows: list[dict[str, object]], key: Callable[[dict[str, object]], object]) -> dict:
+    out: dict[object, list[dict[str, object]]] = {}
+    for r in rows:
+        out.setdefault(key(r), []).append(r)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def _squash(text: str) -> str:
+    # PDF text extraction breaks lines and pads with spaces anywhere; compare without whitespace.
+    return re.sub(r"\s+", "", text)
+
+
+def check_provenance(tables: dict[str, RawTable], source_text: str, source_name: str) -> int:
+    """Check that every transcribed cell occurs in the source document.
+
+    Whitespace (line breaks, ASCII and full-width spaces) is ignored on both sides, since PDF text
+    extraction wraps lines; nothing else is normalised, so ``▲`` must stay ``▲`` and ``１`` stay
+    ``１``. Returns the number of non-blank cells checked; raises :class:`ProvenanceError` at the
+    first cell whose text is not in the source.
+    """
+    haystack = _squash(source_text)
+    checked = 0
+    for name, table in tables.items():
+        for row in table:
+            for column in SPECS[name].transcribed:
+                text = row.cells.get(column, "")
+                needle = _squash(text)
+                if not needle:
+                    continue
+                checked += 1
+                if needle not in haystack:
+                    raise row.error(
+                        ProvenanceError,
+                        column,
+                        f"this transcribed text does not occur in the source {source_name}",
+                    )
+    return checked
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def programme_dirs(raw_dir: Path | str) -> list[Path]:
+    """Programme folders under ``raw_dir``: every sub-folder holding a ``programme.csv``."""
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        raise DataError("raw data directory not found", file=str(raw))
+    dirs = sorted(p.parent for p in raw.glob("*/programme.csv"))
+    if not dirs:
+        raise DataError("no programme folders (a sub-folder with programme.csv)", file=str(raw))
+    return dirs
+
+
+def load_programme(folder: Path | str) -> Dataset:
+    """Load and validate one programme folder (see ``data/raw/README.md``).
+
+    Error messages name files by the path as given (``data/raw/<programme>/observations.csv``).
+    """
+    folder = Path(folder)
+    name_of = str
+
+    tables: dict[str, RawTable] = {}
+    for key, spec in SPECS.items():
+        path = folder / spec.filename
+        if not path.exists():
+            if key in REQUIRED_TABLES:
+                raise DataError(f"required table {spec.filename} is missing", file=name_of(folder))
+            continue
+        tables[key] = read_table(path, spec.required, spec.optional, display_name=name_of(path))
+
+    programme = _parse_programme(tables["programme"], None)
+    indicators = _parse_indicators(tables["indicators"], programme)
+    observations = _parse_observations(tables["observations"], programme, indicators)
+    finance = _parse_finance(tables["finance"], programme) if "finance" in tables else []
+    components = (
+        _parse_components(tables["components"], programme) if "components" in tables else []
+    )
+    subprojects = (
+        _parse_subprojects(tables["subprojects"], programme, components)
+        if "subprojects" in tables
+        else []
+    )
+    verdicts = _parse_verdicts(tables["verdicts"], programme) if "verdicts" in tables else []
+
+    # Provenance last: a cell that does not even parse gets the more specific error first.
+    sources = {name_of(p): _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    source_file = str(programme["source_file"])
+    programme["source_sha256"] = ""
+    if source_file:
+        src = folder / source_file
+        if not src.is_file() or src.resolve().parent != folder.resolve():
+            raise (
+                tables["programme"]
+                .rows[0]
+                .error(DataError, "source_file", "the source document is not a file in this folder")
+            )
+        text, _enc = decode_bytes(src.read_bytes(), name_of(src))
+        check_provenance(tables, text, name_of(src))
+        programme["source_sha256"] = sources[name_of(src)]
+    for ind in indicators:
+        del ind["_row"]
+    return Dataset(
+        programmes=_frame([programme], _PROGRAMME_DTYPES),
+        indicators=_frame(indicators, _INDICATOR_DTYPES),
+        observations=_frame(observations, _OBSERVATION_DTYPES),
+        finance=_frame(finance, _FINANCE_DTYPES),
+        components=_frame(components, _COMPONENT_DTYPES),
+        subprojects=_frame(subprojects, _SUBPROJECT_DTYPES),
+        verdicts=_frame(verdicts, _VERDICT_DTYPES),
+        sources=sources,
+    )
+
+
+def load_dataset(raw_dir: Path | str = "data/raw") -> Dataset:
+    """Load and validate every programme folder under ``raw_dir``.
+
+    Raises
+    ------
+    DataError
+        (or a subclass) at the first problem, naming file, row, column and text.
+
+    Examples
+    --------
+    >>> ds = load_dataset("data/raw")  # doctest: +SKIP
+    >>> obs = ds.observations.set_index(["indicator_id", "fiscal_year"])  # doctest: +SKIP
+    >>> obs.loc[(2, 2021), "actual"]  # doctest: +SKIP
+    -468.0
+    """
+    raw = Path(raw_dir)
+    parts = [load_programme(d) for d in programme_dirs(raw)]
+    ids = [p.programmes["programme_id"].item() for p in parts]
+    for i, pid in enumerate(ids):
+        if pid in ids[:i]:
+            raise DuplicateRowError(
+                f"programme id {pid!r} is used by two folders",
+                file=str(programme_dirs(raw)[i] / "programme.csv"),
+                row=2,
+                column="programme_id",
+                text=pid,
+            )
+    sources: dict[str, str] = {}
+    for p in parts:
+        sources.update(p.sources)
+    tables = {
+        name: pd.concat([p.tables()[name] for p in parts], ignore_index=True)
+        for name in parts[0].tables()
+    }
+    return Dataset(**tables, sources=sources)
+
+
+# --------------------------------------------------------------------------------------------
+# Frames and output
+
+_PROGRAMME_DTYPES = {
+    "programme_id": "str",
+    "municipality_code": "str",
+    "municipality_ja": "str",
+    "municipality_en": "str",
+    "name_ja": "str",
+    "name_en": "str",
+    "grant_type_ja": "str",
+    "strategy_goals_ja": "str",
+    "overview_ja": "str",
+    "plan_start": "int64",
+    "plan_end": "int64",
+    "sheet_fiscal_year": "Int64",
+    "source_file": "str",
+    "source_sha256": "str",
+}
+_INDICATOR_DTYPES = {
+    "programme_id": "str",
+    "indicator_id": "int64",
+    "indicator_label": "str",
+    "name_ja": "str",
+    "sub_label_ja": "str",
+    "name_en": "str",
+    "unit": "str",
+    "kind": "str",
+    "direction": "str",
+    "target_form": "str",
+    "baseline_year": "Int64",
+    "baseline": "float64",
+    "baseline_text": "str",
+    "trend_model": "str",
+}
+_OBSERVATION_DTYPES = {
+    "programme_id": "str",
+    "indicator_id": "int64",
+    "fiscal_year": "int64",
+    "target": "float64",
+    "actual": "float64",
+    "target_text": "str",
+    "actual_text": "str",
+}
+_FINANCE_DTYPES = {
+    "programme_id": "str",
+    "fiscal_year": "int64",
+    "cost_yen": "float64",
+    "grant_yen": "float64",
+    "grant_rate": "float64",
+    "grant_rate_text": "str",
+    "remark_ja": "str",
+    "note": "str",
+}
+_COMPONENT_DTYPES = {
+    "programme_id": "str",
+    "component_no": "int64",
+    "component_ja": "str",
+    "summary_ja": "str",
+    "ambiguity": "str",
+}
+_SUBPROJECT_DTYPES = {
+    "programme_id": "str",
+    "component_no": "int64",
+    "slot": "int64",
+    "name_ja": "str",
+    "department_ja": "str",
+    "strategy_code_ja": "str",
+    "description_ja": "str",
+    "ambiguity": "str",
+}
+_VERDICT_DTYPES = {
+    "programme_id": "str",
+    "fiscal_year": "int64",
+    "evaluator": "str",
+    "evaluator_ja": "str",
+    "option_no": "int64",
+    "option_ja": "str",
+    "votes": "Int64",
+    "total": "Int64",
+    "selected": "bool",
+}
+
+
+def _frame(records: list[dict[str, object]], dtypes: dict[str, str]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(records, columns=list(dtypes))
+    return df.astype(dtypes)
+
+
+def write_processed(dataset: Dataset, out_dir: Path | str = "data/processed") -> list[Path]:
+    """Write every tidy table as CSV (UTF-8 with BOM, for Excel) and Parquet (for programs).
+
+    Each file is written to a temporary name and renamed into place, so a reader never sees a
+    half-written table and a failure leaves the previous files intact.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, df in dataset.tables().items():
+        written.append(write_csv(df, out / f"{name}.csv"))
+        written.append(
+            _write_atomic(out / f"{name}.parquet", lambda p, d=df: d.to_parquet(p, index=False))
+        )
+    return written
+
+
+def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``df`` as CSV for people: UTF-8 with BOM (so Excel shows Japanese), atomically."""
+    return _write_atomic(
+        Path(path), lambda p: df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    )
+
+
+def _write_atomic(path: Path, write: Callable[[str], object]) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,190 @@
+"""Reading raw CSV tables exactly as written, with errors that point at the cell.
+
+Raw tables arrive typed by hand or exported from Excel, so three encodings are accepted: UTF-8,
+UTF-8 with a BOM (Excel's "CSV UTF-8") and CP932 (Excel's "CSV" on Japanese Windows, a superset of
+Shift_JIS). Every cell is kept as the exact string written; interpretation happens elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kpianalysis.errors import DataError, EmptyFileError, EncodingError, MissingColumnError
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One record of a raw table: its cells and where it came from."""
+
+    file: str
+    row: int  # as a spreadsheet counts: header = 1, first record = 2
+    cells: dict[str, str]
+
+    def error(self, cls: type[DataError], column: str, reason: str) -> DataError:
+        """Build an error of class ``cls`` located at this row and ``column``."""
+        return cls(reason, file=self.file, row=self.row, column=column, text=self.cells.get(column))
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw CSV table: header and rows as written, plus the encoding it was read in."""
+
+    file: str
+    encoding: str
+    header: tuple[str, ...]
+    rows: tuple[RawRow, ...]
+
+    def __iter__(self) -> Iterator[RawRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
+    """Decode raw bytes as UTF-8 (with or without BOM) or CP932; return ``(text, encoding)``.
+
+    UTF-8 is tried first because a CP932 file almost never decodes as UTF-8 by accident, while the
+    reverse happens often. A file that is neither raises :class:`EncodingError` naming the row and
+    the undecodable bytes.
+
+    Examples
+    --------
+    >>> decode_bytes("人".encode("cp932"), "x.csv")
+    ('人', 'cp932')
+    """
+    if data.startswith(UTF8_BOM):
+        try:
+            return data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            _raise_encoding(data, exc.start + len(UTF8_BOM), file, "UTF-8 with BOM")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    try:
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError as exc:
+        # Point at the bad bytes of the encoding the file was most likely meant to be in: the one
+        # whose decoder got further before failing.
+        if utf8_error >= exc.start:
+            _raise_encoding(data, utf8_error, file, "UTF-8 or CP932 (Shift_JIS)")
+        _raise_encoding(data, exc.start, file, "UTF-8 or CP932 (Shift_JIS)")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _raise_encoding(data: bytes, offset: int, file: str, expected: str) -> None:
+    row = data.count(b"\n", 0, offset) + 1
+    bad = data[offset : offset + 4]
+    raise EncodingError(
+        f"the file is not {expected}: undecodable bytes {bad.hex(' ')} at byte {offset}; "
+        "save it as UTF-8 (Excel: 'CSV UTF-8') or Shift_JIS",
+        file=file,
+        row=row,
+        text=bad.decode("latin-1"),
+    )
+
+
+def read_table(
+    path: Path | str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    display_name: str | None = None,
+) -> RawTable:
+    """Read a raw CSV table, checking its header against the expected columns.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    required
+        Columns that must be present.
+    optional
+        Columns that may be present; any other column is refused, so a misspelt header is caught
+        instead of silently ignored.
+    display_name
+        How the file is named in error messages (default: the path as given).
+
+    Returns
+    -------
+    RawTable
+        Cells as the exact strings written. Rows that are entirely blank are dropped.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(p, "w", encoding="utf-8").write("a,b\\n1,▲2人\\n")
+    >>> read_table(p, ["a", "b"]).rows[0].cells["b"]
+    '▲2人'
+    """
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", file=name) from None
+    except IsADirectoryError:
+        raise DataError("expected a file, found a directory", file=name) from None
+    text, encoding = decode_bytes(data, name)
+    if not text.strip():
+        raise EmptyFileError("the file is empty (no header row)", file=name)
+    if "\x00" in text:
+        row = text.count("\n", 0, text.index("\x00")) + 1
+        raise EncodingError("the file contains NUL bytes (binary, or UTF-16?)", file=name, row=row)
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"malformed CSV: {exc}", file=name, row=reader.line_num) from None
+
+    header = tuple(records[0])
+    stripped = tuple(h.strip() for h in header)
+    for i, h in enumerate(stripped):
+        if not h:
+            raise MissingColumnError(f"header cell {i + 1} is blank", file=name, row=1)
+        if stripped.count(h) > 1:
+            raise DataError(f"column {h!r} appears twice in the header", file=name, row=1, column=h)
+    allowed = set(required) | set(optional)
+    for h in stripped:
+        if h not in allowed:
+            raise MissingColumnError(
+                f"unknown column {h!r}; expected {', '.join(required)}"
+                + (f" (optional: {', '.join(optional)})" if optional else ""),
+                file=name,
+                row=1,
+                column=h,
+            )
+    for col in required:
+        if col not in stripped:
+            raise MissingColumnError(
+                f"required column {col!r} is missing; the header is {', '.join(stripped)}",
+                file=name,
+                row=1,
+                column=col,
+            )
+
+    rows = []
+    for index, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(stripped):
+            raise DataError(
+                f"the row has {len(record)} cells but the header has {len(stripped)} "
+                "(an unquoted comma, e.g. in 1,019人, splits a cell: quote it)",
+                file=name,
+                row=index,
+                text=",".join(record),
+            )
+        rows.append(RawRow(name, index, dict(zip(stripped, record, strict=True))))
+    if not rows:
+        raise EmptyFileError("the file has a header but no rows", file=name, row=1)
+    return RawTable(name, encoding, stripped, tuple(rows))
