@@ -1,0 +1,435 @@
+"""Tests of kpianalysis.trends against hand computations and published certified values."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from kpianalysis.errors import KpiAnalysisError
+from kpianalysis.trends import (
+    REASONS,
+    TrendFit,
+    TrendInputError,
+    default_model,
+    fit_linear_trends,
+    fit_trend,
+    fit_trends,
+)
+
+# Every warning is an error in this file: nothing may leak into notebook output.
+pytestmark = pytest.mark.filterwarnings("error")
+
+DATA = Path(__file__).parent / "data"
+SEED_YEARS = [2021, 2022, 2023]
+SEED_VALUES = [4, 7, 9]  # KPI ① of the seed programme (METHODS.md §3 worked check)
+RTOL = 1e-9
+
+
+def rel(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+# ------------------------------------------------------------------------------------------------
+# seed KPI ①: 4, 7, 9 in FY2021–2023 (METHODS.md §3 / issue 4)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_seed_ols_slope_prediction_and_interval() -> None:
+    fit = fit_trend(SEED_YEARS, SEED_VALUES)
+    # By hand: centred years -1, 0, 1 → slope (9 - 4)/2 = 2.5, intercept 20/3 at FY2022;
+    # residuals -1/6, 1/3, -1/6 → SSR 1/6, df 1.
+    assert fit.model == "ols" and fit.n == 3 and fit.df_resid == 1 and fit.centre == 2022.0
+    assert fit.slope == pytest.approx(2.5, rel=1e-12)
+    assert fit.intercept == pytest.approx(20 / 3, rel=1e-12)
+    assert fit.scale == pytest.approx(1 / 6, rel=1e-12)
+    assert fit.slope_se == pytest.approx(math.sqrt(1 / 6 / 2), rel=1e-12)
+    assert fit.reason is None
+    pred = fit.predict(2024).iloc[0]
+    # FY2024 (x = 2): fit 20/3 + 5 = 11.667; var_pred = (1/6)(1 + 1/3 + 4/2) = 5/9;
+    # 95 % PI = 11.667 ± t(0.975, 1) · √(5/9) with t = 12.706 → (2.20, 21.14).
+    assert stats.t.ppf(0.975, 1) == pytest.approx(12.706, abs=5e-4)
+    assert pred["mean"] == pytest.approx(35 / 3, rel=1e-12)
+    half = stats.t.ppf(0.975, 1) * math.sqrt(5 / 9)
+    assert pred["pi_low"] == pytest.approx(35 / 3 - half, rel=1e-12)
+    assert pred["pi_high"] == pytest.approx(35 / 3 + half, rel=1e-12)
+    assert round(pred["pi_low"], 2) == 2.20 and round(pred["pi_high"], 2) == 21.14
+    # Mean CI uses var (1/6)(1/3 + 2) = 7/18 instead.
+    half_mean = stats.t.ppf(0.975, 1) * math.sqrt(7 / 18)
+    assert pred["mean_ci_low"] == pytest.approx(35 / 3 - half_mean, rel=1e-12)
+    assert pred["reason"] is None
+
+
+def test_seed_poisson_slope_and_se() -> None:
+    fit = fit_trend(SEED_YEARS, SEED_VALUES, model="poisson")
+    # Reference values from METHODS.md §3 (year centred on FY2022).
+    assert fit.centre == 2022.0
+    assert fit.slope == pytest.approx(0.384156, abs=5e-7)
+    assert fit.slope_se == pytest.approx(0.283986, abs=5e-7)
+    assert fit.slope_pct_per_year == pytest.approx(math.expm1(fit.slope), rel=1e-12)
+    # Pearson chi2/df < 1 here, so the plain Poisson scale is kept and the AIC is defined.
+    assert fit.dispersion is not None and fit.dispersion < 1
+    assert not fit.quasi and fit.scale == 1.0 and fit.aic is not None
+    # Wald z interval for the plain Poisson model.
+    z = stats.norm.ppf(0.975)
+    assert fit.ci_low == pytest.approx(fit.slope - z * fit.slope_se, rel=1e-9)
+
+
+def test_prob_reach_is_half_at_predicted_mean_for_ols() -> None:
+    fit = fit_trend(SEED_YEARS, SEED_VALUES)
+    # The t predictive distribution is symmetric about the fitted value 35/3.
+    assert fit.prob_reach(35 / 3, 2024) == pytest.approx(0.5, abs=1e-12)
+    assert fit.prob_reach(35 / 3, 2024, direction="decrease") == pytest.approx(0.5, abs=1e-12)
+    # At the upper 95 % prediction bound the probability of reaching it is 2.5 %.
+    hi = fit.predict(2024)["pi_high"].iloc[0]
+    assert fit.prob_reach(hi, 2024) == pytest.approx(0.025, rel=1e-9)
+    assert fit.prob_reach(hi, 2024, direction="decrease") == pytest.approx(0.975, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# NIST StRD "Norris" (https://www.itl.nist.gov/div898/strd/lls/data/Norris.shtml), certified values
+# copied to tests/data/nist_norris_certified.json
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def norris() -> tuple[pd.DataFrame, dict]:
+    data = pd.read_csv(DATA / "nist_norris.csv")
+    cert = json.loads((DATA / "nist_norris_certified.json").read_text())["certified"]
+    return data, cert
+
+
+def test_norris_through_statsmodels_path(norris: tuple[pd.DataFrame, dict]) -> None:
+    data, cert = norris
+    b0, b0_sd = float(cert["B0"]["estimate"]), float(cert["B0"]["sd"])
+    b1, b1_sd = float(cert["B1"]["estimate"]), float(cert["B1"]["sd"])
+    res_sd = float(cert["residual_sd"])
+    # Uncentred (centre=0): the intercept is NIST's B0 directly.
+    raw = fit_trend(data["x"], data["y"], centre=0)
+    assert raw.n == 36 and raw.df_resid == 34
+    assert rel(raw.slope, b1) < RTOL and rel(raw.slope_se, b1_sd) < RTOL
+    assert rel(raw.intercept, b0) < RTOL and rel(raw.intercept_se, b0_sd) < RTOL
+    assert rel(raw.residual_sd, res_sd) < RTOL
+    # Default centring on the mean x, converted back to x = 0.
+    fit = fit_trend(data["x"], data["y"])
+    assert fit.centre == pytest.approx(data["x"].mean(), rel=1e-15)
+    assert rel(fit.slope, b1) < RTOL and rel(fit.slope_se, b1_sd) < RTOL
+    assert rel(fit.intercept_x0, b0) < RTOL and rel(fit.intercept_x0_se, b0_sd) < RTOL
+    assert rel(fit.residual_sd, res_sd) < RTOL
+
+
+def test_norris_through_batch_path(norris: tuple[pd.DataFrame, dict]) -> None:
+    data, cert = norris
+    out = fit_linear_trends(data.assign(series="norris"), x="x", y="y", by="series")
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row["n"] == 36 and row["df_resid"] == 34 and pd.isna(row["reason"])
+    assert rel(row["slope"], float(cert["B1"]["estimate"])) < RTOL
+    assert rel(row["slope_se"], float(cert["B1"]["sd"])) < RTOL
+    assert rel(row["intercept_x0"], float(cert["B0"]["estimate"])) < RTOL
+    assert rel(row["intercept_x0_se"], float(cert["B0"]["sd"])) < RTOL
+    assert rel(row["residual_sd"], float(cert["residual_sd"])) < RTOL
+
+
+# ------------------------------------------------------------------------------------------------
+# few points, domains, reasons
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["ols", "poisson", "loglinear"])
+def test_two_points_give_slope_without_interval(model: str) -> None:
+    fit = fit_trend([2022, 2023], [4, 7], model=model)
+    expected = 3.0 if model == "ols" else math.log(7 / 4)  # line through both points
+    assert fit.slope == pytest.approx(expected, rel=1e-9)
+    assert fit.reason == "no_interval_with_2_points" and fit.df_resid == 0
+    for name in ("slope_se", "ci_low", "ci_high", "p_value", "intercept_se", "aic"):
+        assert getattr(fit, name) is None
+    assert fit.prob_reach(10, 2024) is None
+    pred = fit.predict(2024).iloc[0]
+    expected_mean = 10.0 if model == "ols" else 7 * 7 / 4
+    assert pred["mean"] == pytest.approx(expected_mean, rel=1e-9)
+    assert np.isnan(pred["pi_low"]) and pred["reason"] == "no_interval_with_2_points"
+
+
+def test_too_few_points_and_dropped_nan() -> None:
+    fit = fit_trend([2021, 2022, 2023], [5, np.nan, None])
+    assert fit.reason == "too_few_points" and fit.n == 1 and fit.n_dropped == 2
+    assert fit.slope is None and fit.df_resid is None
+    assert fit.prob_reach(10, 2024) is None
+    assert np.isnan(fit.predict([2024]).loc[0, "mean"])
+    empty = fit_trend([], [])
+    assert empty.reason == "too_few_points" and empty.centre is None
+
+
+def test_nan_values_are_dropped_and_counted() -> None:
+    fit = fit_trend([2020, 2021, 2022, 2023], [4, 7, np.nan, 9])
+    ref = fit_trend([2020, 2021, 2023], [4, 7, 9])
+    assert fit.n == 3 and fit.n_dropped == 1
+    assert fit.slope == pytest.approx(ref.slope, rel=1e-12)
+    assert fit.centre == pytest.approx(6064 / 3, rel=1e-15)  # mean of the used years only
+
+
+@pytest.mark.parametrize(
+    ("model", "values", "reason"),
+    [
+        ("loglinear", [3, 0, 5], "non_positive_values"),
+        ("loglinear", [3, -1, 5], "non_positive_values"),
+        ("poisson", [3, 2.5, 5], "non_integer_values"),
+        ("poisson", [3, -1, 5], "negative_values"),
+        ("poisson", [0, 0, 0], "no_finite_estimate"),
+        ("poisson", [0, 0, 5], "no_finite_estimate"),  # score equations have no finite root
+    ],
+)
+def test_model_domain_gives_reason_not_exception(model: str, values: list, reason: str) -> None:
+    fit = fit_trend(SEED_YEARS, values, model=model)
+    assert fit.reason == reason and reason in REASONS
+    assert fit.slope is None and fit.prob_reach(1, 2024) is None
+
+
+def test_all_in_one_year_has_no_slope() -> None:
+    assert fit_trend([2022, 2022, 2022], [1, 2, 3]).reason == "no_variation_in_year"
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        (SEED_YEARS, ["4", "7", "9"]),
+        (SEED_YEARS, [4, "seven", 9]),
+        (["2021年度", "2022年度", "2023年度"], SEED_VALUES),
+        (SEED_YEARS, [4, 7]),
+        ([2021, np.nan, 2023], SEED_VALUES),
+        (SEED_YEARS, [True, False, True]),
+    ],
+)
+def test_garbage_raises_clear_error(x: list, y: list) -> None:
+    with pytest.raises(KpiAnalysisError):
+        fit_trend(x, y)
+
+
+def test_bad_options_raise() -> None:
+    with pytest.raises(TrendInputError, match="unknown trend model"):
+        fit_trend(SEED_YEARS, SEED_VALUES, model="spline")
+    fit = fit_trend(SEED_YEARS, SEED_VALUES)
+    with pytest.raises(TrendInputError, match="direction"):
+        fit.prob_reach(10, 2024, direction="up")
+
+
+def test_no_warnings_for_perfect_fit_with_three_points() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_trend(SEED_YEARS, [1, 2, 3])
+        flat = fit_trend(SEED_YEARS, [5, 5, 5])
+        pois = fit_trend(SEED_YEARS, [5, 5, 5], model="poisson")
+        batch = fit_linear_trends(
+            pd.DataFrame({"k": 1, "fiscal_year": SEED_YEARS, "actual": [1, 2, 3]}), by="k"
+        )
+        pred = fit.predict([2024, 2025])
+        prob = fit.prob_reach(5.1, 2025)
+    # Exact line: zero residuals, slope 1, zero-width intervals, p = 0 (t = ±inf).
+    assert fit.slope == pytest.approx(1.0, rel=1e-15) and fit.slope_se == 0.0
+    assert fit.p_value == 0.0 and fit.scale == 0.0
+    assert fit.aic is None and fit.reason is None  # AIC would be -inf
+    np.testing.assert_allclose(pred["pi_low"], [4.0, 5.0], rtol=1e-14)
+    assert (pred["pi_low"] == pred["pi_high"]).all() and (pred["mean"] == pred["pi_low"]).all()
+    assert prob == 0.0  # the prediction for FY2025 is 5 with certainty, never above
+    assert fit.prob_reach(4.9, 2025) == 1.0
+    assert flat.slope == 0.0 and flat.p_value == 1.0  # documented convention for 0/0
+    assert pois.slope == pytest.approx(0.0, abs=1e-12) and pois.dispersion == pytest.approx(0.0)
+    assert batch.loc[0, "slope"] == 1.0 and batch.loc[0, "p_value"] == 0.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Poisson overdispersion and predictive distribution
+# ------------------------------------------------------------------------------------------------
+
+
+def test_poisson_overdispersion_by_hand() -> None:
+    # Symmetric counts 2, 10, 10, 2 (FY2020–2023): the MLE is flat, mu = 6 everywhere.
+    # Pearson chi2 = 4 · (4²/6) = 64/6, df = 2 → dispersion 16/3 > 1 → quasi-Poisson.
+    # Poisson var(slope) = 1 / Σ mu (x - x̄)² = 1 / (6 · 5) → quasi se = √(16/3 / 30).
+    y = np.array([2, 10, 10, 2])
+    fit = fit_trend([2020, 2021, 2022, 2023], y, model="poisson")
+    mu = np.exp(fit.intercept + fit.slope * (np.arange(2020, 2024) - fit.centre))
+    pearson = float(np.sum((y - mu) ** 2 / mu)) / fit.df_resid
+    assert pearson == pytest.approx(16 / 3, rel=1e-9)
+    assert fit.dispersion == pytest.approx(16 / 3, rel=1e-9)
+    assert fit.quasi and fit.scale == pytest.approx(16 / 3, rel=1e-9)
+    assert fit.aic is None  # no likelihood under quasi-Poisson
+    assert fit.intercept == pytest.approx(math.log(6), rel=1e-9)
+    assert fit.slope == pytest.approx(0.0, abs=1e-9)
+    assert fit.slope_se == pytest.approx(math.sqrt(16 / 3 / 30), rel=1e-9)
+    # Quasi-Poisson intervals use t with df_resid.
+    half = stats.t.ppf(0.975, 2) * fit.slope_se
+    assert fit.ci_high == pytest.approx(fit.slope + half, rel=1e-9)
+
+
+def test_poisson_prob_reach_matches_quadrature() -> None:
+    fit = fit_trend([2019, 2020, 2021, 2022, 2023], [3, 5, 4, 7, 8], model="poisson")
+    assert not fit.quasi
+    x = np.array([1.0, 2024 - fit.centre])
+    cov = np.asarray(fit._fit.cov_params())
+    eta, se = fit.intercept + fit.slope * x[1], math.sqrt(x @ cov @ x)
+    # P(Y ≥ 10) = E_eta[ P(Poisson(exp eta) ≥ 10) ], eta ~ N(eta_hat, se²): Gauss–Hermite.
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    exact = float(np.sum(weights * stats.poisson.sf(9, np.exp(eta + se * nodes))) / weights.sum())
+    p = fit.prob_reach(10, 2024)
+    assert p == pytest.approx(exact, abs=0.01)  # Monte Carlo SE ≈ 0.0016 with 100,000 draws
+    assert fit.prob_reach(10, 2024) == p  # seeded: reproducible
+    pred = fit.predict([2024]).iloc[0]
+    assert pred["mean"] == pytest.approx(math.exp(eta), rel=1e-12)
+    assert pred["pi_low"] <= pred["mean"] <= pred["pi_high"]
+    assert pred["pi_low"] == int(pred["pi_low"])  # counts
+
+
+def test_quasi_poisson_prediction_is_wider() -> None:
+    years = [2019, 2020, 2021, 2022, 2023]
+    calm = fit_trend(years, [10, 12, 14, 16, 18], model="poisson")
+    wild = fit_trend(years, [2, 30, 4, 40, 18], model="poisson")
+    assert not calm.quasi and wild.quasi
+    pc, pw = calm.predict(2025).iloc[0], wild.predict(2025).iloc[0]
+    assert pw["pi_high"] - pw["pi_low"] > pc["pi_high"] - pc["pi_low"]
+
+
+# ------------------------------------------------------------------------------------------------
+# log-linear
+# ------------------------------------------------------------------------------------------------
+
+
+def test_loglinear_growth_of_ten_percent() -> None:
+    t = np.arange(2018, 2024)
+    fit = fit_trend(t, 100 * 1.1 ** (t - 2018), model="loglinear")
+    assert fit.slope == pytest.approx(math.log(1.1), rel=1e-12)
+    assert fit.slope_pct_per_year == pytest.approx(0.10, rel=1e-12)
+    assert fit.slope_pct_ci_low == pytest.approx(0.10, rel=1e-9)
+    pred = fit.predict(2024).iloc[0]
+    assert pred["mean"] == pytest.approx(100 * 1.1**6, rel=1e-9)
+
+
+def test_loglinear_prediction_is_back_transformed() -> None:
+    years, vals = [2019, 2020, 2021, 2022], [100, 120, 130, 170]
+    fit = fit_trend(years, vals, model="loglinear")
+    ref = fit_trend(years, np.log(vals))  # same regression on the log scale
+    assert fit.slope == pytest.approx(ref.slope, rel=1e-12)
+    p, r = fit.predict(2024).iloc[0], ref.predict(2024).iloc[0]
+    for col in ("mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high"):
+        assert p[col] == pytest.approx(math.exp(r[col]), rel=1e-12)
+    assert fit.prob_reach(p["pi_high"], 2024) == pytest.approx(0.025, rel=1e-9)
+    assert fit.prob_reach(-5, 2024) == 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# tidy output, default model, many series
+# ------------------------------------------------------------------------------------------------
+
+
+def test_tidy_row() -> None:
+    fit = fit_trend(SEED_YEARS, SEED_VALUES)
+    row = fit.to_frame()
+    assert len(row) == 1 and "_fit" not in row.columns
+    assert list(row.columns) == list(fit.as_dict())
+    assert row.loc[0, "slope"] == pytest.approx(2.5)
+    assert isinstance(fit, TrendFit)
+
+
+def test_default_model() -> None:
+    assert default_model("cumulative", [1, 4, 9]) == "poisson"
+    assert default_model("stock", [10, 12, np.nan]) == "poisson"
+    assert default_model("stock", [1.5, 2.0]) == "ols"
+    assert default_model("cumulative", [-1, 2]) == "ols"
+    assert default_model("flow", [3, 5]) == "ols"
+    assert default_model("average", [3, 5]) == "ols"
+    with pytest.raises(TrendInputError):
+        default_model("ratio", [1])
+
+
+def test_fit_trends_per_series_models() -> None:
+    df = pd.DataFrame(
+        {
+            "programme_id": ["P1"] * 6 + ["P2"] * 2,
+            "indicator_id": [1, 1, 1, 2, 2, 2, 1, 1],
+            "fiscal_year": [2021, 2022, 2023] * 2 + [2022, 2023],
+            "actual": [4, 7, 9, 4, 7, 9, 1.5, 2.5],
+            "kind": ["cumulative"] * 3 + ["flow"] * 3 + ["cumulative"] * 2,
+            "trend_model": [None] * 3 + ["loglinear"] * 3 + [None] * 2,
+        }
+    )
+    out = fit_trends(df)
+    assert out["model"].tolist() == ["poisson", "loglinear", "ols"]  # kind, column, non-integer
+    assert out.loc[0, "slope"] == pytest.approx(0.384156, abs=5e-7)
+    assert out["reason"].isna().tolist() == [True, True, False]
+    assert out.loc[2, "reason"] == "no_interval_with_2_points"
+    forced = fit_trends(df, model="ols")
+    assert forced["slope"].iloc[0] == pytest.approx(2.5)
+    assert list(out.columns[:2]) == ["programme_id", "indicator_id"]
+
+
+def random_panel(seed: int, n_series: int) -> pd.DataFrame:
+    """Ragged panel: 2–10 distinct years out of 2005–2024 per series, some values missing."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i in range(n_series):
+        k = int(rng.integers(2, 11))
+        years = np.sort(rng.choice(np.arange(2005, 2025), size=k, replace=False))
+        y = rng.normal(100, 30) + rng.normal(0, 5) * (years - 2015) + rng.normal(0, 8, size=k)
+        y[rng.random(k) < 0.1] = np.nan
+        parts.append(pd.DataFrame({"city": i % 7, "kpi": i, "fiscal_year": years, "actual": y}))
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=seed)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batch_equals_statsmodels_on_random_panels(seed: int) -> None:
+    panel = random_panel(seed, 150)
+    batch = fit_linear_trends(panel, by=("city", "kpi"))
+    loop = fit_trends(panel, by=("city", "kpi"), model="ols")
+    assert len(batch) == len(loop) == 150
+    assert (batch[["city", "kpi"]].to_numpy() == loop[["city", "kpi"]].to_numpy()).all()
+    assert batch["reason"].fillna("").tolist() == loop["reason"].fillna("").tolist()
+    assert batch["n"].tolist() == loop["n"].tolist()
+    assert batch["n_dropped"].tolist() == loop["n_dropped"].tolist()
+    cols = [
+        "centre", "intercept", "intercept_se", "intercept_x0", "intercept_x0_se",
+        "slope", "slope_se", "ci_low", "ci_high", "p_value", "residual_sd",
+    ]  # fmt: skip
+    for col in cols:
+        a = batch[col].to_numpy(dtype=float)
+        b = loop[col].to_numpy(dtype=float, na_value=np.nan)
+        assert (np.isnan(a) == np.isnan(b)).all(), col
+        ok = ~np.isnan(a)
+        np.testing.assert_allclose(a[ok], b[ok], rtol=RTOL, atol=1e-300, err_msg=col)
+    # The panel really has all the awkward cases.
+    assert {"no_interval_with_2_points", "too_few_points"} <= set(batch["reason"].dropna())
+    assert (batch["n_dropped"] > 0).any()
+
+
+def test_batch_reasons_and_grouping() -> None:
+    df = pd.DataFrame(
+        {
+            "p": ["b", "b", "a", "a", "a", "c"],
+            "i": [1, 1, 2, 2, 2, 1],
+            "fiscal_year": [2022, 2023, 2021, 2022, 2023, 2023],
+            "actual": [1.0, 3.0, 4, 7, 9, 5],
+        }
+    )
+    out = fit_linear_trends(df, by=["p", "i"])
+    assert out[["p", "i"]].values.tolist() == [["a", 2], ["b", 1], ["c", 1]]
+    assert out["slope"].iloc[0] == pytest.approx(2.5)
+    assert out["reason"].fillna("").tolist() == ["", "no_interval_with_2_points", "too_few_points"]
+    assert out["slope"].iloc[1] == pytest.approx(2.0) and np.isnan(out["slope_se"].iloc[1])
+    assert np.isnan(out["slope"].iloc[2]) and out["df_resid"].isna().iloc[2]
+    # t(0.975, 1) interval for the seed series: 2.5 ± 12.706 · √(1/12).
+    half = stats.t.ppf(0.975, 1) * math.sqrt(1 / 12)
+    assert out["ci_high"].iloc[0] == pytest.approx(2.5 + half, rel=1e-12)
+
+
+def test_batch_rejects_text() -> None:
+    df = pd.DataFrame({"k": [1, 1, 1], "fiscal_year": SEED_YEARS, "actual": ["4", "7", "x"]})
+    with pytest.raises(TrendInputError):
+        fit_linear_trends(df, by="k")
+    with pytest.raises(TrendInputError, match="not in the frame"):
+        fit_linear_trends(df, by="missing")
