@@ -1,0 +1,230 @@
+"""seaborn figures with a Japanese font.
+
+Functions take a tidy DataFrame plus column names, like seaborn's, and return the matplotlib
+``Figure``; nothing here reads files or decides what a number means.
+
+Two traps handled here, once:
+
+* ``sns.set_theme()`` resets the font family, so a theme set *after* ``import matplotlib_fontja``
+  silently loses the Japanese glyphs (tofu boxes). :func:`use_japanese_theme` sets the theme and
+  then the font.
+* Labels come from data files and are hostile until proven otherwise: matplotlib would parse
+  ``$...$`` in them as mathtext (and raise on unbalanced ``$``), so math parsing is switched off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import matplotlib.pyplot as plt
+import matplotlib_fontja
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+#: Font bundled by matplotlib-fontja (IPAexGothic, IPA Font License): has every JIS X 0208 glyph.
+JAPANESE_FONT = "IPAexGothic"
+
+ACHIEVED_COLOUR = "#2b7bba"
+MISSED_COLOUR = "#e07b39"
+UNDEFINED_COLOUR = "#9e9e9e"
+
+
+def use_japanese_theme(*, style: str = "whitegrid", context: str = "notebook") -> None:
+    """Apply a seaborn theme whose font has Japanese glyphs.
+
+    Examples
+    --------
+    >>> use_japanese_theme()
+    >>> import matplotlib
+    >>> matplotlib.rcParams["font.family"]
+    ['IPAexGothic']
+    """
+    sns.set_theme(
+        style=style,
+        context=context,
+        font=JAPANESE_FONT,
+        rc={
+            # IPAexGothic has U+2212, but the ASCII hyphen keeps labels identical in every font.
+            "axes.unicode_minus": False,
+            "text.parse_math": False,
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            # Stable output: no timestamp or software-version metadata in saved images.
+            "svg.hashsalt": "kpianalysis",
+        },
+    )
+    matplotlib_fontja.japanize()
+
+
+def achievement_figure(
+    data: pd.DataFrame,
+    *,
+    rate: str = "achievement_rate",
+    label: str = "label",
+    achieved: str = "achieved",
+    reason: str | None = None,
+    reference: float = 1.0,
+    title: str | None = None,
+    xlabel: str = "達成率 achievement rate",
+    value_labels: Sequence[str] | None = None,
+) -> Figure:
+    """Horizontal bars of each KPI's rate against the reference line (100 %).
+
+    Parameters
+    ----------
+    data
+        One row per KPI.
+    rate, label, achieved
+        Columns: the rate (1.0 = 100 %), the KPI's display label and whether it was achieved.
+    reason
+        Optional column with the reason a rate is missing; shown in place of the bar.
+    reference
+        Where the reference line is drawn (the target, 100 %).
+    value_labels
+        Text printed at the end of each bar (default: the rate as a percentage, one decimal).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"label": ["① a", "② b"], "achievement_rate": [0.5, 2.0],
+    ...                    "achieved": [False, True]})
+    >>> fig = achievement_figure(df)
+    >>> [round(p.get_width(), 2) for p in fig.axes[0].patches]
+    [50.0, 200.0]
+    """
+    use_japanese_theme()
+    values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float) * 100
+    labels = [str(x) for x in data[label]]
+    flags = data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    colours = [
+        UNDEFINED_COLOUR if np.isnan(v) else (ACHIEVED_COLOUR if f else MISSED_COLOUR)
+        for v, f in zip(values, flags, strict=True)
+    ]
+    height = 1.2 + 0.6 * len(labels)
+    fig, ax = plt.subplots(figsize=(8, height), layout="constrained")
+    y = np.arange(len(labels))
+    ax.barh(y, np.nan_to_num(values, nan=0.0), color=colours, height=0.6)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
+    ax.set_xlabel(xlabel + " (%)")
+    finite = values[np.isfinite(values)]
+    right = max(reference * 100, float(finite.max()) if finite.size else 0.0) * 1.18
+    left = min(0.0, float(finite.min()) * 1.18 if finite.size else 0.0)
+    ax.set_xlim(left, right)
+    texts = (
+        list(value_labels)
+        if value_labels is not None
+        else ["" if np.isnan(v) else f"{v:.1f}%" for v in values]
+    )
+    reasons = [str(r) for r in data[reason]] if reason is not None else [""] * len(labels)
+    for i, (v, text) in enumerate(zip(values, texts, strict=True)):
+        if np.isnan(v):
+            ax.text(0, i, f"  n/a {reasons[i]}", va="center", ha="left", color="#555555")
+        else:
+            ax.text(max(v, 0), i, f" {text}", va="center", ha="left")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def trend_figure(
+    observations: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    panel: str = "label",
+    x: str = "fiscal_year",
+    actual: str = "actual",
+    target: str = "target",
+    mean: str = "mean",
+    ci: tuple[str, str] = ("mean_ci_low", "mean_ci_high"),
+    pi: tuple[str, str] = ("pi_low", "pi_high"),
+    units: Mapping[str, str] | None = None,
+    notes: Mapping[str, str] | None = None,
+    ncols: int = 2,
+) -> Figure:
+    """One panel per KPI: actuals, targets (as markers), fitted trend with CI and PI bands.
+
+    Parameters
+    ----------
+    observations
+        Long frame: ``panel``, ``x``, ``actual``, ``target``.
+    predictions
+        Long frame: ``panel``, ``x``, ``mean`` and the interval columns (missing where a fit
+        has no interval, e.g. two points); may be empty for a panel without a fit.
+    units
+        Unit per panel, for the y-axis label.
+    notes
+        A short text per panel (e.g. why no trend could be fitted), printed inside it.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"label": ["①"] * 3, "fiscal_year": [2021, 2022, 2023],
+    ...                     "actual": [4, 7, 9], "target": [6, 8, 13]})
+    >>> pred = pd.DataFrame({"label": ["①"] * 2, "fiscal_year": [2021, 2024],
+    ...                      "mean": [4.17, 11.67], "mean_ci_low": [1, 2], "mean_ci_high": [7, 20],
+    ...                      "pi_low": [0, 2.2], "pi_high": [9, 21.1]})
+    >>> len(trend_figure(obs, pred).axes)
+    1
+    """
+    use_japanese_theme()
+    names = list(dict.fromkeys(str(p) for p in observations[panel]))
+    ncols = max(1, min(ncols, len(names)))
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(6.2 * ncols, 3.6 * nrows), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        obs = observations[observations[panel].astype(str) == name]
+        pred = predictions[predictions[panel].astype(str) == name].sort_values(x)
+        if not pred.empty:
+            xs = pred[x].to_numpy(dtype=float)
+            for (lo, hi), alpha, lab in (
+                (pi, 0.15, "95% 予測区間 PI"),
+                (ci, 0.3, "95% 信頼区間 CI"),
+            ):
+                low = pd.to_numeric(pred[lo], errors="coerce").to_numpy(dtype=float)
+                high = pd.to_numeric(pred[hi], errors="coerce").to_numpy(dtype=float)
+                if np.isfinite(low).any():
+                    ax.fill_between(
+                        xs, low, high, alpha=alpha, color=ACHIEVED_COLOUR, label=lab, linewidth=0
+                    )
+            ax.plot(xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend")
+        ax.plot(obs[x], obs[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=3)
+        ax.plot(
+            obs[x],
+            obs[target],
+            marker="D",
+            linestyle="none",
+            markerfacecolor="none",
+            markeredgecolor=MISSED_COLOUR,
+            markersize=8,
+            label="目標値 target",
+            zorder=3,
+        )
+        ax.set_title(name, loc="left", fontsize=11)
+        years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
+        ax.set_xticks(years, [f"{y}" for y in years])
+        ax.set_xlabel("年度 fiscal year")
+        ax.set_ylabel(units.get(name, "") if units else "")
+        if notes and notes.get(name):
+            ax.text(
+                0.02,
+                0.95,
+                notes[name],
+                transform=ax.transAxes,
+                va="top",
+                fontsize=9,
+                color="#555555",
+            )
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
+    return fig

@@ -1,0 +1,107 @@
+"""Figures: Japanese glyphs render (no tofu), values are drawn where they should be."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.font_manager import FontProperties, findfont
+
+from kpianalysis.figures import JAPANESE_FONT, achievement_figure, trend_figure, use_japanese_theme
+
+SEED_FY2023 = pd.DataFrame(
+    {
+        "label": [
+            "① 小学校区コミュニティの設立数",
+            "② 若い世代（39歳以下）の転入者数ー転出者数",
+            "③ コミュニティ・スクールの活動回数",
+            "④ 外国籍市民向けフェイスブック登録者数",
+        ],
+        # Hand-computed from the FY2023 sheet: 9/13, 83/3000, 50/50, 1341/500.
+        "achievement_rate": [9 / 13, 83 / 3000, 1.0, 1341 / 500],
+        "achieved": [False, False, True, True],
+    }
+)
+
+
+def _render(fig) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
+        fig.savefig(io.BytesIO(), format="png")
+
+
+def test_theme_keeps_the_japanese_font_after_seaborn_resets_it():
+    import seaborn as sns
+
+    sns.set_theme()  # the trap: this resets font.family to a font without Japanese glyphs
+    use_japanese_theme()
+    assert matplotlib.rcParams["font.family"] == [JAPANESE_FONT]
+    assert findfont(FontProperties(family=JAPANESE_FONT), fallback_to_default=False).endswith(
+        "ipaexg.ttf"
+    )
+
+
+def test_achievement_figure_draws_each_rate_without_missing_glyphs():
+    fig = achievement_figure(SEED_FY2023, title="2023年度（令和5年度）達成率")
+    _render(fig)
+    ax = fig.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(widths, [69.230769, 2.766667, 100.0, 268.2], rtol=1e-6)
+    texts = {t.get_text().strip() for t in ax.texts}
+    assert {"69.2%", "2.8%", "100.0%", "268.2%"} <= texts
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(SEED_FY2023["label"])
+
+
+def test_hostile_label_is_drawn_as_text_not_mathtext():
+    df = SEED_FY2023.assign(label=["$\\frac{1}{0", "<script>alert(1)</script>", "$$", "a$b"])
+    _render(achievement_figure(df))  # unbalanced $ would raise with math parsing on
+
+
+def test_missing_rate_shows_its_reason():
+    df = SEED_FY2023.assign(
+        achievement_rate=[np.nan, 0.5, 1.0, 2.0], reason=["target_zero", "", "", ""]
+    )
+    fig = achievement_figure(df, reason="reason")
+    assert any("target_zero" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_trend_figure_one_panel_per_kpi():
+    obs = pd.DataFrame(
+        {
+            "label": ["①"] * 3 + ["②"] * 3,
+            "fiscal_year": [2021, 2022, 2023] * 2,
+            "actual": [4, 7, 9, -468, -127, 83],
+            "target": [6, 8, 13, 500, 1500, 3000],
+        }
+    )
+    pred = pd.DataFrame(
+        {
+            "label": ["①", "①"],
+            "fiscal_year": [2021, 2024],
+            "mean": [4.1667, 11.6667],
+            "mean_ci_low": [np.nan, np.nan],
+            "mean_ci_high": [np.nan, np.nan],
+            "pi_low": [0.0, 2.20],
+            "pi_high": [8.0, 21.14],
+        }
+    )
+    fig = trend_figure(obs, pred, units={"①": "団体", "②": "人"}, notes={"②": "傾向の推定なし"})
+    _render(fig)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in visible] == ["①", "②"]
+    line = visible[0].lines[0]
+    np.testing.assert_allclose(line.get_ydata(), [4.1667, 11.6667])
+    assert visible[0].get_ylabel() == "団体"
+    assert any(t.get_text() == "傾向の推定なし" for t in visible[1].texts)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
