@@ -22,8 +22,8 @@ reported but no standard error, interval, p-value or probability (reason
 that cannot apply to the data gives a result carrying a ``reason`` code (see :data:`REASONS`)
 instead of an exception; only unusable input (text where numbers belong, mismatched lengths)
 raises :class:`TrendInputError`. No ``summary()`` text is exposed, so no normality test is ever
-shown (they are invalid under 8 points), and every statsmodels call runs inside :func:`warnings.catch_warnings` so
-that nothing leaks into notebook output (see ``_quiet``).
+shown (they are invalid under 8 points), and every statsmodels call runs inside
+:func:`warnings.catch_warnings` so that nothing leaks into notebook output (see ``_quiet``).
 
 Prediction intervals for a new observation under the Poisson model come from the predictive
 distribution by seeded simulation: :data:`N_DRAWS` draws of the two coefficients from their normal
@@ -900,8 +900,9 @@ def fit_linear_trends(
     intercept_x0 = np.where(fit, cy - np.where(fit, slope, 0.0) * cx, np.nan)
     intercept_x0_se = np.where(se_ok, s * np.sqrt(1.0 / nf + cx * cx / sxx_f), np.nan)
 
-    # t quantiles and p-values: few distinct df values, the ufuncs are cheap anyway.
-    q = np.where(se_ok, special.stdtrit(dfr, 1.0 - alpha / 2.0), np.nan)
+    # The t quantile depends on df only: invert it once per distinct df (a handful), not per series.
+    df_values, df_index = np.unique(dfr, return_inverse=True)
+    q = np.where(se_ok, special.stdtrit(df_values, 1.0 - alpha / 2.0)[df_index], np.nan)
     half = q * slope_se
     pos = se_ok & (slope_se > 0)
     tstat = np.abs(np.where(pos, slope, 0.0)) / np.where(pos, slope_se, 1.0)
