@@ -1,0 +1,532 @@
+"""Tests of ``kpianalysis build``: discovery, parameters, keys, skip/force, failures, HTML, index.
+
+Fast tests replace ``papermill.execute_notebook`` with a fake that mimics what papermill writes
+(an ``injected-parameters`` cell, outputs, papermill metadata with timestamps), so they need no
+kernel. Tests marked ``slow`` run tiny generated notebooks through a real ``python3`` kernel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from kpianalysis import archive, pipeline
+from kpianalysis.cli import main
+from kpianalysis.errors import DataError, ParameterError, RunError
+from kpianalysis.parameters import check_fiscal_year, notebook_parameter_names
+from kpianalysis.render import render_html
+from kpianalysis.report_index import render_index
+
+YEARS = [2021, 2022, 2023]
+PARAMS_CELL = (
+    "fiscal_year: int = 2023  # fiscal year (April N – March N+1)\n"
+    'raw_dir: str = "data/raw"  # raw data, relative to the project root\n'
+    'language: str = "ja"  # ja or en\n'
+)
+
+
+def write_notebook(path: Path, *bodies: str, params: str = PARAMS_CELL) -> Path:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# テスト"), p]
+    nb.cells += [nbformat.v4.new_code_cell(b) for b in bodies]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def make_project(tmp_path: Path, names: tuple[str, ...] = ("alpha", "beta")) -> Path:
+    root = tmp_path / "proj"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "kpi.csv").write_text("indicator,fiscal_year,actual\n1,2023,5\n")
+    for n in names:
+        write_notebook(root / "notebooks" / f"{n}.ipynb", 'print("SECRET_SOURCE", fiscal_year)')
+    # A notebook without a parameters cell is not a report.
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    (root / "notebooks").mkdir(exist_ok=True)
+    nbformat.write(nb, root / "notebooks" / "scratch.ipynb")
+    return root
+
+
+def fake_prepare(root: Path, raw: str, processed: str) -> tuple[list[int], Any, list[Path]]:
+    return list(YEARS), None, []
+
+
+class FakePapermill:
+    """Stands in for papermill.execute_notebook; records calls; can fail one notebook."""
+
+    def __init__(self, fail: str | None = None) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail = fail
+
+    def __call__(self, input_path: str, output_path: str, parameters=None, **kw: Any):
+        self.calls.append((Path(input_path).stem, dict(parameters)))
+        assert kw["cwd"] and kw["kernel_name"] == "python3"
+        nb = nbformat.read(input_path, as_version=4)
+        idx = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+        inj = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
+        inj.metadata["tags"] = ["injected-parameters"]
+        nb.cells.insert(idx + 1, inj)
+        now = dt.datetime.now(dt.UTC).isoformat()
+        nb.metadata["papermill"] = {"parameters": parameters, "start_time": now, "duration": 1.0}
+        n = 0
+        for i, c in enumerate(nb.cells):
+            if c.cell_type != "code":
+                continue
+            n += 1
+            c.execution_count = n
+            c.metadata["papermill"] = {"start_time": now, "status": "completed"}
+            c.metadata["execution"] = {"iopub.status.busy": now}
+            # The length makes the output change when the source does.
+            text = f"年度 {parameters['fiscal_year']} ({len(c.source)})\n"
+            c.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+            if self.fail == Path(input_path).stem and i == len(nb.cells) - 1:
+                c.outputs = [
+                    nbformat.v4.new_output(
+                        "error", ename="ValueError", evalue="boom", traceback=["ValueError: boom"]
+                    )
+                ]
+                nbformat.write(nb, output_path)
+                raise PapermillExecutionError(i, n, c.source, "ValueError", "boom", [])
+        nbformat.write(nb, output_path)
+        return nb
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakePapermill:
+    f = FakePapermill()
+    monkeypatch.setattr(papermill, "execute_notebook", f)
+    return f
+
+
+def no_kernel(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("a kernel was started")
+
+
+def snapshot(reports: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(reports).as_posix(): p.read_bytes()
+        for p in sorted(reports.rglob("*"))
+        if p.is_file() and p.name != ".lock" and "failed" not in p.parts
+    }
+
+
+def do_build(root: Path, **kw: Any) -> pipeline.BuildSummary:
+    kw.setdefault("jobs", 2)
+    return pipeline.build(root, prepare=fake_prepare, progress=False, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery, keys
+
+
+def test_discovery_only_notebooks_with_parameters_cell(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    found = pipeline.discover_notebooks(root / "notebooks")
+    assert [p.name for p in found] == ["alpha.ipynb", "beta.ipynb"]
+    assert [p.stem for p in pipeline.discover_notebooks(root / "notebooks", ["beta"])] == ["beta"]
+    with pytest.raises(ParameterError, match="unknown notebook 'gamma'"):
+        pipeline.discover_notebooks(root / "notebooks", ["gamma"])
+
+
+def test_parameter_names_parsed_from_cell(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "n.ipynb", params=PARAMS_CELL + "x = y = 3\n")
+    assert notebook_parameter_names(nb) == ["fiscal_year", "raw_dir", "language", "x", "y"]
+
+
+def test_run_key_stable_and_sensitive() -> None:
+    inputs = {"raw/a.csv": "11", "notebooks/x.ipynb": "22"}
+    params = {"fiscal_year": 2023, "language": "ja"}
+    key = pipeline.run_key(inputs, params, "x")
+    # Same content in another dict order → same key.
+    assert key == pipeline.run_key(
+        dict(reversed(inputs.items())), dict(reversed(params.items())), "x"
+    )
+    assert key != pipeline.run_key({**inputs, "raw/a.csv": "12"}, params, "x")
+    assert key != pipeline.run_key(inputs, {**params, "fiscal_year": 2022}, "x")
+    assert key != pipeline.run_key(inputs, params, "y")
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+
+
+def test_common_inputs_cover_raw_library_and_lock(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "uv.lock").write_text("lock")
+    inputs = pipeline.common_inputs(root, "data/raw")
+    # sha256("lock") computed with `printf lock | sha256sum`.
+    assert inputs["uv.lock"] == archive.sha256_file(root / "uv.lock")
+    assert "raw/kpi.csv" in inputs
+    assert "kpianalysis/pipeline.py" in inputs and "kpianalysis/errors.py" in inputs
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters: all refused before a kernel starts
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2023", "must be an integer, got str"),
+        (2023.0, "must be an integer, got float"),
+        (True, "must be an integer, got bool"),
+        (-1, "fiscal_year -1 has no data"),
+        (3000, "fiscal_year 3000 has no data"),
+    ],
+)
+def test_fiscal_year_refused(value: object, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        check_fiscal_year(value, YEARS)
+
+
+@pytest.mark.parametrize("year", [-1, 3000, 2020])
+def test_build_refuses_year_without_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, year: int
+) -> None:
+    root = make_project(tmp_path)
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    with pytest.raises(ParameterError, match=f"fiscal_year {year} has no data"):
+        do_build(root, fiscal_years=[year])
+    assert not (root / "reports" / f"fy{year}").exists()
+
+
+@pytest.mark.parametrize("raw", ["../x", "/etc", "data/../../x"])
+def test_build_refuses_path_outside_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    root = make_project(tmp_path)
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    with pytest.raises(ParameterError, match="outside the project root"):
+        do_build(root, raw_dir=raw)
+
+
+def test_symlink_escape_refused(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "data" / "link").symlink_to(tmp_path)
+    from kpianalysis.parameters import check_path
+
+    with pytest.raises(ParameterError, match="outside the project root"):
+        check_path("raw_dir", "data/link", root)
+    assert check_path("raw_dir", root / "data" / "raw", root) == "data/raw"
+
+
+def test_unknown_parameter_and_language_refused(tmp_path: Path) -> None:
+    from kpianalysis.parameters import validate_parameters
+
+    kw = {"declared": ["fiscal_year", "language"], "fiscal_years": YEARS, "root": tmp_path}
+    with pytest.raises(ParameterError, match="unknown parameter 'colour'"):
+        validate_parameters({"fiscal_year": 2023, "colour": "red"}, **kw)
+    with pytest.raises(ParameterError, match="language must be one of"):
+        validate_parameters({"fiscal_year": 2023, "language": "fr"}, **kw)
+    assert validate_parameters({"fiscal_year": 2023, "language": "en"}, **kw) == {
+        "fiscal_year": 2023,
+        "language": "en",
+    }
+
+
+def test_notebook_without_fiscal_year_refused(tmp_path: Path, monkeypatch) -> None:
+    root = make_project(tmp_path, names=())
+    write_notebook(root / "notebooks" / "odd.ipynb", "1", params="language = 'ja'\n")
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    with pytest.raises(ParameterError, match="must declare fiscal_year"):
+        do_build(root)
+
+
+def test_data_error_aborts_before_kernel(tmp_path: Path, monkeypatch, capsys) -> None:
+    root = make_project(tmp_path)
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+
+    def bad_prepare(*a: Any) -> Any:
+        raise DataError("target is blank", file="kpi.csv", row=3, column="target", text="")
+
+    monkeypatch.setattr(pipeline, "prepare_data", bad_prepare)
+    code = main(["build", "--root", str(root), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "kpi.csv, row 3, column 'target'" in err
+    assert not list((root / "reports").glob("fy*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Skip, force, determinism
+
+
+def test_build_then_noop_starts_no_kernel(tmp_path: Path, fake, monkeypatch) -> None:
+    root = make_project(tmp_path)
+    s = do_build(root)
+    assert s.count("ok") == 6 and len(fake.calls) == 6
+    assert min((p for p in fake.calls if p[0] == "alpha"), key=lambda p: p[1]["fiscal_year"])[
+        1
+    ] == {
+        "fiscal_year": 2021,
+        "raw_dir": "data/raw",
+        "language": "ja",
+    }
+    reports = root / "reports"
+    before = snapshot(reports)
+    assert "fy2023/alpha.html" in before and "fy2021/beta.run.json" in before
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    s2 = do_build(root)
+    assert s2.count("skipped") == 6 and s2.count("ok") == 0
+    assert snapshot(reports) == before
+
+
+def test_force_reruns_with_identical_reports(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    do_build(root)
+    reports = root / "reports"
+    html = reports / "fy2022" / "alpha.html"
+    before, inode = html.read_bytes(), html.stat().st_ino
+    s = do_build(root, force=True)
+    assert s.count("ok") == 6 and len(fake.calls) == 12
+    # Timestamps are stripped, so identical inputs give identical bytes and the file is not
+    # even replaced (same inode).
+    assert html.read_bytes() == before and html.stat().st_ino == inode
+    ipynb = (reports / "fy2022" / "alpha.ipynb").read_text()
+    assert "start_time" not in ipynb and "iopub" not in ipynb and "injected-parameters" in ipynb
+
+
+def test_changed_input_or_tampered_output_reruns(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    do_build(root)
+    (root / "reports" / "fy2021" / "beta.html").write_text("tampered")
+    s = do_build(root)
+    assert [(o.spec.name, o.spec.fiscal_year) for o in s.outcomes if o.outcome == "ok"] == [
+        ("beta", 2021)
+    ]
+    (root / "data" / "raw" / "kpi.csv").write_text("indicator,fiscal_year,actual\n1,2023,6\n")
+    assert do_build(root).count("ok") == 6
+
+
+def test_selection_by_year_and_notebook(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    s = do_build(root, fiscal_years=[2022], notebooks=["beta"])
+    assert [(o.spec.name, o.spec.fiscal_year, o.outcome) for o in s.outcomes] == [
+        ("beta", 2022, "ok")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures, atomicity, lock
+
+
+def test_failing_notebook_keeps_previous_report(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    do_build(root)
+    reports = root / "reports"
+    before = snapshot(reports)
+    fake.fail = "beta"
+    with pytest.raises(RunError) as info:
+        do_build(root, force=True)
+    msg = str(info.value)
+    # beta's cells: 0 markdown, 1 parameters, 2 the print cell (the injected cell is not counted).
+    assert "beta FY2021 failed at cell 2" in msg and "ValueError: boom" in msg
+    assert "beta FY2023" in msg and "alpha" not in msg and "\n" not in msg
+    after = snapshot(reports)
+    for k, v in before.items():
+        if k.startswith("fy") and "beta" in k:
+            assert after[k] == v, k
+    kept = reports / "failed" / "fy2023" / "beta.ipynb"
+    assert "boom" in kept.read_text()
+    rec = archive.read_record(reports / "failed" / "fy2023" / "beta.run.json")
+    assert rec["outcome"] == "failed" and "cell 2" in rec["error"]
+    assert "Failed runs" in (reports / "index.html").read_text()
+    # Inputs unchanged since the good runs: nothing to redo. A successful rerun removes the
+    # debugging copy.
+    fake.fail = None
+    assert do_build(root).count("skipped") == 6
+    assert do_build(root, force=True).count("ok") == 6
+    assert not kept.exists()
+
+
+def test_cli_failure_exit_code(tmp_path: Path, fake, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(pipeline, "prepare_data", fake_prepare)
+    root = make_project(tmp_path, names=("alpha",))
+    fake.fail = "alpha"
+    code = main(["build", "--root", str(root), "--fiscal-year", "2023", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1 and "alpha FY2023 failed at cell 2" in err
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])
+def test_disk_full_during_commit_leaves_complete_archive(
+    tmp_path: Path, fake, monkeypatch: pytest.MonkeyPatch, fail_at: int
+) -> None:
+    root = make_project(tmp_path, names=("alpha",))
+    do_build(root, fiscal_years=[2023])
+    reports = root / "reports"
+    before = snapshot(reports)
+    (root / "notebooks" / "alpha.ipynb").write_text(
+        (root / "notebooks" / "alpha.ipynb").read_text().replace("SECRET_SOURCE", "CHANGED")
+    )
+    real_replace = archive.os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(archive.os, "replace", flaky_replace)
+    with pytest.raises(archive.ArchiveError, match="No space left"):
+        do_build(root, fiscal_years=[2023])
+    # The record is written last: whatever moved, the old record no longer matches the files
+    # (or nothing moved), so the run is not considered archived and is redone.
+    after = snapshot(reports)
+    assert after["fy2023/alpha.run.json"] == before["fy2023/alpha.run.json"]
+    assert not list((reports / ".staging").iterdir())
+    monkeypatch.setattr(archive.os, "replace", real_replace)
+    s = do_build(root, fiscal_years=[2023])
+    assert s.count("ok") == 1
+    assert archive.is_archived(reports, 2023, "alpha", s.outcomes[0].spec.run_key)
+
+
+def test_lock_refuses_second_build(tmp_path: Path, fake, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(pipeline, "prepare_data", fake_prepare)
+    root = make_project(tmp_path)
+    with archive.build_lock(root / "reports"):
+        with pytest.raises(archive.BuildLockedError, match="another build holds"):
+            do_build(root, wait_for_lock=False)
+        code = main(["build", "--root", str(root), "--no-wait", "--no-progress"])
+    assert code == 1 and "not waiting (--no-wait)" in capsys.readouterr().err
+    assert fake.calls == []
+
+
+def test_stale_staging_is_cleaned(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    stale = root / "reports" / ".staging" / "deadbeef"
+    stale.mkdir(parents=True)
+    (stale / "alpha.html").write_text("half")
+    do_build(root)
+    assert not stale.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML and index
+
+
+def _rendered_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    c = nbformat.v4.new_code_cell("SECRET_SOURCE = 1\ndisplay(x)")
+    # 1x1 transparent PNG.
+    png = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
+        "YAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    )
+    c.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "fig"}),
+        nbformat.v4.new_output(
+            "display_data", data={"application/javascript": "alert(1)", "text/plain": "js"}
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="達成率 268.2 %\n"),
+    ]
+    c.execution_count = 1
+    nb.cells = [c, nbformat.v4.new_markdown_cell("$x^2$ 数式")]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
+
+
+def test_html_self_contained_no_code_no_scripts() -> None:
+    html = render_html(_rendered_notebook(), title="alpha <FY2023> & 'x'")
+    assert '<html lang="ja">' in html
+    assert "<title>alpha &lt;FY2023&gt; &amp; 'x'</title>" in html
+    assert "SECRET_SOURCE" not in html and "In&nbsp;[" not in html
+    assert "達成率 268.2 %" in html and 'src="data:image/png;base64,' in html
+    assert "<script" not in html and "alert(1)" not in html
+    assert "http://" not in html.replace('http-equiv="', "")
+    assert "https://" not in re.sub(r"/\*.*?\*/", "", html, flags=re.S)
+    for url in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert url.startswith(("data:", "#")), url
+    assert "script-src 'none'" in html
+    assert '<html lang="en">' in render_html(_rendered_notebook(), title="t", language="en")
+
+
+def test_index_escapes_hostile_text() -> None:
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    page = render_index(
+        [
+            {
+                "notebook": hostile,
+                "fiscal_year": 2023,
+                "_html": f"fy2023/{hostile}.html",
+                "headline": {"KPI": hostile},
+                "git": {"commit": hostile, "dirty": True},
+                "end_time": hostile,
+            }
+        ],
+        failed=[{"notebook": hostile, "fiscal_year": 2023, "error": hostile}],
+    )
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<html lang="ja">' in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_index_lists_years_and_reports(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path)
+    do_build(root)
+    page = (root / "reports" / "index.html").read_text()
+    assert page.index("FY2023") < page.index("FY2022") < page.index("FY2021")
+    assert page.count('href="fy2022/') == 2 and 'href="fy2022/alpha.html"' in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Real kernel
+
+
+@pytest.mark.slow
+def test_real_kernel_build_render_and_noop(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "proj"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "kpi.csv").write_text("x\n")
+    write_notebook(
+        root / "notebooks" / "fig.ipynb",
+        "import matplotlib.pyplot as plt\nSECRET_SOURCE = 1\n"
+        "fig, ax = plt.subplots(figsize=(2, 1))\nax.plot([1, 2])\nplt.show()",
+        'import os\nprint(f"年度 {fiscal_year}", os.getcwd() == os.path.realpath("."))\n'
+        "print(os.path.isdir(raw_dir))",
+    )
+    s = pipeline.build(
+        root, prepare=fake_prepare, fiscal_years=[2022, 2023], jobs=2, progress=False
+    )
+    assert s.count("ok") == 2
+    html = (root / "reports" / "fy2023" / "fig.html").read_text()
+    assert "年度 2023 True" in html and "True" in html
+    assert html.count('src="data:image/png;base64,') == 1
+    assert "SECRET_SOURCE" not in html and "<script" not in html
+    rec = archive.read_record(root / "reports" / "fy2023" / "fig.run.json")
+    assert rec["parameters"] == {"fiscal_year": 2023, "raw_dir": "data/raw", "language": "ja"}
+    assert rec["packages"]["papermill"] == papermill.__version__
+    before = snapshot(root / "reports")
+    monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
+    again = pipeline.build(root, prepare=fake_prepare, fiscal_years=[2022, 2023], progress=False)
+    assert again.count("skipped") == 2
+    assert snapshot(root / "reports") == before
+
+
+@pytest.mark.slow
+def test_real_kernel_failure_and_death(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "data" / "raw").mkdir(parents=True)
+    (root / "data" / "raw" / "kpi.csv").write_text("x\n")
+    write_notebook(root / "notebooks" / "bad.ipynb", "x = 1", "raise ValueError('壊れた')")
+    write_notebook(root / "notebooks" / "dies.ipynb", "import os\nos._exit(3)")
+    with pytest.raises(RunError) as info:
+        pipeline.build(root, prepare=fake_prepare, fiscal_years=[2023], jobs=2, progress=False)
+    msg = str(info.value)
+    assert "bad FY2023 failed at cell 3" in msg and "ValueError: 壊れた" in msg
+    assert "dies FY2023 failed at" in msg and "kernel died" in msg
+    assert (root / "reports" / "failed" / "fy2023" / "bad.ipynb").exists()
+    assert not (root / "reports" / "fy2023" / "bad.html").exists()
