@@ -1,0 +1,140 @@
+"""Tests of the archive primitives: hashing, atomic writes, commit order, intactness, lock."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kpianalysis import archive
+
+
+def test_sha256_known_vectors(tmp_path: Path) -> None:
+    # FIPS 180-2 appendix B.1 ("abc") and the empty-message digest.
+    p = tmp_path / "abc"
+    p.write_bytes(b"abc")
+    assert archive.sha256_file(p) == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+    p.write_bytes(b"")
+    assert archive.sha256_file(p) == (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
+
+
+def test_write_atomic_failure_leaves_original(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "index.html"
+    target.write_bytes(b"old")
+
+    def enospc(src: Any, dst: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive.os, "replace", enospc)
+    with pytest.raises(OSError, match="No space left"):
+        archive.write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def test_write_atomic_failure_during_write(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "index.html"
+    target.write_bytes(b"old")
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archive.os, "fsync", failing_fsync)
+    with pytest.raises(OSError):
+        archive.write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def _stage(tmp_path: Path, html: bytes, ipynb: bytes) -> tuple[Path, Path]:
+    staging = archive.new_staging_dir(tmp_path / "reports")
+    (staging / "x.html").write_bytes(html)
+    (staging / "x.ipynb").write_bytes(ipynb)
+    return staging / "x.ipynb", staging / "x.html"
+
+
+def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, monkeypatch) -> None:
+    reports = tmp_path / "reports"
+    ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
+    order: list[str] = []
+    real = os.replace
+
+    def spy(src: Any, dst: Any) -> None:
+        order.append(Path(dst).name)
+        real(src, dst)
+
+    monkeypatch.setattr(archive.os, "replace", spy)
+    changed = archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
+    assert order == ["x.ipynb", "x.html", "x.run.json"]
+    assert [p.name for p in changed] == order
+    assert archive.is_archived(reports, 2023, "x", "k")
+    rec = archive.read_record(reports / "fy2023" / "x.run.json")
+    assert rec["outputs"]["html"] == archive.sha256_file(reports / "fy2023" / "x.html")
+
+    # Same bytes again: only the record moves; the report keeps its inode.
+    inode = (reports / "fy2023" / "x.html").stat().st_ino
+    order.clear()
+    ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
+    archive.commit_run(ipynb, html, {"run_key": "k2", "outcome": "ok"}, reports, 2023, "x")
+    assert order == ["x.run.json"]
+    assert (reports / "fy2023" / "x.html").stat().st_ino == inode
+
+
+def test_is_archived_detects_mismatch(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    ipynb, html = _stage(tmp_path, b"a", b"b")
+    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
+    assert not archive.is_archived(reports, 2023, "x", "other")
+    (reports / "fy2023" / "x.ipynb").write_bytes(b"changed")
+    assert not archive.is_archived(reports, 2023, "x", "k")
+    (reports / "fy2023" / "x.run.json").write_text("{not json")
+    assert archive.read_record(reports / "fy2023" / "x.run.json") is None
+
+
+def test_keep_failed_beside_good_report(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    ipynb, html = _stage(tmp_path, b"good", b"good-nb")
+    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
+    staged_failed = tmp_path / "executed.ipynb"
+    staged_failed.write_bytes(b"failed-nb")
+    kept = archive.keep_failed(staged_failed, {"outcome": "failed"}, reports, 2023, "x")
+    assert kept == reports / "failed" / "fy2023" / "x.ipynb"
+    assert kept.read_bytes() == b"failed-nb"
+    assert (reports / "fy2023" / "x.ipynb").read_bytes() == b"good-nb"
+    assert archive.is_archived(reports, 2023, "x", "k")
+
+
+def test_lock_is_exclusive(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    # flock locks belong to the open file description, so a second open in the same process
+    # conflicts just as another process would.
+    with (
+        archive.build_lock(reports),
+        pytest.raises(archive.BuildLockedError, match="--no-wait"),
+        archive.build_lock(reports, wait=False),
+    ):
+        pass
+    with archive.build_lock(reports, wait=False):
+        pass
+
+
+def test_clean_staging(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    d = archive.new_staging_dir(reports)
+    (d / "half.html").write_text("<ht")
+    (reports / ".staging" / "stray.tmp").write_text("x")
+    assert archive.clean_staging(reports) == 2
+    assert list((reports / ".staging").iterdir()) == []
+
+
+def test_record_bytes_canonical() -> None:
+    a = archive.record_bytes({"b": 1, "a": "年度"})
+    assert a == archive.record_bytes({"a": "年度", "b": 1})
+    assert a == '{\n  "a": "年度",\n  "b": 1\n}\n'.encode()
