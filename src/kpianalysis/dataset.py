@@ -300,9 +300,13 @@ def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, obje
     row = table.rows[0]
     pid = _programme_id(row)
     code = _cell(row, "municipality_code").strip()
-    if not re.fullmatch(r"\d{5,6}", code):
+    # [0-9], not \d: \d also matches full-width and Arabic-Indic digits, which would be kept
+    # as written and never join with the same code in ASCII.
+    if not re.fullmatch(r"[0-9]{5,6}", code):
         raise row.error(
-            ValueParseError, "municipality_code", "expected the 5- or 6-digit local government code"
+            ValueParseError,
+            "municipality_code",
+            "expected the 5- or 6-digit local government code in ASCII digits (e.g. 23205)",
         )
     start = _fiscal_year(row, "plan_start")
     end = _fiscal_year(row, "plan_end")
@@ -522,9 +526,13 @@ def _parse_observations(
         )
     missing = sorted(set(by_id) - {k[0] for k in seen})
     if missing:
+        # Point at the definition: it is the only row there is (the observations are absent).
         labels = ", ".join(str(by_id[m]["indicator_label"]) for m in missing)
-        raise UnknownIndicatorError(
-            f"indicator(s) {labels} have no observations", file=table.file, column="indicator_no"
+        first: RawRow = by_id[missing[0]]["_row"]  # type: ignore[assignment]
+        raise first.error(
+            UnknownIndicatorError,
+            "indicator_no",
+            f"indicator(s) {labels} have no observations in {table.file}",
         )
     return out
 
@@ -742,6 +750,11 @@ def programme_dirs(raw_dir: Path | str) -> list[Path]:
     if not raw.is_dir():
         raise DataError("raw data directory not found", file=str(raw))
     dirs = sorted(p.parent for p in raw.glob("*/programme.csv"))
+    for sub in sorted(raw.iterdir()):
+        # A folder of raw tables without its programme.csv would otherwise be skipped silently,
+        # and its observations lost from every report.
+        if sub.is_dir() and sub not in dirs and any(sub.glob("*.csv")):
+            raise DataError("required table programme.csv is missing", file=str(sub))
     if not dirs:
         raise DataError("no programme folders (a sub-folder with programme.csv)", file=str(raw))
     return dirs

@@ -141,10 +141,14 @@ def read_table(
         raise EncodingError("the file contains NUL bytes (binary, or UTF-16?)", file=name, row=row)
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
     try:
-        records = list(reader)
+        records.extend(reader)
     except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", file=name, row=reader.line_num) from None
+        # Name the record that broke, counted like the other rows (a quoted cell may span lines,
+        # and an unclosed quote is only noticed at the end of the file: reader.line_num would
+        # point there instead of at the row that opened it).
+        raise DataError(f"malformed CSV: {exc}", file=name, row=len(records) + 1) from None
 
     header = tuple(records[0])
     stripped = tuple(h.strip() for h in header)
