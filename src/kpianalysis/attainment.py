@@ -1,0 +1,1214 @@
+"""Attainment of KPIs: achieved, achievement rate, progress rate, and the per-year result table.
+
+Every measure follows ``METHODS.md`` §1. Let b be the baseline (当初値), T the target (目標値),
+A the actual (実績値) and d = +1 when more is better, −1 when less is better.
+
+- achieved (達成): d·(A − T) ≥ 0
+- achievement rate (達成率): A / T; for decrease-desired KPIs the named variants
+  ``"complement"`` 1 − (A − T)/T (the default) and ``"inverse"`` T / A, or ``"ratio"`` A / T
+- progress rate (進捗率): (A − b) / (T − b)
+
+Each function works on scalars (a Python ``float``/``bool`` comes back), NumPy arrays and pandas
+Series (the index is kept). A measure that cannot apply is NaN **together with a reason code**
+(:data:`REASONS`); the ``*_with_reason`` functions return both as a :class:`Measure`. No function
+emits a division ``RuntimeWarning``.
+
+Why the decrease variant is chosen by d·sign(T) rather than by d alone: the three formulas are
+unchanged when A and T are both negated, so choosing by d·sign(T) makes a KPI and its mirror image
+(direction flipped, all values negated, e.g. net out-migration vs net in-migration) get the same
+rate. For the usual positive targets this is exactly "A / T when more is better, the variant when
+less is better".
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from kpianalysis.errors import ParameterError
+
+__all__ = [
+    "DECREASE_VARIANTS",
+    "DEFAULT_DECREASE_VARIANT",
+    "PRO_RATA_LABELS",
+    "REASONS",
+    "REASON_LABELS",
+    "GrantCheck",
+    "Measure",
+    "achieved",
+    "achieved_with_reason",
+    "achievement_rate",
+    "achievement_rate_with_reason",
+    "any_achieved",
+    "attainment_core",
+    "attainment_table",
+    "classify_pro_rata",
+    "cost_per_unit_change",
+    "format_percent",
+    "grant_check",
+    "increments_to_levels",
+    "levels_to_increments",
+    "pro_rata_expectation",
+    "pro_rata_rate",
+    "programme_summary",
+    "progress_rate",
+    "progress_rate_with_reason",
+    "round_half_up",
+    "share_achieved",
+]
+
+# --------------------------------------------------------------------------------------------
+# Reason codes. The order is fixed: it is the category order of every reason column, so tables
+# of different years concatenate without re-coding.
+
+REASON_LABELS: dict[str, tuple[str, str]] = {
+    "no_actual": ("実績値なし", "no actual value"),
+    "no_target": ("目標値なし", "no target value"),
+    "no_baseline": ("当初値なし", "no baseline"),
+    "target_zero": ("目標値が0", "target is zero"),
+    "actual_zero": (
+        "実績値が0（逆数の比が定義できない）",
+        "actual is zero (inverse ratio undefined)",
+    ),
+    "target_equals_baseline": ("目標値が当初値と同じ", "target equals baseline"),
+    "baseline_zero": ("当初値が0", "baseline is zero"),
+    "sign_change": ("符号が変わる（0を含む）", "series changes sign or touches zero"),
+    "negative_values": ("負の値の系列", "series of negative values"),
+    "insufficient_points": ("データ点が不足", "too few data points"),
+    "missing_increment": ("途中の増加分が欠けている", "an earlier increment is missing"),
+    "no_improvement": ("当初値から改善なし", "no improvement over the baseline"),
+    "no_cost": ("事業費なし", "no cost recorded"),
+    "target_year_not_after_base": ("目標年度が基準年度以前", "target year not after base year"),
+    "no_verdict": ("評価の記録なし", "no verdict recorded"),
+    "tie": ("票数が同数", "tied vote"),
+}
+REASONS: tuple[str, ...] = tuple(REASON_LABELS)
+_CODE = {name: np.int8(i) for i, name in enumerate(REASONS)}
+_OK = np.int8(-1)
+
+DECREASE_VARIANTS: tuple[str, ...] = ("complement", "inverse", "ratio")
+#: Default for decrease-desired KPIs: 1 − (A − T)/T. Chosen because it is defined wherever the
+#: increase rate is (T ≠ 0, including A = 0, the best outcome of a reduction target) and is linear
+#: in A, so 10 % worse than target reads as 90 % just as for an increase KPI.
+DEFAULT_DECREASE_VARIANT = "complement"
+
+Direction = Literal["increase", "decrease"] | int | float
+
+
+class Measure(NamedTuple):
+    """A value together with why it is missing.
+
+    ``reason`` is ``None`` (scalar), ``None`` entries (array) or ``NA`` (Series, categorical over
+    :data:`REASONS`) wherever ``value`` is defined, and a reason code wherever it is not.
+    """
+
+    value: Any
+    reason: Any
+
+
+# --------------------------------------------------------------------------------------------
+# Input handling
+
+
+def _to_float(x: Any) -> np.ndarray:
+    if isinstance(x, pd.Series | pd.Index):
+        return x.to_numpy(dtype=float, na_value=np.nan)
+    if x is None or x is pd.NA:
+        return np.asarray(np.nan)
+    try:
+        return np.asarray(x, dtype=float)
+    except TypeError:
+        # pd.NA inside a list or object array: let pandas translate it.
+        return (
+            pd.array(np.asarray(x, dtype=object).ravel(), dtype="Float64")
+            .to_numpy(dtype=float, na_value=np.nan)
+            .reshape(np.shape(x))
+        )
+
+
+class _Shape(NamedTuple):
+    kind: str  # "scalar" | "series" | "array"
+    index: pd.Index | None
+
+
+def _shape_of(*args: Any) -> _Shape:
+    index: pd.Index | None = None
+    kind = "scalar"
+    for a in args:
+        if isinstance(a, pd.Series):
+            if index is None:
+                index = a.index
+            elif not a.index.equals(index):
+                raise ParameterError("Series arguments must share the same index")
+            kind = "series"
+        elif kind == "scalar" and not isinstance(a, str) and np.ndim(a) > 0:
+            kind = "array"
+    return _Shape(kind, index)
+
+
+def _direction_sign(direction: Any) -> np.ndarray:
+    """+1.0 for increase, −1.0 for decrease; accepts a string, ±1, or an array of either."""
+    if isinstance(direction, str):
+        if direction == "increase":
+            return np.asarray(1.0)
+        if direction == "decrease":
+            return np.asarray(-1.0)
+        raise ParameterError(f"direction must be 'increase' or 'decrease', not {direction!r}")
+    arr = direction.to_numpy() if isinstance(direction, pd.Series) else np.asarray(direction)
+    if arr.dtype.kind in "iuf":
+        d = arr.astype(float)
+        if not np.all((d == 1.0) | (d == -1.0)):
+            raise ParameterError("numeric direction must be +1 or -1")
+        return d
+    inc = arr == "increase"
+    dec = arr == "decrease"
+    if not np.all(inc | dec):
+        bad = sorted({str(v) for v in arr[~(inc | dec)]})
+        raise ParameterError(f"direction must be 'increase' or 'decrease', got {bad}")
+    return np.where(dec, -1.0, 1.0)
+
+
+def _prepare(*args: Any) -> tuple[_Shape, list[np.ndarray]]:
+    shape = _shape_of(*args)
+    # At least 1-d: NumPy arithmetic on 0-d arrays returns scalars, which np.putmask cannot fill.
+    arrays = np.broadcast_arrays(*[np.atleast_1d(_to_float(a)) for a in args])
+    return shape, [np.asarray(a, dtype=float) for a in arrays]
+
+
+def _prepare_with_direction(direction: Any, *args: Any) -> tuple[_Shape, list[np.ndarray]]:
+    """Like :func:`_prepare`, with the direction sign broadcast as the last array."""
+    shape = _shape_of(*args, direction)
+    d = _direction_sign(direction)
+    arrays = np.broadcast_arrays(*[np.atleast_1d(_to_float(a)) for a in args], np.atleast_1d(d))
+    # Copies: the cores write into arrays derived from these, never into broadcast views.
+    return shape, [np.array(a, dtype=float) for a in arrays]
+
+
+def _wrap_float(values: np.ndarray, shape: _Shape, name: str | None = None) -> Any:
+    if shape.kind == "scalar":
+        return float(np.asarray(values).item())
+    if shape.kind == "series":
+        return pd.Series(values, index=shape.index, name=name, dtype=float)
+    return values
+
+
+def _reason_categorical(codes: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.asarray(codes).ravel(), categories=list(REASONS))
+
+
+def _wrap_reason(codes: np.ndarray, shape: _Shape, name: str | None = None) -> Any:
+    if shape.kind == "scalar":
+        c = int(np.asarray(codes).item())
+        return None if c < 0 else REASONS[c]
+    if shape.kind == "series":
+        return pd.Series(_reason_categorical(codes), index=shape.index, name=name)
+    names = np.array((*REASONS, None), dtype=object)
+    return names[np.asarray(codes)]  # code −1 indexes the trailing None
+
+
+def _wrap_bool(values: np.ndarray, codes: np.ndarray, shape: _Shape, name: str | None) -> Any:
+    if shape.kind == "scalar":
+        return None if int(np.asarray(codes).item()) >= 0 else bool(np.asarray(values).item())
+    arr = pd.arrays.BooleanArray(np.asarray(values).ravel(), np.asarray(codes).ravel() >= 0)
+    if shape.kind == "series":
+        return pd.Series(arr, index=shape.index, name=name)
+    return arr
+
+
+def _variant_code(variant: str | None) -> str:
+    v = DEFAULT_DECREASE_VARIANT if variant is None else variant
+    if v not in DECREASE_VARIANTS:
+        raise ParameterError(f"variant must be one of {DECREASE_VARIANTS}, not {variant!r}")
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# Vectorised cores on float arrays: values plus int8 reason codes (−1 = defined).
+
+
+# Reason codes are combined with int8 arithmetic, c += mask·(code − c), applied in increasing
+# priority: on a million rows this is ~10x cheaper than np.where / np.putmask with a scattered
+# mask (branch mispredictions), which is what keeps the table core near the bare-NumPy floor.
+
+
+def _codes(n_shape: tuple[int, ...], *rules: tuple[np.ndarray, np.int8]) -> np.ndarray:
+    """Reason codes from (mask, code) rules, lowest priority first; −1 where none applies."""
+    c = np.full(n_shape, _OK, dtype=np.int8)
+    for mask, code in rules:
+        c += mask * (code - c)
+    return c
+
+
+def _nan_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``values`` with NaN where ``mask`` (rare) is set."""
+    if mask.any():
+        values = np.where(mask, np.nan, values)
+    return values
+
+
+def _achieved_core(a: np.ndarray, t: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # NaN compares False, so the values need no masking; the reasons say where they mean nothing.
+    values = d * (a - t) >= 0
+    codes = _codes(
+        values.shape, (np.isnan(t), _CODE["no_target"]), (np.isnan(a), _CODE["no_actual"])
+    )
+    return values, codes
+
+
+def _achievement_core(
+    a: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    variant: str,
+    missing: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rate, reason codes and a boolean mask of the rows where the decrease variant applied.
+
+    ``missing`` are the reason codes of :func:`_achieved_core` when already computed.
+    """
+    if missing is None:
+        missing = _achieved_core(a, t, d)[1]
+    flip = (d < 0) ^ (t < 0)
+    t_zero = t == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if variant == "complement":
+            # numerator A, or 2T − A = A − 2(A − T) on flipped rows: exact for whole numbers
+            # (110 vs 100 → 0.9, where 2 − A/T would give 0.8999999999999999)
+            rate = (a - (flip * 2.0) * (a - t)) / t
+        elif variant == "inverse":
+            rate = np.where(flip, t / a, a / t)
+        else:
+            rate = a / t
+    rules = [(t_zero, _CODE["target_zero"])]
+    if variant == "inverse":
+        rules.append((flip & (a == 0), _CODE["actual_zero"]))
+    codes = _codes(rate.shape, *rules)
+    codes += (missing >= 0) * (missing - codes)
+    rate = _nan_where(rate, codes >= 0 if variant == "inverse" else t_zero)
+    return rate, codes, flip
+
+
+def _progress_core(
+    a: np.ndarray, t: np.ndarray, b: np.ndarray, missing: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    if missing is None:
+        missing = _achieved_core(a, t, np.ones_like(a))[1]
+    den = t - b
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rate = (a - b) / den
+    same = den == 0
+    codes = _codes(
+        rate.shape, (same, _CODE["target_equals_baseline"]), (np.isnan(b), _CODE["no_baseline"])
+    )
+    codes += (missing >= 0) * (missing - codes)
+    return _nan_where(rate, same), codes
+
+
+# --------------------------------------------------------------------------------------------
+# Per-KPI measures
+
+
+def achieved_with_reason(actual: Any, target: Any, direction: Any = "increase") -> Measure:
+    """Whether the target was reached, d·(A − T) ≥ 0, with the reason where it cannot be told.
+
+    Parameters
+    ----------
+    actual, target
+        Scalars, arrays or Series (broadcast together).
+    direction
+        ``"increase"``/``"decrease"`` (or +1/−1), scalar or one per element.
+
+    Returns
+    -------
+    Measure
+        ``value`` is ``bool``/``None`` for scalars, a nullable ``boolean`` array or Series
+        otherwise; ``reason`` is ``"no_actual"`` or ``"no_target"`` where the value is missing.
+
+    Examples
+    --------
+    >>> achieved_with_reason(50, 50)
+    Measure(value=True, reason=None)
+    >>> achieved_with_reason(float("nan"), 50)
+    Measure(value=None, reason='no_actual')
+    """
+    shape, (a, t, d) = _prepare_with_direction(direction, actual, target)
+    values, codes = _achieved_core(a, t, d)
+    values, codes = np.broadcast_arrays(values, codes)
+    return Measure(
+        _wrap_bool(values, codes, shape, "achieved"), _wrap_reason(codes, shape, "achieved_reason")
+    )
+
+
+def achieved(actual: Any, target: Any, direction: Any = "increase") -> Any:
+    """Whether the target was reached (達成): d·(A − T) ≥ 0; missing where A or T is missing.
+
+    See :func:`achieved_with_reason` for the reason codes.
+
+    Examples
+    --------
+    >>> achieved(9, 13)
+    False
+    >>> achieved(2, 3, direction="decrease")
+    True
+    """
+    return achieved_with_reason(actual, target, direction).value
+
+
+def achievement_rate_with_reason(
+    actual: Any, target: Any, direction: Any = "increase", variant: str | None = None
+) -> Measure:
+    """Achievement rate (達成率) with the reason where it is undefined.
+
+    Parameters
+    ----------
+    actual, target
+        Scalars, arrays or Series.
+    direction
+        ``"increase"`` (A / T) or ``"decrease"``; scalar or one per element.
+    variant
+        Formula for decrease-desired KPIs: ``"complement"`` 1 − (A − T)/T (default, see
+        :data:`DEFAULT_DECREASE_VARIANT`), ``"inverse"`` T / A, or ``"ratio"`` A / T as for
+        increase KPIs. Ignored where more is better (and the target positive).
+
+    Returns
+    -------
+    Measure
+        Rate as a fraction (1.0 = 100 %). Reasons: ``"no_actual"``, ``"no_target"``,
+        ``"target_zero"``, ``"actual_zero"`` (inverse variant only).
+
+    Examples
+    --------
+    >>> achievement_rate_with_reason(-10, 50)
+    Measure(value=-0.2, reason=None)
+    >>> achievement_rate_with_reason(3, 0)
+    Measure(value=nan, reason='target_zero')
+    """
+    shape, (a, t, d) = _prepare_with_direction(direction, actual, target)
+    rate, codes, _ = _achievement_core(a, t, d, _variant_code(variant))
+    rate, codes = np.broadcast_arrays(rate, codes)
+    return Measure(
+        _wrap_float(rate, shape, "achievement_rate"),
+        _wrap_reason(codes, shape, "achievement_rate_reason"),
+    )
+
+
+def achievement_rate(
+    actual: Any, target: Any, direction: Any = "increase", variant: str | None = None
+) -> Any:
+    """Achievement rate (達成率): A / T, or a named variant for decrease-desired KPIs.
+
+    NaN where undefined; :func:`achievement_rate_with_reason` says why.
+
+    Examples
+    --------
+    >>> achievement_rate(1341, 500)
+    2.682
+    >>> achievement_rate(110, 100, direction="decrease")  # complement: 10 % worse than target
+    0.9
+    >>> round(achievement_rate(110, 100, direction="decrease", variant="inverse"), 6)
+    0.909091
+    """
+    return achievement_rate_with_reason(actual, target, direction, variant).value
+
+
+def progress_rate_with_reason(actual: Any, target: Any, baseline: Any) -> Measure:
+    """Progress rate (進捗率) (A − b)/(T − b) with the reason where it is undefined.
+
+    Works unchanged for decrease-desired KPIs and for T = 0. Reasons: ``"no_actual"``,
+    ``"no_target"``, ``"no_baseline"``, ``"target_equals_baseline"``.
+
+    Examples
+    --------
+    >>> progress_rate_with_reason(2, 0, 5)
+    Measure(value=0.6, reason=None)
+    >>> progress_rate_with_reason(50, 50, float("nan"))
+    Measure(value=nan, reason='no_baseline')
+    """
+    shape, (a, t, b) = _prepare(actual, target, baseline)
+    rate, codes = _progress_core(a, t, b)
+    return Measure(
+        _wrap_float(rate, shape, "progress_rate"),
+        _wrap_reason(codes, shape, "progress_rate_reason"),
+    )
+
+
+def progress_rate(actual: Any, target: Any, baseline: Any) -> Any:
+    """Progress rate (進捗率): (A − b)/(T − b); NaN without a baseline or when T = b.
+
+    Examples
+    --------
+    >>> progress_rate(9, 13, 4) == 5 / 9
+    True
+    >>> progress_rate(105, 110, 100)
+    0.5
+    """
+    return progress_rate_with_reason(actual, target, baseline).value
+
+
+# --------------------------------------------------------------------------------------------
+# Plans with only a final target
+
+
+PRO_RATA_LABELS: dict[str, tuple[str, str]] = {
+    "on_track": ("順調", "on track"),
+    "roughly_on_track": ("概ね順調", "roughly on track"),
+    "needs_improvement": ("改善が必要", "needs improvement"),
+}
+
+
+def pro_rata_expectation(baseline: Any, final_target: Any, year_index: Any, n_years: Any) -> Any:
+    """Value expected in year k of an n-year plan: b + (k/n)(T_final − b).
+
+    Parameters
+    ----------
+    baseline, final_target
+        b and the end-of-plan target.
+    year_index
+        k, the plan year (1 = first year of the plan, n = last).
+    n_years
+        n, the plan length in years (> 0).
+
+    Examples
+    --------
+    >>> pro_rata_expectation(4, 13, 1, 3)
+    7.0
+    """
+    shape, (b, t, k, n) = _prepare(baseline, final_target, year_index, n_years)
+    if np.any(n <= 0):
+        raise ParameterError("n_years must be positive")
+    return _wrap_float(b + (k / n) * (t - b), shape, "pro_rata_expectation")
+
+
+def pro_rata_rate(
+    actual: Any,
+    baseline: Any,
+    final_target: Any,
+    year_index: Any,
+    n_years: Any,
+    direction: Any = "increase",
+    *,
+    measure: Literal["achievement", "progress"] = "achievement",
+    variant: str | None = None,
+) -> Measure:
+    """Actual against the pro-rata expectation E of :func:`pro_rata_expectation`.
+
+    ``measure="achievement"`` (default, as cities print it) is the achievement rate of A against
+    E; ``"progress"`` is (A − b)/(E − b). Missing values come with their reason.
+
+    Examples
+    --------
+    >>> pro_rata_rate(7, 4, 13, 1, 3).value  # E = 7
+    1.0
+    """
+    expected = pro_rata_expectation(baseline, final_target, year_index, n_years)
+    if measure == "achievement":
+        return achievement_rate_with_reason(actual, expected, direction, variant)
+    if measure == "progress":
+        return progress_rate_with_reason(actual, expected, baseline)
+    raise ParameterError(f"measure must be 'achievement' or 'progress', not {measure!r}")
+
+
+def classify_pro_rata(rate: Any, bands: tuple[float, float] = (1.0, 0.6)) -> Any:
+    """Classify a pro-rata rate with 多摩市's bands: ≥ 100 % on track, 60–100 % roughly, < 60 %.
+
+    Parameters
+    ----------
+    rate
+        Rates as fractions (scalar, array or Series).
+    bands
+        (on-track lower bound, roughly-on-track lower bound), both inclusive.
+
+    Returns
+    -------
+    str or None, or an object array / Series of keys of :data:`PRO_RATA_LABELS`
+        ``None`` where the rate is NaN (its reason travels with the rate).
+
+    Examples
+    --------
+    >>> classify_pro_rata(0.6)
+    'roughly_on_track'
+    """
+    hi, lo = bands
+    if not hi > lo:
+        raise ParameterError("bands must be (upper, lower) with upper > lower")
+    shape, (r,) = _prepare(rate)
+    keys = np.array([None, "needs_improvement", "roughly_on_track", "on_track"], dtype=object)
+    idx = np.where(np.isnan(r), 0, 1 + (r >= lo).astype(int) + (r >= hi).astype(int))
+    out = keys[idx]
+    if shape.kind == "scalar":
+        return out.item() if isinstance(out, np.ndarray) else out
+    if shape.kind == "series":
+        return pd.Series(out, index=shape.index, name="pro_rata_class")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Increment-style targets (増加分)
+
+
+def increments_to_levels(baseline: float, increments: Any) -> Measure:
+    """Levels b + cumulative sum of yearly increments, in order.
+
+    Parameters
+    ----------
+    baseline
+        The value before the project (b).
+    increments
+        Yearly increments in fiscal-year order (array or Series).
+
+    Returns
+    -------
+    Measure
+        Levels, and reasons ``"no_baseline"`` or ``"missing_increment"`` (every level after a
+        missing increment is unknown).
+
+    Examples
+    --------
+    >>> increments_to_levels(100, [5, 5, 10]).value
+    array([105., 110., 120.])
+    """
+    shape, (inc,) = _prepare(increments)
+    inc = np.atleast_1d(inc)
+    b = float(_to_float(baseline))
+    levels = b + np.cumsum(inc)  # NaN propagates forward: later levels are unknown too
+    missing = np.cumsum(np.isnan(inc)) > 0
+    codes = np.where(
+        np.isnan(b), _CODE["no_baseline"], np.where(missing, _CODE["missing_increment"], _OK)
+    ).astype(np.int8)
+    levels = np.where(codes < 0, levels, np.nan)
+    shape = _Shape("array", None) if shape.kind == "scalar" else shape
+    return Measure(_wrap_float(levels, shape, "level"), _wrap_reason(codes, shape, "level_reason"))
+
+
+def levels_to_increments(baseline: float, levels: Any) -> Measure:
+    """Inverse of :func:`increments_to_levels`: the first increment is L₁ − b, then L_k − L_{k−1}.
+
+    Examples
+    --------
+    >>> levels_to_increments(100, [105, 110, 120]).value
+    array([ 5.,  5., 10.])
+    """
+    shape, (lev,) = _prepare(levels)
+    lev = np.atleast_1d(lev)
+    b = float(_to_float(baseline))
+    inc = np.diff(lev, prepend=b)
+    codes = np.where(
+        np.isnan(b),
+        _CODE["no_baseline"],
+        np.where(np.isnan(inc), _CODE["missing_increment"], _OK),
+    ).astype(np.int8)
+    shape = _Shape("array", None) if shape.kind == "scalar" else shape
+    return Measure(
+        _wrap_float(inc, shape, "increment"), _wrap_reason(codes, shape, "increment_reason")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Display rounding
+
+
+def _decimal(x: float) -> Decimal:
+    # repr gives the shortest text that round-trips, i.e. the number as the sheet wrote it, so
+    # 2.675 rounds to 2.68 as a person expects (its binary value is 2.67499999...).
+    return Decimal(repr(float(x)))
+
+
+def round_half_up(x: Any, digits: int = 0) -> Any:
+    """Round half away from zero, as Excel's ROUND and municipal sheets do.
+
+    Python's :func:`round` rounds half to even (``round(0.5) == 0``); sheets print 0.5 as 1.
+    NaN stays NaN.
+
+    Parameters
+    ----------
+    x
+        Scalar, array or Series.
+    digits
+        Decimal places to keep (may be negative).
+
+    Examples
+    --------
+    >>> round_half_up(2.5), round(2.5)
+    (3.0, 2)
+    >>> round_half_up(2.675, 2)
+    2.68
+    """
+    quantum = Decimal(1).scaleb(-digits)
+
+    def one(v: float) -> float:
+        if not math.isfinite(v):
+            return v
+        return float(_decimal(v).quantize(quantum, rounding=ROUND_HALF_UP))
+
+    shape, (arr,) = _prepare(x)
+    if shape.kind == "scalar":
+        return one(float(arr.item()))
+    out = np.fromiter((one(v) for v in arr.ravel()), dtype=float, count=arr.size).reshape(arr.shape)
+    return _wrap_float(out, shape, getattr(x, "name", None))
+
+
+def format_percent(rate: Any, digits: int = 1, *, na_rep: str = "-", suffix: str = "%") -> Any:
+    """Format a rate (1.0 = 100 %) as a percentage string, rounded half-up for display.
+
+    The rate is scaled by 100 in decimal arithmetic, so 0.285 prints as 28.5 and rounds to 29
+    (binary 0.285 × 100 would give 28.499999999999996). Missing values print as ``na_rep``
+    ("-", as the sheets do); the reason column says why.
+
+    Examples
+    --------
+    >>> format_percent(15876 / 6000, 0)
+    '265%'
+    >>> format_percent(9 / 13)
+    '69.2%'
+    >>> format_percent(float("nan"))
+    '-'
+    """
+    quantum = Decimal(1).scaleb(-digits)
+
+    def one(v: float) -> str:
+        if not math.isfinite(v):
+            return na_rep
+        try:
+            p = (_decimal(v) * 100).quantize(quantum, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # pragma: no cover - only for absurd magnitudes
+            return na_rep
+        return f"{p:f}{suffix}"
+
+    shape, (arr,) = _prepare(rate)
+    if shape.kind == "scalar":
+        return one(float(arr.item()))
+    out = np.array([one(v) for v in arr.ravel()], dtype=object).reshape(arr.shape)
+    if shape.kind == "series":
+        return pd.Series(out, index=shape.index, name=getattr(rate, "name", None))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Programme level
+
+
+def share_achieved(achieved_flags: Any) -> Measure:
+    """Share of KPIs achieved among those whose achievement is known (the national headline).
+
+    Examples
+    --------
+    >>> share_achieved([False, False, True, True])
+    Measure(value=0.5, reason=None)
+    """
+    flags = pd.array(
+        list(achieved_flags) if not isinstance(achieved_flags, pd.Series) else achieved_flags.array,
+        dtype="boolean",
+    )
+    known = ~flags.isna()
+    n = int(known.sum())
+    if n == 0:
+        return Measure(float("nan"), "no_actual")
+    return Measure(float(flags[known].sum()) / n, None)
+
+
+def any_achieved(achieved_flags: Any) -> Measure:
+    """Whether at least one KPI was achieved (the share of projects with one is the headline).
+
+    True as soon as one known KPI is achieved; ``None`` with ``"no_actual"`` only when none is
+    achieved and some are unknown (the unknown ones might be).
+
+    Examples
+    --------
+    >>> any_achieved([False, None, True])
+    Measure(value=True, reason=None)
+    """
+    flags = pd.array(
+        list(achieved_flags) if not isinstance(achieved_flags, pd.Series) else achieved_flags.array,
+        dtype="boolean",
+    )
+    if bool(flags.fillna(False).any()):
+        return Measure(True, None)
+    if bool(flags.isna().any()):
+        return Measure(None, "no_actual")
+    return Measure(False, None)
+
+
+class GrantCheck(NamedTuple):
+    """Grant against cost × rate; ``gap_yen`` = grant − expected, so −1.5 means 1.5 円 less."""
+
+    expected_grant_yen: float
+    gap_yen: float
+    relative_gap: float
+    within_rounding: bool
+
+
+def grant_check(
+    cost_yen: float, grant_yen: float, rate: float, *, rounding_tolerance_yen: float = 10.0
+) -> GrantCheck:
+    """Compare a grant with cost × grant rate.
+
+    Parameters
+    ----------
+    cost_yen, grant_yen
+        事業費 and 交付額 in yen.
+    rate
+        交付率 (e.g. 0.5).
+    rounding_tolerance_yen
+        A gap at most this large (in absolute value) is flagged as rounding (端数処理); the sheets
+        say "数円の差異あり" for such gaps.
+
+    Examples
+    --------
+    >>> grant_check(19_272_695, 9_636_346, 0.5)
+    GrantCheck(expected_grant_yen=9636347.5, gap_yen=-1.5, relative_gap=-1.556...e-07, \
+within_rounding=True)
+    """
+    cost, grant, r = float(cost_yen), float(grant_yen), float(rate)
+    if any(math.isnan(v) for v in (cost, grant, r)):
+        return GrantCheck(float("nan"), float("nan"), float("nan"), False)
+    expected = cost * r
+    gap = grant - expected
+    rel = gap / expected if expected != 0 else float("nan")
+    return GrantCheck(expected, gap, rel, abs(gap) <= rounding_tolerance_yen)
+
+
+def cost_per_unit_change(
+    cost_yen: Any, actual: Any, baseline: Any, direction: Any = "increase"
+) -> Measure:
+    """Cost per unit of KPI change since the baseline: cost / (d·(A − b)).
+
+    Only meaningful when the KPI moved in the desired direction; otherwise NaN with
+    ``"no_improvement"`` (also ``"no_actual"``, ``"no_baseline"``, ``"no_cost"``).
+
+    Examples
+    --------
+    >>> cost_per_unit_change(19_272_695, 9, 4).value
+    3854539.0
+    >>> cost_per_unit_change(1000, 3, 4).reason
+    'no_improvement'
+    """
+    shape, (c, a, b, d) = _prepare_with_direction(direction, cost_yen, actual, baseline)
+    change = d * (a - b)
+    codes = np.where(
+        np.isnan(a),
+        _CODE["no_actual"],
+        np.where(
+            np.isnan(b),
+            _CODE["no_baseline"],
+            np.where(
+                np.isnan(c), _CODE["no_cost"], np.where(change > 0, _OK, _CODE["no_improvement"])
+            ),
+        ),
+    ).astype(np.int8)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(codes < 0, c / np.where(change > 0, change, 1.0), np.nan)
+    value, codes = np.broadcast_arrays(value, codes)
+    return Measure(
+        _wrap_float(value, shape, "cost_per_unit_change"),
+        _wrap_reason(codes, shape, "cost_per_unit_change_reason"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorised core of the table (also what the benchmark times)
+
+
+def attainment_core(
+    actual: np.ndarray,
+    target: np.ndarray,
+    baseline: np.ndarray,
+    direction: Any,
+    *,
+    variant: str | None = None,
+    rank_table: Any = "osaka_library",
+    effect_band: float = 0.7,
+) -> dict[str, np.ndarray]:
+    """Achieved, rates, ratings and reason codes for aligned float arrays, one pass each.
+
+    Returns plain NumPy arrays: values, and int8 reason codes indexing :data:`REASONS`
+    (−1 = defined) — the table turns them into labelled columns.
+
+    Examples
+    --------
+    >>> out = attainment_core(np.array([9.0]), np.array([13.0]), np.array([4.0]), "increase")
+    >>> float(out["progress_rate"][0]) == 5 / 9
+    True
+    """
+    from kpianalysis import ratings  # ratings builds on this module; import here, not at top
+
+    a = np.asarray(actual, dtype=float)
+    t = np.asarray(target, dtype=float)
+    b = np.asarray(baseline, dtype=float)
+    d = _direction_sign(direction)
+    v = _variant_code(variant)
+    if d.ndim and d.shape != a.shape:
+        d = np.broadcast_to(d, a.shape)
+    ach, ach_codes = _achieved_core(a, t, d)
+    rate, rate_codes, flip = _achievement_core(a, t, d, v, ach_codes)
+    prog, prog_codes = _progress_core(a, t, b, ach_codes)
+    table = ratings.get_rank_table(rank_table)
+    rank_codes, rank_reason = ratings._rank_core(
+        table, a, t, b, d, ach, ach_codes, rate, rate_codes, prog, prog_codes
+    )
+    eff_codes, eff_reason = ratings._effect_core(
+        a, b, d, ach, ach_codes, rate, rate_codes, effect_band
+    )
+    return {
+        "achieved": ach,
+        "achieved_reason": ach_codes,
+        "achievement_rate": rate,
+        "achievement_rate_reason": rate_codes,
+        "decrease_variant_used": flip,
+        "progress_rate": prog,
+        "progress_rate_reason": prog_codes,
+        "rank": rank_codes,
+        "rank_reason": rank_reason,
+        "effect": eff_codes,
+        "effect_reason": eff_reason,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def _levels_for_increment_indicators(obs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
+    """Replace increment-form targets and actuals by levels b + running total (METHODS §1).
+
+    ``obs`` must have a RangeIndex. Without a baseline the levels are unknown (NaN); the table
+    reports ``"no_baseline"`` for them.
+    """
+    keys = ["programme_id", "indicator_id"]
+    meta = ind[[*keys, "target_form", "baseline"]]
+    merged = obs.merge(meta, on=keys, how="left", validate="many_to_one")
+    is_inc = merged["target_form"].eq("increment").to_numpy()
+    if not is_inc.any():
+        return obs
+    ordered = merged.sort_values([*keys, "fiscal_year"])
+    out = obs.copy()
+    for col in ("target", "actual"):
+        # np.cumsum (not groupby.cumsum, which skips NaN) so that a missing increment leaves
+        # every later level missing too
+        running = ordered.groupby(keys, sort=False)[col].transform(
+            lambda s: np.cumsum(s.to_numpy(dtype=float))
+        )
+        levels = (ordered["baseline"] + running).reindex(out.index).to_numpy(dtype=float)
+        out[col] = np.where(is_inc, levels, out[col].to_numpy(dtype=float))
+    return out
+
+
+def _final_targets(
+    full_obs: pd.DataFrame, programmes: pd.DataFrame, fiscal_year: int
+) -> pd.DataFrame:
+    """Per indicator: the plan-end target and its year, else the current year's target."""
+    ends = programmes.set_index("programme_id")["plan_end"]
+    obs = full_obs.dropna(subset=["target"])
+    plan_end = obs["programme_id"].map(ends)
+    at_end = obs.loc[obs["fiscal_year"] == plan_end]
+    cur = obs.loc[obs["fiscal_year"] == fiscal_year]
+    keys = ["programme_id", "indicator_id"]
+    out = cur[[*keys, "fiscal_year", "target"]].set_index(keys)
+    end = at_end[[*keys, "fiscal_year", "target"]].set_index(keys)
+    out = end.combine_first(out) if len(end) else out
+    return out.rename(
+        columns={"fiscal_year": "assessment_target_year", "target": "assessment_target"}
+    )
+
+
+def attainment_table(
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    programme_id: str | None = None,
+    rank_table: Any = "osaka_library",
+    variant: str | None = None,
+    effect_band: float = 0.7,
+    assessment_target: Literal["plan_end", "current_year"] = "plan_end",
+) -> pd.DataFrame:
+    """One row per KPI for a fiscal year: values, every rate, ratings, assessments and reasons.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`kpianalysis.dataset.Dataset` (or any object with the same DataFrames and
+        ``as_of``). Actuals, costs and verdicts are read as of ``fiscal_year``.
+    fiscal_year
+        The fiscal year reported.
+    programme_id
+        Restrict to one programme; ``None`` = all.
+    rank_table
+        A preset name (``"osaka_library"``, ``"nagayo"``) or a :class:`ratings.RankTable`.
+    variant
+        Achievement-rate formula for decrease-desired KPIs (default ``"complement"``).
+    effect_band
+        Lower bound of 相当程度効果があった on the achievement rate (default 0.7).
+    assessment_target
+        Target of the multi-year assessment: ``"plan_end"`` (default) uses the target of the
+        plan's last year — plan data fixed when the plan was made, so it is read from the whole
+        dataset even when the year reported is earlier — falling back to the year's own target
+        when the dataset has none; ``"current_year"`` always uses the year's own target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Identification (programme_id, indicator_id, indicator_label, name_ja, name_en, unit, kind,
+        direction, target_form, fiscal_year), values (baseline, baseline_year, target, actual),
+        ``achieved``, ``achievement_rate``, ``progress_rate`` each with a ``*_reason`` column,
+        ``achievement_variant`` (formula used), ``effect_ja``/``effect_en``/``effect_reason``,
+        ``rank``/``rank_ja``/``rank_en``/``rank_reason``/``rank_table``,
+        ``cost_per_unit_change`` (+ reason; the programme's cost from the year after the baseline
+        to ``fiscal_year`` over d·(A − b), the whole programme cost attributed to each KPI),
+        and the multi-year assessments ``status_index``/``status_class``/``status_reason``,
+        ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
+        ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
+        ``miss_share_reason`` with ``assessment_target`` and ``assessment_target_year``.
+
+    Examples
+    --------
+    >>> table = attainment_table(ds, 2023)  # doctest: +SKIP
+    >>> table[["indicator_label", "achievement_rate"]]  # doctest: +SKIP
+    """
+    from kpianalysis import progress, ratings  # both build on this module
+
+    ds = dataset.as_of(fiscal_year)
+    ind = ds.indicators
+    if programme_id is not None:
+        ind = ind.loc[ind["programme_id"] == programme_id]
+    ind = ind.reset_index(drop=True)
+    keys = ["programme_id", "indicator_id"]
+    obs_all = ds.observations.loc[ds.observations["fiscal_year"] <= fiscal_year]
+    obs_all = obs_all.merge(ind[keys], on=keys)
+    obs_lv = _levels_for_increment_indicators(obs_all.reset_index(drop=True), ind)
+    year_obs = obs_lv.loc[obs_lv["fiscal_year"] == fiscal_year, [*keys, "target", "actual"]]
+    rows = ind.merge(year_obs, on=keys, how="left")
+
+    table = ratings.get_rank_table(rank_table)
+    core = attainment_core(
+        rows["actual"].to_numpy(dtype=float),
+        rows["target"].to_numpy(dtype=float),
+        rows["baseline"].to_numpy(dtype=float),
+        rows["direction"].to_numpy(),
+        variant=variant,
+        rank_table=table,
+        effect_band=effect_band,
+    )
+    v = _variant_code(variant)
+    # Increment-form KPI without a baseline: its levels are unknown although the increments
+    # were reported, so the honest reason is the missing baseline, not a missing target/actual.
+    raw_year = obs_all.loc[obs_all["fiscal_year"] == fiscal_year, [*keys, "target", "actual"]]
+    raw = ind[keys].merge(raw_year, on=keys, how="left")
+    no_level = (
+        rows["target_form"].eq("increment").to_numpy()
+        & rows["baseline"].isna().to_numpy()
+        & raw["target"].notna().to_numpy()
+    )
+    if no_level.any():
+        for name in (
+            "achieved_reason",
+            "achievement_rate_reason",
+            "progress_rate_reason",
+            "rank_reason",
+            "effect_reason",
+        ):
+            c = core[name]
+            stale = no_level & ((c == _CODE["no_target"]) | (c == _CODE["no_actual"]))
+            stale &= raw["actual"].notna().to_numpy() | (c == _CODE["no_target"])
+            core[name] = np.where(stale, _CODE["no_baseline"], c).astype(np.int8)
+    out = pd.DataFrame(
+        {
+            "programme_id": rows["programme_id"],
+            "fiscal_year": int(fiscal_year),
+            "indicator_id": rows["indicator_id"],
+            "indicator_label": rows["indicator_label"],
+            "name_ja": rows["name_ja"],
+            "name_en": rows["name_en"],
+            "unit": rows["unit"],
+            "kind": rows["kind"],
+            "direction": rows["direction"],
+            "target_form": rows["target_form"],
+            "baseline_year": rows["baseline_year"],
+            "baseline": rows["baseline"].astype(float),
+            "target": rows["target"].astype(float),
+            "actual": rows["actual"].astype(float),
+        }
+    )
+    out["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
+    out["achieved_reason"] = _reason_categorical(core["achieved_reason"])
+    out["achievement_rate"] = core["achievement_rate"]
+    out["achievement_rate_reason"] = _reason_categorical(core["achievement_rate_reason"])
+    out["achievement_variant"] = np.where(core["decrease_variant_used"], v, "ratio")
+    out["progress_rate"] = core["progress_rate"]
+    out["progress_rate_reason"] = _reason_categorical(core["progress_rate_reason"])
+    eff_ja, eff_en = ratings.effect_labels(core["effect"])
+    out["effect_ja"], out["effect_en"] = eff_ja, eff_en
+    out["effect_reason"] = _reason_categorical(core["effect_reason"])
+    out["effect_band"] = effect_band
+    r_code, r_ja, r_en = table.labels_of(core["rank"])
+    out["rank"], out["rank_ja"], out["rank_en"] = r_code, r_ja, r_en
+    out["rank_reason"] = _reason_categorical(core["rank_reason"])
+    out["rank_table"] = table.name
+
+    # Cost per unit of change: the cost spent since the baseline year.
+    fin = ds.finance
+    costs = []
+    for _, r in rows.iterrows():
+        by = r["baseline_year"]
+        f = fin.loc[
+            (fin["programme_id"] == r["programme_id"]) & (fin["fiscal_year"] <= fiscal_year)
+        ]
+        if not pd.isna(by):
+            f = f.loc[f["fiscal_year"] > int(by)]
+        costs.append(float(f["cost_yen"].sum()) if len(f) else float("nan"))
+    cpu = cost_per_unit_change(
+        np.asarray(costs, dtype=float),
+        rows["actual"].to_numpy(dtype=float),
+        rows["baseline"].to_numpy(dtype=float),
+        rows["direction"].to_numpy(),
+    )
+    out["cost_yen_since_baseline"] = costs
+    out["cost_per_unit_change"] = cpu.value
+    out["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
+
+    # Multi-year assessments on each indicator's series (a handful of rows: a plain loop).
+    source_obs = dataset.observations if assessment_target == "plan_end" else obs_all
+    source_obs = source_obs.merge(ind[keys], on=keys)
+    src_lv = _levels_for_increment_indicators(source_obs.reset_index(drop=True), ind)
+    if assessment_target == "plan_end":
+        finals = _final_targets(src_lv, dataset.programmes, fiscal_year)
+    elif assessment_target == "current_year":
+        finals = _final_targets(src_lv.iloc[0:0], ds.programmes, fiscal_year)
+        cur = obs_lv.loc[obs_lv["fiscal_year"] == fiscal_year].dropna(subset=["target"])
+        finals = (
+            cur[[*keys, "fiscal_year", "target"]]
+            .set_index(keys)
+            .rename(
+                columns={"fiscal_year": "assessment_target_year", "target": "assessment_target"}
+            )
+        )
+    else:
+        raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
+    assessments = []
+    for _, r in rows.iterrows():
+        k = (r["programme_id"], r["indicator_id"])
+        series = obs_lv.loc[
+            (obs_lv["programme_id"] == k[0]) & (obs_lv["indicator_id"] == k[1])
+        ].sort_values("fiscal_year")
+        if k in finals.index:
+            tgt = float(finals.loc[k, "assessment_target"])
+            tgt_year = int(finals.loc[k, "assessment_target_year"])
+        else:
+            tgt, tgt_year = float("nan"), None
+        by = r["baseline_year"]
+        res = progress.assess_series(
+            series["fiscal_year"].to_numpy(dtype=int),
+            series["actual"].to_numpy(dtype=float),
+            target=tgt,
+            target_year=tgt_year,
+            baseline=float(r["baseline"]),
+            baseline_year=None if pd.isna(by) else int(by),
+            direction=r["direction"],
+        )
+        assessments.append(
+            {
+                "assessment_target": tgt,
+                "assessment_target_year": pd.NA if tgt_year is None else tgt_year,
+                "status_index": res["status"].value,
+                "status_class": res["status"].outcome,
+                "status_reason": res["status"].reason,
+                "anticipated_progress": res["anticipated"].value,
+                "anticipated_class": res["anticipated"].outcome,
+                "anticipated_reason": res["anticipated"].reason,
+                "cagr_ratio": res["cagr"].value,
+                "cagr_class": res["cagr"].outcome,
+                "cagr_reason": res["cagr"].reason,
+                "miss_share": res["miss_share"].value,
+                "miss_share_class": res["miss_share"].outcome,
+                "miss_share_reason": res["miss_share"].reason,
+            }
+        )
+    extra = pd.DataFrame(assessments, index=out.index)
+    if len(extra):
+        extra["assessment_target_year"] = extra["assessment_target_year"].astype("Int64")
+        for col in ("status_reason", "anticipated_reason", "cagr_reason", "miss_share_reason"):
+            extra[col] = pd.Categorical(extra[col], categories=list(REASONS))
+    return pd.concat([out, extra], axis=1)
+
+
+def programme_summary(dataset: Any, fiscal_year: int, **table_options: Any) -> pd.DataFrame:
+    """One row per programme: KPIs achieved, the grant check and the panel verdict of the year.
+
+    Parameters
+    ----------
+    dataset
+        As for :func:`attainment_table`.
+    fiscal_year
+        The fiscal year reported.
+    **table_options
+        Passed to :func:`attainment_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        programme_id, fiscal_year, n_kpis, n_known, n_achieved, share_achieved (+ reason),
+        any_achieved (+ reason), cost_yen, grant_yen, grant_rate, expected_grant_yen,
+        grant_gap_yen, grant_gap_within_rounding, and panel_option_no, panel_option_ja,
+        panel_option_en, panel_effective, panel_votes, panel_total, panel_reason.
+
+    Examples
+    --------
+    >>> programme_summary(ds, 2023)[["share_achieved", "grant_gap_yen"]]  # doctest: +SKIP
+    """
+    from kpianalysis import ratings
+
+    ds = dataset.as_of(fiscal_year)
+    table = attainment_table(dataset, fiscal_year, **table_options)
+    rows = []
+    for pid in ds.programmes["programme_id"]:
+        t = table.loc[table["programme_id"] == pid]
+        share = share_achieved(t["achieved"])
+        anyone = any_achieved(t["achieved"])
+        fin = ds.finance.loc[
+            (ds.finance["programme_id"] == pid) & (ds.finance["fiscal_year"] == fiscal_year)
+        ]
+        if len(fin):
+            f = fin.iloc[0]
+            cost, grant, rate = float(f["cost_yen"]), float(f["grant_yen"]), float(f["grant_rate"])
+        else:
+            cost = grant = rate = float("nan")
+        gc = grant_check(cost, grant, rate)
+        verdict = ratings.panel_verdict(ds.verdicts, pid, fiscal_year)
+        rows.append(
+            {
+                "programme_id": pid,
+                "fiscal_year": int(fiscal_year),
+                "n_kpis": len(t),
+                "n_known": int(t["achieved"].notna().sum()),
+                "n_achieved": int(t["achieved"].fillna(False).sum()),
+                "share_achieved": share.value,
+                "share_achieved_reason": share.reason,
+                "any_achieved": anyone.value,
+                "any_achieved_reason": anyone.reason,
+                "cost_yen": cost,
+                "grant_yen": grant,
+                "grant_rate": rate,
+                "expected_grant_yen": gc.expected_grant_yen,
+                "grant_gap_yen": gc.gap_yen,
+                "grant_gap_within_rounding": gc.within_rounding if len(fin) else pd.NA,
+                "grant_reason": None if len(fin) else "no_cost",
+                "panel_option_no": verdict.option_no,
+                "panel_option_ja": verdict.option_ja,
+                "panel_option_en": verdict.option_en,
+                "panel_effective": verdict.effective,
+                "panel_votes": verdict.votes,
+                "panel_total": verdict.total,
+                "panel_reason": verdict.reason,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["any_achieved"] = out["any_achieved"].astype("boolean")
+        out["panel_effective"] = out["panel_effective"].astype("boolean")
+        for col in ("panel_option_no", "panel_votes", "panel_total"):
+            out[col] = out[col].astype("Int64")
+        for col in ("share_achieved_reason", "any_achieved_reason", "grant_reason", "panel_reason"):
+            out[col] = pd.Categorical(out[col], categories=list(REASONS))
+    return out
