@@ -530,3 +530,17 @@ def test_real_kernel_failure_and_death(tmp_path: Path) -> None:
     assert "dies FY2023 failed at" in msg and "kernel died" in msg
     assert (root / "reports" / "failed" / "fy2023" / "bad.ipynb").exists()
     assert not (root / "reports" / "fy2023" / "bad.html").exists()
+
+
+def test_headline_from_programme_summary_rows() -> None:
+    # A programme_summary-like frame: NaN reasons become JSON null, rows become dicts.
+    import pandas as pd
+
+    from kpianalysis.report_index import headline_text
+
+    frame = pd.DataFrame(
+        {"programme_id": ["23205-community"], "n_kpis": [4], "n_achieved": [2], "r": [float("nan")]}
+    )
+    rows = pipeline._jsonable(frame)
+    assert rows == [{"programme_id": "23205-community", "n_kpis": 4, "n_achieved": 2, "r": None}]
+    assert headline_text(rows) == "23205-community: 4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"

@@ -256,12 +256,16 @@ def headline_for(dataset: Any, fiscal_year: int) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN (also numpy's) is not JSON
+        return None
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if hasattr(value, "columns") and hasattr(value, "to_dict"):  # a DataFrame: one dict a row
+        return _jsonable(value.to_dict(orient="records"))
     item = getattr(value, "item", None)  # numpy scalars
     if callable(item):
         try:

@@ -64,8 +64,16 @@ def headline_text(headline: object) -> str:
     """
     if headline is None:
         return ""
+    if isinstance(headline, Mapping) and {"n_kpis", "n_achieved"} <= set(headline):
+        # A row of kpianalysis.attainment.programme_summary.
+        n, k = headline["n_kpis"], headline["n_achieved"]
+        text = f"{n}指標中{k}指標が目標を達成 / {k} of {n} KPIs achieved"
+        who = headline.get("programme_id")
+        return f"{who}: {text}" if who else text
     if isinstance(headline, Mapping):
         return ", ".join(f"{k}: {v}" for k, v in headline.items())
+    if isinstance(headline, list):
+        return "; ".join(headline_text(h) for h in headline)
     return str(headline)
 
 
