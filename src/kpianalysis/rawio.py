@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,14 +70,45 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
     try:
-        return data.decode("cp932"), "cp932"
+        text = data.decode("cp932")
     except UnicodeDecodeError as exc:
         # Point at the bad bytes of the encoding the file was most likely meant to be in: the one
         # whose decoder got further before failing.
         if utf8_error >= exc.start:
             _raise_encoding(data, utf8_error, file, "UTF-8 or CP932 (Shift_JIS)")
         _raise_encoding(data, exc.start, file, "UTF-8 or CP932 (Shift_JIS)")
-    raise AssertionError("unreachable")  # pragma: no cover
+    _refuse_euc_jp(data, text, file)
+    return text, "cp932"
+
+
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+
+
+def _refuse_euc_jp(data: bytes, text: str, file: str) -> None:
+    """Refuse EUC-JP bytes that happen to decode as CP932.
+
+    Every EUC-JP kanji or kana is two bytes in 0xA1–0xFE, which CP932 reads as two half-width
+    katakana (年度 → ﾇｯﾅﾙ), so a short EUC-JP file can decode without error into nonsense. Real
+    CP932 Japanese text almost always has hiragana or kanji with lead bytes 0x81–0x9F, which are
+    invalid in EUC-JP; so half-width katakana in text that also decodes as EUC-JP means EUC-JP.
+    """
+    kana = _HALF_WIDTH_KANA.search(text)
+    if kana is None:
+        return
+    try:
+        data.decode("euc_jp")
+    except UnicodeDecodeError:
+        return
+    offset = len(text[: kana.start()].encode("cp932"))
+    bad = data[offset : offset + 4]
+    raise EncodingError(
+        f"the file looks like EUC-JP: bytes {bad.hex(' ')} at byte {offset} read as Shift_JIS give "
+        f"{text[kana.start() : kana.start() + 4]!r}; save it as UTF-8 (Excel: 'CSV UTF-8') or "
+        "Shift_JIS",
+        file=file,
+        row=data.count(b"\n", 0, offset) + 1,
+        text=bad.decode("latin-1"),
+    )
 
 
 def _raise_encoding(data: bytes, offset: int, file: str, expected: str) -> None:
