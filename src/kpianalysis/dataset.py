@@ -405,20 +405,12 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "baseline_year": baseline_year,
                 "baseline": baseline_q.value,
                 "baseline_text": _cell(row, "baseline"),
-                "trend_model": model or default_trend_model(kind),
+                # Blank = the default model for the kind (kpianalysis.trends.default_model).
+                "trend_model": model or None,
                 "_row": row,
             }
         )
     return out
-
-
-def default_trend_model(kind: str) -> str:
-    """The trend model used unless an indicator overrides it.
-
-    Counts that accumulate or stand at a level (``cumulative``, ``stock``) are modelled as
-    Poisson counts; flows that can be negative (net migration) and averages as linear (OLS).
-    """
-    return "poisson" if kind in ("cumulative", "stock") else "ols"
 
 
 def _units_like(unit: str) -> tuple[str, ...]:

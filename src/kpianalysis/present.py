@@ -67,6 +67,16 @@ LABELS: dict[str, tuple[str, str]] = {
 
 LANGUAGES = ("ja", "en")
 
+#: Report styling (static, no data in it): readable left-aligned tables in any nbconvert template.
+STYLE = """<style>
+.kpi-table, .kpi-record { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
+.kpi-table th, .kpi-table td, .kpi-record th, .kpi-record td {
+  text-align: left; vertical-align: top; padding: 0.3em 0.6em; border-bottom: 1px solid #ddd; }
+.kpi-table thead th { background: #f3f5f8; }
+.kpi-record th { white-space: nowrap; background: #f8f9fb; }
+figure { margin: 0.5em 0; }
+</style>"""
+
 
 class Html(str):
     """A string of HTML that Jupyter renders as HTML (its parts were escaped when built)."""

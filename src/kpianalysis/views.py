@@ -1,0 +1,529 @@
+"""Report sections for the notebooks: each returns escaped :class:`~kpianalysis.present.Html`.
+
+Notebooks stay thin: a cell calls one function here and displays what it returns. These functions
+only *present* what :mod:`kpianalysis.attainment`, :mod:`kpianalysis.projection` and friends
+computed; every data-derived string passes through :mod:`kpianalysis.present`, which escapes it.
+Figures are embedded as PNG data URIs, so an HTML report is one self-contained file.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpianalysis import present as P
+from kpianalysis.attainment import REASON_LABELS, format_percent
+from kpianalysis.dataset import Dataset, load_dataset
+from kpianalysis.errors import ParameterError
+from kpianalysis.progress import OUTCOME_LABELS
+from kpianalysis.projection import reason_text as trend_reason_text
+
+PROJECT_MARKERS = ("pyproject.toml", "data")
+
+
+def find_project_root(start: Path | str | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``pyproject.toml``.
+
+    Notebooks run with the project root as working directory under the pipeline and the
+    papermill CLI, but JupyterLab starts kernels in ``notebooks/``; both find the same data.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if all((folder / m).exists() for m in PROJECT_MARKERS):
+            return folder
+    return here
+
+
+def load_report_data(
+    fiscal_year: Any, raw_dir: str = "data/raw", programme_id: str = ""
+) -> tuple[Dataset, Dataset]:
+    """Load and validate the raw data; return ``(full, as_of_fiscal_year)``.
+
+    Raises :class:`ParameterError` when ``fiscal_year`` has no data or the programme is unknown.
+    """
+    if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
+        raise ParameterError(f"fiscal_year must be an integer such as 2023, not {fiscal_year!r}")
+    raw = Path(raw_dir)
+    if not raw.is_absolute():
+        raw = find_project_root() / raw
+    full = load_dataset(raw)
+    if programme_id:
+        if programme_id not in set(full.programmes["programme_id"]):
+            raise ParameterError(f"unknown programme_id {programme_id!r}")
+        full = _only(full, programme_id)
+    if fiscal_year not in full.fiscal_years:
+        years = ", ".join(map(str, full.fiscal_years))
+        raise ParameterError(f"no actual values for FY{fiscal_year}; the data has FY {years}")
+    return full, full.as_of(fiscal_year)
+
+
+def _only(ds: Dataset, programme_id: str) -> Dataset:
+    from dataclasses import replace
+
+    tables = {
+        name: df.loc[df["programme_id"] == programme_id].reset_index(drop=True)
+        for name, df in ds.tables().items()
+    }
+    return replace(ds, **tables)
+
+
+# ------------------------------------------------------------------------------------------------
+# Formatting helpers
+
+
+def _fy(year: Any) -> str:
+    y = int(year)
+    era = f"令和{y - 2018}年度" if y >= 2019 else f"平成{y - 1988}年度"
+    if y == 2019:
+        era = "令和元年度"
+    return f"{y}年度（{era}）"
+
+
+def _pct(value: Any) -> str:
+    text = format_percent(value, 1)
+    return "" if text == "-" else str(text)
+
+
+def _reason(code: Any, language: str) -> str:
+    if not isinstance(code, str) or not code:
+        return ""
+    if code in REASON_LABELS:
+        ja, en = REASON_LABELS[code]
+        return P.pick(ja, en, language)
+    if code in OUTCOME_LABELS:
+        ja, en = OUTCOME_LABELS[code]
+        return P.pick(ja, en, language)
+    return trend_reason_text(code, language)
+
+
+def _outcome(code: Any, language: str) -> str:
+    if not isinstance(code, str) or not code:
+        return ""
+    ja, en = OUTCOME_LABELS.get(code, (code, code))
+    return P.pick(ja, en, language)
+
+
+def indicator_name(row: Any, language: str) -> str:
+    """``"① 小学校区コミュニティの設立数"`` (or the English name first for ``"en"``)."""
+    name = P.pick(row["name_ja"], row.get("name_en", ""), language)
+    return f"{row['indicator_label']} {name}"
+
+
+def figure_html(fig: Any, alt: str) -> P.Html:
+    """Embed a matplotlib figure as a PNG data URI (no metadata, so output is reproducible)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return P.Html(
+        f'<figure><img src="data:image/png;base64,{data}" alt="{P.esc(alt)}" '
+        f'style="max-width:100%"></figure>'
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Sections shared by the reports
+
+
+def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, language: str):
+    """Title block: report name, fiscal year and the programme(s) covered."""
+    names = [
+        P.pick(r.name_ja, r.name_en, language) + f"（{r.municipality_ja}）"
+        for r in ds.programmes.itertuples()
+    ]
+    title = P.pick(report_ja, report_en, language) + " — " + _fy(fiscal_year)
+    return P.concat(
+        P.Html(P.STYLE),
+        P.heading(title, 1),
+        P.paragraph(" / ".join(names)),
+        P.paragraph(
+            P.pick(
+                f"{fiscal_year}年度までのデータのみを用いています。",
+                f"Only data of fiscal years up to {fiscal_year} are used.",
+                language,
+            )
+        ),
+    )
+
+
+def programme_overview(full: Dataset, ds: Dataset, fiscal_year: int, language: str = "ja"):
+    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict."""
+    from kpianalysis.attainment import programme_summary
+
+    summary = programme_summary(ds, fiscal_year).set_index("programme_id")
+    parts: list[str] = []
+    for prog in ds.programmes.to_dict("records"):
+        pid = prog["programme_id"]
+        s = summary.loc[pid] if pid in summary.index else None
+        pairs = [
+            (P.label("programme", language), P.pick(prog["name_ja"], prog["name_en"], language)),
+            (
+                P.label("municipality", language),
+                f"{prog['municipality_ja']} ({prog['municipality_en']}, {prog['municipality_code']})",
+            ),
+            (P.label("grant_type", language), prog["grant_type_ja"]),
+            (P.label("strategy_goals", language), prog["strategy_goals_ja"]),
+            (P.label("plan_period", language), f"FY{prog['plan_start']}–FY{prog['plan_end']}"),
+            (P.label("overview", language), prog["overview_ja"]),
+        ]
+        fin = ds.finance[(ds.finance["programme_id"] == pid)]
+        fin = fin[fin["fiscal_year"] == fiscal_year]
+        if len(fin):
+            f = fin.iloc[0]
+            pairs += [
+                (P.label("cost", language), P.yen(f["cost_yen"])),
+                (P.label("grant", language), f"{P.yen(f['grant_yen'])}（{f['grant_rate_text']}）"),
+            ]
+            if s is not None and pd.notna(s["grant_gap_yen"]):
+                note = P.pick(
+                    f"事業費×交付率 = {P.yen(s['expected_grant_yen'])}、差異 {P.yen(s['grant_gap_yen'])}",
+                    f"cost × rate = {P.yen(s['expected_grant_yen'])}, gap {P.yen(s['grant_gap_yen'])}",
+                    language,
+                )
+                if f["remark_ja"]:
+                    note += f"（{f['remark_ja']}）"
+                pairs.append((P.label("grant_gap", language), note))
+        else:
+            pairs.append(
+                (
+                    P.label("cost", language),
+                    P.pick("この年度の記録なし", "not recorded for this year", language),
+                )
+            )
+        parts.append(P.definition_list(pairs))
+        parts.append(P.heading(P.label("subproject", language), 3))
+        parts.append(subprojects_table(full, pid, language))
+        parts.append(P.heading(P.label("panel_verdict", language), 3))
+        parts.append(verdicts_view(ds, pid, fiscal_year, language))
+    return P.concat(*parts)
+
+
+def subprojects_table(ds: Dataset, programme_id: str, language: str = "ja") -> P.Html:
+    comps = ds.components.set_index(["programme_id", "component_no"])["component_ja"]
+    sub = ds.subprojects[ds.subprojects["programme_id"] == programme_id].copy()
+    sub["component"] = [
+        f"{r.component_no}. {comps.get((programme_id, r.component_no), '')}"
+        for r in sub.itertuples()
+    ]
+    sub["slot_text"] = "(" + sub["slot"].astype(str) + ")"
+    cols = {
+        "component": P.label("component", language),
+        "slot_text": "No.",
+        "name_ja": P.label("subproject", language),
+        "department_ja": P.label("department", language),
+        "strategy_code_ja": P.label("strategy_code", language),
+        "ambiguity": P.label("ambiguity", language),
+    }
+    return P.table(sub, cols, na_rep="")
+
+
+def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: str = "ja"):
+    v = ds.verdicts[(ds.verdicts["programme_id"] == programme_id)]
+    v = v[v["fiscal_year"] == fiscal_year]
+    if v.empty:
+        return P.paragraph(
+            P.pick(
+                f"{fiscal_year}年度の効果検証の記録はありません。",
+                f"No effect-verification verdict is recorded for FY{fiscal_year}.",
+                language,
+            )
+        )
+    rows = v.assign(
+        who=[P.pick(r.evaluator_ja, r.evaluator, language) for r in v.itertuples()],
+        option=[
+            f"{'①②③④⑤'[r.option_no - 1] if r.option_no <= 5 else r.option_no} {r.option_ja}"
+            for r in v.itertuples()
+        ],
+        count=["" if pd.isna(r.votes) else f"{r.votes}/{r.total}" for r in v.itertuples()],
+        chosen=[P.pick("選択", "chosen", language) if r.selected else "" for r in v.itertuples()],
+    )
+    return P.table(
+        rows,
+        {"who": "", "option": "", "count": P.label("votes", language), "chosen": ""},
+        na_rep="",
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Attainment report
+
+
+def attainment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """The fiscal year's attainment table: values, rates, achievement, ratings, reasons."""
+    t = table.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+    t["baseline_s"] = [P.number(v, u) for v, u in zip(t["baseline"], t["unit"], strict=True)]
+    t["target_s"] = [P.number(v, u) for v, u in zip(t["target"], t["unit"], strict=True)]
+    t["actual_s"] = [P.number(v, u) for v, u in zip(t["actual"], t["unit"], strict=True)]
+    t["achieved_s"] = [
+        ""
+        if pd.isna(a)
+        else P.pick("○ 達成", "achieved", language)
+        if a
+        else P.pick("× 未達成", "not achieved", language)
+        for a in t["achieved"]
+    ]
+    t["rate_s"] = [
+        _pct(v) or _reason(r, language)
+        for v, r in zip(t["achievement_rate"], t["achievement_rate_reason"], strict=True)
+    ]
+    t["progress_s"] = [
+        _pct(v) or _reason(r, language)
+        for v, r in zip(t["progress_rate"], t["progress_rate_reason"], strict=True)
+    ]
+    t["effect_s"] = [
+        P.pick(ja, en, language) if isinstance(ja, str) else _reason(r, language)
+        for ja, en, r in zip(t["effect_ja"], t["effect_en"], t["effect_reason"], strict=True)
+    ]
+    t["rank_s"] = [
+        P.pick(ja, en, language) if isinstance(ja, str) else _reason(r, language)
+        for ja, en, r in zip(t["rank_ja"], t["rank_en"], t["rank_reason"], strict=True)
+    ]
+    cols = {
+        "indicator": P.label("indicator", language),
+        "baseline_s": P.label("baseline", language),
+        "target_s": P.label("target", language),
+        "actual_s": P.label("actual", language),
+        "achieved_s": P.label("achieved", language),
+        "rate_s": P.label("achievement_rate", language),
+        "progress_s": P.label("progress_rate", language),
+        "effect_s": P.label("effect_rating", language),
+        "rank_s": P.label("rank", language),
+    }
+    return P.table(t, cols, na_rep="")
+
+
+def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: str = "ja"):
+    """A few sentences generated from the numbers (e.g. 「4指標中2指標が目標を達成」)."""
+    sentences: list[str] = []
+    for s in summary.to_dict("records"):
+        n, k = int(s["n_kpis"]), int(s["n_achieved"])
+        fy = int(s["fiscal_year"])
+        sentences.append(
+            P.pick(
+                f"{fy}年度は{n}指標中{k}指標が目標を達成しました（達成割合 {_pct(s['share_achieved'])}）。",
+                f"In FY{fy}, {k} of {n} KPIs reached their target ({_pct(s['share_achieved'])}).",
+                language,
+            )
+        )
+        best = table[table["programme_id"] == s["programme_id"]].dropna(subset=["achievement_rate"])
+        if len(best):
+            top = best.loc[best["achievement_rate"].idxmax()]
+            low = best.loc[best["achievement_rate"].idxmin()]
+            sentences.append(
+                P.pick(
+                    f"達成率が最も高いのは{indicator_name(top, 'ja')}（{_pct(top['achievement_rate'])}）、"
+                    f"最も低いのは{indicator_name(low, 'ja')}（{_pct(low['achievement_rate'])}）です。",
+                    f"Highest achievement: {indicator_name(top, 'en')} "
+                    f"({_pct(top['achievement_rate'])}); lowest: {indicator_name(low, 'en')} "
+                    f"({_pct(low['achievement_rate'])}).",
+                    language,
+                )
+            )
+        if pd.notna(s.get("panel_effective")):
+            sentences.append(
+                P.pick(
+                    f"有識者の評価は「{s['panel_option_ja']}」（{s['panel_votes']}/{s['panel_total']}名）。",
+                    f"Expert panel: “{s['panel_option_en']}” ({s['panel_votes']} of {s['panel_total']}).",
+                    language,
+                )
+            )
+    return P.concat(*(P.paragraph(x) for x in sentences))
+
+
+def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """Bar chart of achievement per KPI against 100 %, embedded."""
+    from kpianalysis.figures import achievement_figure
+
+    data = pd.DataFrame(
+        {
+            "label": [indicator_name(r, language) for r in table.to_dict("records")],
+            "achievement_rate": table["achievement_rate"].astype(float),
+            "achieved": table["achieved"],
+            "reason": [_reason(r, language) for r in table["achievement_rate_reason"]],
+        }
+    )
+    fig = achievement_figure(
+        data,
+        reason="reason",
+        title=P.pick(f"{fiscal_year}年度 達成率", f"FY{fiscal_year} achievement", language),
+    )
+    return figure_html(fig, P.label("achievement_rate", language))
+
+
+def assessment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Multi-year progress assessment up to the fiscal year, with the reason where one is missing."""
+    t = table.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+
+    def cell(value_col: str | None, class_col: str, reason_col: str) -> list[str]:
+        out = []
+        for r in t.to_dict("records"):
+            cls = _outcome(r[class_col], language)
+            val = r[value_col] if value_col else None
+            num = "" if val is None or pd.isna(val) else f"{float(val):.3f}"
+            why = _reason(r[reason_col], language)
+            out.append(
+                " ".join(x for x in (num, cls, f"({why})" if why and why != cls else "") if x)
+            )
+        return out
+
+    t["status_s"] = cell("status_index", "status_class", "status_reason")
+    t["anticipated_s"] = cell("anticipated_progress", "anticipated_class", "anticipated_reason")
+    t["cagr_s"] = cell("cagr_ratio", "cagr_class", "cagr_reason")
+    t["miss_s"] = cell("miss_share", "miss_share_class", "miss_share_reason")
+    cols = {
+        "indicator": P.label("indicator", language),
+        "status_s": P.label("status_index", language),
+        "anticipated_s": P.pick("予測進捗（ESCAP）", "Anticipated progress (ESCAP)", language),
+        "cagr_s": P.label("cagr_class", language),
+        "miss_s": P.label("miss_share", language),
+    }
+    return P.table(t, cols, na_rep="")
+
+
+def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Which rules and variants this report used (METHODS.md)."""
+    variants = ", ".join(sorted(set(table["achievement_variant"].dropna().astype(str))))
+    ranks = ", ".join(sorted(set(table["rank_table"].dropna().astype(str))))
+    bands = ", ".join(sorted({f"{float(b):.0%}" for b in table["effect_band"].dropna()}))
+    items = [
+        P.pick(
+            f"達成率 = 実績値 ÷ 目標値（減少が望ましい指標の方式: {variants}）。進捗率 = (実績値 − 当初値) ÷ (目標値 − 当初値)。",
+            f"Achievement rate = actual ÷ target (variant: {variants}); progress rate = "
+            "(actual − baseline) ÷ (target − baseline).",
+            language,
+        ),
+        P.pick(
+            f"効果の4段階評価: 目標達成→非常に効果的、達成率{bands}以上→相当程度効果があった、当初値より改善→効果があった、それ以外→効果がなかった。",
+            f"Four-level effect rating: target met → very effective; ≥ {bands} of target → "
+            "considerably effective; better than baseline → effective; else not effective.",
+            language,
+        ),
+        P.pick(f"ランク表: {ranks}。", f"Rank table: {ranks}.", language),
+        P.pick(
+            "複数年度評価: 現状指数・予測進捗（ESCAP）、CAGR比（Open SDG）、線形外挿の未達割合（Destatis）。当初値がない指標は最初の実績値を起点とします。率は内部で全精度、表示のみ小数1桁に四捨五入。",
+            "Multi-year assessment: current status index and anticipated progress (ESCAP), CAGR "
+            "ratio (Open SDG), linear-extrapolation miss share (Destatis). Rates are kept at full "
+            "precision and rounded half-up to one decimal for display only.",
+            language,
+        ),
+    ]
+    return P.bullet_list(items)
+
+
+# ------------------------------------------------------------------------------------------------
+# Trends report
+
+
+def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """One row per KPI: model, n, df, slope with its 95 % interval, projection and P(reach)."""
+    t = table.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+
+    def num(v: Any, digits: int = 3) -> str:
+        return "" if v is None or pd.isna(v) else f"{float(v):,.{digits}f}"
+
+    t["slope_s"] = [
+        (
+            num(r["slope"])
+            + (f" [{num(r['ci_low'])}, {num(r['ci_high'])}]" if pd.notna(r["ci_low"]) else "")
+        )
+        + (f"（{_pct(r['slope_pct_per_year'])}/年）" if pd.notna(r["slope_pct_per_year"]) else "")
+        for r in t.to_dict("records")
+    ]
+    t["df_s"] = [
+        f"{int(r['n'])} / {'' if pd.isna(r['df_resid']) else int(r['df_resid'])}"
+        for r in t.to_dict("records")
+    ]
+    t["projection_s"] = [
+        ""
+        if pd.isna(r["projected_mean"])
+        else f"FY{r['projection_year']}: {num(r['projected_mean'], 1)}"
+        + (
+            f" [{num(r['projected_pi_low'], 1)}, {num(r['projected_pi_high'], 1)}]"
+            if pd.notna(r["projected_pi_low"])
+            else ""
+        )
+        for r in t.to_dict("records")
+    ]
+    t["target_s"] = [
+        ""
+        if pd.isna(r["final_target"])
+        else f"FY{r['final_target_year']}: {P.number(r['final_target'], r['unit'])}"
+        for r in t.to_dict("records")
+    ]
+    t["prob_s"] = [_pct(v) for v in t["prob_reach"]]
+    t["reason_s"] = [_reason(r, language) for r in t["reason"]]
+    cols = {
+        "indicator": P.label("indicator", language),
+        "model": P.label("model", language),
+        "df_s": P.pick("点数 / 残差自由度", "n / df", language),
+        "slope_s": P.label("slope", language) + " [95% CI]",
+        "projection_s": P.pick("予測値 [95%予測区間]", "Projection [95% PI]", language),
+        "target_s": P.pick("最終目標値", "Final target", language),
+        "prob_s": P.label("prob_reach", language),
+        "reason_s": P.label("reason", language),
+    }
+    return P.table(t, cols, na_rep="")
+
+
+def trend_chart(
+    ds: Dataset, table: pd.DataFrame, predictions: pd.DataFrame, language: str = "ja"
+) -> P.Html:
+    """Per KPI: actuals, targets, fitted trend with CI and PI bands, projection; embedded."""
+    from kpianalysis.figures import trend_figure
+
+    names = {
+        (r["programme_id"], r["indicator_id"]): indicator_name(r, language)
+        for r in table.to_dict("records")
+    }
+    obs = ds.observations.copy()
+    obs["label"] = [
+        names.get((p, i), "") for p, i in zip(obs["programme_id"], obs["indicator_id"], strict=True)
+    ]
+    pred = predictions.copy()
+    pred["label"] = [
+        names.get((p, i), "")
+        for p, i in zip(pred["programme_id"], pred["indicator_id"], strict=True)
+    ]
+    units = {
+        names[(r["programme_id"], r["indicator_id"])]: r["unit"] for r in table.to_dict("records")
+    }
+    notes = {
+        names[(r["programme_id"], r["indicator_id"])]: _reason(r["reason"], language)
+        for r in table.to_dict("records")
+    }
+    fig = trend_figure(obs, pred, units=units, notes=notes)
+    return figure_html(fig, P.pick("傾向と予測", "Trends and projections", language))
+
+
+def trend_methods(language: str = "ja") -> P.Html:
+    items = [
+        P.pick(
+            "年度を平均年度で中心化して当てはめ。累計・ストックの件数はポアソン回帰（過分散ならquasi-Poisson）、フロー・平均はOLS。",
+            "Fiscal year centred on its mean. Counts (cumulative, stock): Poisson GLM, with the "
+            "quasi-Poisson scale when overdispersed; flows and averages: OLS.",
+            language,
+        ),
+        P.pick(
+            "3点では残差自由度1（t(0.975)=12.706）のため区間は広くなります。2点では傾きのみで区間はありません。8点未満では正規性検定を示しません。",
+            "With 3 points df = 1 (t(0.975) = 12.706): intervals are honest but wide. With 2 "
+            "points there is a slope but no interval. No normality test is shown under 8 points.",
+            language,
+        ),
+        P.pick(
+            "予測年度は計画最終年度（既に過ぎていれば翌年度）。目標到達確率は予測分布から（ポアソンは固定シードのシミュレーション）。",
+            "Projection year: the plan's final year, or the next year once the plan has ended. "
+            "Probability of reaching the final target from the predictive distribution (Poisson: "
+            "seeded simulation).",
+            language,
+        ),
+    ]
+    return P.bullet_list(items)

@@ -1,0 +1,118 @@
+"""The shipped notebooks: valid, thin, parameterised, and correct when executed on the seed data.
+
+Expected figures are the FY2023 sheet's values computed by hand: ① 9/13 = 69.2 %,
+② 83/3000 = 2.8 %, ③ 50/50 = 100 %, ④ 1341/500 = 268.2 %.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from conftest import ROOT
+from kpianalysis.render import render_html
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_the_two_reports_are_shipped():
+    assert [p.stem for p in NOTEBOOKS] == ["attainment", "trends"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_is_valid_without_outputs_and_parameterised(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = {p["name"]: p for p in pm.inspect_notebook(str(path)).values()}
+    assert list(params) == ["fiscal_year", "raw_dir", "language", "programme_id"]
+    assert params["fiscal_year"]["inferred_type_name"] == "int"
+    assert all(p["help"] for p in params.values())  # documented for --help-notebook
+    # Thin: no analysis in the notebook (no arithmetic on data, no pandas, no HTML strings).
+    source = "\n".join(c.source for c in code)
+    assert "import pandas" not in source and "<" not in source.replace("<=", "")
+    assert not re.search(r"\bMarkdown\(|\bHTML\(|\.style\b", source)
+
+
+def _execute(tmp_path_factory, name: str, fiscal_year: int) -> str:
+    out = tmp_path_factory.mktemp(f"{name}{fiscal_year}") / f"{name}.ipynb"
+    nb = pm.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(out),
+        parameters={"fiscal_year": fiscal_year},
+        cwd=str(ROOT),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            # No warnings or errors leak into a report.
+            assert output.get("name") != "stderr", output
+            assert output.get("output_type") != "error", output
+    return render_html(nb, title=f"{name} FY{fiscal_year}")
+
+
+def _visible(html: str) -> str:
+    """The report without stylesheets and embedded images (base64 can contain any digits)."""
+    html = re.sub(r"<style.*?</style>", "", html, flags=re.S)
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,…", html)
+
+
+@pytest.fixture(scope="module")
+def attainment_2023(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "attainment", 2023)
+
+
+@pytest.fixture(scope="module")
+def attainment_2022(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "attainment", 2022)
+
+
+@pytest.fixture(scope="module")
+def trends_2023(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "trends", 2023)
+
+
+@pytest.mark.slow
+def test_attainment_report_fy2023_figures(attainment_2023: str):
+    html = _visible(attainment_2023)
+    for rate in ("69.2%", "2.8%", "100.0%", "268.2%"):
+        assert f"<td>{rate}</td>" in html
+    assert "2023年度は4指標中2指標が目標を達成しました" in html
+    assert "19,272,695円" in html and "9,636,346円（1/2）" in html
+    assert "-1.5円" in html  # the sheet's 1.5-yen rounding gap (9,636,347.5 expected)
+    assert "7/7" in html  # the panel's vote
+    assert (
+        len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
+    )  # the figure, embedded
+    assert '<html lang="ja">' in html
+    assert "from kpianalysis" not in html and "display(" not in html  # code hidden
+
+
+@pytest.mark.slow
+def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
+    html = _visible(attainment_2022)
+    assert "2022年度は4指標中2指標が目標を達成しました" in html
+    assert "<td>87.5%</td>" in html  # ① 7/8 in FY2022
+    # Nothing known only from FY2023 leaks in: actuals, targets, cost, grant, panel vote.
+    for later in ("1,341人", "9団体", "13団体", "3,000人", "83人", "19,272,695", "7/7", "268.2"):
+        assert later not in html, later
+    assert "2022年度の効果検証の記録はありません" in html
+
+
+@pytest.mark.slow
+def test_trends_report_fy2023(trends_2023: str):
+    html = _visible(trends_2023)
+    # ① Poisson slope 0.384 [−0.172, 0.941] (METHODS.md §3: 0.384156, se 0.283986).
+    assert "0.384 [-0.172, 0.941]" in html
+    # ② OLS slope 275.5 a year; FY2024 projection 380.3.
+    assert "275.500" in html and "FY2024: 380.3" in html
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
+    assert "poisson" in html and "ols" in html
