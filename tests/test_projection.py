@@ -67,3 +67,25 @@ def test_reason_text_in_both_languages():
     assert reason_text("no_final_target", "en").startswith("the plan's final target")
     assert reason_text("too_few_points") == "データ点が2点未満"
     assert reason_text(None) == ""
+
+
+def test_result_tables_are_written_per_fiscal_year(seed, tmp_path):
+    import pandas as pd
+
+    from kpianalysis.results import write_results
+
+    written = write_results(seed, tmp_path)
+    assert sorted(p.name for p in written if p.suffix == ".csv") == [
+        "attainment_fy2021.csv",
+        "attainment_fy2022.csv",
+        "attainment_fy2023.csv",
+        "trends_fy2021.csv",
+        "trends_fy2022.csv",
+        "trends_fy2023.csv",
+    ]
+    att = pd.read_csv(tmp_path / "attainment_fy2023.csv", encoding="utf-8-sig")
+    # 1341 / 500 (FY2023 sheet, KPI ④).
+    assert att.loc[att.indicator_id == 4, "achievement_rate"].item() == pytest.approx(2.682)
+    assert (tmp_path / "attainment_fy2023.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    tr = pd.read_parquet(tmp_path / "trends_fy2022.parquet")
+    assert set(tr["reason"]) == {"no_interval_with_2_points"}

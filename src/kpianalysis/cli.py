@@ -31,9 +31,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_process(args: argparse.Namespace) -> int:
     from kpianalysis.dataset import load_dataset, write_processed
+    from kpianalysis.results import write_results
 
     ds = load_dataset(args.raw)
-    written = write_processed(ds, args.out)
+    written = write_processed(ds, args.out) + write_results(ds, args.out)
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 

@@ -192,6 +192,19 @@ class Dataset:
             as_of_year=fy,
         )
 
+    def digest(self) -> str:
+        """sha256 of the tables' content (not of the files they came from).
+
+        Two datasets with equal tables have equal digests, however the raw files were written;
+        the pipeline keys a report on the digest of ``as_of(fiscal_year)``, so adding a later
+        year leaves earlier reports untouched.
+        """
+        h = hashlib.sha256()
+        for name, df in self.tables().items():
+            h.update(name.encode())
+            h.update(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        return h.hexdigest()
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tidy tables by name, in a stable order."""
         return {
@@ -949,10 +962,13 @@ def write_processed(dataset: Dataset, out_dir: Path | str = "data/processed") ->
     written: list[Path] = []
     for name, df in dataset.tables().items():
         written.append(write_csv(df, out / f"{name}.csv"))
-        written.append(
-            _write_atomic(out / f"{name}.parquet", lambda p, d=df: d.to_parquet(p, index=False))
-        )
+        written.append(write_parquet(df, out / f"{name}.parquet"))
     return written
+
+
+def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``df`` as Parquet for programs, atomically."""
+    return _write_atomic(Path(path), lambda p: df.to_parquet(p, index=False))
 
 
 def write_csv(df: pd.DataFrame, path: Path | str) -> Path:

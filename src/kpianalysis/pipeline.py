@@ -7,10 +7,11 @@ Steps, in order, all before any kernel starts except the last:
    :class:`~kpianalysis.errors.DataError` aborts here, exit 1, nothing else touched);
 3. discover reports: every ``notebooks/*.ipynb`` with a code cell tagged ``parameters``;
 4. validate each run's parameters (:mod:`kpianalysis.parameters`);
-5. compute each run's key — sha256 over the inputs (every file under the raw directory, the
-   notebook, every ``kpianalysis/*.py``, ``uv.lock``) and the parameters; the git commit is
-   recorded but not part of the key — and skip runs whose archived record has that key and
-   intact files (:func:`kpianalysis.archive.is_archived`);
+5. compute each run's key — sha256 over the inputs (the content of the validated data *as of
+   the run's fiscal year*, the notebook, every ``kpianalysis/*.py``, ``uv.lock``) and the
+   parameters; the raw files' digests and the git commit are recorded but not part of the key,
+   so new rows for a later year rerun nothing earlier — and skip runs whose archived record has
+   that key and intact files (:func:`kpianalysis.archive.is_archived`);
 6. execute the remaining runs in a thread pool (each papermill kernel is its own process) with the
    project root as the kernel's working directory, render HTML in the worker thread, stage
    everything under ``reports/.staging`` and commit from the main thread
@@ -469,9 +470,11 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
     >>> years, ds, written = prepare_data(Path("."), "data/raw", "data/processed")  # doctest: +SKIP
     """
     from kpianalysis.dataset import load_dataset, write_processed
+    from kpianalysis.results import write_results
 
     ds = load_dataset(Path(root) / raw_dir)
     written = write_processed(ds, Path(root) / processed_dir)
+    written += write_results(ds, Path(root) / processed_dir)
     return [int(y) for y in ds.fiscal_years], ds, [Path(p) for p in written]
 
 
@@ -501,6 +504,7 @@ def plan_runs(
     """
     shared = common_inputs(root, raw_dir) if notebooks else {}
     headlines: dict[int, Any] = {}
+    as_of: dict[int, str | None] = {}
     specs = []
     for nb_path in notebooks:
         declared = notebook_parameter_names(nb_path)
@@ -522,14 +526,23 @@ def plan_runs(
             )
             if fy not in headlines:
                 headlines[fy] = headline_for(dataset, fy)
+                as_of[fy] = dataset.as_of(fy).digest() if dataset is not None else None
+            run_inputs = dict(inputs)
+            key_inputs = inputs
+            if as_of[fy] is not None:
+                # Key on the data as of this year, not on the raw files: new rows for a later
+                # year leave this run's key, and so its archived report, untouched. The raw
+                # files' digests are still recorded for provenance.
+                run_inputs[f"data/as_of_fy{fy}"] = as_of[fy]
+                key_inputs = {k: v for k, v in run_inputs.items() if not k.startswith("raw/")}
             specs.append(
                 RunSpec(
                     notebook=nb_path,
                     name=nb_path.stem,
                     fiscal_year=fy,
                     parameters=params,
-                    inputs=inputs,
-                    run_key=run_key(inputs, params, nb_path.stem),
+                    inputs=run_inputs,
+                    run_key=run_key(key_inputs, params, nb_path.stem),
                     headline=headlines[fy],
                 )
             )
