@@ -163,7 +163,7 @@ BAD_CELLS = [
     ("observations.csv", 6, "target", "-", errors.MissingValueError, "required"),
     ("observations.csv", 4, "fiscal_year", "2025年度", errors.PeriodError, "plan period"),
     ("observations.csv", 5, "actual", "47団体", errors.UnitMismatchError, "unit"),
-    ("observations.csv", 5, "actual", "=1+1", errors.ValueParseError, "formula"),
+    ("observations.csv", 5, "actual", "=1+1", errors.FormulaError, "formula"),
     ("observations.csv", 5, "actual", "468人 500人", errors.ValueParseError, "two"),
     ("observations.csv", 4, "fiscal_year", "令和0年度", errors.ValueParseError, ""),
     ("observations.csv", 4, "fiscal_year", "2023.5", errors.ValueParseError, ""),
@@ -310,3 +310,12 @@ def test_validate_command_ok(capsys):
 def test_process_command_writes_processed(tmp_path: Path):
     assert cli_main(["process", "--raw", str(RAW), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "observations.csv").exists() and (tmp_path / "indicators.parquet").exists()
+
+
+def test_csv_for_people_cannot_run_formulas(tmp_path):
+    from kpianalysis.dataset import write_csv
+
+    df = pd.DataFrame({"name": ["+SUM(A1)", "@x", "▲468人", "-"], "v": [1.0, 2.0, -3.0, 4.0]})
+    path = write_csv(df, tmp_path / "t.csv")
+    lines = path.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[1:] == ["'+SUM(A1),1.0", "'@x,2.0", "▲468人,-3.0", "-,4.0"]

@@ -28,11 +28,13 @@ from kpianalysis import notation
 from kpianalysis.errors import (
     DataError,
     DuplicateRowError,
+    FormulaError,
     InvalidValueError,
     MissingValueError,
     PeriodError,
     ProvenanceError,
     UnitMismatchError,
+    UnknownComponentError,
     UnknownIndicatorError,
     UnknownProgrammeError,
     ValueParseError,
@@ -267,7 +269,9 @@ def _choice(row: RawRow, column: str, choices: tuple[str, ...], default: str | N
     if not text and default is not None:
         return default
     if text not in choices:
-        raise row.error(ValueParseError, column, f"expected one of {', '.join(choices)}")
+        shown = ", ".join(c for c in choices if c)
+        blank = " (or blank)" if default is not None else ""
+        raise row.error(ValueParseError, column, f"expected one of {shown}{blank}")
     return text
 
 
@@ -391,7 +395,7 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
         kind = _choice(row, "kind", KINDS)
         direction = _choice(row, "direction", DIRECTIONS)
         target_form = _choice(row, "target_form", TARGET_FORMS, default="level")
-        model = _choice(row, "trend_model", ("", *TREND_MODELS), default="")
+        model = _choice(row, "trend_model", TREND_MODELS, default="")
         baseline_q = _quantity(
             row, "baseline", required=False, allowed_units=_units_like(unit_norm)
         )
@@ -614,12 +618,19 @@ def _parse_subprojects(
 ) -> list[dict[str, object]]:
     known = {int(c["component_no"]) for c in components}  # type: ignore[call-overload]
     out = []
+    seen: dict[tuple[int, int, str], RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         comp = _numbered(row, "component_no")
+        key = (comp, _numbered(row, "slot"), _cell(row, "name_ja").strip())
+        if key in seen:
+            raise row.error(
+                DuplicateRowError, "name_ja", f"the same sub-project is in row {seen[key].row}"
+            )
+        seen[key] = row
         if components and comp not in known:
             raise row.error(
-                UnknownIndicatorError, "component_no", "no such component in components.csv"
+                UnknownComponentError, "component_no", "no such component in components.csv"
             )
         out.append(
             {
@@ -638,11 +649,28 @@ def _parse_subprojects(
 
 def _parse_verdicts(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
     rows = []
+    seen: dict[tuple[int, str, int], RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         fy = _fiscal_year(row, "fiscal_year")
         evaluator = _choice(row, "evaluator", EVALUATORS)
         option_no, option_ja = _leading_circled(row, "option")
+        if (fy, evaluator, option_no) in seen:
+            raise row.error(
+                DuplicateRowError,
+                "option",
+                f"FY{fy} {evaluator} option {option_no} is already in row "
+                f"{seen[(fy, evaluator, option_no)].row}",
+            )
+        seen[(fy, evaluator, option_no)] = row
+        if evaluator == "external" and any(
+            k[:2] == (fy, "external") for k in seen if k[2] != option_no
+        ):
+            raise row.error(
+                DuplicateRowError,
+                "option",
+                f"an external body chooses one option per year (FY{fy})",
+            )
         votes_text = _cell(row, "votes").strip()
         votes = total = None
         if votes_text:
@@ -696,6 +724,24 @@ def _parse_verdicts(table: RawTable, programme: dict[str, object]) -> list[dict[
     for r in rows:
         del r["_row"]
     return rows
+
+
+def _refuse_formulas(table: RawTable) -> None:
+    """Refuse any cell a spreadsheet would evaluate (CSV injection), in every column.
+
+    Values are parsed elsewhere; this catches free text (names, notes) that would otherwise be
+    written as is to the processed CSV, which people open in Excel.
+    """
+    for row in table:
+        for column, text in row.cells.items():
+            stripped = text.strip()
+            if stripped[:1] in ("=", "@") or text[:1] in ("\t", "\r"):
+                raise row.error(
+                    FormulaError,
+                    column,
+                    "looks like a spreadsheet formula (starts with '=' or '@' or a control "
+                    "character); write it without, or quote it as text in the source",
+                )
 
 
 def _group(rows: list[dict[str, object]], key: Callable[[dict[str, object]], object]) -> dict:
@@ -782,6 +828,8 @@ def load_programme(folder: Path | str) -> Dataset:
             continue
         tables[key] = read_table(path, spec.required, spec.optional, display_name=name_of(path))
 
+    for table in tables.values():
+        _refuse_formulas(table)
     programme = _parse_programme(tables["programme"], None)
     indicators = _parse_indicators(tables["indicators"], programme)
     observations = _parse_observations(tables["observations"], programme, indicators)
@@ -972,10 +1020,39 @@ def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
 
 
 def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
-    """Write ``df`` as CSV for people: UTF-8 with BOM (so Excel shows Japanese), atomically."""
+    """Write ``df`` as CSV for people: UTF-8 with BOM (so Excel shows Japanese), atomically.
+
+    Text that a spreadsheet would evaluate (starting with ``=``, ``+``, ``@``, tab or CR) is
+    written with a leading apostrophe, as OWASP advises against CSV injection; the raw input
+    refuses ``=`` and ``@`` already, and the Parquet files keep every text exactly.
+    """
     return _write_atomic(
-        Path(path), lambda p: df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        Path(path),
+        lambda p: defuse_formulas(df).to_csv(
+            p, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+        ),
     )
+
+
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot start a spreadsheet formula.
+
+    Examples
+    --------
+    >>> defuse_formulas(pd.DataFrame({"a": ["=1+1", "+α", "▲468人"]}))["a"].tolist()
+    ["'=1+1", "'+α", '▲468人']
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            values = out[col].astype(object)
+            risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            if risky.any():
+                out[col] = values.where(~risky, "'" + values.astype(str))
+    return out
 
 
 def _write_atomic(path: Path, write: Callable[[str], object]) -> Path:

@@ -83,6 +83,14 @@ class UnknownIndicatorError(DataError):
     """An observation names an indicator that is not defined."""
 
 
+class UnknownComponentError(DataError):
+    """A sub-project names a component that is not defined."""
+
+
+class FormulaError(DataError):
+    """A cell that a spreadsheet would run as a formula (``=…``, ``@…``): refused, never written."""
+
+
 class UnknownProgrammeError(DataError):
     """A row names a programme that is not defined."""
 

@@ -60,6 +60,13 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
     >>> decode_bytes("人".encode("cp932"), "x.csv")
     ('人', 'cp932')
     """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise EncodingError(
+            "the file is UTF-16 (Excel's 'Unicode text'); save it as UTF-8 (Excel: 'CSV UTF-8') "
+            "or Shift_JIS",
+            file=file,
+            row=1,
+        )
     if data.startswith(UTF8_BOM):
         try:
             return data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig"
