@@ -410,8 +410,9 @@ def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
         P.pick(
             "複数年度評価: 現状指数・予測進捗（ESCAP）、CAGR比（Open SDG）、線形外挿の未達割合（Destatis）。当初値がない指標は最初の実績値を起点とします。率は内部で全精度、表示のみ小数1桁に四捨五入。",
             "Multi-year assessment: current status index and anticipated progress (ESCAP), CAGR "
-            "ratio (Open SDG), linear-extrapolation miss share (Destatis). Rates are kept at full "
-            "precision and rounded half-up to one decimal for display only.",
+            "ratio (Open SDG), linear-extrapolation miss share (Destatis). A KPI without a "
+            "baseline starts from its first actual. Rates are kept at full precision and rounded "
+            "half-up to one decimal for display only.",
             language,
         ),
     ]
