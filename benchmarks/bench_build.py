@@ -75,12 +75,14 @@ def demo_notebook(directory: Path) -> Path:
 
 
 def import_cell(notebook: Path) -> str:
-    """Source of the first code cell with an import (the notebook's import cell)."""
+    """The import statements of the notebook's code cells (what every run must pay for)."""
     nb = nbformat.read(notebook, as_version=4)
+    lines = []
     for cell in nb.cells:
-        if cell.cell_type == "code" and "import " in cell.source:
-            return cell.source
-    return ""
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        lines += [ln for ln in cell.source.splitlines() if ln.startswith(("import ", "from "))]
+    return "\n".join(lines)
 
 
 def time_floor(notebooks: list[Path], runs_per_notebook: int, cores: int) -> float:
