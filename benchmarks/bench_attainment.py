@@ -18,17 +18,7 @@ import time
 import numpy as np
 
 from kpianalysis.attainment import attainment_core
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from machine import cpu_model
 
 
 def synthetic_panel(n: int, seed: int = 20231) -> dict[str, np.ndarray]:

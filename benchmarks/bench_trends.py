@@ -24,17 +24,7 @@ import statsmodels
 import statsmodels.api as sm
 
 from kpianalysis.trends import fit_linear_trends
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from machine import cpu_model
 
 
 def build_panel(n_series: int, seed: int) -> pd.DataFrame:
