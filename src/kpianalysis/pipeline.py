@@ -18,8 +18,9 @@ Steps, in order, all before any kernel starts except the last:
    (:func:`kpianalysis.archive.commit_run`); write ``reports/index.html``.
 
 A failed run is kept under ``reports/failed/fy<YEAR>/`` and makes the command exit 1 naming the
-notebook, fiscal year and cell. Ctrl-C stops scheduling, lets running kernels end, commits
-nothing more and exits 130 with the archive intact.
+notebook, fiscal year and cell. Ctrl-C stops scheduling, interrupts running kernels (each runs in
+its own session, so the terminal's signal does not reach it), commits nothing more and exits 130
+with the archive intact.
 """
 
 from __future__ import annotations
@@ -280,11 +281,38 @@ def _jsonable(value: Any) -> Any:
 # Execution of one run (worker thread)
 
 
+# Kernel managers of the runs in progress. jupyter_client starts each kernel in its own session,
+# so a terminal's Ctrl-C never reaches it: without this, an interrupted build would wait for every
+# running notebook to finish (issue 6: a SIGINT'd build sat out a 30 s cell).
+_RUNNING: set[Any] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _interrupt_kernels() -> int:
+    """Send SIGINT to every kernel a run of this process started; returns how many were sent."""
+    import signal
+
+    with _RUNNING_LOCK:
+        managers = [km for cls in _RUNNING for km in cls.started]
+    sent = 0
+    for km in managers:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if isinstance(pid, int) and pid > 0:
+            try:
+                os.kill(pid, signal.SIGINT)  # ipykernel turns it into KeyboardInterrupt
+                sent += 1
+            except OSError:  # already gone
+                pass
+    return sent
+
+
 def _kernel_manager_class(log: Any) -> type:
     """A kernel manager that gives the kernel the inline figure backend and a stderr log."""
     from jupyter_client.manager import AsyncKernelManager
 
     class _Manager(AsyncKernelManager):  # type: ignore[misc]
+        started: list[Any] = []  # noqa: RUF012 - one class per run, see execute_run
+
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             env = dict(kw.pop("env", None) or os.environ)
             # `make` exports MPLBACKEND=Agg for the build process; in the kernel that would
@@ -295,7 +323,9 @@ def _kernel_manager_class(log: Any) -> type:
             # Kernel-process chatter (e.g. the TCP transport warning) goes to a log kept with
             # a failed run instead of interleaving with the progress bar.
             kw.setdefault("stderr", log)
-            return await super().start_kernel(**kw)
+            result = await super().start_kernel(**kw)
+            type(self).started.append(self)
+            return result
 
     return _Manager
 
@@ -391,6 +421,9 @@ def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event)
     st = _Staged(spec, ok=False, staging=staging, executed=executed, log=log, start=_now())
     t0 = time.perf_counter()
     log_fh = open(log, "ab")  # noqa: SIM115 - closed in finally, after the kernel ended
+    manager_class = _kernel_manager_class(log_fh)
+    with _RUNNING_LOCK:
+        _RUNNING.add(manager_class)
     try:
         if stop.is_set():
             raise KeyboardInterrupt
@@ -402,7 +435,7 @@ def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event)
             cwd=str(root),
             progress_bar=False,
             log_output=False,
-            kernel_manager_class=_kernel_manager_class(log_fh),
+            kernel_manager_class=manager_class,
         )
         if stop.is_set():
             raise KeyboardInterrupt
@@ -421,6 +454,8 @@ def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event)
     except Exception as exc:  # any failure of a run is reported, not raised
         st.error = _describe_failure(exc, executed)
     finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(manager_class)
         log_fh.close()
         st.duration = round(time.perf_counter() - t0, 3)
         st.end = _now()
@@ -628,7 +663,9 @@ def build(
     if not reports_path.is_absolute():
         reports_path = root / reports_path
     rel = _relative_inside(root)
-    raw_s, processed_s, notebooks_s = rel(raw_dir), rel(processed_dir), rel(notebooks_dir)
+    raw_s = rel("raw_dir", raw_dir)
+    processed_s = rel("processed_dir", processed_dir)
+    notebooks_s = rel("notebooks_dir", notebooks_dir)
     if language not in ("ja", "en"):
         raise ParameterError(f"language must be 'ja' or 'en', got {language!r}")
     if jobs is not None and jobs < 1:
@@ -690,11 +727,12 @@ def _write_index(reports: Path, failed: Sequence[Mapping[str, Any]]) -> Path:
         raise archive.ArchiveError(f"writing {reports / 'index.html'} failed: {exc}") from exc
 
 
-def _relative_inside(root: Path) -> Callable[[str | Path], str]:
+def _relative_inside(root: Path) -> Callable[[str, str | Path], str]:
     from kpianalysis.parameters import check_path
 
-    def rel(p: str | Path) -> str:
-        return check_path(str(p), p, root)
+    # The option's name leads the message ("raw_dir '../x' is outside ..."), not the value twice.
+    def rel(name: str, p: str | Path) -> str:
+        return check_path(name, p, root)
 
     return rel
 
@@ -725,16 +763,17 @@ def _execute_all(
                 bar.update(1)
                 bar.set_postfix_str(f"{len(todo) - bar.n} left")
     except BaseException:
-        # Ctrl-C (or a bug): schedule nothing more, let running kernels end (a terminal's
-        # Ctrl-C interrupts them too), commit nothing of theirs.
+        # Ctrl-C (or a bug): schedule nothing more, interrupt running kernels, commit nothing
+        # of theirs.
         stop.set()
         for fut in pending:
             fut.cancel()
         print(
-            "kpianalysis build: stopping; waiting for running kernels to end …",
+            "kpianalysis build: stopping; interrupting running kernels …",
             file=sys.stderr,
             flush=True,
         )
+        _interrupt_kernels()
         pool.shutdown(wait=True, cancel_futures=True)
         archive.clean_staging(reports)
         raise
