@@ -14,6 +14,7 @@ Two traps handled here, once:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -62,6 +63,24 @@ def use_japanese_theme(*, style: str = "whitegrid", context: str = "notebook") -
     matplotlib_fontja.japanize()
 
 
+def wrap_label(text: object, width: int = 24, max_lines: int = 3) -> str:
+    """Wrap a long (Japanese) label onto a few lines so the layout engine can fit it.
+
+    Japanese has no spaces, so this breaks by character count; longer text is cut with "…".
+
+    Examples
+    --------
+    >>> wrap_label("あいうえおかきくけこ", width=4).splitlines()
+    ['あいうえ', 'おかきく', 'けこ']
+    >>> wrap_label("あいうえおかきくけこさしす", width=4, max_lines=2).splitlines()
+    ['あいうえ', 'おかき…']
+    """
+    lines = textwrap.wrap(str(text), width=width, break_long_words=True) or [""]
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], lines[max_lines - 1][: width - 1] + "…"]
+    return "\n".join(lines)
+
+
 def achievement_figure(
     data: pd.DataFrame,
     *,
@@ -94,12 +113,12 @@ def achievement_figure(
     >>> df = pd.DataFrame({"label": ["① a", "② b"], "achievement_rate": [0.5, 2.0],
     ...                    "achieved": [False, True]})
     >>> fig = achievement_figure(df)
-    >>> [round(p.get_width(), 2) for p in fig.axes[0].patches]
+    >>> [float(round(p.get_width(), 2)) for p in fig.axes[0].patches]
     [50.0, 200.0]
     """
     use_japanese_theme()
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float) * 100
-    labels = [str(x) for x in data[label]]
+    labels = [wrap_label(x) for x in data[label]]
     flags = data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool)
     colours = [
         UNDEFINED_COLOUR if np.isnan(v) else (ACHIEVED_COLOUR if f else MISSED_COLOUR)
@@ -209,7 +228,7 @@ def trend_figure(
             label="目標値 target",
             zorder=3,
         )
-        ax.set_title(name, loc="left", fontsize=11)
+        ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
         years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
         ax.set_xticks(years, [f"{y}" for y in years])
         ax.set_xlabel("年度 fiscal year")

@@ -71,7 +71,9 @@ LANGUAGES = ("ja", "en")
 STYLE = """<style>
 .kpi-table, .kpi-record { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
 .kpi-table th, .kpi-table td, .kpi-record th, .kpi-record td {
-  text-align: left; vertical-align: top; padding: 0.3em 0.6em; border-bottom: 1px solid #ddd; }
+  /* !important: nbconvert's lab stylesheet right-aligns every output table cell */
+  text-align: left !important; vertical-align: top; padding: 0.3em 0.6em;
+  border-bottom: 1px solid #ddd; }
 .kpi-table thead th { background: #f3f5f8; }
 .kpi-record th { white-space: nowrap; background: #f8f9fb; }
 figure { margin: 0.5em 0; }

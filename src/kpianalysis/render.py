@@ -104,7 +104,7 @@ def render_html(nb: nbformat.NotebookNode, *, title: str, language: str = "ja") 
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook()
     >>> html = render_html(nb, title="attainment FY2023")
-    >>> '<html lang="ja">' in html and "https://" not in html
+    >>> '<html lang="ja">' in html and "<script" not in html
     True
     """
     nb = copy.deepcopy(nb)

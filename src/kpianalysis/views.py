@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,11 @@ def figure_html(fig: Any, alt: str) -> P.Html:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    with warnings.catch_warnings():
+        # Very long labels can defeat the layout engine; the figure is still drawn, and a
+        # warning with a library path must not end up in the report.
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return P.Html(
