@@ -544,3 +544,15 @@ def test_headline_from_programme_summary_rows() -> None:
     rows = pipeline._jsonable(frame)
     assert rows == [{"programme_id": "23205-community", "n_kpis": 4, "n_achieved": 2, "r": None}]
     assert headline_text(rows) == "23205-community: 4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
+
+
+def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
+    from kpianalysis.report_index import headline_text
+
+    text = headline_text(pipeline.headline_for(seed, 2023))
+    # FY2023 sheet: 9/13, 83/3000, 50/50, 1341/500, rounded half-up to one decimal.
+    assert text == (
+        "生きがいと社会貢献を育む新地域コミュニティの構築事業（半田市）: "
+        "4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
+        "（達成率 achievement: ① 69.2%, ② 2.8%, ③ 100.0%, ④ 268.2%）"
+    )

@@ -254,7 +254,28 @@ def headline_for(dataset: Any, fiscal_year: int) -> Any:
         return None
     as_of = getattr(dataset, "as_of", None)
     view = as_of(fiscal_year) if callable(as_of) else dataset
-    return _jsonable(programme_summary(view, fiscal_year))
+    rows = programme_summary(view, fiscal_year)
+    programmes = getattr(view, "programmes", None)
+    if programmes is not None and {"programme_id", "name_ja"} <= set(programmes.columns):
+        # Name the programme and list each KPI's achievement, so the index reads on its own.
+        from kpianalysis.attainment import attainment_table, format_percent
+
+        names = programmes.set_index("programme_id")
+        table = attainment_table(view, fiscal_year)
+        rows = rows.copy()
+        rows["name_ja"] = [names.loc[p, "name_ja"] for p in rows["programme_id"]]
+        rows["municipality_ja"] = [
+            names.loc[p, "municipality_ja"] if "municipality_ja" in names else ""
+            for p in rows["programme_id"]
+        ]
+        rows["rates"] = [
+            [
+                f"{r.indicator_label} {format_percent(r.achievement_rate, 1)}"
+                for r in table[table["programme_id"] == p].itertuples()
+            ]
+            for p in rows["programme_id"]
+        ]
+    return _jsonable(rows)
 
 
 def _jsonable(value: Any) -> Any:

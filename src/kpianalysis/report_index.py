@@ -68,7 +68,12 @@ def headline_text(headline: object) -> str:
         # A row of kpianalysis.attainment.programme_summary.
         n, k = headline["n_kpis"], headline["n_achieved"]
         text = f"{n}指標中{k}指標が目標を達成 / {k} of {n} KPIs achieved"
-        who = headline.get("programme_id")
+        rates = headline.get("rates")
+        if isinstance(rates, list) and rates:
+            text += f"（達成率 achievement: {', '.join(str(r) for r in rates)}）"
+        who = headline.get("name_ja") or headline.get("programme_id")
+        if who and headline.get("municipality_ja"):
+            who = f"{who}（{headline['municipality_ja']}）"
         return f"{who}: {text}" if who else text
     if isinstance(headline, Mapping):
         return ", ".join(f"{k}: {v}" for k, v in headline.items())
