@@ -105,3 +105,34 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_trend_axis_follows_the_data_not_a_huge_interval():
+    # Seed KPI ④ as of FY2023: quasi-Poisson with df = 1 gives an interval up to ~1e6 while the
+    # data span 300–1,341; the axis must stay readable and say that bands are cut.
+    obs = pd.DataFrame(
+        {
+            "label": ["④"] * 3,
+            "fiscal_year": [2021, 2022, 2023],
+            "actual": [312, 1019, 1341],
+            "target": [300, 400, 500],
+        }
+    )
+    pred = pd.DataFrame(
+        {
+            "label": ["④"] * 2,
+            "fiscal_year": [2023, 2024],
+            "mean": [1456.2, 2688.6],
+            "mean_ci_low": [53.6, 6.2],
+            "mean_ci_high": [39538.2, 1.17e6],
+            "pi_low": [605.0, 856.0],
+            "pi_high": [2794.0, 963018.0],
+        }
+    )
+    fig = trend_figure(obs, pred)
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    # Data and trend span 300–2688.6 (range 2388.6): a margin of one range below (the bands stay
+    # above that), and bands shown up to two ranges above.
+    assert low == pytest.approx(300 - 2388.6) and high == pytest.approx(2688.6 + 2 * 2388.6)
+    assert any("intervals extend beyond the axes" in t.get_text() for t in ax.texts)

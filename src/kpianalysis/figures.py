@@ -216,6 +216,18 @@ def trend_figure(
                         xs, low, high, alpha=alpha, color=ACHIEVED_COLOUR, label=lab, linewidth=0
                     )
             ax.plot(xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend")
+        clipped = _limit_y(ax, obs, pred, [actual, target], mean, [*ci, *pi])
+        if clipped:
+            ax.text(
+                0.98,
+                0.02,
+                "区間の一部は図の外 / intervals extend beyond the axes",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="#555555",
+            )
         ax.plot(obs[x], obs[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=3)
         ax.plot(
             obs[x],
@@ -247,3 +259,43 @@ def trend_figure(
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     return fig
+
+
+def _limit_y(
+    ax: object,
+    obs: pd.DataFrame,
+    pred: pd.DataFrame,
+    value_cols: Sequence[str],
+    mean: str,
+    band_cols: Sequence[str],
+) -> bool:
+    """Fit the y-axis to the data and the trend, not to an interval that may span decades.
+
+    With three points (df = 1) an interval can be orders of magnitude wider than the data; drawn
+    in full it flattens everything else to a line. The axis covers actuals, targets and the
+    fitted mean with a margin equal to their range; returns whether any band was cut.
+    """
+    core = [pd.to_numeric(obs[c], errors="coerce") for c in value_cols if c in obs]
+    if not pred.empty:
+        core.append(pd.to_numeric(pred[mean], errors="coerce"))
+    values = np.concatenate([c.to_numpy(dtype=float) for c in core]) if core else np.array([])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return False
+    lo, hi = float(values.min()), float(values.max())
+    margin = max(hi - lo, abs(hi) * 0.1, 1.0)
+    low, high = lo - margin, hi + margin
+    bands = (
+        np.concatenate(
+            [pd.to_numeric(pred[c], errors="coerce").to_numpy(dtype=float) for c in band_cols]
+        )
+        if not pred.empty
+        else np.array([])
+    )
+    bands = bands[np.isfinite(bands)]
+    if bands.size:
+        # Show a band in full when it is only a little wider than the data.
+        low = min(low, max(float(bands.min()), lo - 2 * margin))
+        high = max(high, min(float(bands.max()), hi + 2 * margin))
+    ax.set_ylim(low, high)  # type: ignore[attr-defined]
+    return bool(bands.size and (bands.min() < low or bands.max() > high))

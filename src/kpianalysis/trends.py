@@ -29,7 +29,9 @@ Prediction intervals for a new observation under the Poisson model come from the
 distribution by seeded simulation: :data:`N_DRAWS` draws of the two coefficients from their normal
 approximation (mixing parameter uncertainty) and, for each, one count drawn from a Poisson
 distribution, or, when the quasi-Poisson scale φ > 1 is in use, from a gamma–Poisson (negative
-binomial) mixture with the same mean μ and variance φ·μ. The seed is :data:`SIMULATION_SEED`, so
+binomial) mixture with the same mean μ and variance φ·μ — and then, since φ is estimated, the
+coefficients are drawn from a multivariate t with df_resid, matching the t-based interval of the
+mean. The seed is :data:`SIMULATION_SEED`, so
 reports are reproducible; both ``predict`` and ``prob_reach`` accept another seed.
 
 :func:`fit_linear_trends` fits the OLS trend of many series at once in closed form with NumPy
@@ -369,6 +371,11 @@ class TrendFit:
         params = np.array([self.intercept, self.slope], dtype=float)
         cov = np.asarray(self._fit.cov_params())
         beta = rng.multivariate_normal(params, cov, size=n_draws, method="cholesky")
+        if self.quasi and self.df_resid:
+            # The scale is estimated, so the coefficients follow a multivariate t with df_resid
+            # (as the mean's interval does), not a normal: with df = 1 the tails are very heavy.
+            w = np.sqrt(self.df_resid / rng.chisquare(self.df_resid, size=n_draws))
+            beta = params + (beta - params) * w[:, None]
         eta = self._design(years) @ beta.T
         # exp(700) ≈ 1e304: a draw that far out is beyond any target; the cap only avoids overflow.
         mu = np.exp(np.minimum(eta, 700.0))
