@@ -324,5 +324,6 @@ def test_csv_for_people_cannot_run_formulas(tmp_path):
 def test_list_command_names_programmes_and_indicators(capsys):
     assert cli_main(["list", "--raw", str(RAW)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{SEED_ID}\t生きがいと社会貢献を育む新地域コミュニティの構築事業\tFY2021–FY2023"
+    name = "生きがいと社会貢献を育む新地域コミュニティの構築事業"
+    assert out[0] == f"{SEED_ID}\t{name}\tFY2021–FY2023"
     assert out[2] == "  2\t若い世代（39歳以下）の転入者数ー転出者数\t[人]"
