@@ -42,8 +42,9 @@ processed: $(SYNCED)
 validate: $(SYNCED)
 	$(VENV)/bin/kpianalysis validate
 
-## Run the test suite (installs Chromium for the browser tests when run as root and missing).
+## Lint, then the test suite (installs Chromium for the browser tests when run as root and missing).
 test: $(SYNCED) browser-deps
+	$(VENV)/bin/ruff check src tests benchmarks notebooks
 	$(RUN) -m pytest
 
 browser-deps:
