@@ -36,9 +36,11 @@ Methods
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from kpianalysis.attainment import _direction_sign
 from kpianalysis.errors import ParameterError
@@ -46,9 +48,11 @@ from kpianalysis.errors import ParameterError
 __all__ = [
     "CAGR_NO_TARGET_THRESHOLDS",
     "CAGR_THRESHOLDS",
+    "OUTCOMES",
     "OUTCOME_LABELS",
     "Assessment",
     "anticipated_progress",
+    "assess_panel",
     "assess_series",
     "cagr_assessment",
     "current_status",
@@ -129,6 +133,51 @@ def _points(years: Any, values: Any, baseline: float | None, baseline_year: int 
     return _Series(y, v, int(y[0]), float(v[0]), "baseline" if has_base else "first_actual")
 
 
+class _Prepared(NamedTuple):
+    d: float
+    s: _Series
+    n: int
+    base: dict[str, Any]
+
+
+def _prepare_series(
+    years: Any, values: Any, baseline: float | None, baseline_year: int | None, direction: str
+) -> _Prepared:
+    """Direction sign, points and the detail every method reports (the methods' shared start)."""
+    d = float(_direction_sign(direction))
+    s = _points(years, values, baseline, baseline_year)
+    n = len(s.years)
+    base = {
+        "n_points": n,
+        "base_year": s.base_year,
+        "base_value": s.base_value,
+        "base_source": s.base_source,
+    }
+    return _Prepared(d, s, n, base)
+
+
+def _group_sum(x: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
+    """Per-group sums added in array order, starting from 0 (``np.bincount``).
+
+    The one-series functions sum with this too (a single group), so that the panel path adds the
+    same numbers in the same order and gets bit-identical results; ``np.sum`` switches to
+    pairwise summation from 8 terms on.
+    """
+    if groups is None:
+        groups = np.zeros(len(x), dtype=np.intp)
+    return np.bincount(groups, weights=x, minlength=n_groups)
+
+
+def _growth(ratio: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Compound yearly growth ratio^(1/years) − 1, elementwise on arrays.
+
+    Always the array ufunc (also for one series): NumPy's vectorised ``power`` may differ from
+    C ``pow`` (Python's ``**``) in the last bit, and both paths must classify a borderline value
+    alike.
+    """
+    return np.power(ratio, 1.0 / years) - 1.0
+
+
 def _na(outcome: str, reason: str, **detail: Any) -> Assessment:
     return Assessment(float("nan"), outcome, reason, detail)
 
@@ -174,15 +223,7 @@ def current_status(
     >>> round(a.value, 4), a.outcome
     (0.5556, 'behind')
     """
-    d = float(_direction_sign(direction))
-    s = _points(years, values, baseline, baseline_year)
-    n = len(s.years)
-    base = {
-        "n_points": n,
-        "base_year": s.base_year,
-        "base_value": s.base_value,
-        "base_source": s.base_source,
-    }
+    d, s, n, base = _prepare_series(years, values, baseline, baseline_year, direction)
     if n < min_points:
         return _na("insufficient_data", "insufficient_points", **base)
     if target is None or np.isnan(target) or target_year is None:
@@ -205,12 +246,29 @@ def current_status(
     return Assessment(cs, outcome, None, {**base, "expected_share": expected})
 
 
-def _weighted_fit(t: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted least-squares line: (intercept at the weighted mean year, slope), and that year."""
-    tm = float(np.sum(w * t) / np.sum(w))
-    ym = float(np.sum(w * y) / np.sum(w))
-    slope = float(np.sum(w * (t - tm) * (y - ym)) / np.sum(w * (t - tm) ** 2))
-    return ym - slope * tm, slope
+def _weighted_projection(
+    tau: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray | None = None,
+    n_groups: int = 1,
+) -> np.ndarray:
+    """Weighted least-squares line through (tau, y), evaluated at tau = 0, per group.
+
+    ``tau`` is the year minus the target year, so the projection is the intercept itself:
+    ȳ − slope·τ̄. With calendar years (ȳ − slope·t̄ + slope·t*) two numbers near slope·2000
+    would cancel and lose about three digits.
+    """
+    sw = _group_sum(w, groups, n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):  # groups outside the fit: 0/0
+        tm = _group_sum(w * tau, groups, n_groups) / sw
+        ym = _group_sum(w * y, groups, n_groups) / sw
+    g = np.zeros(len(tau), dtype=np.intp) if groups is None else groups
+    dt = tau - tm[g]
+    num = _group_sum(w * dt * (y - ym[g]), groups, n_groups)
+    den = _group_sum(w * dt**2, groups, n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ym - (num / den) * tm
 
 
 def anticipated_progress(
@@ -241,14 +299,7 @@ def anticipated_progress(
     >>> round(a.value, 6), a.outcome
     (0.5, 'accelerate')
     """
-    d = float(_direction_sign(direction))
-    s = _points(years, values, baseline, baseline_year)
-    base = {
-        "n_points": len(s.years),
-        "base_year": s.base_year,
-        "base_value": s.base_value,
-        "base_source": s.base_source,
-    }
+    _, s, _, base = _prepare_series(years, values, baseline, baseline_year, direction)
     if target is None or np.isnan(target) or target_year is None:
         return _na("insufficient_data", "no_target", **base)
     use = s.years <= target_year
@@ -261,9 +312,9 @@ def anticipated_progress(
         projection = float(y[-1])
         rule = "observed_at_target_year"
     else:
-        w = (target_year - t[0]) / (target_year - t)
-        intercept, slope = _weighted_fit(t, y, w)
-        projection = intercept + slope * target_year
+        tau = t - float(target_year)
+        w = tau[0] / tau  # (t* − t_min)/(t* − t_i)
+        projection = float(_weighted_projection(tau, y, w)[0])
         rule = "weighted_regression"
     ap = (projection - s.base_value) / (target - s.base_value)
     if ap >= 1:
@@ -272,7 +323,6 @@ def anticipated_progress(
         outcome = "accelerate"
     else:
         outcome = "reverse_trend"
-    del d  # AP is direction-free: (Â − b)/(T − b) already points towards the target
     return Assessment(float(ap), outcome, None, {**base, "projection": projection, "rule": rule})
 
 
@@ -316,15 +366,7 @@ def cagr_assessment(
     >>> round(a.value, 6), a.outcome
     (0.644929, 'moderate_progress')
     """
-    d = float(_direction_sign(direction))
-    s = _points(years, values, baseline, baseline_year)
-    n = len(s.years)
-    base = {
-        "n_points": n,
-        "base_year": s.base_year,
-        "base_value": s.base_value,
-        "base_source": s.base_source,
-    }
+    d, s, n, base = _prepare_series(years, values, baseline, baseline_year, direction)
     has_target = target is not None and not np.isnan(target)
     if n < min_points or n < 2:
         return _na("insufficient_data", "insufficient_points", **base)
@@ -336,7 +378,7 @@ def cagr_assessment(
         return _na("not_applicable_sign_change", "sign_change", **base)
     if np.all(checked < 0):
         return _na("negative_series_needs_level_measure", "negative_values", **base)
-    cagr_a = (now / s.base_value) ** (1.0 / (now_year - s.base_year)) - 1.0
+    cagr_a = float(_growth(np.array([now / s.base_value]), np.array([now_year - s.base_year]))[0])
     if not has_target:
         value = d * cagr_a
         bands = thresholds or CAGR_NO_TARGET_THRESHOLDS
@@ -345,7 +387,9 @@ def cagr_assessment(
         )
     if target_year is None or target_year <= s.base_year:
         return _na("insufficient_data", "target_year_not_after_base", **base)
-    cagr_r = (float(target) / s.base_value) ** (1.0 / (target_year - s.base_year)) - 1.0
+    cagr_r = float(
+        _growth(np.array([float(target) / s.base_value]), np.array([target_year - s.base_year]))[0]
+    )
     if cagr_r == 0:
         return _na("insufficient_data", "target_equals_baseline", **base)
     ratio = d * cagr_a / abs(cagr_r)
@@ -386,9 +430,7 @@ def miss_share_assessment(
     >>> round(a.value, 6), a.outcome     # slope 1.5 a year → projection 8.5
     (0.75, 'right_direction_insufficient')
     """
-    d = float(_direction_sign(direction))
-    s = _points(years, values, baseline, baseline_year)
-    n = len(s.years)
+    d, s, n, _ = _prepare_series(years, values, baseline, baseline_year, direction)
     base = {"n_points": n}
     if target is None or np.isnan(target) or target_year is None:
         return _na("insufficient_data", "no_target", **base)
@@ -446,3 +488,434 @@ def assess_series(
         "cagr": cagr_assessment(years, values, tgt, target_year, **kw),
         "miss_share": miss_share_assessment(years, values, tgt, target_year, **kw),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Panel path: the four assessments of many series at once, without a loop over series.
+#
+# Every branch of the one-series functions becomes a mask over series, and every sum over a
+# series' points a grouped sum (np.bincount) over the points in the same order (the baseline
+# first, then the actuals by year), so both paths do the same floating-point operations and
+# give bit-identical values and outcomes. tests/test_panel.py checks this on random panels.
+
+#: Outcome keys in a fixed order: the category order of the panel's class columns.
+OUTCOMES: tuple[str, ...] = tuple(OUTCOME_LABELS)
+_OUT = {name: np.int8(i) for i, name in enumerate(OUTCOMES)}
+_BASE_SOURCES: tuple[str, ...] = ("baseline", "first_actual")
+_MISS_WINDOW = 5
+_MISS_BANDS = (0.05, 0.20)
+
+
+def _select(rules: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.ndarray:
+    """Value of the first rule whose mask holds, in order (the one-series ``if`` chain)."""
+    out = np.full(n, default)
+    done = np.zeros(n, dtype=bool)
+    for mask, value in rules:
+        take = mask & ~done
+        out[take] = value[take] if isinstance(value, np.ndarray) else value
+        done |= mask
+    return out
+
+
+def _bands_code(x: np.ndarray, bands: tuple[float, float, float]) -> np.ndarray:
+    high, med, low = bands
+    return np.where(
+        x >= high,
+        _OUT["substantial_progress"],
+        np.where(
+            x >= med,
+            _OUT["moderate_progress"],
+            np.where(x >= low, _OUT["limited_progress"], _OUT["deterioration"]),
+        ),
+    ).astype(np.int8)
+
+
+def _panel_core(
+    group: np.ndarray,
+    year: np.ndarray,
+    value: np.ndarray,
+    baseline: np.ndarray,
+    baseline_year: np.ndarray,
+    target: np.ndarray,
+    target_year: np.ndarray,
+    d: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The four assessments for every series; float arrays with NaN for missing.
+
+    ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
+    ``d``. Returns per-series arrays: values, int8 outcome codes (:data:`OUTCOMES`), int8
+    reason codes (``attainment.REASONS``, −1 = none) and the details.
+    """
+    from kpianalysis.attainment import _CODE  # the shared reason codes
+
+    n_series = len(baseline)
+    b, by, tgt, ty = baseline, baseline_year, target, target_year
+    has_base = ~np.isnan(b) & ~np.isnan(by)
+    # _points: drop unknown actuals, and actuals at or before the baseline year
+    keep = ~np.isnan(value)
+    keep &= ~(has_base[group] & (year <= by[group]))
+    g, yr, val = group[keep], year[keep], value[keep]
+    if len(g) > 1:
+        step_g = np.diff(g)
+        step_y = np.diff(yr)
+        if not np.all((step_g > 0) | ((step_g == 0) & (step_y >= 0))):
+            order = np.lexsort((yr, g))
+            g, yr, val = g[order], yr[order], val[order]
+            step_g, step_y = np.diff(g), np.diff(yr)
+        if np.any((step_g == 0) & (step_y == 0)):
+            raise ParameterError("one value per fiscal year is expected")
+    m = len(g)
+    k = np.bincount(g, minlength=n_series)  # actuals kept per series
+    end = np.cumsum(k)
+    start = end - k
+    hb = has_base.astype(np.intp)
+    n = k + hb
+    # A sentinel NaN at position m stands for "no actual" when k = 0.
+    yr_s = np.append(yr, np.nan)
+    val_s = np.append(val, np.nan)
+    first_obs = np.where(k > 0, start, m)
+    last_obs = np.where(k > 0, end - 1, m)
+    base_year = np.where(has_base, by, yr_s[first_obs])
+    base_value = np.where(has_base, b, val_s[first_obs])
+    now_year = np.where(k > 0, yr_s[last_obs], base_year)
+    now = np.where(k > 0, val_s[last_obs], base_value)
+    no_target = np.isnan(tgt) | np.isnan(ty)
+    met = d * (now - tgt) >= 0  # NaN compares False
+    insufficient = _OUT["insufficient_data"]
+    out: dict[str, np.ndarray] = {
+        "n_points": n,
+        "base_year": base_year,
+        "base_value": base_value,
+        "base_source": np.where(n == 0, -1, np.where(has_base, 0, 1)).astype(np.int8),
+    }
+    nan = np.full(n_series, np.nan)
+    ok = np.int8(-1)
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # current status index
+        rules = [
+            (n < 2, (insufficient, _CODE["insufficient_points"])),
+            (no_target, (insufficient, _CODE["no_target"])),
+            (met, (_OUT["target_achieved"], ok)),
+            (tgt == base_value, (insufficient, _CODE["target_equals_baseline"])),
+            (ty <= base_year, (insufficient, _CODE["target_year_not_after_base"])),
+        ]
+        fired = np.zeros(n_series, dtype=bool)
+        for mask, _ in rules:
+            fired |= mask
+        cs = np.minimum((now - base_value) / (tgt - base_value), 1.0)
+        expected = np.minimum((now_year - base_year) / (ty - base_year), 1.0)
+        cls = np.where(
+            cs <= 0, _OUT["no_progress"], np.where(cs >= expected, _OUT["on_track"], _OUT["behind"])
+        ).astype(np.int8)
+        out["status_index"] = np.where(fired, np.where(met & ~(n < 2) & ~no_target, 1.0, nan), cs)
+        out["status_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
+        out["status_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
+        out["expected_share"] = np.where(fired, nan, expected)
+
+        # anticipated progress: the points up to the target year
+        used_obs = np.bincount(g, weights=yr <= ty[g], minlength=n_series).astype(np.intp)
+        base_used = has_base & (by <= ty)
+        n_use = used_obs + base_used
+        last_used = np.where(used_obs > 0, start + used_obs - 1, m)
+        last_year = np.where(used_obs > 0, yr_s[last_used], np.where(base_used, by, np.nan))
+        last_value = np.where(used_obs > 0, val_s[last_used], np.where(base_used, b, np.nan))
+        rules = [
+            (no_target, _CODE["no_target"]),
+            (n_use < 3, _CODE["insufficient_points"]),
+            (tgt == base_value, _CODE["target_equals_baseline"]),
+        ]
+        fired = np.zeros(n_series, dtype=bool)
+        for mask, _ in rules:
+            fired |= mask
+        at_target = last_year == ty
+        fit = ~fired & ~at_target
+        fit_base = fit & has_base
+        fit_obs = fit[g] & (yr <= ty[g])
+        pg = np.concatenate([np.flatnonzero(fit_base), g[fit_obs]])
+        p_year = np.concatenate([by[fit_base], yr[fit_obs]])
+        p_val = np.concatenate([b[fit_base], val[fit_obs]])
+        tau = p_year - ty[pg]
+        tau0 = base_year[pg] - ty[pg]
+        projection = _weighted_projection(tau, p_val, tau0 / tau, pg, n_series)
+        projection = np.where(at_target, last_value, projection)
+        ap = (projection - base_value) / (tgt - base_value)
+        cls = np.where(
+            ap >= 1, _OUT["maintain"], np.where(ap > 0, _OUT["accelerate"], _OUT["reverse_trend"])
+        ).astype(np.int8)
+        out["anticipated_progress"] = np.where(fired, nan, ap)
+        out["anticipated_class"] = np.where(fired, insufficient, cls).astype(np.int8)
+        out["anticipated_reason"] = _select(rules, ok, n_series)
+        out["anticipated_projection"] = np.where(fired, nan, projection)
+        out["anticipated_rule"] = np.where(fired, -1, np.where(at_target, 0, 1)).astype(np.int8)
+
+        # CAGR ratio: signs of all points (and the target) from per-series min and max
+        has_tgt = ~np.isnan(tgt)
+        lo = np.full(n_series, np.inf)
+        hi = np.full(n_series, -np.inf)
+        nonempty = k > 0
+        if m:
+            lo[nonempty] = np.minimum.reduceat(val, start[nonempty])
+            hi[nonempty] = np.maximum.reduceat(val, start[nonempty])
+        lo = np.where(has_base, np.minimum(lo, b), lo)
+        hi = np.where(has_base, np.maximum(hi, b), hi)
+        lo = np.where(has_tgt, np.minimum(lo, tgt), lo)
+        hi = np.where(has_tgt, np.maximum(hi, tgt), hi)
+        sign_change = (lo <= 0) & (hi >= 0)
+        all_negative = hi < 0
+        rules = [
+            (n < 2, (insufficient, _CODE["insufficient_points"])),
+            (has_tgt & met, (_OUT["target_achieved"], ok)),
+            (sign_change, (_OUT["not_applicable_sign_change"], _CODE["sign_change"])),
+            (
+                all_negative,
+                (_OUT["negative_series_needs_level_measure"], _CODE["negative_values"]),
+            ),
+        ]
+        fired = np.zeros(n_series, dtype=bool)
+        for mask, _ in rules:
+            fired |= mask
+        cagr_a = nan.copy()
+        cagr_a[~fired] = _growth(now[~fired] / base_value[~fired], (now_year - base_year)[~fired])
+        with_tgt = ~fired & has_tgt
+        rules_t = [
+            (np.isnan(ty) | (ty <= base_year), (insufficient, _CODE["target_year_not_after_base"])),
+        ]
+        reach = with_tgt & ~rules_t[0][0]
+        cagr_r = nan.copy()
+        cagr_r[reach] = _growth(tgt[reach] / base_value[reach], (ty - base_year)[reach])
+        rules_t.append((cagr_r == 0, (insufficient, _CODE["target_equals_baseline"])))
+        ratio = d * cagr_a / np.abs(cagr_r)
+        plain = d * cagr_a
+        value = np.where(has_tgt, ratio, plain)
+        cls = np.where(
+            has_tgt, _bands_code(ratio, CAGR_THRESHOLDS), _bands_code(plain, CAGR_NO_TARGET_THRESHOLDS)
+        ).astype(np.int8)
+        all_rules = [*rules, *[(mask & has_tgt, v) for mask, v in rules_t]]
+        fired_all = np.zeros(n_series, dtype=bool)
+        for mask, _ in all_rules:
+            fired_all |= mask
+        out["cagr_ratio"] = np.where(fired_all, nan, value)
+        out["cagr_class"] = _select([(m_, v[0]) for m_, v in all_rules], cls, n_series)
+        out["cagr_reason"] = _select([(m_, v[1]) for m_, v in all_rules], ok, n_series)
+        out["cagr_actual"] = np.where(fired_all, nan, cagr_a)
+        out["cagr_required"] = np.where(fired_all, nan, cagr_r)
+
+        # miss share: the first point at or after now − window
+        window_start = now_year - _MISS_WINDOW
+        before = np.bincount(g, weights=yr < window_start[g], minlength=n_series).astype(np.intp)
+        base_first = has_base & (by >= window_start)
+        win_obs = np.where(before < k, start + before, m)
+        first_year = np.where(base_first, by, yr_s[win_obs])
+        first_value = np.where(base_first, b, val_s[win_obs])
+        first_pos = np.where(base_first, 0, hb + before)
+        rules = [
+            (no_target, (insufficient, _CODE["no_target"])),
+            (n < 2, (insufficient, _CODE["insufficient_points"])),
+            (met, (_OUT["target_achieved"], ok)),
+            (first_pos == n - 1, (insufficient, _CODE["insufficient_points"])),
+        ]
+        fired = np.zeros(n_series, dtype=bool)
+        for mask, _ in rules:
+            fired |= mask
+        slope = (now - first_value) / (now_year - first_year)
+        miss_projection = now + slope * np.maximum(ty - now_year, 0)
+        share = (tgt - miss_projection) / (tgt - now)
+        lo_band, hi_band = _MISS_BANDS
+        cls = np.where(
+            d * slope <= 0,
+            _OUT["wrong_direction"],
+            np.where(
+                share < lo_band,
+                _OUT["on_track"],
+                np.where(
+                    share <= hi_band, _OUT["nearly_on_track"], _OUT["right_direction_insufficient"]
+                ),
+            ),
+        ).astype(np.int8)
+        out["miss_share"] = np.where(fired, nan, share)
+        out["miss_share_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
+        out["miss_share_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
+        out["miss_projection"] = np.where(fired, nan, miss_projection)
+        out["slope_per_year"] = np.where(fired, nan, slope)
+    return out
+
+
+def _key_codes(series_keys: list[np.ndarray], obs_keys: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Integer codes of composite keys, comparable between the two tables."""
+    n_s = len(series_keys[0]) if series_keys else 0
+    s_code = np.zeros(n_s, dtype=np.int64)
+    o_code = np.zeros(len(obs_keys[0]) if obs_keys else 0, dtype=np.int64)
+    size = 1
+    for sk, ok in zip(series_keys, obs_keys, strict=True):
+        codes, uniques = pd.factorize(pd.concat([pd.Series(sk), pd.Series(ok)], ignore_index=True))
+        s_code = s_code * len(uniques) + codes[:n_s]
+        o_code = o_code * len(uniques) + codes[n_s:]
+        size *= len(uniques)
+    return s_code, o_code, np.int64(size)
+
+
+def _series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
+    """Position of each observation's series in the series table (−1: none)."""
+    if size <= 8 * (len(s_code) + len(o_code)) + 1024:
+        lookup = np.full(int(size), -1, dtype=np.intp)
+        lookup[s_code] = np.arange(len(s_code))
+        return lookup[o_code]
+    return pd.Index(s_code).get_indexer(o_code)
+
+
+def _attribute(source: pd.DataFrame, spec: Any, name: str) -> np.ndarray:
+    n = len(source)
+    if spec is None:
+        return np.full(n, np.nan)
+    if isinstance(spec, str):
+        if spec not in source.columns:
+            raise ParameterError(f"{name}: no column {spec!r}")
+        return source[spec].to_numpy(dtype=float, na_value=np.nan)
+    return np.full(n, np.nan if pd.isna(spec) else float(spec))
+
+
+def assess_panel(
+    df: pd.DataFrame,
+    series: pd.DataFrame | None = None,
+    *,
+    by: Sequence[str] = ("programme_id", "indicator_id"),
+    x: str = "fiscal_year",
+    y: str = "actual",
+    baseline: str | float | None = None,
+    baseline_year: str | int | None = None,
+    target: str | float | None = None,
+    target_year: str | int | None = None,
+    direction: str = "increase",
+    details: bool = False,
+) -> pd.DataFrame:
+    """The four assessments of :func:`assess_series` for every series of a panel at once.
+
+    Gives exactly what :func:`assess_series` gives series by series (same values to the last
+    bit, same outcomes and reasons), computed with grouped sums instead of a loop over series.
+
+    Parameters
+    ----------
+    df
+        Observations in long form: the key columns ``by``, the fiscal year ``x`` and the actual
+        ``y`` (NaN = not known). Rows need not be sorted.
+    series
+        One row per series with the key columns and the per-series columns named below; a
+        series without observations still gets its row (``"insufficient_data"``). ``None``:
+        the series are the groups of ``df`` (first appearance order) and the per-series columns
+        are read from each group's first row.
+    by
+        Key columns identifying a series.
+    x, y
+        Year and value columns of ``df``.
+    baseline, baseline_year, target, target_year
+        Column names (of ``series``, else of ``df``), scalars applying to every series, or
+        ``None`` (absent). The target is the one assessed against (for example the plan-end
+        target) and ``target_year`` its fiscal year.
+    direction
+        A column of ``"increase"``/``"decrease"``, or one of these for every series.
+    details
+        Also return the details of :class:`Assessment`: ``expected_share``,
+        ``anticipated_projection``, ``anticipated_rule``, ``cagr_actual``, ``cagr_required``,
+        ``miss_projection``, ``slope_per_year``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series: the keys, ``n_points``, ``base_year``, ``base_value``,
+        ``base_source``, then ``status_index``/``status_class``/``status_reason``,
+        ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
+        ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
+        ``miss_share_reason``. Classes are categorical over :data:`OUTCOMES`, reasons over
+        ``attainment.REASONS`` (missing where the value is defined).
+
+    Raises
+    ------
+    ParameterError
+        A missing column, an unknown direction, two values for one series and year, or a key
+        repeated in ``series``.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"kpi": [1, 1, 1], "fiscal_year": [2021, 2022, 2023],
+    ...                     "actual": [4.0, 7.0, 9.0]})
+    >>> r = assess_panel(obs, by=["kpi"], baseline=4, baseline_year=2020, target=13,
+    ...                  target_year=2023)
+    >>> round(float(r["cagr_ratio"].iloc[0]), 6), r["cagr_class"].iloc[0]
+    (0.644929, 'moderate_progress')
+    """
+    from kpianalysis.attainment import REASONS
+
+    by = [by] if isinstance(by, str) else list(by)
+    for col in [*by, x, y]:
+        if col not in df.columns:
+            raise ParameterError(f"no column {col!r} in the observations")
+    obs_keys = [df[c].to_numpy() for c in by]
+    if series is not None:
+        missing = [c for c in by if c not in series.columns]
+        if missing:
+            raise ParameterError(f"no key column {missing[0]!r} in the series table")
+        s_code, o_code, size = _key_codes([series[c].to_numpy() for c in by], obs_keys)
+        group = _series_index(s_code, o_code, int(size))
+        if len(np.unique(s_code)) != len(s_code):
+            raise ParameterError("each series must appear once in the series table")
+        source = series.reset_index(drop=True)
+    else:
+        _, o_code, _ = _key_codes([c[:0] for c in obs_keys], obs_keys)
+        group, uniques = pd.factorize(o_code)
+        first = np.empty(len(uniques), dtype=np.intp)
+        first[group[::-1]] = np.arange(len(group))[::-1]  # last write wins: the first row
+        source = df.iloc[first].reset_index(drop=True)
+    if isinstance(direction, str) and direction in source.columns:
+        d = _direction_sign(source[direction].to_numpy())
+    else:
+        d = np.broadcast_to(_direction_sign(direction), (len(source),))
+    present = group >= 0
+    core = _panel_core(
+        np.asarray(group[present], dtype=np.intp),
+        df[x].to_numpy(dtype=float)[present],
+        df[y].to_numpy(dtype=float, na_value=np.nan)[present],
+        _attribute(source, baseline, "baseline"),
+        _attribute(source, baseline_year, "baseline_year"),
+        _attribute(source, target, "target"),
+        _attribute(source, target_year, "target_year"),
+        np.asarray(d, dtype=float),
+    )
+    return _panel_frame(source[by], core, list(REASONS), details)
+
+
+def _panel_frame(
+    keys: pd.DataFrame, core: dict[str, np.ndarray], reasons: list[str], details: bool
+) -> pd.DataFrame:
+    out = {c: keys[c].to_numpy() for c in keys.columns}
+    out["n_points"] = core["n_points"]
+    base_year = core["base_year"]
+    out["base_year"] = pd.array(
+        np.where(np.isnan(base_year), 0, base_year).astype(np.int64), dtype="Int64"
+    )
+    out["base_year"][np.isnan(base_year)] = pd.NA
+    out["base_value"] = core["base_value"]
+    out["base_source"] = pd.Categorical.from_codes(core["base_source"], list(_BASE_SOURCES))
+    for value, prefix in (
+        ("status_index", "status"),
+        ("anticipated_progress", "anticipated"),
+        ("cagr_ratio", "cagr"),
+        ("miss_share", "miss_share"),
+    ):
+        out[value] = core[value]
+        out[f"{prefix}_class"] = pd.Categorical.from_codes(core[f"{prefix}_class"], OUTCOMES)
+        out[f"{prefix}_reason"] = pd.Categorical.from_codes(core[f"{prefix}_reason"], reasons)
+    if details:
+        for name in (
+            "expected_share",
+            "anticipated_projection",
+            "cagr_actual",
+            "cagr_required",
+            "miss_projection",
+            "slope_per_year",
+        ):
+            out[name] = core[name]
+        out["anticipated_rule"] = pd.Categorical.from_codes(
+            core["anticipated_rule"], ["observed_at_target_year", "weighted_regression"]
+        )
+    return pd.DataFrame(out, index=keys.index)
