@@ -22,6 +22,7 @@ less is better".
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
@@ -158,6 +159,13 @@ def _direction_sign(direction: Any) -> np.ndarray:
         if direction == "decrease":
             return np.asarray(-1.0)
         raise ParameterError(f"direction must be 'increase' or 'decrease', not {direction!r}")
+    if isinstance(direction, pd.Series) and direction.dtype.kind not in "iuf":
+        # compared as a Series: Arrow-backed strings never become a Python object array
+        inc_s, dec_s = direction.eq("increase"), direction.eq("decrease")
+        if not bool((inc_s | dec_s).all()):
+            bad = sorted({str(v) for v in direction[~(inc_s | dec_s)]})
+            raise ParameterError(f"direction must be 'increase' or 'decrease', got {bad}")
+        return np.where(dec_s.to_numpy(dtype=bool, na_value=False), -1.0, 1.0)
     arr = direction.to_numpy() if isinstance(direction, pd.Series) else np.asarray(direction)
     if arr.dtype.kind in "iuf":
         d = arr.astype(float)
@@ -869,49 +877,109 @@ def attainment_core(
 
 # --------------------------------------------------------------------------------------------
 # Tables
+#
+# The table is built on integer positions, not on merges: every observation gets the position
+# of its KPI in the indicator table once, and everything after is array indexing. On a panel
+# of a million indicator-years this is what keeps the table within a small factor of the core.
+
+_KEYS = ["programme_id", "indicator_id"]
 
 
-def _levels_for_increment_indicators(obs: pd.DataFrame, ind: pd.DataFrame) -> pd.DataFrame:
-    """Replace increment-form targets and actuals by levels b + running total (METHODS §1).
+def _row_of(ind: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
+    """Position in ``ind`` of each observation's KPI (−1 when the KPI is not in ``ind``)."""
+    from kpianalysis.progress import _key_codes, _series_index
 
-    ``obs`` must have a RangeIndex. Without a baseline the levels are unknown (NaN); the table
-    reports ``"no_baseline"`` for them.
+    s_code, o_code, size = _key_codes([ind[c] for c in _KEYS], [obs[c] for c in _KEYS])
+    return _series_index(s_code, o_code, size)
+
+
+def _sort_by_row_year(row: np.ndarray, year: np.ndarray) -> np.ndarray | None:
+    """Order putting the observations by KPI then year; ``None`` when they already are."""
+    if len(row) < 2:
+        return None
+    dr, dy = np.diff(row), np.diff(year)
+    if np.all((dr > 0) | ((dr == 0) & (dy > 0))):
+        return None
+    return np.lexsort((year, row))
+
+
+def _increment_levels(
+    row: np.ndarray, year: np.ndarray, values: np.ndarray, baseline: np.ndarray
+) -> np.ndarray:
+    """Levels b + running total of yearly increments per KPI (METHODS §1), in year order.
+
+    A missing increment leaves every later level missing (a plain running sum, not one that
+    skips NaN); without a baseline the levels are unknown (NaN, reported as ``"no_baseline"``).
+    The running sum adds year by year as ``np.cumsum`` does, one rank of years at a time.
     """
-    keys = ["programme_id", "indicator_id"]
-    meta = ind[[*keys, "target_form", "baseline"]]
-    merged = obs.merge(meta, on=keys, how="left", validate="many_to_one")
-    is_inc = merged["target_form"].eq("increment").to_numpy()
-    if not is_inc.any():
-        return obs
-    ordered = merged.sort_values([*keys, "fiscal_year"])
-    out = obs.copy()
-    for col in ("target", "actual"):
-        # np.cumsum (not groupby.cumsum, which skips NaN) so that a missing increment leaves
-        # every later level missing too
-        running = ordered.groupby(keys, sort=False)[col].transform(
-            lambda s: np.cumsum(s.to_numpy(dtype=float))
-        )
-        levels = (ordered["baseline"] + running).reindex(out.index).to_numpy(dtype=float)
-        out[col] = np.where(is_inc, levels, out[col].to_numpy(dtype=float))
+    order = _sort_by_row_year(row, year)
+    r = row if order is None else row[order]
+    v = values if order is None else values[order]
+    running = v.copy()
+    if len(r):
+        new = np.ones(len(r), dtype=bool)
+        new[1:] = r[1:] != r[:-1]
+        starts = np.flatnonzero(new)
+        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.append(starts, len(r))))
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2))
+        for lo, hi in itertools.pairwise(bounds):
+            idx = by_rank[lo:hi]
+            running[idx] = running[idx - 1] + v[idx]
+    levels = baseline[r] + running
+    if order is None:
+        return levels
+    out = np.empty_like(levels)
+    out[order] = levels
     return out
 
 
-def _final_targets(
-    full_obs: pd.DataFrame, programmes: pd.DataFrame, fiscal_year: int
-) -> pd.DataFrame:
-    """Per indicator: the plan-end target and its year, else the current year's target."""
-    ends = programmes.set_index("programme_id")["plan_end"]
-    obs = full_obs.dropna(subset=["target"])
-    plan_end = obs["programme_id"].map(ends)
-    at_end = obs.loc[obs["fiscal_year"] == plan_end]
-    cur = obs.loc[obs["fiscal_year"] == fiscal_year]
-    keys = ["programme_id", "indicator_id"]
-    out = cur[[*keys, "fiscal_year", "target"]].set_index(keys)
-    end = at_end[[*keys, "fiscal_year", "target"]].set_index(keys)
-    out = end.combine_first(out) if len(end) else out
-    return out.rename(
-        columns={"fiscal_year": "assessment_target_year", "target": "assessment_target"}
-    )
+def _str_take(names: Any, codes: np.ndarray) -> Any:
+    """A string column (the table's ``str`` dtype) of ``names[codes]``, without Python objects."""
+    return pd.Index(list(names), dtype="str").take(np.asarray(codes, dtype=np.intp)).array
+
+
+def _codes_among(values: pd.Series, uniques: pd.Index) -> np.ndarray:
+    """Position of each value among ``uniques``; ``len(uniques)`` for a value not there."""
+    codes, found = pd.factorize(values)
+    pos = uniques.get_indexer(found) if len(found) else np.zeros(0, dtype=np.intp)
+    pos = np.where(pos < 0, len(uniques), pos)
+    return np.append(pos, len(uniques))[codes]  # code −1 (missing) → not there
+
+
+def _first_at(row: np.ndarray, where: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per KPI, the value at the (single) observation where ``where`` holds; NaN if none."""
+    out = np.full(n_rows, np.nan)
+    out[row[where]] = values[where]
+    return out
+
+
+def _costs_since_baseline(
+    ind_pcode: np.ndarray,
+    baseline_year: np.ndarray,
+    fin_pcode: np.ndarray,
+    fin_year: np.ndarray,
+    fin_cost: np.ndarray,
+) -> np.ndarray:
+    """Programme cost of the years after the baseline year (all years without a baseline).
+
+    NaN when no finance row falls in that span; NaN costs count as 0, as ``Series.sum`` does.
+    """
+    if len(fin_year) == 0:
+        return np.full(len(ind_pcode), np.nan)
+    y0 = int(fin_year.min()) - 1
+    span = int(fin_year.max()) - y0 + 2
+    key = fin_pcode.astype(np.int64) * span + (fin_year - y0)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cost = np.nan_to_num(fin_cost[order], nan=0.0)
+    csum = np.concatenate([[0.0], np.cumsum(cost)])
+    after = np.where(np.isnan(baseline_year), 0, np.clip(baseline_year + 1 - y0, 0, span - 1))
+    base = ind_pcode.astype(np.int64) * span
+    lo = np.searchsorted(key, base + after.astype(np.int64), side="left")
+    hi = np.searchsorted(key, base + span, side="left")
+    with np.errstate(invalid="ignore"):
+        return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
 
 
 def attainment_table(
@@ -960,7 +1028,8 @@ def attainment_table(
         and the multi-year assessments ``status_index``/``status_class``/``status_reason``,
         ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
         ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
-        ``miss_share_reason`` with ``assessment_target`` and ``assessment_target_year``.
+        ``miss_share_reason`` with ``assessment_target`` and ``assessment_target_year``
+        (:func:`kpianalysis.progress.assess_panel` on each KPI's series up to ``fiscal_year``).
 
     Examples
     --------
@@ -969,24 +1038,47 @@ def attainment_table(
     """
     from kpianalysis import progress, ratings  # both build on this module
 
+    if assessment_target not in ("plan_end", "current_year"):
+        raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
+    fy = int(fiscal_year)
     ds = dataset.as_of(fiscal_year)
     ind = ds.indicators
     if programme_id is not None:
         ind = ind.loc[ind["programme_id"] == programme_id]
     ind = ind.reset_index(drop=True)
-    keys = ["programme_id", "indicator_id"]
-    obs_all = ds.observations.loc[ds.observations["fiscal_year"] <= fiscal_year]
-    obs_all = obs_all.merge(ind[keys], on=keys)
-    obs_lv = _levels_for_increment_indicators(obs_all.reset_index(drop=True), ind)
-    year_obs = obs_lv.loc[obs_lv["fiscal_year"] == fiscal_year, [*keys, "target", "actual"]]
-    rows = ind.merge(year_obs, on=keys, how="left")
+    n_rows = len(ind)
+
+    # Observations of every year: the plan-end target is plan data, fixed when the plan was made.
+    # Levels of increment-form KPIs are running totals, so those of years ≤ fiscal_year do not
+    # depend on later years, and actuals are only ever read up to fiscal_year.
+    full = dataset.observations if assessment_target == "plan_end" else ds.observations
+    row = _row_of(ind, full)
+    known = row >= 0
+    row = row[known].astype(np.intp)
+    year = full["fiscal_year"].to_numpy(dtype=np.int64)[known]
+    raw_target = full["target"].to_numpy(dtype=float)[known]
+    raw_actual = full["actual"].to_numpy(dtype=float)[known]
+    baseline = ind["baseline"].to_numpy(dtype=float)
+    baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
+    is_inc = ind["target_form"].eq("increment").to_numpy()
+    target_lv, actual_lv = raw_target, raw_actual
+    if is_inc.any():
+        inc_obs = is_inc[row]
+        sel = np.flatnonzero(inc_obs)
+        target_lv, actual_lv = raw_target.copy(), raw_actual.copy()
+        for lv, raw in ((target_lv, raw_target), (actual_lv, raw_actual)):
+            lv[sel] = _increment_levels(row[sel], year[sel], raw[sel], baseline)
+    now = year == fy
+    target = _first_at(row, now, target_lv, n_rows)
+    actual = _first_at(row, now, actual_lv, n_rows)
+    direction = _direction_sign(ind["direction"])
 
     table = ratings.get_rank_table(rank_table)
     core = attainment_core(
-        rows["actual"].to_numpy(dtype=float),
-        rows["target"].to_numpy(dtype=float),
-        rows["baseline"].to_numpy(dtype=float),
-        rows["direction"].to_numpy(),
+        actual,
+        target,
+        baseline,
+        direction,
         variant=variant,
         rank_table=table,
         effect_band=effect_band,
@@ -994,14 +1086,11 @@ def attainment_table(
     v = _variant_code(variant)
     # Increment-form KPI without a baseline: its levels are unknown although the increments
     # were reported, so the honest reason is the missing baseline, not a missing target/actual.
-    raw_year = obs_all.loc[obs_all["fiscal_year"] == fiscal_year, [*keys, "target", "actual"]]
-    raw = ind[keys].merge(raw_year, on=keys, how="left")
-    no_level = (
-        rows["target_form"].eq("increment").to_numpy()
-        & rows["baseline"].isna().to_numpy()
-        & raw["target"].notna().to_numpy()
-    )
+    no_level = is_inc & np.isnan(baseline)
     if no_level.any():
+        raw_t = _first_at(row, now, raw_target, n_rows)
+        raw_a = _first_at(row, now, raw_actual, n_rows)
+        no_level &= ~np.isnan(raw_t)
         for name in (
             "achieved_reason",
             "achievement_rate_reason",
@@ -1011,126 +1100,96 @@ def attainment_table(
         ):
             c = core[name]
             stale = no_level & ((c == _CODE["no_target"]) | (c == _CODE["no_actual"]))
-            stale &= raw["actual"].notna().to_numpy() | (c == _CODE["no_target"])
+            stale &= ~np.isnan(raw_a) | (c == _CODE["no_target"])
             core[name] = np.where(stale, _CODE["no_baseline"], c).astype(np.int8)
-    out = pd.DataFrame(
-        {
-            "programme_id": rows["programme_id"],
-            "fiscal_year": int(fiscal_year),
-            "indicator_id": rows["indicator_id"],
-            "indicator_label": rows["indicator_label"],
-            "name_ja": rows["name_ja"],
-            "name_en": rows["name_en"],
-            "unit": rows["unit"],
-            "kind": rows["kind"],
-            "direction": rows["direction"],
-            "target_form": rows["target_form"],
-            "baseline_year": rows["baseline_year"],
-            "baseline": rows["baseline"].astype(float),
-            "target": rows["target"].astype(float),
-            "actual": rows["actual"].astype(float),
-        }
-    )
-    out["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
-    out["achieved_reason"] = _reason_categorical(core["achieved_reason"])
-    out["achievement_rate"] = core["achievement_rate"]
-    out["achievement_rate_reason"] = _reason_categorical(core["achievement_rate_reason"])
-    out["achievement_variant"] = np.where(core["decrease_variant_used"], v, "ratio")
-    out["progress_rate"] = core["progress_rate"]
-    out["progress_rate_reason"] = _reason_categorical(core["progress_rate_reason"])
+    cols: dict[str, Any] = {
+        "programme_id": ind["programme_id"],
+        "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
+    }
+    for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
+        cols[name] = ind[name]
+    cols["direction"] = ind["direction"]
+    cols["target_form"] = ind["target_form"]
+    cols["baseline_year"] = ind["baseline_year"]
+    cols["baseline"] = baseline
+    cols["target"] = target
+    cols["actual"] = actual
+    cols["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
+    cols["achieved_reason"] = _reason_categorical(core["achieved_reason"])
+    cols["achievement_rate"] = core["achievement_rate"]
+    cols["achievement_rate_reason"] = _reason_categorical(core["achievement_rate_reason"])
+    cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
+    cols["progress_rate"] = core["progress_rate"]
+    cols["progress_rate_reason"] = _reason_categorical(core["progress_rate_reason"])
     eff_ja, eff_en = ratings.effect_labels(core["effect"])
-    out["effect_ja"], out["effect_en"] = eff_ja, eff_en
-    out["effect_reason"] = _reason_categorical(core["effect_reason"])
-    out["effect_band"] = effect_band
+    cols["effect_ja"], cols["effect_en"] = eff_ja, eff_en
+    cols["effect_reason"] = _reason_categorical(core["effect_reason"])
+    cols["effect_band"] = np.full(n_rows, effect_band, dtype=float)
     r_code, r_ja, r_en = table.labels_of(core["rank"])
-    out["rank"], out["rank_ja"], out["rank_en"] = r_code, r_ja, r_en
-    out["rank_reason"] = _reason_categorical(core["rank_reason"])
-    out["rank_table"] = table.name
+    cols["rank"], cols["rank_ja"], cols["rank_en"] = r_code, r_ja, r_en
+    cols["rank_reason"] = _reason_categorical(core["rank_reason"])
+    cols["rank_table"] = _str_take([table.name], np.zeros(n_rows, dtype=np.intp))
 
-    # Cost per unit of change: the cost spent since the baseline year.
+    # Cost per unit of change: the programme's cost spent since the baseline year.
     fin = ds.finance
-    costs = []
-    for _, r in rows.iterrows():
-        by = r["baseline_year"]
-        f = fin.loc[
-            (fin["programme_id"] == r["programme_id"]) & (fin["fiscal_year"] <= fiscal_year)
-        ]
-        if not pd.isna(by):
-            f = f.loc[f["fiscal_year"] > int(by)]
-        costs.append(float(f["cost_yen"].sum()) if len(f) else float("nan"))
-    cpu = cost_per_unit_change(
-        np.asarray(costs, dtype=float),
-        rows["actual"].to_numpy(dtype=float),
-        rows["baseline"].to_numpy(dtype=float),
-        rows["direction"].to_numpy(),
+    pcode, programme_ids = pd.factorize(ind["programme_id"])
+    costs = _costs_since_baseline(
+        pcode,
+        baseline_year,
+        _codes_among(fin["programme_id"], programme_ids),
+        fin["fiscal_year"].to_numpy(dtype=np.int64),
+        fin["cost_yen"].to_numpy(dtype=float, na_value=np.nan),
     )
-    out["cost_yen_since_baseline"] = costs
-    out["cost_per_unit_change"] = cpu.value
-    out["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
+    cpu = cost_per_unit_change(costs, actual, baseline, direction)
+    cols["cost_yen_since_baseline"] = costs
+    cols["cost_per_unit_change"] = cpu.value
+    cols["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
 
-    # Multi-year assessments on each indicator's series (a handful of rows: a plain loop).
-    source_obs = dataset.observations if assessment_target == "plan_end" else obs_all
-    source_obs = source_obs.merge(ind[keys], on=keys)
-    src_lv = _levels_for_increment_indicators(source_obs.reset_index(drop=True), ind)
+    # The assessment target: the plan-end target, else the year's own.
+    has_t = ~np.isnan(target_lv)
     if assessment_target == "plan_end":
-        finals = _final_targets(src_lv, dataset.programmes, fiscal_year)
-    elif assessment_target == "current_year":
-        finals = _final_targets(src_lv.iloc[0:0], ds.programmes, fiscal_year)
-        cur = obs_lv.loc[obs_lv["fiscal_year"] == fiscal_year].dropna(subset=["target"])
-        finals = (
-            cur[[*keys, "fiscal_year", "target"]]
-            .set_index(keys)
-            .rename(
-                columns={"fiscal_year": "assessment_target_year", "target": "assessment_target"}
-            )
-        )
+        progs = dataset.programmes
+        ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
+        at = _codes_among(progs["programme_id"], programme_ids)
+        ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
+        plan_end = ends[pcode]
+        at_end = has_t & (year == plan_end[row])
     else:
-        raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
-    assessments = []
-    for _, r in rows.iterrows():
-        k = (r["programme_id"], r["indicator_id"])
-        series = obs_lv.loc[
-            (obs_lv["programme_id"] == k[0]) & (obs_lv["indicator_id"] == k[1])
-        ].sort_values("fiscal_year")
-        if k in finals.index:
-            tgt = float(finals.loc[k, "assessment_target"])
-            tgt_year = int(finals.loc[k, "assessment_target_year"])
-        else:
-            tgt, tgt_year = float("nan"), None
-        by = r["baseline_year"]
-        res = progress.assess_series(
-            series["fiscal_year"].to_numpy(dtype=int),
-            series["actual"].to_numpy(dtype=float),
-            target=tgt,
-            target_year=tgt_year,
-            baseline=float(r["baseline"]),
-            baseline_year=None if pd.isna(by) else int(by),
-            direction=r["direction"],
-        )
-        assessments.append(
-            {
-                "assessment_target": tgt,
-                "assessment_target_year": pd.NA if tgt_year is None else tgt_year,
-                "status_index": res["status"].value,
-                "status_class": res["status"].outcome,
-                "status_reason": res["status"].reason,
-                "anticipated_progress": res["anticipated"].value,
-                "anticipated_class": res["anticipated"].outcome,
-                "anticipated_reason": res["anticipated"].reason,
-                "cagr_ratio": res["cagr"].value,
-                "cagr_class": res["cagr"].outcome,
-                "cagr_reason": res["cagr"].reason,
-                "miss_share": res["miss_share"].value,
-                "miss_share_class": res["miss_share"].outcome,
-                "miss_share_reason": res["miss_share"].reason,
-            }
-        )
-    extra = pd.DataFrame(assessments, index=out.index)
-    if len(extra):
-        extra["assessment_target_year"] = extra["assessment_target_year"].astype("Int64")
-        for col in ("status_reason", "anticipated_reason", "cagr_reason", "miss_share_reason"):
-            extra[col] = pd.Categorical(extra[col], categories=list(REASONS))
-    return pd.concat([out, extra], axis=1)
+        at_end = np.zeros(len(row), dtype=bool)
+    at_now = has_t & now
+    end_t = _first_at(row, at_end, target_lv, n_rows)
+    end_y = _first_at(row, at_end, year.astype(float), n_rows)
+    now_t = _first_at(row, at_now, target_lv, n_rows)
+    use_end = ~np.isnan(end_y)
+    a_target = np.where(use_end, end_t, now_t)
+    a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
+    cols["assessment_target"] = a_target
+    cols["assessment_target_year"] = pd.arrays.IntegerArray(
+        np.nan_to_num(a_year).astype(np.int64), np.isnan(a_year)
+    )
+
+    # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
+    upto = year <= fy
+    res = progress._panel_core(
+        row[upto],
+        year[upto].astype(float),
+        actual_lv[upto],
+        baseline,
+        baseline_year,
+        a_target,
+        a_year,
+        direction,
+    )
+    for value, prefix in (
+        ("status_index", "status"),
+        ("anticipated_progress", "anticipated"),
+        ("cagr_ratio", "cagr"),
+        ("miss_share", "miss_share"),
+    ):
+        cols[value] = res[value]
+        cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
+        cols[f"{prefix}_reason"] = _reason_categorical(res[f"{prefix}_reason"])
+    return pd.DataFrame(cols)
 
 
 def programme_summary(dataset: Any, fiscal_year: int, **table_options: Any) -> pd.DataFrame:

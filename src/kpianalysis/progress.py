@@ -689,7 +689,9 @@ def _panel_core(
         plain = d * cagr_a
         value = np.where(has_tgt, ratio, plain)
         cls = np.where(
-            has_tgt, _bands_code(ratio, CAGR_THRESHOLDS), _bands_code(plain, CAGR_NO_TARGET_THRESHOLDS)
+            has_tgt,
+            _bands_code(ratio, CAGR_THRESHOLDS),
+            _bands_code(plain, CAGR_NO_TARGET_THRESHOLDS),
         ).astype(np.int8)
         all_rules = [*rules, *[(mask & has_tgt, v) for mask, v in rules_t]]
         fired_all = np.zeros(n_series, dtype=bool)
@@ -741,27 +743,46 @@ def _panel_core(
     return out
 
 
-def _key_codes(series_keys: list[np.ndarray], obs_keys: list[np.ndarray]) -> tuple[np.ndarray, ...]:
-    """Integer codes of composite keys, comparable between the two tables."""
-    n_s = len(series_keys[0]) if series_keys else 0
-    s_code = np.zeros(n_s, dtype=np.int64)
+def _key_codes(
+    series_keys: list[pd.Series], obs_keys: list[pd.Series]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of composite keys, comparable between the two tables, and their range.
+
+    Each table's column is factorized on its own (fast on Arrow strings); only the few distinct
+    values of the series table are then looked up among the observations'.
+    """
+    s_code = np.zeros(len(series_keys[0]) if series_keys else 0, dtype=np.int64)
     o_code = np.zeros(len(obs_keys[0]) if obs_keys else 0, dtype=np.int64)
     size = 1
     for sk, ok in zip(series_keys, obs_keys, strict=True):
-        codes, uniques = pd.factorize(pd.concat([pd.Series(sk), pd.Series(ok)], ignore_index=True))
-        s_code = s_code * len(uniques) + codes[:n_s]
-        o_code = o_code * len(uniques) + codes[n_s:]
-        size *= len(uniques)
-    return s_code, o_code, np.int64(size)
+        oc, ou = pd.factorize(ok)
+        sc, su = pd.factorize(sk)
+        pos = pd.Index(ou).get_indexer(su)
+        fresh = pos < 0  # values only the series table has
+        pos[fresh] = len(ou) + np.arange(int(fresh.sum()))
+        width = len(ou) + int(fresh.sum())
+        s_code = s_code * width + np.where(sc < 0, 0, pos[np.maximum(sc, 0)])
+        o_code = o_code * width + oc
+        size *= max(width, 1)
+    return s_code, o_code, size
 
 
 def _series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
-    """Position of each observation's series in the series table (−1: none)."""
+    """Position of each observation's series in the series table (−1: none).
+
+    Raises :class:`ParameterError` when a key appears twice in the series table.
+    """
+    positions = np.arange(len(s_code))
     if size <= 8 * (len(s_code) + len(o_code)) + 1024:
         lookup = np.full(int(size), -1, dtype=np.intp)
-        lookup[s_code] = np.arange(len(s_code))
+        lookup[s_code] = positions
+        if np.any(lookup[s_code] != positions):
+            raise ParameterError("each series must appear once in the series table")
         return lookup[o_code]
-    return pd.Index(s_code).get_indexer(o_code)
+    index = pd.Index(s_code)
+    if not index.is_unique:
+        raise ParameterError("each series must appear once in the series table")
+    return index.get_indexer(o_code)
 
 
 def _attribute(source: pd.DataFrame, spec: Any, name: str) -> np.ndarray:
@@ -850,15 +871,13 @@ def assess_panel(
     for col in [*by, x, y]:
         if col not in df.columns:
             raise ParameterError(f"no column {col!r} in the observations")
-    obs_keys = [df[c].to_numpy() for c in by]
+    obs_keys = [df[c] for c in by]
     if series is not None:
         missing = [c for c in by if c not in series.columns]
         if missing:
             raise ParameterError(f"no key column {missing[0]!r} in the series table")
-        s_code, o_code, size = _key_codes([series[c].to_numpy() for c in by], obs_keys)
-        group = _series_index(s_code, o_code, int(size))
-        if len(np.unique(s_code)) != len(s_code):
-            raise ParameterError("each series must appear once in the series table")
+        s_code, o_code, size = _key_codes([series[c] for c in by], obs_keys)
+        group = _series_index(s_code, o_code, size)
         source = series.reset_index(drop=True)
     else:
         _, o_code, _ = _key_codes([c[:0] for c in obs_keys], obs_keys)
@@ -867,7 +886,7 @@ def assess_panel(
         first[group[::-1]] = np.arange(len(group))[::-1]  # last write wins: the first row
         source = df.iloc[first].reset_index(drop=True)
     if isinstance(direction, str) and direction in source.columns:
-        d = _direction_sign(source[direction].to_numpy())
+        d = _direction_sign(source[direction])
     else:
         d = np.broadcast_to(_direction_sign(direction), (len(source),))
     present = group >= 0
@@ -887,13 +906,12 @@ def assess_panel(
 def _panel_frame(
     keys: pd.DataFrame, core: dict[str, np.ndarray], reasons: list[str], details: bool
 ) -> pd.DataFrame:
-    out = {c: keys[c].to_numpy() for c in keys.columns}
+    out: dict[str, Any] = {c: keys[c].array for c in keys.columns}
     out["n_points"] = core["n_points"]
     base_year = core["base_year"]
-    out["base_year"] = pd.array(
-        np.where(np.isnan(base_year), 0, base_year).astype(np.int64), dtype="Int64"
+    out["base_year"] = pd.arrays.IntegerArray(
+        np.nan_to_num(base_year).astype(np.int64), np.isnan(base_year)
     )
-    out["base_year"][np.isnan(base_year)] = pd.NA
     out["base_value"] = core["base_value"]
     out["base_source"] = pd.Categorical.from_codes(core["base_source"], list(_BASE_SOURCES))
     for value, prefix in (
