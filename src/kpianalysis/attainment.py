@@ -1108,6 +1108,8 @@ def attainment_table(
     }
     for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
         cols[name] = ind[name]
+    # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
+    cols["sub_label_ja"] = ind.get("sub_label_ja", "")
     cols["direction"] = ind["direction"]
     cols["target_form"] = ind["target_form"]
     cols["baseline_year"] = ind["baseline_year"]

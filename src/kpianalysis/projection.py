@@ -36,6 +36,7 @@ TABLE_COLUMNS = [
     "indicator_label",
     "name_ja",
     "name_en",
+    "sub_label_ja",
     "unit",
     "direction",
     "model",
@@ -133,7 +134,7 @@ def trend_table(
                 prob = np.nan if p is None else float(p)
         rows.append(
             {
-                **{k: ind[k] for k in TABLE_COLUMNS[:7]},
+                **{k: ind.get(k, "") for k in TABLE_COLUMNS[:8]},
                 "model": fit.model,
                 "n": fit.n,
                 "df_resid": fit.df_resid,

@@ -111,6 +111,9 @@ def _outcome(code: Any, language: str) -> str:
 def indicator_name(row: Any, language: str) -> str:
     """``"① 小学校区コミュニティの設立数"`` (or the English name first for ``"en"``)."""
     name = P.pick(row["name_ja"], row.get("name_en", ""), language)
+    sub = row.get("sub_label_ja")
+    if isinstance(sub, str) and sub and name == row["name_ja"]:
+        name += sub
     return f"{row['indicator_label']} {name}"
 
 
