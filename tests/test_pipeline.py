@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -556,3 +557,21 @@ def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
         "4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
         "（達成率 achievement: ① 69.2%, ② 2.8%, ③ 100.0%, ④ 268.2%）"
     )
+
+
+def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> None:
+    from conftest import RAW
+
+    root = tmp_path
+    shutil.copytree(RAW, root / "data" / "raw")
+    years, _, written = pipeline.prepare_data(root, "data/raw", "data/processed")
+    assert years == [2021, 2022, 2023]
+    assert len(written) == 26  # 7 tidy tables + 2 result tables × 3 years, CSV and Parquet
+    out = root / "data" / "processed"
+    assert pipeline.prepare_data(root, "data/raw", "data/processed")[2] == []  # up to date
+    (out / "observations.csv").write_text("edited by hand", encoding="utf-8")
+    rewritten = pipeline.prepare_data(root, "data/raw", "data/processed")[2]
+    assert len(rewritten) == 26  # a hand edit is undone: processed data is generated only
+    assert (out / "observations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    (out / "trends_fy2022.parquet").unlink()
+    assert len(pipeline.prepare_data(root, "data/raw", "data/processed")[2]) == 26

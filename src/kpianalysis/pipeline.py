@@ -147,10 +147,11 @@ def _library_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def common_inputs(root: Path, raw_dir: str) -> dict[str, str]:
+def common_inputs(root: Path, raw_dir: str, *, raw: bool = True) -> dict[str, str]:
     """sha256 of the inputs shared by every run: raw files, library source, ``uv.lock``.
 
-    Keys are stable labels: ``raw/<path under raw_dir>``, ``kpianalysis/<file>.py``, ``uv.lock``.
+    Keys are stable labels: ``raw/<path under raw_dir>``, ``kpianalysis/<file>.py``, ``uv.lock``;
+    ``raw=False`` leaves the raw files out (the library and lock only).
 
     Examples
     --------
@@ -159,10 +160,10 @@ def common_inputs(root: Path, raw_dir: str) -> dict[str, str]:
     """
     root = Path(root)
     out: dict[str, str] = {}
-    raw = root / raw_dir
-    for p in sorted(raw.rglob("*")):
+    raw_path = root / raw_dir
+    for p in sorted(raw_path.rglob("*")) if raw else ():
         if p.is_file():
-            out[f"raw/{p.relative_to(raw).as_posix()}"] = archive.sha256_file(p)
+            out[f"raw/{p.relative_to(raw_path).as_posix()}"] = archive.sha256_file(p)
     for p in sorted(_library_dir().glob("*.py")):
         out[f"kpianalysis/{p.name}"] = archive.sha256_file(p)
     lock = root / "uv.lock"
@@ -510,11 +511,16 @@ def _record(st: _Staged, environment: Mapping[str, Any], outcome: str) -> dict[s
 
 
 def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int], Any, list[Path]]:
-    """Load + validate the raw data and write the processed tables.
+    """Load + validate the raw data and write the processed tables when they are out of date.
+
+    ``data/processed/.inputs.sha256`` records the digest of the validated data and of the library
+    source that produced the files there; when both are unchanged and every file is present,
+    nothing is recomputed or rewritten (the no-op build stays well under a second).
 
     Returns
     -------
     (fiscal_years, dataset, written_paths)
+        ``written_paths`` is empty when the processed files were already up to date.
 
     Raises
     ------
@@ -525,13 +531,55 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
     --------
     >>> years, ds, written = prepare_data(Path("."), "data/raw", "data/processed")  # doctest: +SKIP
     """
-    from kpianalysis.dataset import load_dataset, write_processed
-    from kpianalysis.results import write_results
+    from kpianalysis.dataset import load_dataset
 
     ds = load_dataset(Path(root) / raw_dir)
-    written = write_processed(ds, Path(root) / processed_dir)
-    written += write_results(ds, Path(root) / processed_dir)
-    return [int(y) for y in ds.fiscal_years], ds, [Path(p) for p in written]
+    out = Path(root) / processed_dir
+    digest = hashlib.sha256(
+        json.dumps(
+            {"data": ds.digest(), "library": common_inputs(root, raw_dir, raw=False)},
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    stamp = out / PROCESSED_STAMP
+    if _processed_up_to_date(out, stamp, digest, _processed_names(ds)):
+        return [int(y) for y in ds.fiscal_years], ds, []
+
+    from kpianalysis.dataset import write_processed
+    from kpianalysis.results import write_results
+
+    written = [Path(p) for p in write_processed(ds, out) + write_results(ds, out)]
+    lines = [digest, *(f"{archive.sha256_file(p)}  {p.name}" for p in written)]
+    archive.write_atomic(stamp, ("\n".join(lines) + "\n").encode("utf-8"))
+    return [int(y) for y in ds.fiscal_years], ds, written
+
+
+def _processed_up_to_date(out: Path, stamp: Path, digest: str, names: Sequence[str]) -> bool:
+    """Whether the stamp matches ``digest`` and every expected file is there, unmodified."""
+    try:
+        lines = stamp.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    if not lines or lines[0] != digest:
+        return False
+    recorded = dict(reversed(line.split("  ", 1)) for line in lines[1:] if "  " in line)
+    if sorted(recorded) != sorted(names):
+        return False
+    try:
+        return all(archive.sha256_file(out / n) == h for n, h in recorded.items())
+    except OSError:
+        return False
+
+
+#: Stamp of the processed files' inputs (see :func:`prepare_data`).
+PROCESSED_STAMP = ".inputs.sha256"
+
+
+def _processed_names(ds: Any) -> list[str]:
+    stems = list(ds.tables()) + [
+        f"{kind}_fy{fy}" for fy in ds.fiscal_years for kind in ("attainment", "trends")
+    ]
+    return [f"{stem}.{ext}" for stem in stems for ext in ("csv", "parquet")]
 
 
 def plan_runs(
