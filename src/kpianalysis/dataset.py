@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -25,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpianalysis import notation
+from kpianalysis.archive import write_atomic
 from kpianalysis.errors import (
     DataError,
     DuplicateRowError,
@@ -1016,7 +1015,9 @@ def write_processed(dataset: Dataset, out_dir: Path | str = "data/processed") ->
 
 def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
     """Write ``df`` as Parquet for programs, atomically."""
-    return _write_atomic(Path(path), lambda p: df.to_parquet(p, index=False))
+    path = Path(path)
+    write_atomic(path, df.to_parquet(None, index=False))
+    return path
 
 
 def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
@@ -1026,12 +1027,10 @@ def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
     written with a leading apostrophe, as OWASP advises against CSV injection; the raw input
     refuses ``=`` and ``@`` already, and the Parquet files keep every text exactly.
     """
-    return _write_atomic(
-        Path(path),
-        lambda p: defuse_formulas(df).to_csv(
-            p, index=False, encoding="utf-8-sig", lineterminator="\r\n"
-        ),
-    )
+    path = Path(path)
+    text = defuse_formulas(df).to_csv(index=False, lineterminator="\r\n")
+    write_atomic(path, "\ufeff".encode() + text.encode("utf-8"))  # the BOM Excel needs
+    return path
 
 
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
@@ -1053,18 +1052,3 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[col] = values.where(~risky, "'" + values.astype(str))
     return out
-
-
-def _write_atomic(path: Path, write: Callable[[str], object]) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
