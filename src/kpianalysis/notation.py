@@ -436,6 +436,19 @@ def parse_fraction(text: str) -> float:
 _VOTES = re.compile(r"(?:[^0-9:]*:\s?)?([0-9]+)\s?[名人]\s?/\s?([0-9]+)\s?[名人]中?")
 
 
+def _unwrapped(text: str) -> str:
+    """Half-width, stripped text with one pair of enclosing parentheses removed (sheets write
+    labels such as ``(R5)`` and ``（評価委員：７名/７名中）``)."""
+    s = _half_width(text).strip()
+    if s == "":
+        raise NotationError(text, "empty")
+    if s[0] == "(" or s[-1] == ")":
+        if not (s[0] == "(" and s[-1] == ")"):
+            raise NotationError(text, "unbalanced parentheses")
+        s = s[1:-1].strip()
+    return s
+
+
 def parse_votes(text: str) -> tuple[int, int]:
     """Parse a panel vote count such as ``（評価委員：７名/７名中）``.
 
@@ -458,13 +471,7 @@ def parse_votes(text: str) -> tuple[int, int]:
     """
     if not isinstance(text, str):
         raise NotationError(text, f"expected text, got {type(text).__name__}")
-    s = _half_width(text).strip()
-    if s == "":
-        raise NotationError(text, "empty")
-    if s[0] == "(" or s[-1] == ")":
-        if not (s[0] == "(" and s[-1] == ")"):
-            raise NotationError(text, "unbalanced parentheses")
-        s = s[1:-1].strip()
+    s = _unwrapped(text)
     match = _VOTES.fullmatch(s)
     if match is None:
         raise NotationError(text, "not a vote count like '7名/7名中'")
@@ -526,13 +533,7 @@ def parse_fiscal_year(text: str | int) -> int:
                 text, f"expected an integer or text, got {type(text).__name__}"
             ) from None
         return _check_range(text, year)
-    s = _half_width(text).strip()
-    if s == "":
-        raise NotationError(text, "empty")
-    if s[0] == "(" or s[-1] == ")":
-        if not (s[0] == "(" and s[-1] == ")"):
-            raise NotationError(text, "unbalanced parentheses")
-        s = s[1:-1].strip()
+    s = _unwrapped(text)
     if match := _GREGORIAN.fullmatch(s):
         return _check_range(text, int(match.group(1)))
     if match := _ERA_YEAR.fullmatch(s):
