@@ -1194,7 +1194,9 @@ def attainment_table(
     return pd.DataFrame(cols)
 
 
-def programme_summary(dataset: Any, fiscal_year: int, **table_options: Any) -> pd.DataFrame:
+def programme_summary(
+    dataset: Any, fiscal_year: int, *, table: pd.DataFrame | None = None, **table_options: Any
+) -> pd.DataFrame:
     """One row per programme: KPIs achieved, the grant check and the panel verdict of the year.
 
     Parameters
@@ -1203,8 +1205,10 @@ def programme_summary(dataset: Any, fiscal_year: int, **table_options: Any) -> p
         As for :func:`attainment_table`.
     fiscal_year
         The fiscal year reported.
+    table
+        The year's :func:`attainment_table`, when the caller has it already (not recomputed).
     **table_options
-        Passed to :func:`attainment_table`.
+        Passed to :func:`attainment_table` when ``table`` is not given.
 
     Returns
     -------
@@ -1221,7 +1225,8 @@ def programme_summary(dataset: Any, fiscal_year: int, **table_options: Any) -> p
     from kpianalysis import ratings
 
     ds = dataset.as_of(fiscal_year)
-    table = attainment_table(dataset, fiscal_year, **table_options)
+    if table is None:
+        table = attainment_table(dataset, fiscal_year, **table_options)
     rows = []
     for pid in ds.programmes["programme_id"]:
         t = table.loc[table["programme_id"] == pid]

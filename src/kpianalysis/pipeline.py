@@ -239,8 +239,8 @@ def git_state(root: Path) -> dict[str, Any]:
 def headline_for(dataset: Any, fiscal_year: int) -> Any:
     """Headline figures for the index, from ``kpianalysis.attainment.programme_summary``.
 
-    Returns ``None`` while that function does not exist (or no dataset is given). The value is
-    made JSON-safe (mappings and sequences kept, other objects as ``str``).
+    Returns ``None`` when no dataset is given. The value is made JSON-safe (mappings and
+    sequences kept, other objects as ``str``).
 
     Examples
     --------
@@ -249,20 +249,16 @@ def headline_for(dataset: Any, fiscal_year: int) -> Any:
     """
     if dataset is None:
         return None
-    try:
-        from kpianalysis.attainment import programme_summary  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    from kpianalysis.attainment import attainment_table, format_percent, programme_summary
+
     as_of = getattr(dataset, "as_of", None)
     view = as_of(fiscal_year) if callable(as_of) else dataset
-    rows = programme_summary(view, fiscal_year)
+    table = attainment_table(view, fiscal_year)
+    rows = programme_summary(view, fiscal_year, table=table)
     programmes = getattr(view, "programmes", None)
     if programmes is not None and {"programme_id", "name_ja"} <= set(programmes.columns):
         # Name the programme and list each KPI's achievement, so the index reads on its own.
-        from kpianalysis.attainment import attainment_table, format_percent
-
         names = programmes.set_index("programme_id")
-        table = attainment_table(view, fiscal_year)
         rows = rows.copy()
         rows["name_ja"] = [names.loc[p, "name_ja"] for p in rows["programme_id"]]
         rows["municipality_ja"] = [
