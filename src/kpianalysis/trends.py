@@ -596,27 +596,12 @@ def _fit_ols(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFit:
         bse = np.zeros(2)
         cov = np.zeros((2, 2))
         ci = np.array([[b0, b0], [b1, b1]])
-    a0, a0_se = _intercept_x0(b0, b1, c, cov)
-    values = [b0, b1, *bse, *ci[1], p, a0, a0_se, scale]
-    reason = None if not caught and all(math.isfinite(v) for v in values) else "numerical_problem"
     return TrendFit(
         **base,
-        intercept=b0,
-        intercept_se=float(bse[0]),
-        intercept_x0=a0,
-        intercept_x0_se=a0_se,
-        slope=b1,
-        slope_se=float(bse[1]),
-        ci_low=float(ci[1, 0]),
-        ci_high=float(ci[1, 1]),
-        p_value=p,
-        slope_pct_per_year=_pct(b1) if log_model else None,
-        slope_pct_ci_low=_pct(float(ci[1, 0])) if log_model else None,
-        slope_pct_ci_high=_pct(float(ci[1, 1])) if log_model else None,
+        **_estimates(b0, b1, bse, ci, p, c, cov, caught, log_scale=log_model, checked=(scale,)),
         aic=aic,
         scale=scale,
         residual_sd=math.sqrt(scale),
-        reason=reason,
         _fit=res,
         _shift=shift,
     )
@@ -666,30 +651,51 @@ def _fit_poisson(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFi
         aic = None if quasi else float(res.aic)
         scale = float(res.scale)
     caught = [*caught, *caught2]
-    a0, a0_se = _intercept_x0(b0, b1, c, cov)
-    values = [b0, b1, *bse, *ci[1], p, a0, a0_se, dispersion]
-    reason = None if not caught and all(math.isfinite(v) for v in values) else "numerical_problem"
     return TrendFit(
         **base,
-        intercept=b0,
-        intercept_se=float(bse[0]),
-        intercept_x0=a0,
-        intercept_x0_se=a0_se,
-        slope=b1,
-        slope_se=float(bse[1]),
-        ci_low=float(ci[1, 0]),
-        ci_high=float(ci[1, 1]),
-        p_value=p,
-        slope_pct_per_year=_pct(b1),
-        slope_pct_ci_low=_pct(float(ci[1, 0])),
-        slope_pct_ci_high=_pct(float(ci[1, 1])),
+        **_estimates(b0, b1, bse, ci, p, c, cov, caught, log_scale=True, checked=(dispersion,)),
         aic=aic,
         scale=scale,
         dispersion=dispersion,
         quasi=quasi,
-        reason=reason,
         _fit=res,
     )
+
+
+def _estimates(
+    b0: float,
+    b1: float,
+    bse: np.ndarray,
+    ci: np.ndarray,
+    p: float,
+    centre: float,
+    cov: np.ndarray,
+    caught: list[warnings.WarningMessage],
+    *,
+    log_scale: bool,
+    checked: Sequence[float] = (),
+) -> dict[str, Any]:
+    """The coefficient fields every complete fit reports, and ``numerical_problem`` when the fit
+    warned or any estimate (or a value in ``checked``) is not finite."""
+    a0, a0_se = _intercept_x0(b0, b1, centre, cov)
+    values = [b0, b1, *bse, *ci[1], p, a0, a0_se, *checked]
+    finite = all(math.isfinite(v) for v in values)
+    lo, hi = float(ci[1, 0]), float(ci[1, 1])
+    return {
+        "intercept": b0,
+        "intercept_se": float(bse[0]),
+        "intercept_x0": a0,
+        "intercept_x0_se": a0_se,
+        "slope": b1,
+        "slope_se": float(bse[1]),
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": p,
+        "slope_pct_per_year": _pct(b1) if log_scale else None,
+        "slope_pct_ci_low": _pct(lo) if log_scale else None,
+        "slope_pct_ci_high": _pct(hi) if log_scale else None,
+        "reason": None if not caught and finite else "numerical_problem",
+    }
 
 
 # --------------------------------------------------------------------------------------------
