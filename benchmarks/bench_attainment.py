@@ -2,15 +2,15 @@
 
 Three timings, each beside the same floor, interleaved, minimum of several repeats:
 
-- ``core``: :func:`kpianalysis.attainment.attainment_core` on 1,000,000 aligned float arrays —
+- ``core``: :func:`kpianalysis.analysis.tables.attainment_core` on 1,000,000 aligned float arrays —
   achieved, achievement rate (with the decrease variant), progress rate, reason codes, effect
   rating and rank. Arrays in, arrays out.
-- ``panel``: :func:`kpianalysis.progress.assess_panel` — the four multi-year assessments
+- ``panel``: :func:`kpianalysis.analysis.progress.assess_panel` — the four multi-year assessments
   (status index, anticipated progress, CAGR ratio, miss share) of 250,000 series of 4 years
   (1,000,000 observations), from a long DataFrame and a series table to a DataFrame of
   250,000 rows with categorical classes and reasons.
-- ``table``: :func:`kpianalysis.attainment.attainment_table` for the last fiscal year on a
-  :class:`kpianalysis.dataset.Dataset` of 5,000 synthetic programmes × 50 KPIs × 4 years
+- ``table``: :func:`kpianalysis.analysis.tables.attainment_table` for the last fiscal year on a
+  :class:`kpianalysis.data.dataset.Dataset` of 5,000 synthetic programmes × 50 KPIs × 4 years
   (1,000,000 observations with the column schema of ``dataset._*_DTYPES``, text columns
   included): ``as_of``, key lookups, increment-form levels, the year's core, costs since the
   baseline, plan-end targets, the panel assessments of the whole 4-year history, and the
@@ -29,8 +29,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from kpianalysis.attainment import attainment_core, attainment_table
-from kpianalysis.dataset import (
+from kpianalysis.analysis.progress import assess_panel
+from kpianalysis.analysis.tables import attainment_core, attainment_table
+from kpianalysis.data.dataset import (
     _COMPONENT_DTYPES,
     _FINANCE_DTYPES,
     _INDICATOR_DTYPES,
@@ -40,7 +41,6 @@ from kpianalysis.dataset import (
     _VERDICT_DTYPES,
     Dataset,
 )
-from kpianalysis.progress import assess_panel
 from machine import describe
 
 YEARS = (2020, 2021, 2022, 2023)

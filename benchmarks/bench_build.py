@@ -110,7 +110,7 @@ def time_naive(notebooks: list[Path], years: list[int], work: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kpianalysis import pipeline
+    from kpianalysis.build import pipeline
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in notebooks:
                 shutil.copy(n, local_nb / n.name)
             try:
-                from kpianalysis.dataset import load_dataset
+                from kpianalysis.data.dataset import load_dataset
 
                 years = list(load_dataset(ROOT / "data" / "raw").fiscal_years)
             except Exception as exc:  # the dataset module may not exist yet

@@ -1,8 +1,9 @@
 """Benchmark: vectorised batch OLS trends against a statsmodels loop, on a long panel.
 
 Builds a seeded long DataFrame of ``--series`` series (default 100,000) of 3–10 fiscal years each
-(random years, 10 % of values missing), times :func:`kpianalysis.trends.fit_linear_trends` on all of
-them, and times a plain statsmodels loop (``sm.OLS`` per series on the centred year, reading slope,
+(random years, 10 % of values missing), times
+:func:`kpianalysis.analysis.trends.fit_linear_trends` on all of them, and times a plain
+statsmodels loop (``sm.OLS`` per series on the centred year, reading slope,
 intercept, SEs, 95 % CI and residual SD) on a random subsample of ``--sample`` series. The loop's
 total for all series is extrapolated from its per-series time, and the loop is given its series
 already split (the grouping is not timed for it), so the ratio is conservative.
@@ -23,7 +24,7 @@ import scipy
 import statsmodels
 import statsmodels.api as sm
 
-from kpianalysis.trends import fit_linear_trends
+from kpianalysis.analysis.trends import fit_linear_trends
 from machine import cpu_model
 
 

@@ -19,7 +19,7 @@ SEED_ID = "23205-community"
 @pytest.fixture(scope="session")
 def seed():
     """The shipped raw data, loaded and validated once per test session."""
-    from kpianalysis.dataset import load_dataset
+    from kpianalysis.data.dataset import load_dataset
 
     return load_dataset(RAW)
 

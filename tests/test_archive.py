@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
-from kpianalysis import archive
+from kpianalysis import fileio
+from kpianalysis.build import archive
 
 
 def test_sha256_known_vectors(tmp_path: Path) -> None:
     # FIPS 180-2 appendix B.1 ("abc") and the empty-message digest.
     p = tmp_path / "abc"
     p.write_bytes(b"abc")
-    assert archive.sha256_file(p) == (
+    assert fileio.sha256_file(p) == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     )
     p.write_bytes(b"")
-    assert archive.sha256_file(p) == (
+    assert fileio.sha256_file(p) == (
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
 
@@ -34,7 +35,7 @@ def test_write_atomic_failure_leaves_original(tmp_path: Path, monkeypatch) -> No
 
     monkeypatch.setattr(archive.os, "replace", enospc)
     with pytest.raises(OSError, match="No space left"):
-        archive.write_atomic(target, b"new")
+        fileio.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
 
@@ -48,7 +49,7 @@ def test_write_atomic_failure_during_write(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(archive.os, "fsync", failing_fsync)
     with pytest.raises(OSError):
-        archive.write_atomic(target, b"new")
+        fileio.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
 
@@ -76,7 +77,7 @@ def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, mon
     assert [p.name for p in changed] == order
     assert archive.is_archived(reports, 2023, "x", "k")
     rec = archive.read_record(reports / "fy2023" / "x.run.json")
-    assert rec["outputs"]["html"] == archive.sha256_file(reports / "fy2023" / "x.html")
+    assert rec["outputs"]["html"] == fileio.sha256_file(reports / "fy2023" / "x.html")
 
     # Same bytes again: only the record moves; the report keeps its inode.
     inode = (reports / "fy2023" / "x.html").stat().st_ino

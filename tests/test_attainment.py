@@ -1,4 +1,4 @@
-"""Tests of kpianalysis.attainment with hand-computed reference values.
+"""Tests of kpianalysis.analysis.measures with hand-computed reference values.
 
 Seed values: Handa City (半田市) FY2023 effect-verification sheet, programme 「生きがいと社会貢献を
 育む新地域コミュニティの構築事業」 (/work/shared/seed/000_b0c93ac26c5b58c3.txt), transcribed in the
@@ -17,15 +17,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpianalysis.attainment import (
+from kpianalysis.analysis.measures import (
     REASONS,
     achieved,
     achieved_with_reason,
     achievement_rate,
     achievement_rate_with_reason,
     any_achieved,
-    attainment_core,
-    attainment_table,
     classify_pro_rata,
     cost_per_unit_change,
     format_percent,
@@ -34,19 +32,19 @@ from kpianalysis.attainment import (
     levels_to_increments,
     pro_rata_expectation,
     pro_rata_rate,
-    programme_summary,
     progress_rate,
     progress_rate_with_reason,
     round_half_up,
     share_achieved,
 )
+from kpianalysis.analysis.tables import attainment_core, attainment_table, programme_summary
 from kpianalysis.errors import ParameterError
 
 PID = "23205-community"
 
 
 def _stand_in(ind, obs, progs, fin, ver):
-    """A small stand-in for kpianalysis.dataset.Dataset: the same DataFrames and as_of."""
+    """A small stand-in for kpianalysis.data.dataset.Dataset: the same DataFrames and as_of."""
 
     def as_of(fy):
         def upto(df):

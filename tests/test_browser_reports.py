@@ -17,7 +17,7 @@ import pytest
 
 from browser import browser, chromium  # noqa: F401 - pytest fixture
 from conftest import ROOT
-from kpianalysis.pipeline import build
+from kpianalysis.build.pipeline import build
 
 pytestmark = [pytest.mark.slow, browser]
 

@@ -33,9 +33,10 @@ import pandas as pd
 import pytest
 
 from conftest import RAW
-from kpianalysis import archive, errors
+from kpianalysis import errors
+from kpianalysis.build import archive
 from kpianalysis.cli import main as cli_main
-from kpianalysis.dataset import load_dataset
+from kpianalysis.data.dataset import load_dataset
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MANIFEST = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))

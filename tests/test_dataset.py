@@ -16,8 +16,8 @@ import pytest
 from conftest import RAW, SEED_DIR, SEED_ID, read_rows, write_rows
 from kpianalysis import errors
 from kpianalysis.cli import main as cli_main
-from kpianalysis.dataset import check_provenance, load_dataset, write_processed
-from kpianalysis.rawio import read_table
+from kpianalysis.data.dataset import check_provenance, load_dataset, write_processed
+from kpianalysis.data.rawio import read_table
 
 # (indicator, fiscal year) -> (target, actual), as printed in the sheet: 実績値（目標値）.
 SEED_OBSERVATIONS = {
@@ -100,7 +100,7 @@ def test_source_document_is_byte_identical_to_the_seed():
 
 
 def test_every_transcribed_cell_occurs_in_the_source():
-    from kpianalysis.dataset import SPECS
+    from kpianalysis.data.dataset import SPECS
 
     tables = {
         key: read_table(SEED_DIR / spec.filename, spec.required, spec.optional)
@@ -313,7 +313,7 @@ def test_process_command_writes_processed(tmp_path: Path):
 
 
 def test_csv_for_people_cannot_run_formulas(tmp_path):
-    from kpianalysis.dataset import write_csv
+    from kpianalysis.data.dataset import write_csv
 
     df = pd.DataFrame({"name": ["+SUM(A1)", "@x", "▲468人", "-"], "v": [1.0, 2.0, -3.0, 4.0]})
     path = write_csv(df, tmp_path / "t.csv")

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, write_rows
-from kpianalysis.pipeline import build
+from kpianalysis.build.pipeline import build
 
 pytestmark = pytest.mark.slow
 

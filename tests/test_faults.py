@@ -29,7 +29,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from kpianalysis import archive, pipeline
+from kpianalysis import fileio
+from kpianalysis.build import archive, pipeline
 from kpianalysis.errors import RunError
 from test_extending import _demo_programme
 
@@ -84,7 +85,7 @@ def assert_archive_complete(reports: Path) -> int:
             assert rec is not None, f"{year.name}/{name}: files without a run record"
             assert rec["outcome"] == "ok", (year.name, name)
             for kind in ("ipynb", "html"):
-                actual = archive.sha256_file(year / f"{name}.{kind}")
+                actual = fileio.sha256_file(year / f"{name}.{kind}")
                 assert actual == rec["outputs"][kind], f"{year.name}/{name}.{kind} is not its run's"
             runs += 1
     return runs
@@ -233,7 +234,7 @@ def test_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) 
         def full(path: Path, data: bytes) -> None:
             raise enospc
 
-        monkeypatch.setattr(archive, "write_durable", full)
+        monkeypatch.setattr(fileio, "write_durable", full)
     else:
         # The disk fills while the new .html is renamed into the archive (the .ipynb moved).
         real = os.replace

@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 from matplotlib.font_manager import FontProperties, findfont
 
-from kpianalysis.figures import JAPANESE_FONT, achievement_figure, trend_figure, use_japanese_theme
+from kpianalysis.report.figures import (
+    JAPANESE_FONT,
+    achievement_figure,
+    trend_figure,
+    use_japanese_theme,
+)
 
 SEED_FY2023 = pd.DataFrame(
     {

@@ -27,7 +27,7 @@ import pytest
 
 from browser import browser, chromium  # noqa: F401 - pytest fixture
 from conftest import ROOT, write_rows
-from kpianalysis import pipeline
+from kpianalysis.build import pipeline
 from kpianalysis.cli import main
 from kpianalysis.errors import ParameterError
 
@@ -205,7 +205,7 @@ def parse(path: Path) -> _Page:
     return page
 
 
-#: Elements the template and kpianalysis.present emit; anything else came from data.
+#: Elements the template and kpianalysis.report.present emit; anything else came from data.
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "div", "h1", "h2", "h3", "p",
     "table", "thead", "tbody", "tr", "th", "td", "caption", "ul", "li", "figure", "img", "a",

@@ -1,4 +1,4 @@
-"""Tests of kpianalysis.notation.
+"""Tests of kpianalysis.data.notation.
 
 Real examples come from the Handa effect-verification sheet transcribed in
 /work/shared/seed/000_b0c93ac26c5b58c3.txt ("seed" below); expected numbers are read off by hand.
@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpianalysis.errors import KpiAnalysisError, NotationError
-from kpianalysis.notation import (
+from kpianalysis.data.notation import (
     KNOWN_UNITS,
     MINUS_MARKS,
     YEN_MULTIPLIERS,
@@ -26,6 +25,7 @@ from kpianalysis.notation import (
     parse_quantity,
     parse_votes,
 )
+from kpianalysis.errors import KpiAnalysisError, NotationError
 
 # --- real examples from the seed sheet -------------------------------------------------------
 

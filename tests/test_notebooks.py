@@ -14,7 +14,7 @@ import papermill as pm
 import pytest
 
 from conftest import ROOT
-from kpianalysis.render import render_html
+from kpianalysis.report.render import render_html
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -1,10 +1,10 @@
-"""Tests of kpianalysis.progress.assess_panel: the panel path equals the one-series functions.
+"""Tests of ``progress.assess_panel``: the panel path equals the one-series functions.
 
 Reference values: the seed series of the Handa City FY2023 sheet
 (/work/shared/seed/000_b0c93ac26c5b58c3.txt) and the worked CAGR check of METHODS.md §2
 (b 4 in FY2020, actual 9 in FY2023, target 13 in FY2023 → R 0.644929, moderate progress).
 The randomized test compares every row of ragged random panels with
-:func:`kpianalysis.progress.assess_series`, which is the reference implementation.
+:func:`kpianalysis.analysis.progress.assess_series`, which is the reference implementation.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kpianalysis.analysis.progress import OUTCOMES, assess_panel, assess_series
 from kpianalysis.errors import ParameterError
-from kpianalysis.progress import OUTCOMES, assess_panel, assess_series
 
 METHODS = {
     "status": ("status_index", "status_class", "status_reason"),

@@ -18,12 +18,14 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from kpianalysis import archive, pipeline
+from kpianalysis import fileio
+from kpianalysis.build import archive, pipeline, plan, processed
+from kpianalysis.build.parameters import check_fiscal_year, notebook_parameter_names
 from kpianalysis.cli import main
 from kpianalysis.errors import DataError, ParameterError, RunError
-from kpianalysis.parameters import check_fiscal_year, notebook_parameter_names
-from kpianalysis.render import render_html
-from kpianalysis.report_index import render_index
+from kpianalysis.report import headline
+from kpianalysis.report.index import render_index
+from kpianalysis.report.render import render_html
 
 YEARS = [2021, 2022, 2023]
 PARAMS_CELL = (
@@ -137,11 +139,11 @@ def do_build(root: Path, **kw: Any) -> pipeline.BuildSummary:
 
 def test_discovery_only_notebooks_with_parameters_cell(tmp_path: Path) -> None:
     root = make_project(tmp_path)
-    found = pipeline.discover_notebooks(root / "notebooks")
+    found = plan.discover_notebooks(root / "notebooks")
     assert [p.name for p in found] == ["alpha.ipynb", "beta.ipynb"]
-    assert [p.stem for p in pipeline.discover_notebooks(root / "notebooks", ["beta"])] == ["beta"]
+    assert [p.stem for p in plan.discover_notebooks(root / "notebooks", ["beta"])] == ["beta"]
     with pytest.raises(ParameterError, match="unknown notebook 'gamma'"):
-        pipeline.discover_notebooks(root / "notebooks", ["gamma"])
+        plan.discover_notebooks(root / "notebooks", ["gamma"])
 
 
 def test_parameter_names_parsed_from_cell(tmp_path: Path) -> None:
@@ -152,25 +154,23 @@ def test_parameter_names_parsed_from_cell(tmp_path: Path) -> None:
 def test_run_key_stable_and_sensitive() -> None:
     inputs = {"raw/a.csv": "11", "notebooks/x.ipynb": "22"}
     params = {"fiscal_year": 2023, "language": "ja"}
-    key = pipeline.run_key(inputs, params, "x")
+    key = plan.run_key(inputs, params, "x")
     # Same content in another dict order → same key.
-    assert key == pipeline.run_key(
-        dict(reversed(inputs.items())), dict(reversed(params.items())), "x"
-    )
-    assert key != pipeline.run_key({**inputs, "raw/a.csv": "12"}, params, "x")
-    assert key != pipeline.run_key(inputs, {**params, "fiscal_year": 2022}, "x")
-    assert key != pipeline.run_key(inputs, params, "y")
+    assert key == plan.run_key(dict(reversed(inputs.items())), dict(reversed(params.items())), "x")
+    assert key != plan.run_key({**inputs, "raw/a.csv": "12"}, params, "x")
+    assert key != plan.run_key(inputs, {**params, "fiscal_year": 2022}, "x")
+    assert key != plan.run_key(inputs, params, "y")
     assert re.fullmatch(r"[0-9a-f]{64}", key)
 
 
 def test_common_inputs_cover_raw_library_and_lock(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / "uv.lock").write_text("lock")
-    inputs = pipeline.common_inputs(root, "data/raw")
+    inputs = plan.common_inputs(root, "data/raw")
     # sha256("lock") computed with `printf lock | sha256sum`.
-    assert inputs["uv.lock"] == archive.sha256_file(root / "uv.lock")
+    assert inputs["uv.lock"] == fileio.sha256_file(root / "uv.lock")
     assert "raw/kpi.csv" in inputs
-    assert "kpianalysis/pipeline.py" in inputs and "kpianalysis/errors.py" in inputs
+    assert "kpianalysis/build/pipeline.py" in inputs and "kpianalysis/errors.py" in inputs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_build_refuses_path_outside_project(
 def test_symlink_escape_refused(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / "data" / "link").symlink_to(tmp_path)
-    from kpianalysis.parameters import check_path
+    from kpianalysis.build.parameters import check_path
 
     with pytest.raises(ParameterError, match="outside the project root"):
         check_path("raw_dir", "data/link", root)
@@ -224,7 +224,7 @@ def test_symlink_escape_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_parameter_and_language_refused(tmp_path: Path) -> None:
-    from kpianalysis.parameters import validate_parameters
+    from kpianalysis.build.parameters import validate_parameters
 
     kw = {"declared": ["fiscal_year", "language"], "fiscal_years": YEARS, "root": tmp_path}
     with pytest.raises(ParameterError, match="unknown parameter 'colour'"):
@@ -537,20 +537,20 @@ def test_headline_from_programme_summary_rows() -> None:
     # A programme_summary-like frame: NaN reasons become JSON null, rows become dicts.
     import pandas as pd
 
-    from kpianalysis.report_index import headline_text
+    from kpianalysis.report.index import headline_text
 
     frame = pd.DataFrame(
         {"programme_id": ["23205-community"], "n_kpis": [4], "n_achieved": [2], "r": [float("nan")]}
     )
-    rows = pipeline._jsonable(frame)
+    rows = fileio.jsonable(frame)
     assert rows == [{"programme_id": "23205-community", "n_kpis": 4, "n_achieved": 2, "r": None}]
     assert headline_text(rows) == "23205-community: 4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
 
 
 def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
-    from kpianalysis.report_index import headline_text
+    from kpianalysis.report.index import headline_text
 
-    text = headline_text(pipeline.headline_for(seed, 2023))
+    text = headline_text(headline.headline_for(seed, 2023))
     # FY2023 sheet: 9/13, 83/3000, 50/50, 1341/500, rounded half-up to one decimal.
     assert text == (
         "生きがいと社会貢献を育む新地域コミュニティの構築事業（半田市）: "
@@ -564,14 +564,14 @@ def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> 
 
     root = tmp_path
     shutil.copytree(RAW, root / "data" / "raw")
-    years, _, written = pipeline.prepare_data(root, "data/raw", "data/processed")
+    years, _, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert years == [2021, 2022, 2023]
     assert len(written) == 26  # 7 tidy tables + 2 result tables × 3 years, CSV and Parquet
     out = root / "data" / "processed"
-    assert pipeline.prepare_data(root, "data/raw", "data/processed")[2] == []  # up to date
+    assert processed.prepare_data(root, "data/raw", "data/processed")[2] == []  # up to date
     (out / "observations.csv").write_text("edited by hand", encoding="utf-8")
-    rewritten = pipeline.prepare_data(root, "data/raw", "data/processed")[2]
+    rewritten = processed.prepare_data(root, "data/raw", "data/processed")[2]
     assert len(rewritten) == 26  # a hand edit is undone: processed data is generated only
     assert (out / "observations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     (out / "trends_fy2022.parquet").unlink()
-    assert len(pipeline.prepare_data(root, "data/raw", "data/processed")[2]) == 26
+    assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 26

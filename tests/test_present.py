@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from kpianalysis.present import (
+from kpianalysis.report.present import (
     Html,
     concat,
     definition_list,

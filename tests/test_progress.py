@@ -1,4 +1,4 @@
-"""Tests of kpianalysis.progress (METHODS.md §2), with values computed by hand.
+"""Tests of kpianalysis.analysis.progress (METHODS.md §2), with values computed by hand.
 
 Seed series: Handa City FY2023 sheet (/work/shared/seed/000_b0c93ac26c5b58c3.txt):
 ① b 4 (FY2020), actuals 4, 7, 9 (FY2021–2023), final target 13 (FY2023);
@@ -13,8 +13,7 @@ import math
 
 import pytest
 
-from kpianalysis.errors import ParameterError
-from kpianalysis.progress import (
+from kpianalysis.analysis.progress import (
     OUTCOME_LABELS,
     anticipated_progress,
     assess_series,
@@ -22,6 +21,7 @@ from kpianalysis.progress import (
     current_status,
     miss_share_assessment,
 )
+from kpianalysis.errors import ParameterError
 
 YEARS = [2021, 2022, 2023]
 ONE = {"baseline": 4.0, "baseline_year": 2020}

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from kpianalysis.projection import reason_text, trend_predictions, trend_table
+from kpianalysis.analysis.projection import reason_text, trend_predictions, trend_table
 
 
 def test_fy2021_has_one_point_and_says_so(seed):
@@ -72,7 +72,7 @@ def test_reason_text_in_both_languages():
 def test_result_tables_are_written_per_fiscal_year(seed, tmp_path):
     import pandas as pd
 
-    from kpianalysis.results import write_results
+    from kpianalysis.analysis.results import write_results
 
     written = write_results(seed, tmp_path)
     assert sorted(p.name for p in written if p.suffix == ".csv") == [

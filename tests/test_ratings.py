@@ -1,4 +1,4 @@
-"""Tests of kpianalysis.ratings: panel verdict, four-level effect rating, rank tables.
+"""Tests of kpianalysis.analysis.ratings: panel verdict, four-level effect rating, rank tables.
 
 Seed values: Handa City FY2023 sheet (/work/shared/seed/000_b0c93ac26c5b58c3.txt): panel 7/7 for
 「地方版総合戦略のKPI達成に有効であった」; KPI ① b 4, T 13, A 9; ④ b 225, T 500, A 1,341.
@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpianalysis.errors import ParameterError
-from kpianalysis.ratings import (
+from kpianalysis.analysis.ratings import (
     EFFECT_LEVELS,
     RANK_TABLES,
     RankTable,
@@ -23,6 +22,7 @@ from kpianalysis.ratings import (
     panel_verdict,
     rank,
 )
+from kpianalysis.errors import ParameterError
 
 
 def _verdicts(votes, selected, texts=None):

@@ -1,4 +1,4 @@
-"""Tests of kpianalysis.trends against hand computations and published certified values."""
+"""Tests of kpianalysis.analysis.trends against hand computations and published certified values."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kpianalysis.errors import KpiAnalysisError
-from kpianalysis.trends import (
+from kpianalysis.analysis.trends import (
     REASONS,
     TrendFit,
     TrendInputError,
@@ -22,6 +21,7 @@ from kpianalysis.trends import (
     fit_trend,
     fit_trends,
 )
+from kpianalysis.errors import KpiAnalysisError
 
 # Every warning is an error in this file: nothing may leak into notebook output.
 pytestmark = pytest.mark.filterwarnings("error")

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from kpianalysis.errors import KpiAnalysisError
-
-DEFAULT_RAW = Path("data/raw")
-DEFAULT_PROCESSED = Path("data/processed")
+from kpianalysis.paths import (
+    DEFAULT_NOTEBOOKS,
+    DEFAULT_PROCESSED,
+    DEFAULT_RAW,
+    DEFAULT_REPORTS,
+)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from kpianalysis.dataset import load_dataset
+    from kpianalysis.data.dataset import load_dataset
 
     ds = load_dataset(args.path)
     n_ind = len(ds.indicators)
@@ -30,8 +34,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
-    from kpianalysis.dataset import load_dataset, write_processed
-    from kpianalysis.results import write_results
+    from kpianalysis.analysis.results import write_results
+    from kpianalysis.data.dataset import load_dataset, write_processed
 
     ds = load_dataset(args.raw)
     written = write_processed(ds, args.out) + write_results(ds, args.out)
@@ -40,7 +44,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from kpianalysis.dataset import load_dataset
+    from kpianalysis.data.dataset import load_dataset
 
     ds = load_dataset(args.raw)
     for row in ds.programmes.itertuples():
@@ -73,11 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
     p.set_defaults(func=_cmd_list)
 
-    from kpianalysis import pipeline
-
     p = sub.add_parser("build", help="process the data and build every fiscal year's reports")
-    pipeline.add_build_arguments(p)
-    p.set_defaults(func=pipeline.run_build)
+    add_build_arguments(p)
+    p.set_defaults(func=run_build)
     return parser
 
 
@@ -92,6 +94,99 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"kpianalysis {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``kpianalysis build``.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); add_build_arguments(p)
+    >>> p.parse_args(["--fiscal-year", "2022", "--fiscal-year", "2023"]).fiscal_year
+    [2022, 2023]
+    """
+    parser.add_argument(
+        "--fiscal-year",
+        type=int,
+        action="append",
+        metavar="N",
+        help="build only this fiscal year (repeatable; default: every year in the data)",
+    )
+    parser.add_argument(
+        "--notebook",
+        action="append",
+        metavar="NAME",
+        help="build only this notebook, by file stem (repeatable; default: every report)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel runs (default: number of CPU cores)",
+    )
+    parser.add_argument("--force", action="store_true", help="rerun even unchanged runs")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="fail at once if another build holds the lock, instead of waiting",
+    )
+    parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="raw data directory")
+    parser.add_argument(
+        "--processed", type=Path, default=DEFAULT_PROCESSED, help="processed data directory"
+    )
+    parser.add_argument(
+        "--notebooks", type=Path, default=DEFAULT_NOTEBOOKS, help="report notebooks directory"
+    )
+    parser.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="archive directory")
+    parser.add_argument(
+        "--language", choices=("ja", "en"), default="ja", help="report language (default: ja)"
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Entry point of ``kpianalysis build``; returns the exit code (errors raise, see cli.py).
+
+    Examples
+    --------
+    >>> from kpianalysis.cli import main
+    >>> main(["build", "--jobs", "2"])  # doctest: +SKIP
+    0
+    """
+    from kpianalysis.build.pipeline import build  # papermill & co. only for `build`
+
+    t0 = time.perf_counter()
+    try:
+        summary = build(
+            args.root,
+            notebooks_dir=args.notebooks,
+            raw_dir=args.raw,
+            processed_dir=args.processed,
+            reports=args.reports,
+            fiscal_years=args.fiscal_year,
+            notebooks=args.notebook,
+            force=args.force,
+            jobs=args.jobs,
+            wait_for_lock=not args.no_wait,
+            progress=args.progress,
+            language=args.language,
+        )
+    except KpiAnalysisError:
+        raise
+    print(
+        f"built {summary.count('ok')}, unchanged {summary.count('skipped')}, "
+        f"failed {summary.count('failed')} run(s) in {time.perf_counter() - t0:.1f} s; "
+        f"index: {summary.index}",
+    )
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

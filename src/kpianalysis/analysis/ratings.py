@@ -2,7 +2,7 @@
 
 ``METHODS.md`` §1 "Ratings used in effect-verification sheets". Every label is kept in Japanese
 with an English rendering beside it; every missing rating carries a reason code from
-:data:`kpianalysis.attainment.REASONS`.
+:data:`kpianalysis.analysis.measures.REASONS`.
 
 - :func:`panel_verdict` — the expert panel's two-way verdict (「KPI達成に有効であった」 /
   「KPI達成に有効とは言えない」) as recorded in the data, with the votes.
@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from kpianalysis import attainment as _att
+from kpianalysis.analysis import measures as _att
 from kpianalysis.errors import ParameterError
 
 __all__ = [
@@ -38,8 +38,8 @@ __all__ = [
     "rank",
 ]
 
-_CODE = _att._CODE
-_OK = _att._OK
+REASON_CODE = _att.REASON_CODE
+DEFINED = _att.DEFINED
 
 
 class Rating(NamedTuple):
@@ -152,7 +152,7 @@ EFFECT_LEVELS: tuple[tuple[str, str, str], ...] = (
 DEFAULT_EFFECT_BAND = 0.7
 
 
-def _effect_core(
+def effect_core(
     a: np.ndarray,
     b: np.ndarray,
     d: np.ndarray,
@@ -169,10 +169,10 @@ def _effect_core(
     codes = codes + in_band * (np.int8(2) - codes)
     codes += ach * (np.int8(3) - codes)
     # The rate's reasons include the missing actual/target; an achieved KPI needs no rate.
-    reason = rate_codes + ach * (_OK - rate_codes)
+    reason = rate_codes + ach * (DEFINED - rate_codes)
     # Below the band the rating compares with the baseline, so it needs one.
     need_b = np.isnan(b) & ~(ach | in_band) & (reason < 0)
-    reason += need_b * (_CODE["no_baseline"] - reason)
+    reason += need_b * (REASON_CODE["no_baseline"] - reason)
     codes += (reason >= 0) * (np.int8(-1) - codes)
     del ach_codes  # implied by rate_codes, which start from them
     return codes, reason
@@ -202,7 +202,7 @@ def _rating_out(
             return pd.Series(arr, index=shape.index)
         return arr
 
-    return Rating(pick(keys), pick(ja), pick(en), _att._wrap_reason(reason, shape, "reason"))
+    return Rating(pick(keys), pick(ja), pick(en), _att.wrap_reason(reason, shape, "reason"))
 
 
 def effect_rating(
@@ -231,7 +231,7 @@ def effect_rating(
         Inclusive lower bound of 相当程度 on the achievement rate (default 0.7).
     variant
         Achievement-rate formula for decrease-desired KPIs (see
-        :func:`kpianalysis.attainment.achievement_rate`).
+        :func:`kpianalysis.analysis.measures.achievement_rate`).
 
     Returns
     -------
@@ -246,10 +246,10 @@ def effect_rating(
     >>> effect_rating(9, 13, 4, band=0.6).label_en
     'considerably effective'
     """
-    shape, (a, t, b, d) = _att._prepare_with_direction(direction, actual, target, baseline)
-    ach, ach_codes = _att._achieved_core(a, t, d)
-    rate, rate_codes, _ = _att._achievement_core(a, t, d, _att._variant_code(variant))
-    codes, reason = _effect_core(a, b, d, ach, ach_codes, rate, rate_codes, band)
+    shape, (a, t, b, d) = _att.prepare_with_direction(direction, actual, target, baseline)
+    ach, ach_codes = _att.achieved_core(a, t, d)
+    rate, rate_codes, _ = _att.achievement_core(a, t, d, _att.variant_code(variant))
+    codes, reason = effect_core(a, b, d, ach, ach_codes, rate, rate_codes, band)
     codes, reason = np.broadcast_arrays(codes, reason)
     keys, ja, en = zip(*EFFECT_LEVELS, strict=True)
     return _rating_out(codes, reason, keys, ja, en, shape)
@@ -388,7 +388,7 @@ def get_rank_table(table: str | RankTable) -> RankTable:
         ) from None
 
 
-def _rank_core(
+def rank_core(
     table: RankTable,
     a: np.ndarray,
     t: np.ndarray,
@@ -409,11 +409,11 @@ def _rank_core(
         absb = np.abs(b)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             m = d * (a - b) / absb
-        m_codes = _att._codes(
+        m_codes = _att.combine_codes(
             m.shape,
-            (absb == 0, _CODE["baseline_zero"]),
-            (np.isnan(b), _CODE["no_baseline"]),
-            (np.isnan(a), _CODE["no_actual"]),
+            (absb == 0, REASON_CODE["baseline_zero"]),
+            (np.isnan(b), REASON_CODE["no_baseline"]),
+            (np.isnan(a), REASON_CODE["no_actual"]),
         )
     # Counting thresholds passed is cheaper than searchsorted for the few thresholds tables have.
     idx = np.zeros(m.shape, dtype=np.int8)
@@ -425,7 +425,7 @@ def _rank_core(
     top = np.int8(len(table.labels) - 1)
     known = ach_codes < 0
     # achieved → top rank, whatever the measure; unknown achievement → its reason
-    reason = m_codes + (ach & known) * (_OK - m_codes)
+    reason = m_codes + (ach & known) * (DEFINED - m_codes)
     reason += ~known * (ach_codes - reason)
     idx += (ach & known) * (top - idx)
     idx += (reason >= 0) * (np.int8(-1) - idx)
@@ -460,11 +460,11 @@ def rank(
     'B（当初値の±10%以内）'
     """
     tab = get_rank_table(table)
-    shape, (a, t, b, d) = _att._prepare_with_direction(direction, actual, target, baseline)
-    ach, ach_codes = _att._achieved_core(a, t, d)
-    rate, rate_codes, _ = _att._achievement_core(a, t, d, _att._variant_code(variant))
-    prog, prog_codes = _att._progress_core(a, t, b)
-    codes, reason = _rank_core(tab, a, t, b, d, ach, ach_codes, rate, rate_codes, prog, prog_codes)
+    shape, (a, t, b, d) = _att.prepare_with_direction(direction, actual, target, baseline)
+    ach, ach_codes = _att.achieved_core(a, t, d)
+    rate, rate_codes, _ = _att.achievement_core(a, t, d, _att.variant_code(variant))
+    prog, prog_codes = _att.progress_core(a, t, b)
+    codes, reason = rank_core(tab, a, t, b, d, ach, ach_codes, rate, rate_codes, prog, prog_codes)
     codes, reason = np.broadcast_arrays(codes, reason)
     assert tab.labels_ja is not None and tab.labels_en is not None
     return _rating_out(codes, reason, tab.labels, tab.labels_ja, tab.labels_en, shape)

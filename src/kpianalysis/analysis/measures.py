@@ -22,7 +22,6 @@ less is better".
 
 from __future__ import annotations
 
-import itertools
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
@@ -45,8 +44,6 @@ __all__ = [
     "achievement_rate",
     "achievement_rate_with_reason",
     "any_achieved",
-    "attainment_core",
-    "attainment_table",
     "classify_pro_rata",
     "cost_per_unit_change",
     "format_percent",
@@ -55,7 +52,6 @@ __all__ = [
     "levels_to_increments",
     "pro_rata_expectation",
     "pro_rata_rate",
-    "programme_summary",
     "progress_rate",
     "progress_rate_with_reason",
     "round_half_up",
@@ -88,8 +84,8 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
     "tie": ("票数が同数", "tied vote"),
 }
 REASONS: tuple[str, ...] = tuple(REASON_LABELS)
-_CODE = {name: np.int8(i) for i, name in enumerate(REASONS)}
-_OK = np.int8(-1)
+REASON_CODE = {name: np.int8(i) for i, name in enumerate(REASONS)}
+DEFINED = np.int8(-1)
 
 DECREASE_VARIANTS: tuple[str, ...] = ("complement", "inverse", "ratio")
 #: Default for decrease-desired KPIs: 1 − (A − T)/T. Chosen because it is defined wherever the
@@ -151,7 +147,7 @@ def _shape_of(*args: Any) -> _Shape:
     return _Shape(kind, index)
 
 
-def _direction_sign(direction: Any) -> np.ndarray:
+def direction_sign(direction: Any) -> np.ndarray:
     """+1.0 for increase, −1.0 for decrease; accepts a string, ±1, or an array of either."""
     if isinstance(direction, str):
         if direction == "increase":
@@ -187,10 +183,10 @@ def _prepare(*args: Any) -> tuple[_Shape, list[np.ndarray]]:
     return shape, [np.asarray(a, dtype=float) for a in arrays]
 
 
-def _prepare_with_direction(direction: Any, *args: Any) -> tuple[_Shape, list[np.ndarray]]:
+def prepare_with_direction(direction: Any, *args: Any) -> tuple[_Shape, list[np.ndarray]]:
     """Like :func:`_prepare`, with the direction sign broadcast as the last array."""
     shape = _shape_of(*args, direction)
-    d = _direction_sign(direction)
+    d = direction_sign(direction)
     arrays = np.broadcast_arrays(*[np.atleast_1d(_to_float(a)) for a in args], np.atleast_1d(d))
     # Copies: the cores write into arrays derived from these, never into broadcast views.
     return shape, [np.array(a, dtype=float) for a in arrays]
@@ -204,16 +200,16 @@ def _wrap_float(values: np.ndarray, shape: _Shape, name: str | None = None) -> A
     return values
 
 
-def _reason_categorical(codes: np.ndarray) -> pd.Categorical:
+def reason_categorical(codes: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes).ravel(), categories=list(REASONS))
 
 
-def _wrap_reason(codes: np.ndarray, shape: _Shape, name: str | None = None) -> Any:
+def wrap_reason(codes: np.ndarray, shape: _Shape, name: str | None = None) -> Any:
     if shape.kind == "scalar":
         c = int(np.asarray(codes).item())
         return None if c < 0 else REASONS[c]
     if shape.kind == "series":
-        return pd.Series(_reason_categorical(codes), index=shape.index, name=name)
+        return pd.Series(reason_categorical(codes), index=shape.index, name=name)
     names = np.array((*REASONS, None), dtype=object)
     return names[np.asarray(codes)]  # code −1 indexes the trailing None
 
@@ -227,7 +223,7 @@ def _wrap_bool(values: np.ndarray, codes: np.ndarray, shape: _Shape, name: str |
     return arr
 
 
-def _variant_code(variant: str | None) -> str:
+def variant_code(variant: str | None) -> str:
     v = DEFAULT_DECREASE_VARIANT if variant is None else variant
     if v not in DECREASE_VARIANTS:
         raise ParameterError(f"variant must be one of {DECREASE_VARIANTS}, not {variant!r}")
@@ -243,9 +239,9 @@ def _variant_code(variant: str | None) -> str:
 # mask (branch mispredictions), which is what keeps the table core near the bare-NumPy floor.
 
 
-def _codes(n_shape: tuple[int, ...], *rules: tuple[np.ndarray, np.int8]) -> np.ndarray:
+def combine_codes(n_shape: tuple[int, ...], *rules: tuple[np.ndarray, np.int8]) -> np.ndarray:
     """Reason codes from (mask, code) rules, lowest priority first; −1 where none applies."""
-    c = np.full(n_shape, _OK, dtype=np.int8)
+    c = np.full(n_shape, DEFINED, dtype=np.int8)
     for mask, code in rules:
         c += mask * (code - c)
     return c
@@ -258,16 +254,18 @@ def _nan_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return values
 
 
-def _achieved_core(a: np.ndarray, t: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def achieved_core(a: np.ndarray, t: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # NaN compares False, so the values need no masking; the reasons say where they mean nothing.
     values = d * (a - t) >= 0
-    codes = _codes(
-        values.shape, (np.isnan(t), _CODE["no_target"]), (np.isnan(a), _CODE["no_actual"])
+    codes = combine_codes(
+        values.shape,
+        (np.isnan(t), REASON_CODE["no_target"]),
+        (np.isnan(a), REASON_CODE["no_actual"]),
     )
     return values, codes
 
 
-def _achievement_core(
+def achievement_core(
     a: np.ndarray,
     t: np.ndarray,
     d: np.ndarray,
@@ -276,10 +274,10 @@ def _achievement_core(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rate, reason codes and a boolean mask of the rows where the decrease variant applied.
 
-    ``missing`` are the reason codes of :func:`_achieved_core` when already computed.
+    ``missing`` are the reason codes of :func:`achieved_core` when already computed.
     """
     if missing is None:
-        missing = _achieved_core(a, t, d)[1]
+        missing = achieved_core(a, t, d)[1]
     flip = (d < 0) ^ (t < 0)
     t_zero = t == 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -291,26 +289,28 @@ def _achievement_core(
             rate = np.where(flip, t / a, a / t)
         else:
             rate = a / t
-    rules = [(t_zero, _CODE["target_zero"])]
+    rules = [(t_zero, REASON_CODE["target_zero"])]
     if variant == "inverse":
-        rules.append((flip & (a == 0), _CODE["actual_zero"]))
-    codes = _codes(rate.shape, *rules)
+        rules.append((flip & (a == 0), REASON_CODE["actual_zero"]))
+    codes = combine_codes(rate.shape, *rules)
     codes += (missing >= 0) * (missing - codes)
     rate = _nan_where(rate, codes >= 0 if variant == "inverse" else t_zero)
     return rate, codes, flip
 
 
-def _progress_core(
+def progress_core(
     a: np.ndarray, t: np.ndarray, b: np.ndarray, missing: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     if missing is None:
-        missing = _achieved_core(a, t, np.ones_like(a))[1]
+        missing = achieved_core(a, t, np.ones_like(a))[1]
     den = t - b
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate = (a - b) / den
     same = den == 0
-    codes = _codes(
-        rate.shape, (same, _CODE["target_equals_baseline"]), (np.isnan(b), _CODE["no_baseline"])
+    codes = combine_codes(
+        rate.shape,
+        (same, REASON_CODE["target_equals_baseline"]),
+        (np.isnan(b), REASON_CODE["no_baseline"]),
     )
     codes += (missing >= 0) * (missing - codes)
     return _nan_where(rate, same), codes
@@ -343,11 +343,11 @@ def achieved_with_reason(actual: Any, target: Any, direction: Any = "increase") 
     >>> achieved_with_reason(float("nan"), 50)
     Measure(value=None, reason='no_actual')
     """
-    shape, (a, t, d) = _prepare_with_direction(direction, actual, target)
-    values, codes = _achieved_core(a, t, d)
+    shape, (a, t, d) = prepare_with_direction(direction, actual, target)
+    values, codes = achieved_core(a, t, d)
     values, codes = np.broadcast_arrays(values, codes)
     return Measure(
-        _wrap_bool(values, codes, shape, "achieved"), _wrap_reason(codes, shape, "achieved_reason")
+        _wrap_bool(values, codes, shape, "achieved"), wrap_reason(codes, shape, "achieved_reason")
     )
 
 
@@ -395,12 +395,12 @@ def achievement_rate_with_reason(
     >>> achievement_rate_with_reason(3, 0)
     Measure(value=nan, reason='target_zero')
     """
-    shape, (a, t, d) = _prepare_with_direction(direction, actual, target)
-    rate, codes, _ = _achievement_core(a, t, d, _variant_code(variant))
+    shape, (a, t, d) = prepare_with_direction(direction, actual, target)
+    rate, codes, _ = achievement_core(a, t, d, variant_code(variant))
     rate, codes = np.broadcast_arrays(rate, codes)
     return Measure(
         _wrap_float(rate, shape, "achievement_rate"),
-        _wrap_reason(codes, shape, "achievement_rate_reason"),
+        wrap_reason(codes, shape, "achievement_rate_reason"),
     )
 
 
@@ -437,10 +437,10 @@ def progress_rate_with_reason(actual: Any, target: Any, baseline: Any) -> Measur
     Measure(value=nan, reason='no_baseline')
     """
     shape, (a, t, b) = _prepare(actual, target, baseline)
-    rate, codes = _progress_core(a, t, b)
+    rate, codes = progress_core(a, t, b)
     return Measure(
         _wrap_float(rate, shape, "progress_rate"),
-        _wrap_reason(codes, shape, "progress_rate_reason"),
+        wrap_reason(codes, shape, "progress_rate_reason"),
     )
 
 
@@ -585,11 +585,13 @@ def increments_to_levels(baseline: float, increments: Any) -> Measure:
     levels = b + np.cumsum(inc)  # NaN propagates forward: later levels are unknown too
     missing = np.cumsum(np.isnan(inc)) > 0
     codes = np.where(
-        np.isnan(b), _CODE["no_baseline"], np.where(missing, _CODE["missing_increment"], _OK)
+        np.isnan(b),
+        REASON_CODE["no_baseline"],
+        np.where(missing, REASON_CODE["missing_increment"], DEFINED),
     ).astype(np.int8)
     levels = np.where(codes < 0, levels, np.nan)
     shape = _Shape("array", None) if shape.kind == "scalar" else shape
-    return Measure(_wrap_float(levels, shape, "level"), _wrap_reason(codes, shape, "level_reason"))
+    return Measure(_wrap_float(levels, shape, "level"), wrap_reason(codes, shape, "level_reason"))
 
 
 def levels_to_increments(baseline: float, levels: Any) -> Measure:
@@ -606,12 +608,12 @@ def levels_to_increments(baseline: float, levels: Any) -> Measure:
     inc = np.diff(lev, prepend=b)
     codes = np.where(
         np.isnan(b),
-        _CODE["no_baseline"],
-        np.where(np.isnan(inc), _CODE["missing_increment"], _OK),
+        REASON_CODE["no_baseline"],
+        np.where(np.isnan(inc), REASON_CODE["missing_increment"], DEFINED),
     ).astype(np.int8)
     shape = _Shape("array", None) if shape.kind == "scalar" else shape
     return Measure(
-        _wrap_float(inc, shape, "increment"), _wrap_reason(codes, shape, "increment_reason")
+        _wrap_float(inc, shape, "increment"), wrap_reason(codes, shape, "increment_reason")
     )
 
 
@@ -794,16 +796,18 @@ def cost_per_unit_change(
     >>> cost_per_unit_change(1000, 3, 4).reason
     'no_improvement'
     """
-    shape, (c, a, b, d) = _prepare_with_direction(direction, cost_yen, actual, baseline)
+    shape, (c, a, b, d) = prepare_with_direction(direction, cost_yen, actual, baseline)
     change = d * (a - b)
     codes = np.where(
         np.isnan(a),
-        _CODE["no_actual"],
+        REASON_CODE["no_actual"],
         np.where(
             np.isnan(b),
-            _CODE["no_baseline"],
+            REASON_CODE["no_baseline"],
             np.where(
-                np.isnan(c), _CODE["no_cost"], np.where(change > 0, _OK, _CODE["no_improvement"])
+                np.isnan(c),
+                REASON_CODE["no_cost"],
+                np.where(change > 0, DEFINED, REASON_CODE["no_improvement"]),
             ),
         ),
     ).astype(np.int8)
@@ -812,469 +816,5 @@ def cost_per_unit_change(
     value, codes = np.broadcast_arrays(value, codes)
     return Measure(
         _wrap_float(value, shape, "cost_per_unit_change"),
-        _wrap_reason(codes, shape, "cost_per_unit_change_reason"),
+        wrap_reason(codes, shape, "cost_per_unit_change_reason"),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The vectorised core of the table (also what the benchmark times)
-
-
-def attainment_core(
-    actual: np.ndarray,
-    target: np.ndarray,
-    baseline: np.ndarray,
-    direction: Any,
-    *,
-    variant: str | None = None,
-    rank_table: Any = "osaka_library",
-    effect_band: float = 0.7,
-) -> dict[str, np.ndarray]:
-    """Achieved, rates, ratings and reason codes for aligned float arrays, one pass each.
-
-    Returns plain NumPy arrays: values, and int8 reason codes indexing :data:`REASONS`
-    (−1 = defined) — the table turns them into labelled columns.
-
-    Examples
-    --------
-    >>> out = attainment_core(np.array([9.0]), np.array([13.0]), np.array([4.0]), "increase")
-    >>> float(out["progress_rate"][0]) == 5 / 9
-    True
-    """
-    from kpianalysis import ratings  # ratings builds on this module; import here, not at top
-
-    a = np.asarray(actual, dtype=float)
-    t = np.asarray(target, dtype=float)
-    b = np.asarray(baseline, dtype=float)
-    d = _direction_sign(direction)
-    v = _variant_code(variant)
-    if d.ndim and d.shape != a.shape:
-        d = np.broadcast_to(d, a.shape)
-    ach, ach_codes = _achieved_core(a, t, d)
-    rate, rate_codes, flip = _achievement_core(a, t, d, v, ach_codes)
-    prog, prog_codes = _progress_core(a, t, b, ach_codes)
-    table = ratings.get_rank_table(rank_table)
-    rank_codes, rank_reason = ratings._rank_core(
-        table, a, t, b, d, ach, ach_codes, rate, rate_codes, prog, prog_codes
-    )
-    eff_codes, eff_reason = ratings._effect_core(
-        a, b, d, ach, ach_codes, rate, rate_codes, effect_band
-    )
-    return {
-        "achieved": ach,
-        "achieved_reason": ach_codes,
-        "achievement_rate": rate,
-        "achievement_rate_reason": rate_codes,
-        "decrease_variant_used": flip,
-        "progress_rate": prog,
-        "progress_rate_reason": prog_codes,
-        "rank": rank_codes,
-        "rank_reason": rank_reason,
-        "effect": eff_codes,
-        "effect_reason": eff_reason,
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
-#
-# The table is built on integer positions, not on merges: every observation gets the position
-# of its KPI in the indicator table once, and everything after is array indexing. On a panel
-# of a million indicator-years this is what keeps the table within a small factor of the core.
-
-_KEYS = ["programme_id", "indicator_id"]
-
-
-def _row_of(ind: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
-    """Position in ``ind`` of each observation's KPI (−1 when the KPI is not in ``ind``)."""
-    from kpianalysis.progress import _key_codes, _series_index
-
-    s_code, o_code, size = _key_codes([ind[c] for c in _KEYS], [obs[c] for c in _KEYS])
-    return _series_index(s_code, o_code, size)
-
-
-def _sort_by_row_year(row: np.ndarray, year: np.ndarray) -> np.ndarray | None:
-    """Order putting the observations by KPI then year; ``None`` when they already are."""
-    if len(row) < 2:
-        return None
-    dr, dy = np.diff(row), np.diff(year)
-    if np.all((dr > 0) | ((dr == 0) & (dy > 0))):
-        return None
-    return np.lexsort((year, row))
-
-
-def _increment_levels(
-    row: np.ndarray, year: np.ndarray, values: np.ndarray, baseline: np.ndarray
-) -> np.ndarray:
-    """Levels b + running total of yearly increments per KPI (METHODS §1), in year order.
-
-    A missing increment leaves every later level missing (a plain running sum, not one that
-    skips NaN); without a baseline the levels are unknown (NaN, reported as ``"no_baseline"``).
-    The running sum adds year by year as ``np.cumsum`` does, one rank of years at a time.
-    """
-    order = _sort_by_row_year(row, year)
-    r = row if order is None else row[order]
-    v = values if order is None else values[order]
-    running = v.copy()
-    if len(r):
-        new = np.ones(len(r), dtype=bool)
-        new[1:] = r[1:] != r[:-1]
-        starts = np.flatnonzero(new)
-        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.append(starts, len(r))))
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2))
-        for lo, hi in itertools.pairwise(bounds):
-            idx = by_rank[lo:hi]
-            running[idx] = running[idx - 1] + v[idx]
-    levels = baseline[r] + running
-    if order is None:
-        return levels
-    out = np.empty_like(levels)
-    out[order] = levels
-    return out
-
-
-def _str_take(names: Any, codes: np.ndarray) -> Any:
-    """A string column (the table's ``str`` dtype) of ``names[codes]``, without Python objects."""
-    return pd.Index(list(names), dtype="str").take(np.asarray(codes, dtype=np.intp)).array
-
-
-def _codes_among(values: pd.Series, uniques: pd.Index) -> np.ndarray:
-    """Position of each value among ``uniques``; ``len(uniques)`` for a value not there."""
-    codes, found = pd.factorize(values)
-    pos = uniques.get_indexer(found) if len(found) else np.zeros(0, dtype=np.intp)
-    pos = np.where(pos < 0, len(uniques), pos)
-    return np.append(pos, len(uniques))[codes]  # code −1 (missing) → not there
-
-
-def _first_at(row: np.ndarray, where: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Per KPI, the value at the (single) observation where ``where`` holds; NaN if none."""
-    out = np.full(n_rows, np.nan)
-    out[row[where]] = values[where]
-    return out
-
-
-def _costs_since_baseline(
-    ind_pcode: np.ndarray,
-    baseline_year: np.ndarray,
-    fin_pcode: np.ndarray,
-    fin_year: np.ndarray,
-    fin_cost: np.ndarray,
-) -> np.ndarray:
-    """Programme cost of the years after the baseline year (all years without a baseline).
-
-    NaN when no finance row falls in that span; NaN costs count as 0, as ``Series.sum`` does.
-    """
-    if len(fin_year) == 0:
-        return np.full(len(ind_pcode), np.nan)
-    y0 = int(fin_year.min()) - 1
-    span = int(fin_year.max()) - y0 + 2
-    key = fin_pcode.astype(np.int64) * span + (fin_year - y0)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    cost = np.nan_to_num(fin_cost[order], nan=0.0)
-    csum = np.concatenate([[0.0], np.cumsum(cost)])
-    after = np.where(np.isnan(baseline_year), 0, np.clip(baseline_year + 1 - y0, 0, span - 1))
-    base = ind_pcode.astype(np.int64) * span
-    lo = np.searchsorted(key, base + after.astype(np.int64), side="left")
-    hi = np.searchsorted(key, base + span, side="left")
-    with np.errstate(invalid="ignore"):
-        return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
-
-
-def attainment_table(
-    dataset: Any,
-    fiscal_year: int,
-    *,
-    programme_id: str | None = None,
-    rank_table: Any = "osaka_library",
-    variant: str | None = None,
-    effect_band: float = 0.7,
-    assessment_target: Literal["plan_end", "current_year"] = "plan_end",
-) -> pd.DataFrame:
-    """One row per KPI for a fiscal year: values, every rate, ratings, assessments and reasons.
-
-    Parameters
-    ----------
-    dataset
-        A :class:`kpianalysis.dataset.Dataset` (or any object with the same DataFrames and
-        ``as_of``). Actuals, costs and verdicts are read as of ``fiscal_year``.
-    fiscal_year
-        The fiscal year reported.
-    programme_id
-        Restrict to one programme; ``None`` = all.
-    rank_table
-        A preset name (``"osaka_library"``, ``"nagayo"``) or a :class:`ratings.RankTable`.
-    variant
-        Achievement-rate formula for decrease-desired KPIs (default ``"complement"``).
-    effect_band
-        Lower bound of 相当程度効果があった on the achievement rate (default 0.7).
-    assessment_target
-        Target of the multi-year assessment: ``"plan_end"`` (default) uses the target of the
-        plan's last year — plan data fixed when the plan was made, so it is read from the whole
-        dataset even when the year reported is earlier — falling back to the year's own target
-        when the dataset has none; ``"current_year"`` always uses the year's own target.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Identification (programme_id, indicator_id, indicator_label, name_ja, name_en, unit, kind,
-        direction, target_form, fiscal_year), values (baseline, baseline_year, target, actual),
-        ``achieved``, ``achievement_rate``, ``progress_rate`` each with a ``*_reason`` column,
-        ``achievement_variant`` (formula used), ``effect_ja``/``effect_en``/``effect_reason``,
-        ``rank``/``rank_ja``/``rank_en``/``rank_reason``/``rank_table``,
-        ``cost_per_unit_change`` (+ reason; the programme's cost from the year after the baseline
-        to ``fiscal_year`` over d·(A − b), the whole programme cost attributed to each KPI),
-        and the multi-year assessments ``status_index``/``status_class``/``status_reason``,
-        ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
-        ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
-        ``miss_share_reason`` with ``assessment_target`` and ``assessment_target_year``
-        (:func:`kpianalysis.progress.assess_panel` on each KPI's series up to ``fiscal_year``).
-
-    Examples
-    --------
-    >>> table = attainment_table(ds, 2023)  # doctest: +SKIP
-    >>> table[["indicator_label", "achievement_rate"]]  # doctest: +SKIP
-    """
-    from kpianalysis import progress, ratings  # both build on this module
-
-    if assessment_target not in ("plan_end", "current_year"):
-        raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
-    fy = int(fiscal_year)
-    ds = dataset.as_of(fiscal_year)
-    ind = ds.indicators
-    if programme_id is not None:
-        ind = ind.loc[ind["programme_id"] == programme_id]
-    ind = ind.reset_index(drop=True)
-    n_rows = len(ind)
-
-    # Observations of every year: the plan-end target is plan data, fixed when the plan was made.
-    # Levels of increment-form KPIs are running totals, so those of years ≤ fiscal_year do not
-    # depend on later years, and actuals are only ever read up to fiscal_year.
-    full = dataset.observations if assessment_target == "plan_end" else ds.observations
-    row = _row_of(ind, full)
-    known = row >= 0
-    row = row[known].astype(np.intp)
-    year = full["fiscal_year"].to_numpy(dtype=np.int64)[known]
-    raw_target = full["target"].to_numpy(dtype=float)[known]
-    raw_actual = full["actual"].to_numpy(dtype=float)[known]
-    baseline = ind["baseline"].to_numpy(dtype=float)
-    baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
-    is_inc = ind["target_form"].eq("increment").to_numpy()
-    target_lv, actual_lv = raw_target, raw_actual
-    if is_inc.any():
-        inc_obs = is_inc[row]
-        sel = np.flatnonzero(inc_obs)
-        target_lv, actual_lv = raw_target.copy(), raw_actual.copy()
-        for lv, raw in ((target_lv, raw_target), (actual_lv, raw_actual)):
-            lv[sel] = _increment_levels(row[sel], year[sel], raw[sel], baseline)
-    now = year == fy
-    target = _first_at(row, now, target_lv, n_rows)
-    actual = _first_at(row, now, actual_lv, n_rows)
-    direction = _direction_sign(ind["direction"])
-
-    table = ratings.get_rank_table(rank_table)
-    core = attainment_core(
-        actual,
-        target,
-        baseline,
-        direction,
-        variant=variant,
-        rank_table=table,
-        effect_band=effect_band,
-    )
-    v = _variant_code(variant)
-    # Increment-form KPI without a baseline: its levels are unknown although the increments
-    # were reported, so the honest reason is the missing baseline, not a missing target/actual.
-    no_level = is_inc & np.isnan(baseline)
-    if no_level.any():
-        raw_t = _first_at(row, now, raw_target, n_rows)
-        raw_a = _first_at(row, now, raw_actual, n_rows)
-        no_level &= ~np.isnan(raw_t)
-        for name in (
-            "achieved_reason",
-            "achievement_rate_reason",
-            "progress_rate_reason",
-            "rank_reason",
-            "effect_reason",
-        ):
-            c = core[name]
-            stale = no_level & ((c == _CODE["no_target"]) | (c == _CODE["no_actual"]))
-            stale &= ~np.isnan(raw_a) | (c == _CODE["no_target"])
-            core[name] = np.where(stale, _CODE["no_baseline"], c).astype(np.int8)
-    cols: dict[str, Any] = {
-        "programme_id": ind["programme_id"],
-        "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
-    }
-    for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
-        cols[name] = ind[name]
-    # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
-    cols["sub_label_ja"] = ind.get("sub_label_ja", "")
-    cols["direction"] = ind["direction"]
-    cols["target_form"] = ind["target_form"]
-    cols["baseline_year"] = ind["baseline_year"]
-    cols["baseline"] = baseline
-    cols["target"] = target
-    cols["actual"] = actual
-    cols["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
-    cols["achieved_reason"] = _reason_categorical(core["achieved_reason"])
-    cols["achievement_rate"] = core["achievement_rate"]
-    cols["achievement_rate_reason"] = _reason_categorical(core["achievement_rate_reason"])
-    cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
-    cols["progress_rate"] = core["progress_rate"]
-    cols["progress_rate_reason"] = _reason_categorical(core["progress_rate_reason"])
-    eff_ja, eff_en = ratings.effect_labels(core["effect"])
-    cols["effect_ja"], cols["effect_en"] = eff_ja, eff_en
-    cols["effect_reason"] = _reason_categorical(core["effect_reason"])
-    cols["effect_band"] = np.full(n_rows, effect_band, dtype=float)
-    r_code, r_ja, r_en = table.labels_of(core["rank"])
-    cols["rank"], cols["rank_ja"], cols["rank_en"] = r_code, r_ja, r_en
-    cols["rank_reason"] = _reason_categorical(core["rank_reason"])
-    cols["rank_table"] = _str_take([table.name], np.zeros(n_rows, dtype=np.intp))
-
-    # Cost per unit of change: the programme's cost spent since the baseline year.
-    fin = ds.finance
-    pcode, programme_ids = pd.factorize(ind["programme_id"])
-    costs = _costs_since_baseline(
-        pcode,
-        baseline_year,
-        _codes_among(fin["programme_id"], programme_ids),
-        fin["fiscal_year"].to_numpy(dtype=np.int64),
-        fin["cost_yen"].to_numpy(dtype=float, na_value=np.nan),
-    )
-    cpu = cost_per_unit_change(costs, actual, baseline, direction)
-    cols["cost_yen_since_baseline"] = costs
-    cols["cost_per_unit_change"] = cpu.value
-    cols["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
-
-    # The assessment target: the plan-end target, else the year's own.
-    has_t = ~np.isnan(target_lv)
-    if assessment_target == "plan_end":
-        progs = dataset.programmes
-        ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
-        at = _codes_among(progs["programme_id"], programme_ids)
-        ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
-        plan_end = ends[pcode]
-        at_end = has_t & (year == plan_end[row])
-    else:
-        at_end = np.zeros(len(row), dtype=bool)
-    at_now = has_t & now
-    end_t = _first_at(row, at_end, target_lv, n_rows)
-    end_y = _first_at(row, at_end, year.astype(float), n_rows)
-    now_t = _first_at(row, at_now, target_lv, n_rows)
-    use_end = ~np.isnan(end_y)
-    a_target = np.where(use_end, end_t, now_t)
-    a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
-    cols["assessment_target"] = a_target
-    cols["assessment_target_year"] = pd.arrays.IntegerArray(
-        np.nan_to_num(a_year).astype(np.int64), np.isnan(a_year)
-    )
-
-    # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
-    upto = year <= fy
-    res = progress._panel_core(
-        row[upto],
-        year[upto].astype(float),
-        actual_lv[upto],
-        baseline,
-        baseline_year,
-        a_target,
-        a_year,
-        direction,
-    )
-    for value, prefix in (
-        ("status_index", "status"),
-        ("anticipated_progress", "anticipated"),
-        ("cagr_ratio", "cagr"),
-        ("miss_share", "miss_share"),
-    ):
-        cols[value] = res[value]
-        cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
-        cols[f"{prefix}_reason"] = _reason_categorical(res[f"{prefix}_reason"])
-    return pd.DataFrame(cols)
-
-
-def programme_summary(
-    dataset: Any, fiscal_year: int, *, table: pd.DataFrame | None = None, **table_options: Any
-) -> pd.DataFrame:
-    """One row per programme: KPIs achieved, the grant check and the panel verdict of the year.
-
-    Parameters
-    ----------
-    dataset
-        As for :func:`attainment_table`.
-    fiscal_year
-        The fiscal year reported.
-    table
-        The year's :func:`attainment_table`, when the caller has it already (not recomputed).
-    **table_options
-        Passed to :func:`attainment_table` when ``table`` is not given.
-
-    Returns
-    -------
-    pandas.DataFrame
-        programme_id, fiscal_year, n_kpis, n_known, n_achieved, share_achieved (+ reason),
-        any_achieved (+ reason), cost_yen, grant_yen, grant_rate, expected_grant_yen,
-        grant_gap_yen, grant_gap_within_rounding, and panel_option_no, panel_option_ja,
-        panel_option_en, panel_effective, panel_votes, panel_total, panel_reason.
-
-    Examples
-    --------
-    >>> programme_summary(ds, 2023)[["share_achieved", "grant_gap_yen"]]  # doctest: +SKIP
-    """
-    from kpianalysis import ratings
-
-    ds = dataset.as_of(fiscal_year)
-    if table is None:
-        table = attainment_table(dataset, fiscal_year, **table_options)
-    rows = []
-    for pid in ds.programmes["programme_id"]:
-        t = table.loc[table["programme_id"] == pid]
-        share = share_achieved(t["achieved"])
-        anyone = any_achieved(t["achieved"])
-        fin = ds.finance.loc[
-            (ds.finance["programme_id"] == pid) & (ds.finance["fiscal_year"] == fiscal_year)
-        ]
-        if len(fin):
-            f = fin.iloc[0]
-            cost, grant, rate = float(f["cost_yen"]), float(f["grant_yen"]), float(f["grant_rate"])
-        else:
-            cost = grant = rate = float("nan")
-        gc = grant_check(cost, grant, rate)
-        verdict = ratings.panel_verdict(ds.verdicts, pid, fiscal_year)
-        rows.append(
-            {
-                "programme_id": pid,
-                "fiscal_year": int(fiscal_year),
-                "n_kpis": len(t),
-                "n_known": int(t["achieved"].notna().sum()),
-                "n_achieved": int(t["achieved"].fillna(False).sum()),
-                "share_achieved": share.value,
-                "share_achieved_reason": share.reason,
-                "any_achieved": anyone.value,
-                "any_achieved_reason": anyone.reason,
-                "cost_yen": cost,
-                "grant_yen": grant,
-                "grant_rate": rate,
-                "expected_grant_yen": gc.expected_grant_yen,
-                "grant_gap_yen": gc.gap_yen,
-                "grant_gap_within_rounding": gc.within_rounding if len(fin) else pd.NA,
-                "grant_reason": None if len(fin) else "no_cost",
-                "panel_option_no": verdict.option_no,
-                "panel_option_ja": verdict.option_ja,
-                "panel_option_en": verdict.option_en,
-                "panel_effective": verdict.effective,
-                "panel_votes": verdict.votes,
-                "panel_total": verdict.total,
-                "panel_reason": verdict.reason,
-            }
-        )
-    out = pd.DataFrame(rows)
-    if len(out):
-        out["any_achieved"] = out["any_achieved"].astype("boolean")
-        out["panel_effective"] = out["panel_effective"].astype("boolean")
-        for col in ("panel_option_no", "panel_votes", "panel_total"):
-            out[col] = out[col].astype("Int64")
-        for col in ("share_achieved_reason", "any_achieved_reason", "grant_reason", "panel_reason"):
-            out[col] = pd.Categorical(out[col], categories=list(REASONS))
-    return out

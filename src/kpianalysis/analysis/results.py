@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpianalysis.attainment import attainment_table
-from kpianalysis.dataset import Dataset, write_csv, write_parquet
-from kpianalysis.projection import trend_table
+from kpianalysis.analysis.projection import trend_table
+from kpianalysis.analysis.tables import attainment_table
+from kpianalysis.data.dataset import Dataset, write_csv, write_parquet
+from kpianalysis.paths import DEFAULT_PROCESSED
 
 
 def result_tables(dataset: Dataset) -> dict[str, pd.DataFrame]:
@@ -27,7 +28,7 @@ def result_tables(dataset: Dataset) -> dict[str, pd.DataFrame]:
     return out
 
 
-def write_results(dataset: Dataset, out_dir: Path | str = "data/processed") -> list[Path]:
+def write_results(dataset: Dataset, out_dir: Path | str = DEFAULT_PROCESSED) -> list[Path]:
     """Write :func:`result_tables` as CSV and Parquet (atomically, file by file)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -42,7 +41,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from kpianalysis import fileio
 from kpianalysis.errors import KpiAnalysisError
+from kpianalysis.fileio import fsync_dir, sha256_file
 
 RECORD_SUFFIX = ".run.json"
 STAGING = ".staging"
@@ -56,66 +57,6 @@ class BuildLockedError(KpiAnalysisError):
 
 class ArchiveError(KpiAnalysisError):
     """Writing to the archive failed (disk full, permissions); the archive is left intact."""
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes.
-
-    Examples
-    --------
-    >>> p = Path("/tmp/_kpi_sha_example")
-    >>> _ = p.write_bytes(b"abc")
-    >>> sha256_file(p)  # FIPS 180-2 test vector for "abc"
-    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry (so a rename survives a power cut)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durable(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (a new file in a staging area) and fsync it.
-
-    Examples
-    --------
-    >>> write_durable(Path("/tmp/_kpi_durable_example"), b"x")
-    """
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically: temp file beside it, fsync, rename.
-
-    On any error the temp file is removed and ``path`` is untouched.
-
-    Examples
-    --------
-    >>> write_atomic(Path("/tmp/_kpi_atomic_example"), "年度".encode())
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write_durable(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def record_bytes(record: Mapping[str, Any]) -> bytes:
@@ -253,7 +194,7 @@ def commit_run(
     rec = dict(record)
     rec["outputs"] = {"ipynb": sha256_file(staged_ipynb), "html": sha256_file(staged_html)}
     staged_record = staged_ipynb.with_name(f"{name}{RECORD_SUFFIX}")
-    write_durable(staged_record, record_bytes(rec))
+    fileio.write_durable(staged_record, record_bytes(rec))
     changed = []
     with sigint_deferred():
         for src, kind in (
@@ -302,7 +243,7 @@ def keep_failed(
             os.replace(kernel_log, paths["log"])
         else:
             paths["log"].unlink(missing_ok=True)
-        write_atomic(paths["record"], record_bytes(record))
+        fileio.write_atomic(paths["record"], record_bytes(record))
     return paths["ipynb"] if paths["ipynb"].exists() else paths["record"]
 
 
@@ -389,3 +330,31 @@ def build_lock(
     finally:
         # Closing the descriptor releases the flock.
         os.close(fd)
+
+
+def collect_records(reports: Path) -> list[dict[str, Any]]:
+    """Successful run records under ``reports/fy*/``, sorted by fiscal year then notebook.
+
+    Records of failed attempts (``reports/failed/``) and unreadable records are left out.
+
+    Examples
+    --------
+    >>> collect_records(Path("/nonexistent"))
+    []
+    """
+    out = []
+    reports = Path(reports)
+    if not reports.is_dir():
+        return out
+    for year_dir in sorted(reports.glob("fy*")):
+        if not year_dir.is_dir() or year_dir.name == FAILED:
+            continue
+        for path in sorted(year_dir.glob(f"*{RECORD_SUFFIX}")):
+            rec = read_record(path)
+            if rec and rec.get("outcome") == "ok":
+                rec = dict(rec)
+                rec.setdefault("notebook", path.name[: -len(RECORD_SUFFIX)])
+                rec["_html"] = f"{year_dir.name}/{rec['notebook']}.html"
+                out.append(rec)
+    out.sort(key=lambda r: (int(r.get("fiscal_year", 0)), str(r["notebook"])))
+    return out

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from kpianalysis.errors import ParameterError
+from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW
 
 LANGUAGES = ("ja", "en")
 STANDARD_DEFAULTS: dict[str, Any] = {
-    "raw_dir": "data/raw",
-    "processed_dir": "data/processed",
+    "raw_dir": DEFAULT_RAW.as_posix(),
+    "processed_dir": DEFAULT_PROCESSED.as_posix(),
     "language": "ja",
 }
 PATH_SUFFIXES = ("_dir", "_path", "_file")

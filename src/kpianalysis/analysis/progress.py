@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from kpianalysis.attainment import _direction_sign
+from kpianalysis.analysis.measures import REASON_CODE, REASONS, direction_sign
 from kpianalysis.errors import ParameterError
 
 __all__ = [
@@ -144,7 +144,7 @@ def _prepare_series(
     years: Any, values: Any, baseline: float | None, baseline_year: int | None, direction: str
 ) -> _Prepared:
     """Direction sign, points and the detail every method reports (the methods' shared start)."""
-    d = float(_direction_sign(direction))
+    d = float(direction_sign(direction))
     s = _points(years, values, baseline, baseline_year)
     n = len(s.years)
     base = {
@@ -530,7 +530,7 @@ def _bands_code(x: np.ndarray, bands: tuple[float, float, float]) -> np.ndarray:
     ).astype(np.int8)
 
 
-def _panel_core(
+def panel_core(
     group: np.ndarray,
     year: np.ndarray,
     value: np.ndarray,
@@ -544,9 +544,8 @@ def _panel_core(
 
     ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
     ``d``. Returns per-series arrays: values, int8 outcome codes (:data:`OUTCOMES`), int8
-    reason codes (``attainment.REASONS``, −1 = none) and the details.
+    reason codes (``measures.REASONS``, −1 = none) and the details.
     """
-    from kpianalysis.attainment import _CODE  # the shared reason codes
 
     n_series = len(baseline)
     b, by, tgt, ty = baseline, baseline_year, target, target_year
@@ -594,11 +593,11 @@ def _panel_core(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # current status index
         rules = [
-            (n < 2, (insufficient, _CODE["insufficient_points"])),
-            (no_target, (insufficient, _CODE["no_target"])),
+            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
+            (no_target, (insufficient, REASON_CODE["no_target"])),
             (met, (_OUT["target_achieved"], ok)),
-            (tgt == base_value, (insufficient, _CODE["target_equals_baseline"])),
-            (ty <= base_year, (insufficient, _CODE["target_year_not_after_base"])),
+            (tgt == base_value, (insufficient, REASON_CODE["target_equals_baseline"])),
+            (ty <= base_year, (insufficient, REASON_CODE["target_year_not_after_base"])),
         ]
         fired = np.zeros(n_series, dtype=bool)
         for mask, _ in rules:
@@ -621,9 +620,9 @@ def _panel_core(
         last_year = np.where(used_obs > 0, yr_s[last_used], np.where(base_used, by, np.nan))
         last_value = np.where(used_obs > 0, val_s[last_used], np.where(base_used, b, np.nan))
         rules = [
-            (no_target, _CODE["no_target"]),
-            (n_use < 3, _CODE["insufficient_points"]),
-            (tgt == base_value, _CODE["target_equals_baseline"]),
+            (no_target, REASON_CODE["no_target"]),
+            (n_use < 3, REASON_CODE["insufficient_points"]),
+            (tgt == base_value, REASON_CODE["target_equals_baseline"]),
         ]
         fired = np.zeros(n_series, dtype=bool)
         for mask, _ in rules:
@@ -664,12 +663,12 @@ def _panel_core(
         sign_change = (lo <= 0) & (hi >= 0)
         all_negative = hi < 0
         rules = [
-            (n < 2, (insufficient, _CODE["insufficient_points"])),
+            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
             (has_tgt & met, (_OUT["target_achieved"], ok)),
-            (sign_change, (_OUT["not_applicable_sign_change"], _CODE["sign_change"])),
+            (sign_change, (_OUT["not_applicable_sign_change"], REASON_CODE["sign_change"])),
             (
                 all_negative,
-                (_OUT["negative_series_needs_level_measure"], _CODE["negative_values"]),
+                (_OUT["negative_series_needs_level_measure"], REASON_CODE["negative_values"]),
             ),
         ]
         fired = np.zeros(n_series, dtype=bool)
@@ -679,12 +678,15 @@ def _panel_core(
         cagr_a[~fired] = _growth(now[~fired] / base_value[~fired], (now_year - base_year)[~fired])
         with_tgt = ~fired & has_tgt
         rules_t = [
-            (np.isnan(ty) | (ty <= base_year), (insufficient, _CODE["target_year_not_after_base"])),
+            (
+                np.isnan(ty) | (ty <= base_year),
+                (insufficient, REASON_CODE["target_year_not_after_base"]),
+            ),
         ]
         reach = with_tgt & ~rules_t[0][0]
         cagr_r = nan.copy()
         cagr_r[reach] = _growth(tgt[reach] / base_value[reach], (ty - base_year)[reach])
-        rules_t.append((cagr_r == 0, (insufficient, _CODE["target_equals_baseline"])))
+        rules_t.append((cagr_r == 0, (insufficient, REASON_CODE["target_equals_baseline"])))
         ratio = d * cagr_a / np.abs(cagr_r)
         plain = d * cagr_a
         value = np.where(has_tgt, ratio, plain)
@@ -712,10 +714,10 @@ def _panel_core(
         first_value = np.where(base_first, b, val_s[win_obs])
         first_pos = np.where(base_first, 0, hb + before)
         rules = [
-            (no_target, (insufficient, _CODE["no_target"])),
-            (n < 2, (insufficient, _CODE["insufficient_points"])),
+            (no_target, (insufficient, REASON_CODE["no_target"])),
+            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
             (met, (_OUT["target_achieved"], ok)),
-            (first_pos == n - 1, (insufficient, _CODE["insufficient_points"])),
+            (first_pos == n - 1, (insufficient, REASON_CODE["insufficient_points"])),
         ]
         fired = np.zeros(n_series, dtype=bool)
         for mask, _ in rules:
@@ -743,7 +745,7 @@ def _panel_core(
     return out
 
 
-def _key_codes(
+def key_codes(
     series_keys: list[pd.Series], obs_keys: list[pd.Series]
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Integer codes of composite keys, comparable between the two tables, and their range.
@@ -767,7 +769,7 @@ def _key_codes(
     return s_code, o_code, size
 
 
-def _series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
+def series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
     """Position of each observation's series in the series table (−1: none).
 
     Raises :class:`ParameterError` when a key appears twice in the series table.
@@ -848,7 +850,7 @@ def assess_panel(
         ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
         ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
         ``miss_share_reason``. Classes are categorical over :data:`OUTCOMES`, reasons over
-        ``attainment.REASONS`` (missing where the value is defined).
+        ``measures.REASONS`` (missing where the value is defined).
 
     Raises
     ------
@@ -865,8 +867,6 @@ def assess_panel(
     >>> round(float(r["cagr_ratio"].iloc[0]), 6), r["cagr_class"].iloc[0]
     (0.644929, 'moderate_progress')
     """
-    from kpianalysis.attainment import REASONS
-
     by = [by] if isinstance(by, str) else list(by)
     for col in [*by, x, y]:
         if col not in df.columns:
@@ -876,21 +876,21 @@ def assess_panel(
         missing = [c for c in by if c not in series.columns]
         if missing:
             raise ParameterError(f"no key column {missing[0]!r} in the series table")
-        s_code, o_code, size = _key_codes([series[c] for c in by], obs_keys)
-        group = _series_index(s_code, o_code, size)
+        s_code, o_code, size = key_codes([series[c] for c in by], obs_keys)
+        group = series_index(s_code, o_code, size)
         source = series.reset_index(drop=True)
     else:
-        _, o_code, _ = _key_codes([c[:0] for c in obs_keys], obs_keys)
+        _, o_code, _ = key_codes([c[:0] for c in obs_keys], obs_keys)
         group, uniques = pd.factorize(o_code)
         first = np.empty(len(uniques), dtype=np.intp)
         first[group[::-1]] = np.arange(len(group))[::-1]  # last write wins: the first row
         source = df.iloc[first].reset_index(drop=True)
     if isinstance(direction, str) and direction in source.columns:
-        d = _direction_sign(source[direction])
+        d = direction_sign(source[direction])
     else:
-        d = np.broadcast_to(_direction_sign(direction), (len(source),))
+        d = np.broadcast_to(direction_sign(direction), (len(source),))
     present = group >= 0
-    core = _panel_core(
+    core = panel_core(
         np.asarray(group[present], dtype=np.intp),
         df[x].to_numpy(dtype=float)[present],
         df[y].to_numpy(dtype=float, na_value=np.nan)[present],

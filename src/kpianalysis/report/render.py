@@ -13,7 +13,7 @@ extends ``lab/index.html.j2`` and
 - hides all code (``exclude_input``) and the In/Out prompts.
 
 Output is deterministic for a deterministic notebook: no timestamps, no random ids (the injected
-parameters cell gets a fixed id in :mod:`kpianalysis.pipeline`).
+parameters cell gets a fixed id in :mod:`kpianalysis.build.pipeline`).
 """
 
 from __future__ import annotations

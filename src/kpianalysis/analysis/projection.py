@@ -1,7 +1,7 @@
 """Trend fits of every KPI as known at a fiscal year, projected ahead (the ``trends`` report).
 
 For each KPI of the data as of fiscal year N this fits the indicator's trend model
-(:func:`kpianalysis.trends.fit_trend`) to the actuals of years ≤ N, and projects it to the
+(:func:`kpianalysis.analysis.trends.fit_trend`) to the actuals of years ≤ N, and projects it to the
 *projection year*: the plan's final year when that is still ahead, otherwise N + 1 (once a plan has
 ended, the question becomes whether the level reached holds a year later). The probability of
 reaching the *final target* — the target of the plan's last year, when it is known as of N —
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpianalysis.trends import REASONS as FIT_REASONS
-from kpianalysis.trends import default_model, fit_trend
+from kpianalysis.analysis.trends import REASONS as FIT_REASONS
+from kpianalysis.analysis.trends import default_model, fit_trend
 
 #: Reason codes of this module, with Japanese label and English rendering.
 REASONS: dict[str, tuple[str, str]] = {
@@ -102,7 +102,7 @@ def trend_table(
     Parameters
     ----------
     dataset
-        A :class:`kpianalysis.dataset.Dataset` (its ``as_of(fiscal_year)`` is used).
+        A :class:`kpianalysis.data.dataset.Dataset` (its ``as_of(fiscal_year)`` is used).
     fiscal_year
         The report's fiscal year: only data of years ≤ it are used.
     alpha
@@ -110,7 +110,7 @@ def trend_table(
 
     Examples
     --------
-    >>> from kpianalysis.dataset import load_dataset  # doctest: +SKIP
+    >>> from kpianalysis.data.dataset import load_dataset  # doctest: +SKIP
     >>> t = trend_table(load_dataset("data/raw"), 2023)  # doctest: +SKIP
     >>> t.loc[t.indicator_id == 1, ["model", "n", "projection_year"]]  # doctest: +SKIP
     """
@@ -173,7 +173,7 @@ def trend_predictions(
 ) -> pd.DataFrame:
     """Fitted means and bands per KPI from its first observed year to the projection year.
 
-    Long frame for :func:`kpianalysis.figures.trend_figure`: ``programme_id``,
+    Long frame for :func:`kpianalysis.report.figures.trend_figure`: ``programme_id``,
     ``indicator_id``, ``fiscal_year``, ``mean``, ``mean_ci_low``, ``mean_ci_high``, ``pi_low``,
     ``pi_high`` (intervals missing where the fit has none). KPIs without a slope have no rows.
     """

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpianalysis import notation
-from kpianalysis.archive import write_atomic
+from kpianalysis.data import notation
+from kpianalysis.data.rawio import RawRow, RawTable, decode_bytes, read_table
 from kpianalysis.errors import (
     DataError,
     DuplicateRowError,
@@ -38,7 +38,8 @@ from kpianalysis.errors import (
     UnknownProgrammeError,
     ValueParseError,
 )
-from kpianalysis.rawio import RawRow, RawTable, decode_bytes, read_table
+from kpianalysis.fileio import write_atomic
+from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW
 
 KINDS = ("cumulative", "flow", "average", "stock")
 DIRECTIONS = ("increase", "decrease")
@@ -421,7 +422,7 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "baseline_year": baseline_year,
                 "baseline": baseline_q.value,
                 "baseline_text": _cell(row, "baseline"),
-                # Blank = the default model for the kind (kpianalysis.trends.default_model).
+                # Blank = the kind's default model (kpianalysis.analysis.trends.default_model).
                 "trend_model": model or None,
                 "_row": row,
             }
@@ -872,7 +873,7 @@ def load_programme(folder: Path | str) -> Dataset:
     )
 
 
-def load_dataset(raw_dir: Path | str = "data/raw") -> Dataset:
+def load_dataset(raw_dir: Path | str = DEFAULT_RAW) -> Dataset:
     """Load and validate every programme folder under ``raw_dir``.
 
     Raises
@@ -998,7 +999,7 @@ def _frame(records: list[dict[str, object]], dtypes: dict[str, str]) -> pd.DataF
     return df.astype(dtypes)
 
 
-def write_processed(dataset: Dataset, out_dir: Path | str = "data/processed") -> list[Path]:
+def write_processed(dataset: Dataset, out_dir: Path | str = DEFAULT_PROCESSED) -> list[Path]:
     """Write every tidy table as CSV (UTF-8 with BOM, for Excel) and Parquet (for programs).
 
     Each file is written to a temporary name and renamed into place, so a reader never sees a

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from kpianalysis.archive import FAILED, RECORD_SUFFIX, read_record, write_atomic
-from kpianalysis.render import CSP
+from kpianalysis.report.render import CSP
 
 CSS = """
 body { font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; margin: 2em; color: #222; }
@@ -22,34 +20,6 @@ th, td { border: 1px solid #bbb; padding: 0.3em 0.7em; text-align: left; }
 th { background: #eee; }
 .failed { color: #a00; }
 """
-
-
-def collect_records(reports: Path) -> list[dict[str, Any]]:
-    """Successful run records under ``reports/fy*/``, sorted by fiscal year then notebook.
-
-    Records of failed attempts (``reports/failed/``) and unreadable records are left out.
-
-    Examples
-    --------
-    >>> collect_records(Path("/nonexistent"))
-    []
-    """
-    out = []
-    reports = Path(reports)
-    if not reports.is_dir():
-        return out
-    for year_dir in sorted(reports.glob("fy*")):
-        if not year_dir.is_dir() or year_dir.name == FAILED:
-            continue
-        for path in sorted(year_dir.glob(f"*{RECORD_SUFFIX}")):
-            rec = read_record(path)
-            if rec and rec.get("outcome") == "ok":
-                rec = dict(rec)
-                rec.setdefault("notebook", path.name[: -len(RECORD_SUFFIX)])
-                rec["_html"] = f"{year_dir.name}/{rec['notebook']}.html"
-                out.append(rec)
-    out.sort(key=lambda r: (int(r.get("fiscal_year", 0)), str(r["notebook"])))
-    return out
 
 
 def headline_text(headline: object) -> str:
@@ -65,7 +35,7 @@ def headline_text(headline: object) -> str:
     if headline is None:
         return ""
     if isinstance(headline, Mapping) and {"n_kpis", "n_achieved"} <= set(headline):
-        # A row of kpianalysis.attainment.programme_summary.
+        # A row of kpianalysis.analysis.tables.programme_summary.
         n, k = headline["n_kpis"], headline["n_achieved"]
         text = f"{n}指標中{k}指標が目標を達成 / {k} of {n} KPIs achieved"
         rates = headline.get("rates")
@@ -150,16 +120,3 @@ def render_index(
         parts.append("</ul>")
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
-
-
-def write_index(reports: Path, failed: Sequence[Mapping[str, Any]] = ()) -> Path:
-    """Build ``reports/index.html`` from the run records and write it atomically.
-
-    Examples
-    --------
-    >>> write_index(Path("/tmp/_kpi_reports")).name
-    'index.html'
-    """
-    path = Path(reports) / "index.html"
-    write_atomic(path, render_index(collect_records(reports), failed=failed).encode("utf-8"))
-    return path

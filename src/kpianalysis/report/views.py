@@ -1,8 +1,8 @@
-"""Report sections for the notebooks: each returns escaped :class:`~kpianalysis.present.Html`.
+"""Report sections for the notebooks: each returns escaped :class:`~kpianalysis.report.present.Html`.
 
 Notebooks stay thin: a cell calls one function here and displays what it returns. These functions
-only *present* what :mod:`kpianalysis.attainment`, :mod:`kpianalysis.projection` and friends
-computed; every data-derived string passes through :mod:`kpianalysis.present`, which escapes it.
+only *present* what :mod:`kpianalysis.analysis.measures`, :mod:`kpianalysis.analysis.projection` and friends
+computed; every data-derived string passes through :mod:`kpianalysis.report.present`, which escapes it.
 Figures are embedded as PNG data URIs, so an HTML report is one self-contained file.
 """
 
@@ -16,31 +16,17 @@ from typing import Any
 
 import pandas as pd
 
-from kpianalysis import present as P
-from kpianalysis.attainment import REASON_LABELS, format_percent
-from kpianalysis.dataset import Dataset, load_dataset
+from kpianalysis.analysis.measures import REASON_LABELS, format_percent
+from kpianalysis.analysis.progress import OUTCOME_LABELS
+from kpianalysis.analysis.projection import reason_text as trend_reason_text
+from kpianalysis.data.dataset import Dataset, load_dataset
 from kpianalysis.errors import ParameterError
-from kpianalysis.progress import OUTCOME_LABELS
-from kpianalysis.projection import reason_text as trend_reason_text
-
-PROJECT_MARKERS = ("pyproject.toml", "data")
-
-
-def find_project_root(start: Path | str | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: cwd) holding ``pyproject.toml``.
-
-    Notebooks run with the project root as working directory under the pipeline and the
-    papermill CLI, but JupyterLab starts kernels in ``notebooks/``; both find the same data.
-    """
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if all((folder / m).exists() for m in PROJECT_MARKERS):
-            return folder
-    return here
+from kpianalysis.paths import DEFAULT_RAW, find_project_root
+from kpianalysis.report import present as P
 
 
 def load_report_data(
-    fiscal_year: Any, raw_dir: str = "data/raw", programme_id: str = ""
+    fiscal_year: Any, raw_dir: str | Path = DEFAULT_RAW, programme_id: str = ""
 ) -> tuple[Dataset, Dataset]:
     """Load and validate the raw data; return ``(full, as_of_fiscal_year)``.
 
@@ -162,7 +148,7 @@ def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, 
 
 def programme_overview(full: Dataset, ds: Dataset, fiscal_year: int, language: str = "ja"):
     """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict."""
-    from kpianalysis.attainment import programme_summary
+    from kpianalysis.analysis.tables import programme_summary
 
     summary = programme_summary(ds, fiscal_year).set_index("programme_id")
     parts: list[str] = []
@@ -347,7 +333,7 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
 
 def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
     """Bar chart of achievement per KPI against 100 %, embedded."""
-    from kpianalysis.figures import achievement_figure
+    from kpianalysis.report.figures import achievement_figure
 
     data = pd.DataFrame(
         {
@@ -487,7 +473,7 @@ def trend_chart(
     ds: Dataset, table: pd.DataFrame, predictions: pd.DataFrame, language: str = "ja"
 ) -> P.Html:
     """Per KPI: actuals, targets, fitted trend with CI and PI bands, projection; embedded."""
-    from kpianalysis.figures import trend_figure
+    from kpianalysis.report.figures import trend_figure
 
     names = {
         (r["programme_id"], r["indicator_id"]): indicator_name(r, language)

@@ -1,0 +1,495 @@
+"""The per-year attainment table and the programme summary (one row per KPI / programme).
+
+Built from the measures of :mod:`kpianalysis.analysis.measures`, the ratings of
+:mod:`kpianalysis.analysis.ratings` and the multi-year assessments of
+:mod:`kpianalysis.analysis.progress`. Functions here take a dataset already cut to what the
+report's fiscal year may see (:meth:`kpianalysis.data.dataset.Dataset.as_of`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from kpianalysis.analysis import progress, ratings
+from kpianalysis.analysis.measures import (
+    REASON_CODE,
+    REASONS,
+    achieved_core,
+    achievement_core,
+    any_achieved,
+    cost_per_unit_change,
+    direction_sign,
+    grant_check,
+    progress_core,
+    reason_categorical,
+    share_achieved,
+    variant_code,
+)
+from kpianalysis.errors import ParameterError
+
+__all__ = ["attainment_core", "attainment_table", "programme_summary"]
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorised core of the table (also what the benchmark times)
+
+
+def attainment_core(
+    actual: np.ndarray,
+    target: np.ndarray,
+    baseline: np.ndarray,
+    direction: Any,
+    *,
+    variant: str | None = None,
+    rank_table: Any = "osaka_library",
+    effect_band: float = 0.7,
+) -> dict[str, np.ndarray]:
+    """Achieved, rates, ratings and reason codes for aligned float arrays, one pass each.
+
+    Returns plain NumPy arrays: values, and int8 reason codes indexing :data:`REASONS`
+    (−1 = defined) — the table turns them into labelled columns.
+
+    Examples
+    --------
+    >>> out = attainment_core(np.array([9.0]), np.array([13.0]), np.array([4.0]), "increase")
+    >>> float(out["progress_rate"][0]) == 5 / 9
+    True
+    """
+
+    a = np.asarray(actual, dtype=float)
+    t = np.asarray(target, dtype=float)
+    b = np.asarray(baseline, dtype=float)
+    d = direction_sign(direction)
+    v = variant_code(variant)
+    if d.ndim and d.shape != a.shape:
+        d = np.broadcast_to(d, a.shape)
+    ach, ach_codes = achieved_core(a, t, d)
+    rate, rate_codes, flip = achievement_core(a, t, d, v, ach_codes)
+    prog, prog_codes = progress_core(a, t, b, ach_codes)
+    table = ratings.get_rank_table(rank_table)
+    rank_codes, rank_reason = ratings.rank_core(
+        table, a, t, b, d, ach, ach_codes, rate, rate_codes, prog, prog_codes
+    )
+    eff_codes, eff_reason = ratings.effect_core(
+        a, b, d, ach, ach_codes, rate, rate_codes, effect_band
+    )
+    return {
+        "achieved": ach,
+        "achieved_reason": ach_codes,
+        "achievement_rate": rate,
+        "achievement_rate_reason": rate_codes,
+        "decrease_variant_used": flip,
+        "progress_rate": prog,
+        "progress_rate_reason": prog_codes,
+        "rank": rank_codes,
+        "rank_reason": rank_reason,
+        "effect": eff_codes,
+        "effect_reason": eff_reason,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+#
+# The table is built on integer positions, not on merges: every observation gets the position
+# of its KPI in the indicator table once, and everything after is array indexing. On a panel
+# of a million indicator-years this is what keeps the table within a small factor of the core.
+
+_KEYS = ["programme_id", "indicator_id"]
+
+
+def _row_of(ind: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
+    """Position in ``ind`` of each observation's KPI (−1 when the KPI is not in ``ind``)."""
+
+    s_code, o_code, size = progress.key_codes([ind[c] for c in _KEYS], [obs[c] for c in _KEYS])
+    return progress.series_index(s_code, o_code, size)
+
+
+def _sort_by_row_year(row: np.ndarray, year: np.ndarray) -> np.ndarray | None:
+    """Order putting the observations by KPI then year; ``None`` when they already are."""
+    if len(row) < 2:
+        return None
+    dr, dy = np.diff(row), np.diff(year)
+    if np.all((dr > 0) | ((dr == 0) & (dy > 0))):
+        return None
+    return np.lexsort((year, row))
+
+
+def _increment_levels(
+    row: np.ndarray, year: np.ndarray, values: np.ndarray, baseline: np.ndarray
+) -> np.ndarray:
+    """Levels b + running total of yearly increments per KPI (METHODS §1), in year order.
+
+    A missing increment leaves every later level missing (a plain running sum, not one that
+    skips NaN); without a baseline the levels are unknown (NaN, reported as ``"no_baseline"``).
+    The running sum adds year by year as ``np.cumsum`` does, one rank of years at a time.
+    """
+    order = _sort_by_row_year(row, year)
+    r = row if order is None else row[order]
+    v = values if order is None else values[order]
+    running = v.copy()
+    if len(r):
+        new = np.ones(len(r), dtype=bool)
+        new[1:] = r[1:] != r[:-1]
+        starts = np.flatnonzero(new)
+        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.append(starts, len(r))))
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2))
+        for lo, hi in itertools.pairwise(bounds):
+            idx = by_rank[lo:hi]
+            running[idx] = running[idx - 1] + v[idx]
+    levels = baseline[r] + running
+    if order is None:
+        return levels
+    out = np.empty_like(levels)
+    out[order] = levels
+    return out
+
+
+def _str_take(names: Any, codes: np.ndarray) -> Any:
+    """A string column (the table's ``str`` dtype) of ``names[codes]``, without Python objects."""
+    return pd.Index(list(names), dtype="str").take(np.asarray(codes, dtype=np.intp)).array
+
+
+def _codes_among(values: pd.Series, uniques: pd.Index) -> np.ndarray:
+    """Position of each value among ``uniques``; ``len(uniques)`` for a value not there."""
+    codes, found = pd.factorize(values)
+    pos = uniques.get_indexer(found) if len(found) else np.zeros(0, dtype=np.intp)
+    pos = np.where(pos < 0, len(uniques), pos)
+    return np.append(pos, len(uniques))[codes]  # code −1 (missing) → not there
+
+
+def _first_at(row: np.ndarray, where: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per KPI, the value at the (single) observation where ``where`` holds; NaN if none."""
+    out = np.full(n_rows, np.nan)
+    out[row[where]] = values[where]
+    return out
+
+
+def _costs_since_baseline(
+    ind_pcode: np.ndarray,
+    baseline_year: np.ndarray,
+    fin_pcode: np.ndarray,
+    fin_year: np.ndarray,
+    fin_cost: np.ndarray,
+) -> np.ndarray:
+    """Programme cost of the years after the baseline year (all years without a baseline).
+
+    NaN when no finance row falls in that span; NaN costs count as 0, as ``Series.sum`` does.
+    """
+    if len(fin_year) == 0:
+        return np.full(len(ind_pcode), np.nan)
+    y0 = int(fin_year.min()) - 1
+    span = int(fin_year.max()) - y0 + 2
+    key = fin_pcode.astype(np.int64) * span + (fin_year - y0)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cost = np.nan_to_num(fin_cost[order], nan=0.0)
+    csum = np.concatenate([[0.0], np.cumsum(cost)])
+    after = np.where(np.isnan(baseline_year), 0, np.clip(baseline_year + 1 - y0, 0, span - 1))
+    base = ind_pcode.astype(np.int64) * span
+    lo = np.searchsorted(key, base + after.astype(np.int64), side="left")
+    hi = np.searchsorted(key, base + span, side="left")
+    with np.errstate(invalid="ignore"):
+        return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
+
+
+def attainment_table(
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    programme_id: str | None = None,
+    rank_table: Any = "osaka_library",
+    variant: str | None = None,
+    effect_band: float = 0.7,
+    assessment_target: Literal["plan_end", "current_year"] = "plan_end",
+) -> pd.DataFrame:
+    """One row per KPI for a fiscal year: values, every rate, ratings, assessments and reasons.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`kpianalysis.data.dataset.Dataset` (or any object with the same DataFrames and
+        ``as_of``). Actuals, costs and verdicts are read as of ``fiscal_year``.
+    fiscal_year
+        The fiscal year reported.
+    programme_id
+        Restrict to one programme; ``None`` = all.
+    rank_table
+        A preset name (``"osaka_library"``, ``"nagayo"``) or a :class:`ratings.RankTable`.
+    variant
+        Achievement-rate formula for decrease-desired KPIs (default ``"complement"``).
+    effect_band
+        Lower bound of 相当程度効果があった on the achievement rate (default 0.7).
+    assessment_target
+        Target of the multi-year assessment: ``"plan_end"`` (default) uses the target of the
+        plan's last year — plan data fixed when the plan was made, so it is read from the whole
+        dataset even when the year reported is earlier — falling back to the year's own target
+        when the dataset has none; ``"current_year"`` always uses the year's own target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Identification (programme_id, indicator_id, indicator_label, name_ja, name_en, unit, kind,
+        direction, target_form, fiscal_year), values (baseline, baseline_year, target, actual),
+        ``achieved``, ``achievement_rate``, ``progress_rate`` each with a ``*_reason`` column,
+        ``achievement_variant`` (formula used), ``effect_ja``/``effect_en``/``effect_reason``,
+        ``rank``/``rank_ja``/``rank_en``/``rank_reason``/``rank_table``,
+        ``cost_per_unit_change`` (+ reason; the programme's cost from the year after the baseline
+        to ``fiscal_year`` over d·(A − b), the whole programme cost attributed to each KPI),
+        and the multi-year assessments ``status_index``/``status_class``/``status_reason``,
+        ``anticipated_progress``/``anticipated_class``/``anticipated_reason``,
+        ``cagr_ratio``/``cagr_class``/``cagr_reason``, ``miss_share``/``miss_share_class``/
+        ``miss_share_reason`` with ``assessment_target`` and ``assessment_target_year``
+        (:func:`kpianalysis.analysis.progress.assess_panel` on each KPI's series up to
+        ``fiscal_year``).
+
+    Examples
+    --------
+    >>> table = attainment_table(ds, 2023)  # doctest: +SKIP
+    >>> table[["indicator_label", "achievement_rate"]]  # doctest: +SKIP
+    """
+
+    if assessment_target not in ("plan_end", "current_year"):
+        raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
+    fy = int(fiscal_year)
+    ds = dataset.as_of(fiscal_year)
+    ind = ds.indicators
+    if programme_id is not None:
+        ind = ind.loc[ind["programme_id"] == programme_id]
+    ind = ind.reset_index(drop=True)
+    n_rows = len(ind)
+
+    # Observations of every year: the plan-end target is plan data, fixed when the plan was made.
+    # Levels of increment-form KPIs are running totals, so those of years ≤ fiscal_year do not
+    # depend on later years, and actuals are only ever read up to fiscal_year.
+    full = dataset.observations if assessment_target == "plan_end" else ds.observations
+    row = _row_of(ind, full)
+    known = row >= 0
+    row = row[known].astype(np.intp)
+    year = full["fiscal_year"].to_numpy(dtype=np.int64)[known]
+    raw_target = full["target"].to_numpy(dtype=float)[known]
+    raw_actual = full["actual"].to_numpy(dtype=float)[known]
+    baseline = ind["baseline"].to_numpy(dtype=float)
+    baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
+    is_inc = ind["target_form"].eq("increment").to_numpy()
+    target_lv, actual_lv = raw_target, raw_actual
+    if is_inc.any():
+        inc_obs = is_inc[row]
+        sel = np.flatnonzero(inc_obs)
+        target_lv, actual_lv = raw_target.copy(), raw_actual.copy()
+        for lv, raw in ((target_lv, raw_target), (actual_lv, raw_actual)):
+            lv[sel] = _increment_levels(row[sel], year[sel], raw[sel], baseline)
+    now = year == fy
+    target = _first_at(row, now, target_lv, n_rows)
+    actual = _first_at(row, now, actual_lv, n_rows)
+    direction = direction_sign(ind["direction"])
+
+    table = ratings.get_rank_table(rank_table)
+    core = attainment_core(
+        actual,
+        target,
+        baseline,
+        direction,
+        variant=variant,
+        rank_table=table,
+        effect_band=effect_band,
+    )
+    v = variant_code(variant)
+    # Increment-form KPI without a baseline: its levels are unknown although the increments
+    # were reported, so the honest reason is the missing baseline, not a missing target/actual.
+    no_level = is_inc & np.isnan(baseline)
+    if no_level.any():
+        raw_t = _first_at(row, now, raw_target, n_rows)
+        raw_a = _first_at(row, now, raw_actual, n_rows)
+        no_level &= ~np.isnan(raw_t)
+        for name in (
+            "achieved_reason",
+            "achievement_rate_reason",
+            "progress_rate_reason",
+            "rank_reason",
+            "effect_reason",
+        ):
+            c = core[name]
+            stale = no_level & ((c == REASON_CODE["no_target"]) | (c == REASON_CODE["no_actual"]))
+            stale &= ~np.isnan(raw_a) | (c == REASON_CODE["no_target"])
+            core[name] = np.where(stale, REASON_CODE["no_baseline"], c).astype(np.int8)
+    cols: dict[str, Any] = {
+        "programme_id": ind["programme_id"],
+        "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
+    }
+    for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
+        cols[name] = ind[name]
+    # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
+    cols["sub_label_ja"] = ind.get("sub_label_ja", "")
+    cols["direction"] = ind["direction"]
+    cols["target_form"] = ind["target_form"]
+    cols["baseline_year"] = ind["baseline_year"]
+    cols["baseline"] = baseline
+    cols["target"] = target
+    cols["actual"] = actual
+    cols["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
+    cols["achieved_reason"] = reason_categorical(core["achieved_reason"])
+    cols["achievement_rate"] = core["achievement_rate"]
+    cols["achievement_rate_reason"] = reason_categorical(core["achievement_rate_reason"])
+    cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
+    cols["progress_rate"] = core["progress_rate"]
+    cols["progress_rate_reason"] = reason_categorical(core["progress_rate_reason"])
+    eff_ja, eff_en = ratings.effect_labels(core["effect"])
+    cols["effect_ja"], cols["effect_en"] = eff_ja, eff_en
+    cols["effect_reason"] = reason_categorical(core["effect_reason"])
+    cols["effect_band"] = np.full(n_rows, effect_band, dtype=float)
+    r_code, r_ja, r_en = table.labels_of(core["rank"])
+    cols["rank"], cols["rank_ja"], cols["rank_en"] = r_code, r_ja, r_en
+    cols["rank_reason"] = reason_categorical(core["rank_reason"])
+    cols["rank_table"] = _str_take([table.name], np.zeros(n_rows, dtype=np.intp))
+
+    # Cost per unit of change: the programme's cost spent since the baseline year.
+    fin = ds.finance
+    pcode, programme_ids = pd.factorize(ind["programme_id"])
+    costs = _costs_since_baseline(
+        pcode,
+        baseline_year,
+        _codes_among(fin["programme_id"], programme_ids),
+        fin["fiscal_year"].to_numpy(dtype=np.int64),
+        fin["cost_yen"].to_numpy(dtype=float, na_value=np.nan),
+    )
+    cpu = cost_per_unit_change(costs, actual, baseline, direction)
+    cols["cost_yen_since_baseline"] = costs
+    cols["cost_per_unit_change"] = cpu.value
+    cols["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
+
+    # The assessment target: the plan-end target, else the year's own.
+    has_t = ~np.isnan(target_lv)
+    if assessment_target == "plan_end":
+        progs = dataset.programmes
+        ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
+        at = _codes_among(progs["programme_id"], programme_ids)
+        ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
+        plan_end = ends[pcode]
+        at_end = has_t & (year == plan_end[row])
+    else:
+        at_end = np.zeros(len(row), dtype=bool)
+    at_now = has_t & now
+    end_t = _first_at(row, at_end, target_lv, n_rows)
+    end_y = _first_at(row, at_end, year.astype(float), n_rows)
+    now_t = _first_at(row, at_now, target_lv, n_rows)
+    use_end = ~np.isnan(end_y)
+    a_target = np.where(use_end, end_t, now_t)
+    a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
+    cols["assessment_target"] = a_target
+    cols["assessment_target_year"] = pd.arrays.IntegerArray(
+        np.nan_to_num(a_year).astype(np.int64), np.isnan(a_year)
+    )
+
+    # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
+    upto = year <= fy
+    res = progress.panel_core(
+        row[upto],
+        year[upto].astype(float),
+        actual_lv[upto],
+        baseline,
+        baseline_year,
+        a_target,
+        a_year,
+        direction,
+    )
+    for value, prefix in (
+        ("status_index", "status"),
+        ("anticipated_progress", "anticipated"),
+        ("cagr_ratio", "cagr"),
+        ("miss_share", "miss_share"),
+    ):
+        cols[value] = res[value]
+        cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
+        cols[f"{prefix}_reason"] = reason_categorical(res[f"{prefix}_reason"])
+    return pd.DataFrame(cols)
+
+
+def programme_summary(
+    dataset: Any, fiscal_year: int, *, table: pd.DataFrame | None = None, **table_options: Any
+) -> pd.DataFrame:
+    """One row per programme: KPIs achieved, the grant check and the panel verdict of the year.
+
+    Parameters
+    ----------
+    dataset
+        As for :func:`attainment_table`.
+    fiscal_year
+        The fiscal year reported.
+    table
+        The year's :func:`attainment_table`, when the caller has it already (not recomputed).
+    **table_options
+        Passed to :func:`attainment_table` when ``table`` is not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        programme_id, fiscal_year, n_kpis, n_known, n_achieved, share_achieved (+ reason),
+        any_achieved (+ reason), cost_yen, grant_yen, grant_rate, expected_grant_yen,
+        grant_gap_yen, grant_gap_within_rounding, and panel_option_no, panel_option_ja,
+        panel_option_en, panel_effective, panel_votes, panel_total, panel_reason.
+
+    Examples
+    --------
+    >>> programme_summary(ds, 2023)[["share_achieved", "grant_gap_yen"]]  # doctest: +SKIP
+    """
+
+    ds = dataset.as_of(fiscal_year)
+    if table is None:
+        table = attainment_table(dataset, fiscal_year, **table_options)
+    rows = []
+    for pid in ds.programmes["programme_id"]:
+        t = table.loc[table["programme_id"] == pid]
+        share = share_achieved(t["achieved"])
+        anyone = any_achieved(t["achieved"])
+        fin = ds.finance.loc[
+            (ds.finance["programme_id"] == pid) & (ds.finance["fiscal_year"] == fiscal_year)
+        ]
+        if len(fin):
+            f = fin.iloc[0]
+            cost, grant, rate = float(f["cost_yen"]), float(f["grant_yen"]), float(f["grant_rate"])
+        else:
+            cost = grant = rate = float("nan")
+        gc = grant_check(cost, grant, rate)
+        verdict = ratings.panel_verdict(ds.verdicts, pid, fiscal_year)
+        rows.append(
+            {
+                "programme_id": pid,
+                "fiscal_year": int(fiscal_year),
+                "n_kpis": len(t),
+                "n_known": int(t["achieved"].notna().sum()),
+                "n_achieved": int(t["achieved"].fillna(False).sum()),
+                "share_achieved": share.value,
+                "share_achieved_reason": share.reason,
+                "any_achieved": anyone.value,
+                "any_achieved_reason": anyone.reason,
+                "cost_yen": cost,
+                "grant_yen": grant,
+                "grant_rate": rate,
+                "expected_grant_yen": gc.expected_grant_yen,
+                "grant_gap_yen": gc.gap_yen,
+                "grant_gap_within_rounding": gc.within_rounding if len(fin) else pd.NA,
+                "grant_reason": None if len(fin) else "no_cost",
+                "panel_option_no": verdict.option_no,
+                "panel_option_ja": verdict.option_ja,
+                "panel_option_en": verdict.option_en,
+                "panel_effective": verdict.effective,
+                "panel_votes": verdict.votes,
+                "panel_total": verdict.total,
+                "panel_reason": verdict.reason,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["any_achieved"] = out["any_achieved"].astype("boolean")
+        out["panel_effective"] = out["panel_effective"].astype("boolean")
+        for col in ("panel_option_no", "panel_votes", "panel_total"):
+            out[col] = out[col].astype("Int64")
+        for col in ("share_achieved_reason", "any_achieved_reason", "grant_reason", "panel_reason"):
+            out[col] = pd.Categorical(out[col], categories=list(REASONS))
+    return out

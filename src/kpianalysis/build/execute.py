@@ -1,0 +1,206 @@
+"""Executing one run: a kernel, papermill, HTML rendering — all into a fresh staging directory.
+
+Nothing here touches the archive; :mod:`kpianalysis.build.commit` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpianalysis import fileio
+from kpianalysis.build import archive
+from kpianalysis.build.plan import RunSpec
+
+KERNEL_NAME = "python3"
+
+
+INJECTED_CELL_ID = "injected-parameters"
+
+
+# Kernel managers of the runs in progress. jupyter_client starts each kernel in its own session,
+# so a terminal's Ctrl-C never reaches it: without this, an interrupted build would wait for every
+# running notebook to finish (issue 6: a SIGINT'd build sat out a 30 s cell).
+_RUNNING: set[Any] = set()
+
+
+_RUNNING_LOCK = threading.Lock()
+
+
+def interrupt_kernels() -> int:
+    """Send SIGINT to every kernel a run of this process started; returns how many were sent."""
+
+    with _RUNNING_LOCK:
+        managers = [km for cls in _RUNNING for km in cls.started]
+    sent = 0
+    for km in managers:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if isinstance(pid, int) and pid > 0:
+            try:
+                os.kill(pid, signal.SIGINT)  # ipykernel turns it into KeyboardInterrupt
+                sent += 1
+            except OSError:  # already gone
+                pass
+    return sent
+
+
+def _kernel_manager_class(log: Any) -> type:
+    """A kernel manager that gives the kernel the inline figure backend and a stderr log."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Manager(AsyncKernelManager):  # type: ignore[misc]
+        started: list[Any] = []  # noqa: RUF012 - one class per run, see execute_run
+
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            env = dict(kw.pop("env", None) or os.environ)
+            # `make` exports MPLBACKEND=Agg for the build process; in the kernel that would
+            # swallow every figure, so restore what ipykernel uses when it is unset.
+            env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+            env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+            kw["env"] = env
+            # Kernel-process chatter (e.g. the TCP transport warning) goes to a log kept with
+            # a failed run instead of interleaving with the progress bar.
+            kw.setdefault("stderr", log)
+            result = await super().start_kernel(**kw)
+            type(self).started.append(self)
+            return result
+
+    return _Manager
+
+
+def _normalise(nb: Any, spec: RunSpec) -> Any:
+    """Strip what differs between identical runs (timestamps, random ids, staging paths)."""
+    pm = nb.metadata.get("papermill", {})
+    for k in ("start_time", "end_time", "duration"):
+        pm.pop(k, None)
+    pm["input_path"] = f"notebooks/{spec.notebook.name}"
+    pm["output_path"] = f"fy{spec.fiscal_year}/{spec.name}.ipynb"
+    for cell in nb.cells:
+        md = cell.get("metadata", {})
+        md.pop("execution", None)
+        cpm = md.get("papermill")
+        if isinstance(cpm, dict):
+            for k in ("start_time", "end_time", "duration"):
+                cpm.pop(k, None)
+        if "injected-parameters" in md.get("tags", []):
+            cell["id"] = INJECTED_CELL_ID
+    return nb
+
+
+def _describe_failure(exc: BaseException, executed: Path) -> str:
+    """One line naming the failing cell (index in the source notebook, In [n], id) and error."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        where = f"cell {exc.cell_index}"
+        try:
+            import nbformat
+
+            nb = nbformat.read(executed, as_version=4)
+            # The executed notebook has papermill's error banner first; find the cell by the
+            # error output instead of trusting an index that banner shifted.
+            src_index = 0
+            for cell in nb.cells:
+                tags = cell.get("metadata", {}).get("tags", [])
+                if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+                    continue
+                if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                    cid = cell.get("id")
+                    where = f"cell {src_index}" + (f" (id {cid})" if cid else "")
+                    break
+                src_index += 1
+        except Exception:  # the description must not mask the run's own error
+            pass
+        first = (exc.source or "").strip().splitlines()
+        snippet = f" `{first[0][:60]}`" if first else ""
+        evalue = " ".join(str(exc.evalue).split())[:200]
+        return f"{where}, In [{exc.exec_count}]{snippet}: {exc.ename}: {evalue}"
+    name = type(exc).__name__
+    text = " ".join(str(exc).split())[:200]
+    if name == "DeadKernelError":
+        return f"the kernel died: {text}"
+    return f"{name}: {text}"
+
+
+@dataclass
+class StagedRun:
+    spec: RunSpec
+    ok: bool
+    staging: Path
+    ipynb: Path | None = None
+    html: Path | None = None
+    executed: Path | None = None
+    log: Path | None = None
+    error: str | None = None
+    start: str = ""
+    end: str = ""
+    duration: float = 0.0
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event) -> StagedRun:
+    """Execute and render one run into a fresh staging directory (no archive change).
+
+    Examples
+    --------
+    >>> execute_run(spec, Path("."), Path("reports"), threading.Event())  # doctest: +SKIP
+    """
+    import nbformat
+    import papermill
+
+    from kpianalysis.report.render import render_html
+
+    staging = archive.new_staging_dir(reports)
+    executed = staging / "executed.ipynb"
+    log = staging / "kernel.log"
+    st = StagedRun(spec, ok=False, staging=staging, executed=executed, log=log, start=now_utc())
+    t0 = time.perf_counter()
+    log_fh = open(log, "ab")  # noqa: SIM115 - closed in finally, after the kernel ended
+    manager_class = _kernel_manager_class(log_fh)
+    with _RUNNING_LOCK:
+        _RUNNING.add(manager_class)
+    try:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        nb = papermill.execute_notebook(
+            str(spec.notebook),
+            str(executed),
+            parameters=spec.parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(root),
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=manager_class,
+        )
+        if stop.is_set():
+            raise KeyboardInterrupt
+        nb = _normalise(nb, spec)
+        st.ipynb = staging / f"{spec.name}.ipynb"
+        fileio.write_durable(st.ipynb, nbformat.writes(nb).encode("utf-8") + b"\n")
+        language = str(spec.parameters.get("language", "ja"))
+        title = f"{spec.name} — {spec.fiscal_year}年度 / FY{spec.fiscal_year}"
+        st.html = staging / f"{spec.name}.html"
+        fileio.write_durable(
+            st.html, render_html(nb, title=title, language=language).encode("utf-8")
+        )
+        st.ok = True
+    except KeyboardInterrupt:
+        st.error = "interrupted"
+    except Exception as exc:  # any failure of a run is reported, not raised
+        st.error = _describe_failure(exc, executed)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(manager_class)
+        log_fh.close()
+        st.duration = round(time.perf_counter() - t0, 3)
+        st.end = now_utc()
+    return st
