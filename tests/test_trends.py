@@ -181,7 +181,7 @@ def test_nan_values_are_dropped_and_counted() -> None:
         ("loglinear", [3, 0, 5], "non_positive_values"),
         ("loglinear", [3, -1, 5], "non_positive_values"),
         ("poisson", [3, 2.5, 5], "non_integer_values"),
-        ("poisson", [3, -1, 5], "negative_values"),
+        ("poisson", [3, -1, 5], "negative_counts"),
         ("poisson", [0, 0, 0], "no_finite_estimate"),
         ("poisson", [0, 0, 5], "no_finite_estimate"),  # score equations have no finite root
     ],

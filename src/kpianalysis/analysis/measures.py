@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from kpianalysis import reasons
 from kpianalysis.errors import ParameterError
 
 __all__ = [
@@ -62,27 +63,8 @@ __all__ = [
 # Reason codes. The order is fixed: it is the category order of every reason column, so tables
 # of different years concatenate without re-coding.
 
-REASON_LABELS: dict[str, tuple[str, str]] = {
-    "no_actual": ("実績値なし", "no actual value"),
-    "no_target": ("目標値なし", "no target value"),
-    "no_baseline": ("当初値なし", "no baseline"),
-    "target_zero": ("目標値が0", "target is zero"),
-    "actual_zero": (
-        "実績値が0（逆数の比が定義できない）",
-        "actual is zero (inverse ratio undefined)",
-    ),
-    "target_equals_baseline": ("目標値が当初値と同じ", "target equals baseline"),
-    "baseline_zero": ("当初値が0", "baseline is zero"),
-    "sign_change": ("符号が変わる（0を含む）", "series changes sign or touches zero"),
-    "negative_values": ("負の値の系列", "series of negative values"),
-    "insufficient_points": ("データ点が不足", "too few data points"),
-    "missing_increment": ("途中の増加分が欠けている", "an earlier increment is missing"),
-    "no_improvement": ("当初値から改善なし", "no improvement over the baseline"),
-    "no_cost": ("事業費なし", "no cost recorded"),
-    "target_year_not_after_base": ("目標年度が基準年度以前", "target year not after base year"),
-    "no_verdict": ("評価の記録なし", "no verdict recorded"),
-    "tie": ("票数が同数", "tied vote"),
-}
+#: code → (Japanese, English), a view of :mod:`kpianalysis.reasons` (family ``"measure"``).
+REASON_LABELS: dict[str, tuple[str, str]] = reasons.labels("measure")
 REASONS: tuple[str, ...] = tuple(REASON_LABELS)
 REASON_CODE = {name: np.int8(i) for i, name in enumerate(REASONS)}
 DEFINED = np.int8(-1)

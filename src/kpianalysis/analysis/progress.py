@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from kpianalysis import reasons
 from kpianalysis.analysis.measures import REASON_CODE, REASONS, direction_sign
 from kpianalysis.errors import ParameterError
 
@@ -59,34 +60,8 @@ __all__ = [
     "miss_share_assessment",
 ]
 
-#: Outcome keys with Japanese and English labels.
-OUTCOME_LABELS: dict[str, tuple[str, str]] = {
-    "target_achieved": ("目標達成", "target achieved"),
-    # current status index
-    "on_track": ("順調", "on track"),
-    "behind": ("遅れ", "behind schedule"),
-    "no_progress": ("進捗なし・後退", "no progress or regression"),
-    # anticipated progress
-    "maintain": ("現状維持で達成見込み", "maintain: target expected to be met"),
-    "accelerate": ("加速が必要", "accelerate"),
-    "reverse_trend": ("傾向の反転が必要", "reverse the trend"),
-    # CAGR ratio (Open SDG status names)
-    "substantial_progress": ("大きく前進", "substantial progress"),
-    "moderate_progress": ("ある程度前進", "moderate progress"),
-    "limited_progress": ("わずかに前進", "limited progress"),
-    "deterioration": ("悪化", "deterioration"),
-    # miss share (Destatis weather symbols)
-    "nearly_on_track": ("ほぼ順調", "nearly on track"),
-    "right_direction_insufficient": ("方向は正しいが不十分", "right direction, not enough"),
-    "wrong_direction": ("逆方向", "wrong direction"),
-    # cannot apply
-    "insufficient_data": ("データ不足", "insufficient data"),
-    "not_applicable_sign_change": ("適用不可（符号の変化）", "not applicable (sign change)"),
-    "negative_series_needs_level_measure": (
-        "負の系列のため水準による指標が必要",
-        "negative series: needs a level-based measure",
-    ),
-}
+#: Outcome keys with Japanese and English labels: a view of :mod:`kpianalysis.reasons`.
+OUTCOME_LABELS: dict[str, tuple[str, str]] = reasons.labels("assessment_outcome")
 
 #: CAGR ratio bands with a target (Open SDG defaults): R ≥ 0.95 substantial, ≥ 0.6 moderate,
 #: ≥ 0 limited, below deterioration.

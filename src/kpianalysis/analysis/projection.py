@@ -18,17 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpianalysis.analysis.trends import REASONS as FIT_REASONS
+from kpianalysis import reasons
 from kpianalysis.analysis.trends import default_model, fit_trend
 
-#: Reason codes of this module, with Japanese label and English rendering.
-REASONS: dict[str, tuple[str, str]] = {
-    **FIT_REASONS,
-    "no_final_target": (
-        "最終年度の目標値が未確定",
-        "the plan's final target is not in the data as of this fiscal year",
-    ),
-}
+#: Reason codes of the trend table (the fit's and this module's), from :mod:`kpianalysis.reasons`.
+REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit", "projection")
 
 TABLE_COLUMNS = [
     "programme_id",
@@ -208,8 +202,11 @@ def trend_predictions(
 
 
 def reason_text(code: Any, language: str = "ja") -> str:
-    """The reason code in words (Japanese or English); ``""`` for no reason."""
-    if not isinstance(code, str) or not code:
-        return ""
-    ja, en = REASONS.get(code, (code, code))
-    return ja if language == "ja" else en
+    """The reason code in words (Japanese or English); ``""`` for no reason.
+
+    Examples
+    --------
+    >>> reason_text("too_few_points", "en")
+    'fewer than 2 points: no trend'
+    """
+    return reasons.reason_label(code, language)

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from kpianalysis import reasons
 from kpianalysis.errors import KpiAnalysisError
 
 __all__ = [
@@ -76,23 +77,8 @@ SIMULATION_SEED = 20240401
 #: Number of simulated draws per predicted year (Monte Carlo SE of a probability ≤ 0.0016).
 N_DRAWS = 100_000
 
-#: Reason codes with their Japanese label and English rendering.
-REASONS: dict[str, tuple[str, str]] = {
-    "too_few_points": ("データ点が2点未満", "fewer than 2 points: no trend"),
-    "no_interval_with_2_points": (
-        "2点のみのため区間なし",
-        "2 points: slope only, no standard error or interval",
-    ),
-    "no_variation_in_year": ("年度が1種類のみ", "all points in one fiscal year: no slope"),
-    "non_positive_values": ("0以下の値あり", "log-linear model needs strictly positive values"),
-    "negative_values": ("負の値あり", "Poisson model needs non-negative counts"),
-    "non_integer_values": ("整数でない値あり", "Poisson model needs integer counts"),
-    "no_finite_estimate": (
-        "推定値が有限にならない",
-        "Poisson estimate diverges: all counts zero, or non-zero counts only at one end",
-    ),
-    "numerical_problem": ("数値計算上の問題", "the fit warned or gave non-finite numbers"),
-}
+#: Reason codes with their Japanese label and English rendering (:mod:`kpianalysis.reasons`).
+REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit")
 
 
 class TrendInputError(KpiAnalysisError, ValueError):
@@ -527,7 +513,7 @@ def fit_trend(
         return TrendFit(**base, reason="non_positive_values")
     if model == "poisson":
         if (ya < 0).any():
-            return TrendFit(**base, reason="negative_values")
+            return TrendFit(**base, reason="negative_counts")
         if not _is_count(ya):
             return TrendFit(**base, reason="non_integer_values")
     if n < 2:

@@ -16,12 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from kpianalysis.analysis.measures import REASON_LABELS, format_percent
-from kpianalysis.analysis.progress import OUTCOME_LABELS
-from kpianalysis.analysis.projection import reason_text as trend_reason_text
+from kpianalysis.analysis.measures import format_percent
 from kpianalysis.data.dataset import Dataset, load_dataset
 from kpianalysis.errors import ParameterError
 from kpianalysis.paths import DEFAULT_RAW, find_project_root
+from kpianalysis.reasons import reason_label
 from kpianalysis.report import present as P
 
 
@@ -76,22 +75,9 @@ def _pct(value: Any) -> str:
 
 
 def _reason(code: Any, language: str) -> str:
-    if not isinstance(code, str) or not code:
-        return ""
-    if code in REASON_LABELS:
-        ja, en = REASON_LABELS[code]
-        return P.pick(ja, en, language)
-    if code in OUTCOME_LABELS:
-        ja, en = OUTCOME_LABELS[code]
-        return P.pick(ja, en, language)
-    return trend_reason_text(code, language)
-
-
-def _outcome(code: Any, language: str) -> str:
-    if not isinstance(code, str) or not code:
-        return ""
-    ja, en = OUTCOME_LABELS.get(code, (code, code))
-    return P.pick(ja, en, language)
+    """A reason code or outcome key in words; every code has one meaning (kpianalysis.reasons)."""
+    P.check_language(language)
+    return reason_label(code, language)
 
 
 def indicator_name(row: Any, language: str) -> str:
@@ -359,7 +345,7 @@ def assessment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
     def cell(value_col: str | None, class_col: str, reason_col: str) -> list[str]:
         out = []
         for r in t.to_dict("records"):
-            cls = _outcome(r[class_col], language)
+            cls = _reason(r[class_col], language)
             val = r[value_col] if value_col else None
             num = "" if val is None or pd.isna(val) else f"{float(val):.3f}"
             why = _reason(r[reason_col], language)

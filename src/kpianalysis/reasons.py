@@ -1,0 +1,263 @@
+"""Every reason code and outcome key of the library, with its Japanese label and English rendering.
+
+One registry, so a code means one thing wherever it appears: a report section turns any code into
+words with :func:`reason_label` and cannot pick up the meaning another module gave the same word.
+Each entry names the *family* it belongs to:
+
+``measure``
+    Why a single-year measure or rating is missing (achievement and progress rates, effect
+    rating, rank, cost per unit change) or why a multi-year assessment could not apply. The order
+    of this family is the category order of every reason column of the attainment table, so
+    tables of different years concatenate without re-coding: **append, never reorder**.
+``assessment_outcome``
+    The classes of the four multi-year assessments (status index, anticipated progress, CAGR
+    ratio, miss share); their order is the category order of the panel's class columns.
+``trend_fit``
+    Why a trend fit has no slope, or no standard error and interval.
+``projection``
+    Why the trend table of a report year has no probability of reaching the final target.
+
+Codes are unique across families (:func:`build_registry` refuses a repeated code). The modules
+that produce codes keep their historical names as views of this registry:
+``analysis.measures.REASONS``/``REASON_LABELS``, ``analysis.progress.OUTCOME_LABELS``,
+``analysis.trends.REASONS`` and ``analysis.projection.REASONS``.
+
+Examples
+--------
+>>> reason_label("no_target", "en")
+'no target value'
+>>> REGISTRY["negative_counts"].family
+'trend_fit'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+__all__ = [
+    "ENTRIES",
+    "FAMILIES",
+    "REGISTRY",
+    "Reason",
+    "build_registry",
+    "codes",
+    "labels",
+    "reason_label",
+]
+
+
+class Reason(NamedTuple):
+    """One code: its Japanese label, English rendering and the family it belongs to."""
+
+    code: str
+    ja: str
+    en: str
+    family: str
+
+
+#: Families in the order their entries are listed below.
+FAMILIES: tuple[str, ...] = ("measure", "assessment_outcome", "trend_fit", "projection")
+
+#: Every entry, in order; within a family the order is the category order of its columns.
+ENTRIES: tuple[Reason, ...] = (
+    # -- measure: single-year measures, ratings, multi-year assessment preconditions ----------
+    Reason("no_actual", "実績値なし", "no actual value", "measure"),
+    Reason("no_target", "目標値なし", "no target value", "measure"),
+    Reason("no_baseline", "当初値なし", "no baseline", "measure"),
+    Reason("target_zero", "目標値が0", "target is zero", "measure"),
+    Reason(
+        "actual_zero",
+        "実績値が0（逆数の比が定義できない）",
+        "actual is zero (inverse ratio undefined)",
+        "measure",
+    ),
+    Reason("target_equals_baseline", "目標値が当初値と同じ", "target equals baseline", "measure"),
+    Reason("baseline_zero", "当初値が0", "baseline is zero", "measure"),
+    Reason(
+        "sign_change", "符号が変わる（0を含む）", "series changes sign or touches zero", "measure"
+    ),
+    Reason("negative_values", "負の値の系列", "series of negative values", "measure"),
+    Reason("insufficient_points", "データ点が不足", "too few data points", "measure"),
+    Reason(
+        "missing_increment",
+        "途中の増加分が欠けている",
+        "an earlier increment is missing",
+        "measure",
+    ),
+    Reason("no_improvement", "当初値から改善なし", "no improvement over the baseline", "measure"),
+    Reason("no_cost", "事業費なし", "no cost recorded", "measure"),
+    Reason(
+        "target_year_not_after_base",
+        "目標年度が基準年度以前",
+        "target year not after base year",
+        "measure",
+    ),
+    Reason("no_verdict", "評価の記録なし", "no verdict recorded", "measure"),
+    Reason("tie", "票数が同数", "tied vote", "measure"),
+    # -- assessment_outcome: classes of the multi-year assessments -----------------------------
+    Reason("target_achieved", "目標達成", "target achieved", "assessment_outcome"),
+    # current status index
+    Reason("on_track", "順調", "on track", "assessment_outcome"),
+    Reason("behind", "遅れ", "behind schedule", "assessment_outcome"),
+    Reason("no_progress", "進捗なし・後退", "no progress or regression", "assessment_outcome"),
+    # anticipated progress
+    Reason(
+        "maintain",
+        "現状維持で達成見込み",
+        "maintain: target expected to be met",
+        "assessment_outcome",
+    ),
+    Reason("accelerate", "加速が必要", "accelerate", "assessment_outcome"),
+    Reason("reverse_trend", "傾向の反転が必要", "reverse the trend", "assessment_outcome"),
+    # CAGR ratio (Open SDG status names)
+    Reason("substantial_progress", "大きく前進", "substantial progress", "assessment_outcome"),
+    Reason("moderate_progress", "ある程度前進", "moderate progress", "assessment_outcome"),
+    Reason("limited_progress", "わずかに前進", "limited progress", "assessment_outcome"),
+    Reason("deterioration", "悪化", "deterioration", "assessment_outcome"),
+    # miss share (Destatis weather symbols)
+    Reason("nearly_on_track", "ほぼ順調", "nearly on track", "assessment_outcome"),
+    Reason(
+        "right_direction_insufficient",
+        "方向は正しいが不十分",
+        "right direction, not enough",
+        "assessment_outcome",
+    ),
+    Reason("wrong_direction", "逆方向", "wrong direction", "assessment_outcome"),
+    # cannot apply
+    Reason("insufficient_data", "データ不足", "insufficient data", "assessment_outcome"),
+    Reason(
+        "not_applicable_sign_change",
+        "適用不可（符号の変化）",
+        "not applicable (sign change)",
+        "assessment_outcome",
+    ),
+    Reason(
+        "negative_series_needs_level_measure",
+        "負の系列のため水準による指標が必要",
+        "negative series: needs a level-based measure",
+        "assessment_outcome",
+    ),
+    # -- trend_fit: why a trend has no slope or no interval -----------------------------------
+    Reason("too_few_points", "データ点が2点未満", "fewer than 2 points: no trend", "trend_fit"),
+    Reason(
+        "no_interval_with_2_points",
+        "2点のみのため区間なし",
+        "2 points: slope only, no standard error or interval",
+        "trend_fit",
+    ),
+    Reason(
+        "no_variation_in_year",
+        "年度が1種類のみ",
+        "all points in one fiscal year: no slope",
+        "trend_fit",
+    ),
+    Reason(
+        "non_positive_values",
+        "0以下の値あり",
+        "log-linear model needs strictly positive values",
+        "trend_fit",
+    ),
+    # Not "negative_values": that code already means a negative series in the measure family.
+    Reason(
+        "negative_counts",
+        "負の値あり（ポアソンモデルは非負の件数が必要）",
+        "Poisson model needs non-negative counts",
+        "trend_fit",
+    ),
+    Reason(
+        "non_integer_values", "整数でない値あり", "Poisson model needs integer counts", "trend_fit"
+    ),
+    Reason(
+        "no_finite_estimate",
+        "推定値が有限にならない",
+        "Poisson estimate diverges: all counts zero, or non-zero counts only at one end",
+        "trend_fit",
+    ),
+    Reason(
+        "numerical_problem",
+        "数値計算上の問題",
+        "the fit warned or gave non-finite numbers",
+        "trend_fit",
+    ),
+    # -- projection ---------------------------------------------------------------------------
+    Reason(
+        "no_final_target",
+        "最終年度の目標値が未確定",
+        "the plan's final target is not in the data as of this fiscal year",
+        "projection",
+    ),
+)
+
+
+def build_registry(entries: Iterable[Reason]) -> dict[str, Reason]:
+    """Index entries by code, refusing a code listed twice or an unknown family.
+
+    Examples
+    --------
+    >>> build_registry([Reason("a", "甲", "a", "measure"), Reason("a", "乙", "b", "trend_fit")])
+    Traceback (most recent call last):
+    ...
+    ValueError: reason code 'a' is registered twice (measure and trend_fit)
+    """
+    out: dict[str, Reason] = {}
+    for entry in entries:
+        if entry.family not in FAMILIES:
+            raise ValueError(f"reason code {entry.code!r}: unknown family {entry.family!r}")
+        if entry.code in out:
+            first = out[entry.code].family
+            raise ValueError(
+                f"reason code {entry.code!r} is registered twice ({first} and {entry.family})"
+            )
+        out[entry.code] = entry
+    return out
+
+
+#: code → :class:`Reason`, for every code of the library.
+REGISTRY: dict[str, Reason] = build_registry(ENTRIES)
+
+
+def codes(family: str) -> tuple[str, ...]:
+    """The codes of one family, in registry order (the category order of its columns).
+
+    Examples
+    --------
+    >>> codes("projection")
+    ('no_final_target',)
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
+    return tuple(e.code for e in ENTRIES if e.family == family)
+
+
+def labels(*families: str) -> dict[str, tuple[str, str]]:
+    """code → (Japanese, English) for the given families, in registry order.
+
+    Examples
+    --------
+    >>> list(labels("projection"))
+    ['no_final_target']
+    >>> labels("trend_fit")["negative_counts"][1]
+    'Poisson model needs non-negative counts'
+    """
+    return {code: (REGISTRY[code].ja, REGISTRY[code].en) for f in families for code in codes(f)}
+
+
+def reason_label(code: Any, language: str = "ja") -> str:
+    """A code in words in ``"ja"`` or ``"en"``; ``""`` for no code, the code itself if unknown.
+
+    Examples
+    --------
+    >>> reason_label("negative_counts", "en")
+    'Poisson model needs non-negative counts'
+    >>> reason_label(None)
+    ''
+    """
+    if language not in ("ja", "en"):
+        raise ValueError(f"language must be 'ja' or 'en', not {language!r}")
+    if not isinstance(code, str) or not code:
+        return ""
+    entry = REGISTRY.get(code)
+    if entry is None:
+        return code
+    return entry.ja if language == "ja" else entry.en
