@@ -433,3 +433,46 @@ def test_batch_rejects_text() -> None:
         fit_linear_trends(df, by="k")
     with pytest.raises(TrendInputError, match="not in the frame"):
         fit_linear_trends(df, by="missing")
+
+
+# ------------------------------------------------------------------------------------------------
+# issue 11 bugs: exact Poisson fits, batch centring
+# ------------------------------------------------------------------------------------------------
+
+
+def test_exact_poisson_fits_have_finite_se_and_an_interval() -> None:
+    # Constant 5, 5, 5 on dx = -1, 0, 1: mu = 5, Fisher information of the slope Σ mu dx² = 10,
+    # so se = 1/√10 = 0.316228 (statsmodels' PerfectSeparationWarning is not a failure here).
+    flat = fit_trend(SEED_YEARS, [5, 5, 5], model="poisson")
+    assert flat.reason is None
+    assert flat.slope_se == pytest.approx(1 / math.sqrt(10), rel=1e-9)
+    pred = flat.predict(2024).iloc[0]
+    assert np.isfinite(pred["pi_low"]) and pred["pi_low"] <= 5 <= pred["pi_high"]
+    # Exact doubling 2, 4, 8: mu = y, information [[14, 6], [6, 10]] → var(slope) = 14 / 104.
+    dbl = fit_trend(SEED_YEARS, [2, 4, 8], model="poisson")
+    assert dbl.reason is None
+    assert dbl.slope == pytest.approx(math.log(2), rel=1e-9)
+    # (statsmodels' IRLS stops at its deviance tolerance, so agreement is to ~1e-6, not 1e-12.)
+    assert dbl.slope_se == pytest.approx(math.sqrt(14 / 104), rel=1e-5)
+
+
+def test_batch_equals_fit_trend_near_1e12_and_for_exact_fits() -> None:
+    rng = np.random.default_rng(11)
+    parts = []
+    for k in range(40):
+        n = int(rng.integers(3, 7))
+        years = np.arange(2015, 2015 + n)
+        # Residuals of ~0.1 at 1e12: a once-centred batch was off by 2.6e-5 relative here.
+        y = 1e12 + rng.normal(0, 0.1, n) + 1e2 * np.arange(n)
+        parts.append(pd.DataFrame({"k": k, "fiscal_year": years, "actual": y}))
+    # Exactly linear in decimal: 14.95 + 1.25 (year - 2009) → SE exactly 0 in both paths.
+    parts.append(
+        pd.DataFrame({"k": 99, "fiscal_year": [2009, 2011, 2012], "actual": [14.95, 17.45, 18.7]})
+    )
+    panel = pd.concat(parts, ignore_index=True)
+    batch = fit_linear_trends(panel, by="k").set_index("k")
+    loop = fit_trends(panel, by="k", model="ols").set_index("k")
+    for col in ("slope", "slope_se", "intercept", "intercept_se", "residual_sd", "p_value"):
+        np.testing.assert_allclose(batch[col], loop[col].astype(float), rtol=1e-9, err_msg=col)
+    assert batch.loc[99, "slope_se"] == 0.0 and loop.loc[99, "slope_se"] == 0.0
+    assert batch.loc[99, "slope"] == pytest.approx(1.25, rel=1e-12)
