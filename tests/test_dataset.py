@@ -156,7 +156,14 @@ def test_raw_tables_are_read_in_every_accepted_encoding(raw_copy, encoding, seed
 
 BAD_CELLS = [
     # table, row, column, text, error class, words the reason must contain
-    ("observations.csv", 5, "actual", "12a", errors.ValueParseError, "unit"),
+    # Any unit text is a label, but one indicator has one unit (② is counted in 人).
+    ("observations.csv", 5, "actual", "12a", errors.UnitMismatchError, "unit 'a' differs"),
+    ("observations.csv", 5, "actual", "▲468人/月", errors.UnitMismatchError, "'人/月' differs"),
+    # Latin O or l typed for digits: said so, with the digits meant.
+    ("observations.csv", 12, "actual", "1,O19人", errors.ValueParseError, "mistyped number"),
+    ("observations.csv", 11, "target", "(3OO人)", errors.ValueParseError, "did you mean '300'"),
+    ("observations.csv", 11, "actual", "3l2人", errors.ValueParseError, "Latin letter 'l'"),
+    ("observations.csv", 4, "fiscal_year", "R6.5", errors.PeriodError, "plan period"),
     ("observations.csv", 3, "indicator_no", "⑤", errors.UnknownIndicatorError, "no such indicator"),
     ("observations.csv", 3, "fiscal_year", "2021年度", errors.DuplicateRowError, "row 2"),
     ("observations.csv", 6, "target", "", errors.MissingValueError, "required"),
@@ -176,7 +183,7 @@ BAD_CELLS = [
     ("observations.csv", 11, "actual", "313人", errors.ProvenanceError, "does not occur"),
     ("indicators.csv", 2, "baseline_year", "2022年度", errors.PeriodError, "baseline"),
     ("indicators.csv", 3, "kind", "flows", errors.ValueParseError, "expected one of"),
-    ("indicators.csv", 5, "unit", "匹", errors.ValueParseError, "unknown unit"),
+    ("indicators.csv", 5, "unit", "10人", errors.ValueParseError, "not a unit label"),
     ("finance.csv", 2, "grant", "（9,636,345円）", errors.ProvenanceError, "does not occur"),
     ("finance.csv", 2, "grant", "（30,000,000円）", errors.InvalidValueError, "exceeds the cost"),
     ("verdicts.csv", 2, "votes", "（評価委員：８名/７名中）", errors.ValueParseError, ""),
@@ -219,6 +226,53 @@ def test_bad_cell_gives_one_located_error(
     assert cli_main(["validate", str(raw_copy)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0]
+
+
+def test_indicator_unit_is_any_label_but_one_per_indicator(raw_copy, edit_cell):
+    # ④ in 匹: a label like any other, but the baseline 225人 is then in another unit.
+    edit_cell("indicators.csv", 5, "unit", "匹")
+    with pytest.raises(errors.UnitMismatchError) as exc:
+        load_dataset(raw_copy)
+    assert (exc.value.row, exc.value.column, exc.value.text) == (5, "baseline", "225人")
+    assert "unit '人' differs from the indicator's unit '匹'" in exc.value.reason
+
+
+def test_a_percentage_is_not_a_stock_count(raw_copy, edit_cell):
+    path = edit_cell("indicators.csv", 5, "unit", "%")  # ④ is a stock
+    with pytest.raises(errors.InvalidValueError) as exc:
+        load_dataset(raw_copy)
+    assert (exc.value.file, exc.value.row, exc.value.column) == (str(path), 5, "kind")
+    assert "a percentage is not a stock count: use kind 'average'" in exc.value.reason
+
+
+def test_scaled_indicator_unit_reads_unitless_values_in_it(raw_copy, edit_cell, capsys):
+    # ④ declared in 千人: 0.312 (unit-less) is 312 人, 1,019人 stays 1,019 人, 1.341千人 is
+    # 1,341 人; the text is kept as written. Without a source document (source_file blank)
+    # nothing is checked against the sheet: validate passes and warns, naming the programme.
+    edit_cell("programme.csv", 2, "source_file", "")
+    edit_cell("indicators.csv", 5, "unit", "千人")
+    edit_cell("observations.csv", 11, "actual", "0.312")
+    edit_cell("observations.csv", 13, "actual", "1.341千人")
+    ds = load_dataset(raw_copy)
+    obs = ds.observations.set_index(["indicator_id", "fiscal_year"])
+    assert obs.loc[(4, 2021), "actual"] == 312.0 and obs.loc[(4, 2021), "actual_text"] == "0.312"
+    assert obs.loc[(4, 2022), "actual"] == 1019.0
+    assert obs.loc[(4, 2023), "actual"] == 1341.0
+    assert obs.loc[(4, 2023), "actual_text"] == "1.341千人"
+    ind = ds.indicators.set_index("indicator_id")
+    assert ind.loc[4, "unit"] == "人" and ind.loc[4, "unit_text"] == "千人"
+    assert ds.unchecked_programmes == [SEED_ID]
+    capsys.readouterr()
+    assert cli_main(["validate", str(raw_copy)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "warning" in err[0] and repr(SEED_ID) in err[0]
+    assert "not checked against a source" in err[0]
+
+
+def test_seed_is_checked_against_its_source(seed, capsys):
+    assert seed.unchecked_programmes == []
+    assert cli_main(["validate", str(RAW)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_unknown_indicator_without_programme_rows_is_reported(raw_copy):

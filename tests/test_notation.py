@@ -15,15 +15,18 @@ from hypothesis import strategies as st
 from kpianalysis.data.notation import (
     KNOWN_UNITS,
     MINUS_MARKS,
-    YEN_MULTIPLIERS,
     Quantity,
+    fiscal_year_of_month,
     format_quantity,
+    normalise_unit,
+    parse_date_label,
     parse_fiscal_year,
     parse_fraction,
     parse_number,
     parse_quantities,
     parse_quantity,
     parse_votes,
+    split_scale,
 )
 from kpianalysis.errors import KpiAnalysisError, NotationError
 
@@ -172,6 +175,92 @@ def test_yen_multipliers(text: str, value: float) -> None:
     assert q.text == text
 
 
+# --- unit labels and scale prefixes (issue 10: partners' sheets as written) -----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        # units of FY2015 先行型 sheets and others: any label is a label
+        ("120人/月", 120.0, "人/月"),
+        ("(150人/月)", 150.0, "人/月"),
+        ("3番組", 3.0, "番組"),
+        ("12店舗", 12.0, "店舗"),
+        ("(累計 12店舗)", 12.0, "店舗"),
+        ("40件/年", 40.0, "件/年"),
+        ("４０件／年", 40.0, "件/年"),
+        ("65.5%", 65.5, "%"),
+        ("65.5％", 65.5, "%"),
+        ("5xyz", 5.0, "xyz"),
+        ("5 kms", 5.0, "kms"),
+        ("500l", 500.0, "l"),  # a trailing l is a label (litres), not a mistyped 1
+        ("10万歩", 10.0, "万歩"),  # 歩 is not a scalable base: kept as written
+    ],
+)
+def test_any_unit_text_is_a_label(text: str, value: float, unit: str) -> None:
+    q = parse_quantity(text)
+    assert (q.value, q.unit, q.scale, q.text) == (value, unit, 1, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "scale"),
+    [
+        ("12千人", 12_000.0, "人", 1_000),
+        ("1.5万人", 15_000.0, "人", 10_000),
+        ("3百万円", 3_000_000.0, "円", 1_000_000),
+        ("0.1億円", 10_000_000.0, "円", 100_000_000),
+        ("2千件", 2_000.0, "件", 1_000),
+        ("131.9万人泊", 1_319_000.0, "人泊", 10_000),
+    ],
+)
+def test_known_scale_prefixes_convert(text: str, value: float, unit: str, scale: int) -> None:
+    q = parse_quantity(text)
+    assert (q.value, q.unit, q.scale, q.text) == (value, unit, scale, text)
+    written_unit = text.lstrip("0123456789.")
+    assert format_quantity(value, written_unit) == text  # and back, exactly
+
+
+def test_split_scale_and_normalise_unit() -> None:
+    assert split_scale("千円") == ("円", 1_000)
+    assert split_scale("百万円") == ("円", 1_000_000)  # 百万 before 万
+    assert split_scale("千万円") == ("円", 10_000_000)
+    assert split_scale("番組") == ("番組", 1)
+    assert split_scale("千") == ("千", 1)  # a prefix alone is not a scaled unit
+    assert normalise_unit("人／月") == "人/月"
+    assert normalise_unit(" ％ ") == "%"
+    for bad, reason in [
+        ("", "empty"),
+        ("人 月", "space"),
+        ("10人", "digits"),
+        ("(人)", "inside the unit"),
+    ]:
+        with pytest.raises(NotationError, match=reason):
+            normalise_unit(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "letters", "meant"),
+    [
+        ("1,5OO人", "'O'", "'1,500'"),
+        ("15OO人", "'O'", "'1500'"),
+        ("１，５ＯＯ人", "'O'", "'1,500'"),  # full-width Ｏ is read as O
+        ("(1,OOO人)", "'O'", "'1,000'"),
+        ("5o人", "'o'", "'50'"),
+        ("1l0人", "'l'", "'110'"),
+        ("l00人", "'l'", "'100'"),
+        ("1I0回", "'I'", "'110'"),
+        ("1,34l人", "'l'", "'1,341'"),  # a trailing l before a kanji unit is a digit too
+        ("▲1,2O0人", "'O'", "'1,200'"),
+    ],
+)
+def test_mistyped_numbers_say_so(text: str, letters: str, meant: str) -> None:
+    with pytest.raises(NotationError, match="looks like a mistyped number") as info:
+        parse_quantity(text)
+    assert info.value.text == text
+    assert f"Latin letter {letters}" in info.value.reason
+    assert f"did you mean {meant}" in info.value.reason
+
+
 # --- missing values --------------------------------------------------------------------------
 
 
@@ -226,8 +315,13 @@ def test_missing_keeps_flags() -> None:
         ("NaN", "not a finite number"),
         ("-Infinity", "not a finite number"),
         ("1e5", "scientific notation"),
-        ("5xyz", "unknown unit 'xyz'"),
-        ("5 kms", "unknown unit 'kms'"),
+        ("5人 月", "a space inside the unit"),
+        ("5人程度（見込み）", "parentheses"),
+        ("500人(見込)", "parentheses"),
+        ("4団体累計", "累計 goes before the number"),
+        ("5人、6人", "two numbers"),
+        ("5人/月;", "';' inside the unit"),
+        ("5" + "あ" * 13, "too long for a unit label"),
         ("xyz", "no number"),
         ("未定", "no number"),
         ("①", "no number"),  # a circled digit is a list marker, never the number 1
@@ -278,8 +372,10 @@ def test_allowed_units() -> None:
     # multiplied yen passes when 円 is allowed; a missing value always passes
     assert parse_quantity("1,500千円", allowed_units={"円"}).value == 1_500_000.0
     assert parse_quantity("-", allowed_units={"人"}).is_missing
-    # allowed_units can admit a unit outside KNOWN_UNITS
+    # any label can be allowed, and a scaled unit passes on its base unit or as written
     assert parse_quantity("5人月", allowed_units={"人月"}).unit == "人月"
+    assert parse_quantity("12千人", allowed_units={"人"}).value == 12_000.0
+    assert parse_quantity("12千人", allowed_units={"千人"}).value == 12_000.0
 
 
 # --- parse_number / parse_quantities -----------------------------------------------------
@@ -301,7 +397,7 @@ def test_parse_quantities() -> None:
     assert values == [-468.0, 500.0, None, None]
 
 
-def test_known_units_cover_the_brief() -> None:
+def test_known_units_list_the_common_labels() -> None:
     required = (
         "人 団体 回 件 円 千円 万円 億円 % 世帯 校 箇所 か所 社 事業 本 名 日 時間"
         " 店舗 施設 組 戸 台 部 ポイント 点 歳"
@@ -419,6 +515,63 @@ def test_fiscal_year(text: str | int, year: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        # Target months: January–March end the previous fiscal year (年度 N = April N – March N+1).
+        ("H28.3", 2015),  # March 2016 (平成28年3月) ends FY2015 (平成27年度)
+        ("H28", 2016),  # the classic trap: a bare year label is its own fiscal year
+        ("平成28年3月末", 2015),
+        ("平成28年3月", 2015),
+        ("2016年3月末", 2015),
+        ("2016年3月31日", 2015),
+        ("2016年3月31日時点", 2015),
+        ("R6.3", 2023),  # March 2024 ends FY2023 (令和5年度)
+        ("令和6年3月", 2023),
+        ("R6.3末", 2023),
+        ("H28.3.31", 2015),
+        ("（Ｈ２８．３）", 2015),
+        ("H28.4", 2016),  # April starts the fiscal year
+        ("H27.12", 2015),
+        ("平成31年4月", 2019),  # the last month of 平成
+        ("令和元年5月", 2019),  # the first month of 令和
+        ("H31.3", 2018),
+        ("R1.5.1", 2019),
+    ],
+)
+def test_target_month_labels_are_fiscal_years(text: str, year: int) -> None:
+    assert parse_fiscal_year(text) == year
+
+
+def test_parse_date_label_and_fiscal_year_of_month() -> None:
+    assert parse_date_label("H28.3") == (2016, 3, None)
+    assert parse_date_label("平成28年3月31日") == (2016, 3, 31)
+    assert parse_date_label("2016年3月末") == (2016, 3, None)
+    assert [fiscal_year_of_month(2016, m) for m in range(1, 13)] == [2015] * 3 + [2016] * 9
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("H31.5", "平成 ended on 2019-04-30"),  # 平成31年5月 is 令和元年5月
+        ("平成31年5月", "平成 ended"),
+        ("R1.4", "令和 began on 2019-05-01"),
+        ("H1.1.7", "平成 began on 1989-01-08"),
+        ("H28.13", "month 13 does not exist"),
+        ("H28.0", "month 0 does not exist"),
+        ("H28.2.30", "day 30 does not exist"),
+        ("2016.3", "decimal"),  # a Gregorian year with a dot reads as a decimal number
+        ("2016/3/31", "not a fiscal year"),  # what a spreadsheet makes of a year in a date cell
+        ("H0.3", "no year 0"),
+        ("H32.3", "平成 ended"),
+        ("2O23年度", "mistyped number"),
+    ],
+)
+def test_date_label_errors(text: str, reason: str) -> None:
+    with pytest.raises(NotationError, match=reason):
+        parse_fiscal_year(text)
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("令和0年", "no year 0"),
@@ -477,7 +630,8 @@ def test_format_quantity(kwargs: dict, expected: str) -> None:
     [
         ({"value": float("nan")}, "not a finite number"),
         ({"value": float("inf"), "unit": "人"}, "not a finite number"),
-        ({"value": 1, "unit": "xyz"}, "unknown unit"),
+        ({"value": 1, "unit": "人 月"}, "a space inside the unit"),
+        ({"value": 1, "unit": "10人"}, "cannot contain digits"),
         ({"value": -1, "negative_mark": "ー"}, "not a minus mark"),
     ],
 )
@@ -488,7 +642,24 @@ def test_format_quantity_errors(kwargs: dict, reason: str) -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-UNITS = st.sampled_from(["", "人", "団体", "回", "件", "円", "千円", "万円", "億円", "%", "世帯"])
+UNITS = st.sampled_from(
+    [
+        "",
+        "人",
+        "団体",
+        "回",
+        "件",
+        "円",
+        "千円",
+        "万円",
+        "億円",
+        "%",
+        "世帯",
+        "千人",
+        "人/月",
+        "番組",
+    ]
+)
 FLAGS = {
     "cumulative": st.booleans(),
     "parenthesised": st.booleans(),
@@ -502,7 +673,7 @@ def _check_round_trip(x: float, unit: str, **flags: object) -> None:
     text = format_quantity(x, unit, **flags)  # type: ignore[arg-type]
     q = parse_quantity(text)
     assert q.value == x, text
-    assert q.unit == (("円" if unit in YEN_MULTIPLIERS else unit) or None)
+    assert q.unit == (split_scale(unit)[0] or None)
     assert q.cumulative is flags["cumulative"]
     assert q.parenthesised is flags["parenthesised"]
     assert q.text == text

@@ -20,10 +20,19 @@ from kpianalysis.paths import (
 )
 
 
+def _warn_unchecked(ds: object, command: str) -> None:
+    """Name each programme whose transcription was not checked against a source document."""
+    from kpianalysis.data.dataset import provenance_warnings
+
+    for warning in provenance_warnings(ds):  # type: ignore[arg-type]
+        print(f"kpianalysis {command}: warning: {warning}", file=sys.stderr)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from kpianalysis.data.dataset import load_dataset
 
     ds = load_dataset(args.path)
+    _warn_unchecked(ds, "validate")
     n_ind = len(ds.indicators)
     n_obs = len(ds.observations)
     print(
@@ -38,6 +47,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
     from kpianalysis.data.dataset import load_dataset, write_processed
 
     ds = load_dataset(args.raw)
+    _warn_unchecked(ds, "process")
     written = write_processed(ds, args.out) + write_results(ds, args.out)
     print(f"wrote {len(written)} files to {args.out}")
     return 0

@@ -88,6 +88,7 @@ SPECS: dict[str, TableSpec] = {
             "overview_ja",
             "sheet_fiscal_year",
             "source_file",
+            "note",
         ),
         (
             "name_ja",
@@ -169,6 +170,22 @@ class Dataset:
         years = obs.loc[obs["actual"].notna(), "fiscal_year"].unique()
         return sorted(int(y) for y in years)
 
+    @property
+    def unchecked_programmes(self) -> list[str]:
+        """Programmes without a source document: their transcription was not checked.
+
+        ``validate`` passes for them but warns (:func:`provenance_warnings`); reports and run
+        records should say so.
+
+        Examples
+        --------
+        >>> load_dataset("data/raw").unchecked_programmes  # doctest: +SKIP
+        []
+        """
+        progs = self.programmes
+        blank = progs["source_file"].fillna("").astype(str).str.strip().eq("")
+        return [str(p) for p in progs.loc[blank, "programme_id"]]
+
     def as_of(self, fiscal_year: int) -> Dataset:
         """What was known at the end of ``fiscal_year``: only rows of years ≤ ``fiscal_year``.
 
@@ -229,8 +246,11 @@ def _cell(row: RawRow, column: str) -> str:
 
 
 def _quantity(
-    row: RawRow, column: str, *, required: bool, allowed_units: Iterable[str] | None = None
+    row: RawRow, column: str, *, required: bool, unit: str | None = None
 ) -> notation.Quantity:
+    """Parse a value cell; with ``unit`` (the indicator's label as written, e.g. ``千人``), the
+    cell's unit must have the same base unit, and a unit-less number is read in ``unit`` (so
+    ``12`` under ``千人`` is 12,000 人)."""
     text = _cell(row, column)
     try:
         q = notation.parse_quantity(text)
@@ -240,12 +260,18 @@ def _quantity(
         raise row.error(ValueParseError, column, "not a finite number")
     if required and q.value is None:
         raise row.error(MissingValueError, column, "a value is required here but the cell is blank")
-    if allowed_units is not None and q.unit is not None and q.unit not in allowed_units:
-        raise row.error(
-            UnitMismatchError,
-            column,
-            f"unit {q.unit!r} differs from the indicator's unit {'/'.join(allowed_units)!r}",
-        )
+    if unit is not None and q.value is not None:
+        base, scale = notation.split_scale(unit)
+        if q.unit is None and scale != 1:
+            q = replace(q, value=q.value * scale, unit=base, scale=scale)
+        elif q.unit is not None and q.unit != base:
+            shown = unit if base == unit else f"{unit} = {base}"
+            raise row.error(
+                UnitMismatchError,
+                column,
+                f"unit {q.unit!r} differs from the indicator's unit {shown!r} "
+                "(one unit per indicator; only scale prefixes such as 千 or 万 may differ)",
+            )
     return q
 
 
@@ -347,6 +373,7 @@ def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, obje
             else None
         ),
         "source_file": _cell(row, "source_file").strip(),
+        "note": _cell(row, "note").strip(),
     }
 
 
@@ -385,20 +412,22 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
             )
         seen[ind] = row
         unit = _required_text(row, "unit")
-        unit_norm = unicodedata.normalize("NFKC", unit)
-        if unit_norm not in notation.KNOWN_UNITS:
-            raise row.error(
-                ValueParseError,
-                "unit",
-                f"unknown unit; known: {' '.join(sorted(notation.KNOWN_UNITS))}",
-            )
+        try:
+            unit_norm = notation.normalise_unit(unit)
+        except notation.NotationError as exc:
+            raise row.error(ValueParseError, "unit", f"not a unit label: {exc.reason}") from None
         kind = _choice(row, "kind", KINDS)
+        if unit_norm == "%" and kind in ("cumulative", "stock"):
+            raise row.error(
+                InvalidValueError,
+                "kind",
+                f"a percentage is not a {kind} count: use kind 'average' for a rate or share "
+                "(e.g. a satisfaction rate, an occupancy rate)",
+            )
         direction = _choice(row, "direction", DIRECTIONS)
         target_form = _choice(row, "target_form", TARGET_FORMS, default="level")
         model = _choice(row, "trend_model", TREND_MODELS, default="")
-        baseline_q = _quantity(
-            row, "baseline", required=False, allowed_units=_units_like(unit_norm)
-        )
+        baseline_q = _quantity(row, "baseline", required=False, unit=unit_norm)
         _check_value(row, "baseline", baseline_q, kind)
         baseline_year = (
             _fiscal_year(row, "baseline_year") if _cell(row, "baseline_year").strip() else None
@@ -415,7 +444,8 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "name_ja": _required_text(row, "name_ja"),
                 "sub_label_ja": _cell(row, "sub_label_ja").strip(),
                 "name_en": _cell(row, "name_en").strip(),
-                "unit": _unit_after_multiplier(unit_norm),
+                "unit": notation.split_scale(unit_norm)[0],
+                "unit_text": unit,
                 "kind": kind,
                 "direction": direction,
                 "target_form": target_form,
@@ -428,15 +458,6 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
             }
         )
     return out
-
-
-def _units_like(unit: str) -> tuple[str, ...]:
-    # Yen amounts may be written in 千円 or 万円; the parser turns them all into 円.
-    return ("円",) if unit in ("円", "千円", "万円", "億円") else (unit,)
-
-
-def _unit_after_multiplier(unit: str) -> str:
-    return _units_like(unit)[0]
 
 
 def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> None:
@@ -456,7 +477,12 @@ def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> N
             "migration, can)",
         )
     if kind in ("cumulative", "stock") and q.value != int(q.value):
-        raise row.error(InvalidValueError, column, f"a {kind} count must be a whole number")
+        raise row.error(
+            InvalidValueError,
+            column,
+            f"a {kind} count must be a whole number (a rate, share or per-unit average is kind "
+            "'average')",
+        )
     if q.cumulative and kind != "cumulative":
         raise row.error(
             InvalidValueError, column, f"累計 (cumulative) written on a {kind!r} indicator"
@@ -507,10 +533,10 @@ def _parse_observations(
                 f"the baseline year FY{baseline_year} is not before the observation of FY{fy} "
                 f"({table.file}, row {row.row})",
             )
-        units = _units_like(str(ind["unit"]))
+        unit = notation.normalise_unit(str(ind["unit_text"]))
         kind = str(ind["kind"])
-        target = _quantity(row, "target", required=True, allowed_units=units)
-        actual = _quantity(row, "actual", required=False, allowed_units=units)
+        target = _quantity(row, "target", required=True, unit=unit)
+        actual = _quantity(row, "actual", required=False, unit=unit)
         for column, q in (("target", target), ("actual", actual)):
             _check_value(row, column, q, kind)
         if target.value == 0 and ind["target_form"] == "level" and kind != "flow":
@@ -559,7 +585,7 @@ def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[s
         seen[fy] = row
         money = {}
         for column in ("cost", "grant"):
-            q = _quantity(row, column, required=True, allowed_units=("円",))
+            q = _quantity(row, column, required=True, unit="円")
             if q.unit is None:
                 raise row.error(
                     UnitMismatchError, column, "write the amount with its unit (円, 千円 …)"
@@ -873,6 +899,25 @@ def load_programme(folder: Path | str) -> Dataset:
     )
 
 
+def provenance_warnings(dataset: Dataset) -> list[str]:
+    """One warning per programme whose transcription was not checked against a source document.
+
+    Examples
+    --------
+    >>> provenance_warnings(load_dataset("tests/fixtures/partners"))[0]  # doctest: +SKIP
+    "programme '13101-...' (...): no source document (source_file is blank), ..."
+    """
+    progs = dataset.programmes.set_index("programme_id")
+    out = []
+    for pid in dataset.unchecked_programmes:
+        p = progs.loc[pid]
+        out.append(
+            f"programme {pid!r} ({p['municipality_ja']} {p['name_ja']}): no source document "
+            "(source_file is blank), so its transcription was not checked against a source"
+        )
+    return out
+
+
 def load_dataset(raw_dir: Path | str = DEFAULT_RAW) -> Dataset:
     """Load and validate every programme folder under ``raw_dir``.
 
@@ -888,14 +933,33 @@ def load_dataset(raw_dir: Path | str = DEFAULT_RAW) -> Dataset:
     >>> obs.loc[(2, 2021), "actual"]  # doctest: +SKIP
     -468.0
     """
-    raw = Path(raw_dir)
-    parts = [load_programme(d) for d in programme_dirs(raw)]
+    return load_folders(programme_dirs(raw_dir))
+
+
+def load_folders(folders: Iterable[Path | str]) -> Dataset:
+    """Load and validate the given programme folders into one dataset (e.g. programmes kept in
+    different places, such as ``data/raw/23205-community`` beside test fixtures).
+
+    Raises
+    ------
+    DataError
+        At the first problem; :class:`DuplicateRowError` when two folders hold the same
+        programme id.
+
+    Examples
+    --------
+    >>> ds = load_folders(["data/raw/23205-community"])  # doctest: +SKIP
+    """
+    dirs = [Path(f) for f in folders]
+    if not dirs:
+        raise DataError("no programme folders given")
+    parts = [load_programme(d) for d in dirs]
     ids = [p.programmes["programme_id"].item() for p in parts]
     for i, pid in enumerate(ids):
         if pid in ids[:i]:
             raise DuplicateRowError(
                 f"programme id {pid!r} is used by two folders",
-                file=str(programme_dirs(raw)[i] / "programme.csv"),
+                file=str(dirs[i] / "programme.csv"),
                 row=2,
                 column="programme_id",
                 text=pid,
@@ -928,6 +992,7 @@ _PROGRAMME_DTYPES = {
     "sheet_fiscal_year": "Int64",
     "source_file": "str",
     "source_sha256": "str",
+    "note": "str",
 }
 _INDICATOR_DTYPES = {
     "programme_id": "str",
@@ -937,6 +1002,7 @@ _INDICATOR_DTYPES = {
     "sub_label_ja": "str",
     "name_en": "str",
     "unit": "str",
+    "unit_text": "str",
     "kind": "str",
     "direction": "str",
     "target_form": "str",

@@ -21,10 +21,31 @@ Decisions (where the notation leaves room)
   space is accepted, since ``- 468`` may as well be a dash (missing) next to a stray number.
 * A missing value is blank, ``None`` or a lone dash (``-``, ``－``, ``―``, ``ー``, ``—``, ``‐``,
   ``−``, ``–``), optionally in parentheses or after ``累計``.
-* ``千円``, ``万円`` and ``億円`` are scaled exactly (in decimal arithmetic) to ``円``.
-* ``allowed_units``: when given, the unit must be in it (a unit outside :data:`KNOWN_UNITS` may
-  be allowed this way); a multiplied yen unit passes if either ``円`` or the written unit (e.g.
-  ``千円``) is allowed; a unit-less number passes only if ``""`` is allowed.
+* Units are labels: any text after the number is its unit (``人``, ``人/月``, ``番組``,
+  ``店舗``, ``件/年``, ``%``), provided it is a plausible label (no digit, no space inside, no
+  parenthesis, at most :data:`MAX_UNIT_LENGTH` characters). Whether two cells of one indicator
+  agree is the caller's check (:mod:`kpianalysis.data.dataset` requires one unit per indicator).
+  :data:`KNOWN_UNITS` lists common ones, for documentation and suggestions only.
+* Only known scale prefixes convert: a prefix of :data:`SCALE_PREFIXES` (千, 万, 十万, 百万, 千万,
+  億) before a base unit of :data:`SCALABLE_UNITS` (``千円``, ``百万円``, ``億円``, ``千人``,
+  ``万人``, ``千件`` ...) is scaled exactly (in decimal arithmetic) to the base unit;
+  ``Quantity.scale`` says by how much and ``Quantity.text`` keeps the text as written. Any other
+  unit is kept as written (``万歩`` stays ``万歩``).
+* Mistyped numbers: a Latin ``O``/``o`` touching the digits (``1,5OO人``, ``15OO人``) or an
+  ``l``/``I`` between or before digits (``1l0人``, ``l00人``) is refused with a message that
+  says so and suggests the digits meant (a trailing ``l`` is a unit label: ``500l``).
+* ``allowed_units``: when given, the unit must be in it; a scaled unit passes if either its base
+  unit (``円``) or the written unit (``千円``) is allowed; a unit-less number passes only if
+  ``""`` is allowed.
+
+Fiscal years and dates
+----------------------
+The Japanese fiscal year N (年度) runs from April N to March N+1. :func:`parse_fiscal_year`
+reads year labels (``2023年度``, ``令和5年度``, ``R5``, ``H31``) *and* target-month or date
+labels (``H28.3``, ``平成28年3月末``, ``2016年3月末``, ``R6.3``, ``令和6年3月``): a month of
+January–March belongs to the previous fiscal year, April–December to its own year. So
+``H28.3`` (March 2016) is FY2015, while a bare ``H28`` is FY2016 — the classic trap: a sheet
+whose column reads ``H28.3`` reports the end of FY2015 (平成27年度), not FY2016.
 """
 
 from __future__ import annotations
@@ -33,24 +54,31 @@ import math
 import operator
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from kpianalysis.errors import NotationError
 
 __all__ = [
     "KNOWN_UNITS",
+    "MAX_UNIT_LENGTH",
     "MINUS_MARKS",
     "MISSING_MARKS",
+    "SCALABLE_UNITS",
+    "SCALE_PREFIXES",
     "YEN_MULTIPLIERS",
     "Quantity",
+    "fiscal_year_of_month",
     "format_quantity",
+    "normalise_unit",
+    "parse_date_label",
     "parse_fiscal_year",
     "parse_fraction",
     "parse_number",
     "parse_quantities",
     "parse_quantity",
     "parse_votes",
+    "split_scale",
 ]
 
 #: Units a sheet may write after a number (after width normalisation: ``％`` is ``%``).
@@ -72,8 +100,30 @@ KNOWN_UNITS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-#: Yen units that scale the value: ``1,500千円`` is 1,500,000 円.
-YEN_MULTIPLIERS: dict[str, int] = {"千円": 1_000, "万円": 10_000, "億円": 100_000_000}
+#: Scale prefixes that multiply a base unit of :data:`SCALABLE_UNITS`: ``1,500千円`` is
+#: 1,500,000 円, ``12千人`` 12,000 人. Longest prefixes are tried first (``百万`` before ``万``).
+SCALE_PREFIXES: dict[str, int] = {
+    "千": 1_000,
+    "万": 10_000,
+    "十万": 100_000,
+    "百万": 1_000_000,
+    "千万": 10_000_000,
+    "億": 100_000_000,
+}
+#: Base units a scale prefix may multiply. Other units are labels kept as written: ``万歩`` is
+#: not 10,000 ``歩`` by this rule, only a label (it is not in this list).
+SCALABLE_UNITS: frozenset[str] = frozenset(
+    {"円", "人", "人泊", "件", "世帯", "台", "回", "部", "冊", "本", "個", "枚", "食", "t", "トン"}
+)
+#: Yen units that scale the value (a subset of what :func:`split_scale` reads).
+YEN_MULTIPLIERS: dict[str, int] = {
+    "千円": 1_000,
+    "万円": 10_000,
+    "百万円": 1_000_000,
+    "億円": 100_000_000,
+}
+#: Longest unit label accepted; longer text after a number is a note, not a unit.
+MAX_UNIT_LENGTH = 12
 
 #: Marks read as a minus sign directly before the digits (after width normalisation).
 MINUS_MARKS: frozenset[str] = frozenset({"▲", "△", "\u2212", "-", "\u2010"})
@@ -108,16 +158,19 @@ class Quantity:
     Attributes
     ----------
     value
-        The number, with yen multipliers applied; ``None`` when missing (blank or a lone dash).
+        The number, with scale prefixes applied; ``None`` when missing (blank or a lone dash).
     unit
-        The unit as written after width normalisation (``"人"``, ``"%"``, ...); multiplied yen
-        units become ``"円"``; ``None`` for a unit-less number or a missing value.
+        The unit label as written after width normalisation (``"人"``, ``"人/月"``, ``"%"``);
+        scaled units become their base unit (``"千円"`` → ``"円"``, ``"千人"`` → ``"人"``);
+        ``None`` for a unit-less number or a missing value.
     cumulative
         The text had the ``累計`` (running total) prefix.
     parenthesised
         The text was wrapped in ``( )`` or ``（ ）``; sheets put targets in parentheses.
     text
         The original text, untouched (``""`` for ``None``).
+    scale
+        What a scale prefix multiplied the written number by (1 without one).
 
     Examples
     --------
@@ -132,6 +185,8 @@ class Quantity:
     cumulative: bool
     parenthesised: bool
     text: str
+    #: Factor the written number was multiplied by (1000 for ``千円``, ``千人``); 1 otherwise.
+    scale: int = field(default=1, repr=False)
 
     @property
     def is_missing(self) -> bool:
@@ -152,9 +207,11 @@ def _looks_like_formula(s: str) -> bool:
     # leading sign followed only by a number is ordinary notation.
     if s[:1] in {"=", "@"}:
         return True
+    # A slash is an operator before ASCII (-A1/B1, -1/2) but part of a unit label before kanji
+    # (-1人/月, ▲-free notation for a negative flow per month).
     return (
         s[:1] in {"+", "-"}
-        and any(ch in "+-*/^=()" for ch in s[1:])
+        and (any(ch in "+-*^=()" for ch in s[1:]) or re.search(r"/\s*[0-9A-Za-z(]", s))
         and re.search(r"[0-9A-Za-z]", s) is not None
     )
 
@@ -203,7 +260,99 @@ def _split_unit(text: str, rest: str) -> str:
         return _fail(text, "unexpected space after the number")
     if rest in {"(", ")"} or rest.startswith(("(", ")")):
         return _fail(text, "parentheses must enclose the whole cell, e.g. '(500人)'")
+    if (reason := _unit_problem(rest)) is not None:
+        return _fail(text, reason)
     return rest
+
+
+def split_scale(unit: str) -> tuple[str, int]:
+    """The base unit and factor of a unit label: ``"千円"`` → ``("円", 1000)``.
+
+    Only a prefix of :data:`SCALE_PREFIXES` before a unit of :data:`SCALABLE_UNITS` scales;
+    every other label is its own base with factor 1.
+
+    Examples
+    --------
+    >>> split_scale("百万円"), split_scale("千人"), split_scale("人/月"), split_scale("万歩")
+    (('円', 1000000), ('人', 1000), ('人/月', 1), ('万歩', 1))
+    """
+    for prefix in sorted(SCALE_PREFIXES, key=len, reverse=True):
+        base = unit[len(prefix) :]
+        if unit.startswith(prefix) and base in SCALABLE_UNITS:
+            return base, SCALE_PREFIXES[prefix]
+    return unit, 1
+
+
+_UNIT_FORBIDDEN = re.compile(r"[\s()\[\]{}\"'`=@;,\\]|[\x00-\x1f\x7f]")
+
+
+def _unit_problem(unit: str) -> str | None:
+    """Why ``unit`` (half-width, stripped) is not a plausible unit label; ``None`` if it is."""
+    if _has_digit(unit):
+        return "a unit label cannot contain digits"
+    if _CUMULATIVE in unit:
+        return "累計 goes before the number (e.g. '累計 4団体'), not after it"
+    if any(mark in unit for mark in MINUS_MARKS | _TRIANGLES):
+        return "minus mark not directly before the digits"
+    if bad := _UNIT_FORBIDDEN.search(unit):
+        what = "a space" if bad.group(0).isspace() else repr(bad.group(0))
+        return f"{what} inside the unit {unit!r}"
+    if len(unit) > MAX_UNIT_LENGTH:
+        return (
+            f"{len(unit)} characters after the number: too long for a unit label "
+            f"(at most {MAX_UNIT_LENGTH}); a note belongs in a note column"
+        )
+    return None
+
+
+def normalise_unit(text: str) -> str:
+    """A unit label as written in a table's ``unit`` column, checked and width-normalised.
+
+    Raises
+    ------
+    NotationError
+        For a blank label or one that cannot be a unit (digits, spaces, parentheses, too long).
+
+    Examples
+    --------
+    >>> normalise_unit(" 人／月 "), normalise_unit("％"), normalise_unit("番組")
+    ('人/月', '%', '番組')
+    """
+    if not isinstance(text, str):
+        raise NotationError(text, f"expected text, got {type(text).__name__}")
+    unit = _half_width(text).strip()
+    if unit == "":
+        raise NotationError(text, "empty")
+    if (reason := _unit_problem(unit)) is not None:
+        raise NotationError(text, reason)
+    return unit
+
+
+_LOOKALIKE_TOKEN = re.compile(r"(?<![A-Za-z])[0-9OoIl][0-9OoIl,.]*")
+_LOOKALIKE_DIGIT = str.maketrans("OoIl", "0011")
+
+
+def _check_mistyped_number(text: str, s: str) -> None:
+    """Refuse Latin letters typed for digits: ``1,5OO人``, ``15OO人``, ``1l0人``, ``l00人``.
+
+    A token of digits and look-alike letters (O, o, I, l) with at least one of each is a mistyped
+    number, except for trailing ``l``/``I`` at the end of the cell or before ASCII letters
+    (``500l``, ``5lx`` may be unit labels; ``34l人`` is not).
+    """
+    for match in _LOOKALIKE_TOKEN.finditer(s):
+        token = match.group(0)
+        after = s[match.end() : match.end() + 1]
+        if token[-1] in "Il" and (after == "" or (after.isascii() and after.isalpha())):
+            token = token.rstrip("Il,.")
+        if not _has_digit(token) or not re.search(r"[OoIl]", token):
+            continue
+        letters = "".join(sorted(set(re.findall(r"[OoIl]", token)), key=token.index))
+        shown = " or ".join(repr(ch) for ch in letters)
+        _fail(
+            text,
+            f"looks like a mistyped number: Latin letter {shown} among the digits "
+            f"{match.group(0)!r} (did you mean {token.translate(_LOOKALIKE_DIGIT)!r}?)",
+        )
 
 
 def _has_digit(s: str) -> bool:
@@ -251,8 +400,9 @@ def parse_quantity(text: str | None, *, allowed_units: Collection[str] | None = 
     Raises
     ------
     NotationError
-        For anything that is not one clean value: two numbers, a misplaced minus mark, an unknown
-        unit, a formula, malformed thousands separators, ``inf``/``nan``.
+        For anything that is not one clean value: two numbers, a misplaced minus mark, text that
+        cannot be a unit label, a mistyped number (``1,5OO人``), a formula, malformed thousands
+        separators, ``inf``/``nan``.
 
     Examples
     --------
@@ -263,6 +413,10 @@ def parse_quantity(text: str | None, *, allowed_units: Collection[str] | None = 
     (9636346.0, '円', True)
     >>> parse_quantity("1,500千円").value
     1500000.0
+    >>> q = parse_quantity("12千人"); q.value, q.unit, q.scale, q.text
+    (12000.0, '人', 1000, '12千人')
+    >>> parse_quantity("3番組").unit, parse_quantity("(120人/月)").unit
+    ('番組', '人/月')
     """
     if text is None:
         return Quantity(None, None, False, False, "")
@@ -274,6 +428,7 @@ def parse_quantity(text: str | None, *, allowed_units: Collection[str] | None = 
     if _looks_like_formula(s):
         _fail(text, "looks like a spreadsheet formula")
 
+    _check_mistyped_number(text, s)
     _check_single_number(text, s)
     if len(s) > 1 and all(ch in MISSING_MARKS or ch in _OTHER_DASHES for ch in s):
         _fail(text, "several dashes; a missing value is a single dash")
@@ -338,22 +493,19 @@ def parse_quantity(text: str | None, *, allowed_units: Collection[str] | None = 
     amount = _parse_decimal(text, digits)
     unit = _split_unit(text, rest)
 
-    if unit and unit not in KNOWN_UNITS and (allowed_units is None or unit not in allowed_units):
-        _fail(text, f"unknown unit {unit!r}")
-    canonical = "円" if unit in YEN_MULTIPLIERS else unit
+    canonical, scale = split_scale(unit)
     if allowed_units is not None and canonical not in allowed_units and unit not in allowed_units:
         shown = ", ".join(repr(u) for u in sorted(allowed_units))
         what = f"unit {unit!r}" if unit else "a number without a unit"
         _fail(text, f"{what} not allowed here (allowed: {shown})")
-    if unit in YEN_MULTIPLIERS:
-        amount *= YEN_MULTIPLIERS[unit]
+    amount *= scale
 
     value = float(-amount if negative else amount)
     if not math.isfinite(value):
         _fail(text, "magnitude too large for a floating-point number")
     # -0.0 would print as "-0" in reports; ▲0 means zero.
     value += 0.0
-    return Quantity(value, canonical or None, cumulative, parenthesised, text)
+    return Quantity(value, canonical or None, cumulative, parenthesised, text, scale)
 
 
 def parse_quantities(
@@ -499,6 +651,112 @@ _GREGORIAN = re.compile(r"(?:FY\s?)?([0-9]{4})(?:年度|年)?", re.IGNORECASE)
 _ERA_YEAR = re.compile(r"(令和|平成|昭和|[RHS])\s?(元|[0-9]{1,3})(?:年度|年)?", re.IGNORECASE)
 
 
+# First and last day of each era, as (year, month, day).
+_ERA_SPAN: dict[str, tuple[tuple[int, int, int], tuple[int, int, int] | None]] = {
+    "令和": ((2019, 5, 1), None),
+    "平成": ((1989, 1, 8), (2019, 4, 30)),
+    "昭和": ((1926, 12, 25), (1989, 1, 7)),
+}
+_ERA = r"(令和|平成|昭和|[RHS])\s?(元|[0-9]{1,2})"
+_DAY_MARK = r"(?:末|末日|時点|現在)?"
+# H28.3, R6.3, H28.3.31, H28.3末 (era dot notation: year.month[.day]).
+_ERA_DOTTED = re.compile(rf"{_ERA}\.([0-9]{{1,2}})(?:\.([0-9]{{1,2}}))?{_DAY_MARK}", re.IGNORECASE)
+# 平成28年3月末, 令和6年3月, 2016年3月末, 2016年3月31日時点.
+_KANJI_DATE = re.compile(
+    rf"(?:{_ERA}|([0-9]{{4}}))年\s?([0-9]{{1,2}})月(?:([0-9]{{1,2}})日)?{_DAY_MARK}",
+    re.IGNORECASE,
+)
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def fiscal_year_of_month(year: int, month: int) -> int:
+    """The fiscal year a calendar month belongs to: January–March belong to the previous one.
+
+    Examples
+    --------
+    >>> fiscal_year_of_month(2016, 3), fiscal_year_of_month(2016, 4)
+    (2015, 2016)
+    """
+    return year - 1 if month <= 3 else year
+
+
+def _era_year(text: object, era: str, n_text: str) -> int:
+    """Gregorian year of era year ``n_text`` (``元`` = 1), with the era's range checked."""
+    era = _ERA_BY_INITIAL.get(era.upper(), era)
+    _, offset, last = _ERAS[era]
+    n = 1 if n_text == "元" else int(n_text)
+    if n == 0:
+        raise NotationError(text, f"{era} has no year 0 (its first year is 元年 = 1)")
+    if last is not None and n > last:
+        raise NotationError(
+            text,
+            f"{era} ended in its year {last} ({offset + last}); "
+            f"{era}{n} does not exist (did you mean the next era?)",
+        )
+    return offset + n
+
+
+def _check_date(text: object, year: int, month: int, day: int | None, era: str | None) -> None:
+    if not 1 <= month <= 12:
+        raise NotationError(text, f"month {month} does not exist")
+    if day is not None and not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        raise NotationError(text, f"day {day} does not exist in month {month}")
+    if era is None:
+        return
+    era = _ERA_BY_INITIAL.get(era.upper(), era)
+    first, last = _ERA_SPAN[era]
+    # Compare at the precision written: a month alone is in the era if any of its days is.
+    when = (year, month, day if day is not None else 0)
+    if last is not None and (when[:2] > last[:2] or (day is not None and when > last)):
+        raise NotationError(
+            text,
+            f"{era} ended on {last[0]}-{last[1]:02d}-{last[2]:02d}; this date is in the next era",
+        )
+    if when[:2] < first[:2] or (day is not None and when < first):
+        raise NotationError(
+            text, f"{era} began on {first[0]}-{first[1]:02d}-{first[2]:02d}; this date is before it"
+        )
+
+
+def parse_date_label(text: str) -> tuple[int, int, int | None]:
+    """Parse a target-month or date label to ``(year, month, day)`` (``day`` may be ``None``).
+
+    Accepts era dot notation (``H28.3``, ``R6.3``, ``H28.3.31``, ``R6.3末``) and the kanji forms
+    (``平成28年3月末``, ``令和6年3月``, ``2016年3月末``, ``2016年3月31日``), with full-width
+    characters. A Gregorian ``2016.3`` or ``2016/3/31`` is refused: the first reads as a decimal,
+    and the second is what a spreadsheet makes of a year typed into a date cell.
+
+    Raises
+    ------
+    NotationError
+        For anything else, a month or day that does not exist, or a date outside its era
+        (``H31.5`` is 令和元年5月; ``R1.4`` is still 平成).
+
+    Examples
+    --------
+    >>> parse_date_label("H28.3"), parse_date_label("令和6年3月"), parse_date_label("2016年3月末")
+    ((2016, 3, None), (2024, 3, None), (2016, 3, None))
+    """
+    if not isinstance(text, str):
+        raise NotationError(text, f"expected text, got {type(text).__name__}")
+    s = _unwrapped(text)
+    if match := _ERA_DOTTED.fullmatch(s):
+        era, n_text, month_text, day_text = match.groups()
+        year = _era_year(text, era, n_text)
+    elif match := _KANJI_DATE.fullmatch(s):
+        era, n_text, gregorian, month_text, day_text = match.groups()
+        year = _era_year(text, era, n_text) if era else int(gregorian)
+    else:
+        raise NotationError(
+            text, "not a date label (expected e.g. H28.3, 平成28年3月末, 2016年3月末)"
+        )
+    month = int(month_text)
+    day = int(day_text) if day_text else None
+    _check_date(text, year, month, day, era)
+    _check_range(text, year)
+    return year, month, day
+
+
 def _check_range(text: object, year: int) -> int:
     if not _MIN_YEAR <= year <= _MAX_YEAR:
         raise NotationError(text, f"year {year} outside {_MIN_YEAR}–{_MAX_YEAR}")
@@ -510,18 +768,40 @@ def parse_fiscal_year(text: str | int) -> int:
 
     Accepts ``2023``, ``"2023"``, ``"2023年度"``, ``"2023年"``, ``"FY2023"``, ``"令和5年度"``,
     ``"令和元年度"``, ``"R5"``, ``"(R5)"``, ``"（Ｒ５）"``, ``"H31"``, ``"平成30年度"``,
-    ``"S64"``, with full-width characters and surrounding spaces.
+    ``"S64"``, with full-width characters and surrounding spaces; and target-month or date
+    labels (:func:`parse_date_label`), which name the fiscal year the month falls in:
+    January–March belong to the *previous* fiscal year.
+
+    ==================  ==========  =========================================
+    label               fiscal year  why
+    ==================  ==========  =========================================
+    ``H28``, ``平成28年度``  2016        a year label: 平成28 = 2016
+    ``H28.3``            2015        March 2016 ends FY2015 (平成27年度)
+    ``平成28年3月末``       2015        the same month written in kanji
+    ``2016年3月末``        2015        the same month, Gregorian
+    ``R6.3``, ``令和6年3月``  2023        March 2024 ends FY2023
+    ``H28.4``            2016        April 2016 starts FY2016
+    ==================  ==========  =========================================
+
+    A bare ``H28`` therefore stays FY2016 while ``H28.3`` is FY2015: the classic trap when a
+    sheet's column headers are target months. Transcribe the label as written and let this
+    function decide.
 
     Raises
     ------
     NotationError
         For year 0 of an era, 平成32 or later (平成 ended in its 31st year), 昭和65 or later,
-        floats, booleans, years outside 1900–2200, empty text and anything else.
+        a month or day that does not exist or lies outside its era, floats, booleans, years
+        outside 1900–2200, empty text and anything else.
 
     Examples
     --------
     >>> parse_fiscal_year("令和元年度"), parse_fiscal_year("H31"), parse_fiscal_year("（Ｒ５）")
     (2019, 2019, 2023)
+    >>> parse_fiscal_year("H28"), parse_fiscal_year("H28.3"), parse_fiscal_year("平成28年3月末")
+    (2016, 2015, 2015)
+    >>> parse_fiscal_year("2016年3月末"), parse_fiscal_year("R6.3"), parse_fiscal_year("令和6年3月")
+    (2015, 2023, 2023)
     """
     if isinstance(text, bool):
         raise NotationError(text, "a boolean is not a fiscal year")
@@ -537,19 +817,11 @@ def parse_fiscal_year(text: str | int) -> int:
     if match := _GREGORIAN.fullmatch(s):
         return _check_range(text, int(match.group(1)))
     if match := _ERA_YEAR.fullmatch(s):
-        era = match.group(1)
-        era = _ERA_BY_INITIAL.get(era.upper(), era)
-        _, offset, last = _ERAS[era]
-        n = 1 if match.group(2) == "元" else int(match.group(2))
-        if n == 0:
-            raise NotationError(text, f"{era} has no year 0 (its first year is 元年 = 1)")
-        if last is not None and n > last:
-            raise NotationError(
-                text,
-                f"{era} ended in its year {last} ({offset + last}); "
-                f"{era}{n} does not exist (did you mean the next era?)",
-            )
-        return _check_range(text, offset + n)
+        return _check_range(text, _era_year(text, match.group(1), match.group(2)))
+    if _ERA_DOTTED.fullmatch(s) or _KANJI_DATE.fullmatch(s):
+        year, month, _day = parse_date_label(text)
+        return _check_range(text, fiscal_year_of_month(year, month))
+    _check_mistyped_number(text, s)
     if re.fullmatch(r"[0-9]+\.[0-9]*", s):
         raise NotationError(text, "a decimal number is not a fiscal year")
     if re.fullmatch(r"-?[0-9]+", s):
@@ -583,16 +855,16 @@ def format_quantity(
 ) -> str:
     """Write a value in sheet notation; the inverse of :func:`parse_quantity`.
 
-    The shortest decimal that reads back as the same float is written (no exponent). For
-    ``千円``/``万円``/``億円`` the value is in yen and is divided exactly for display, so
-    ``parse_quantity(format_quantity(x, "千円")).value == x``.
+    The shortest decimal that reads back as the same float is written (no exponent). For a
+    scaled unit (``千円``, ``千人`` ...) the value is in the base unit and is divided exactly for
+    display, so ``parse_quantity(format_quantity(x, "千円")).value == x``.
 
     Parameters
     ----------
     value
         The number; ``None`` writes the missing mark ``-`` (``－`` when full width).
     unit
-        ``""`` or one of :data:`KNOWN_UNITS`.
+        ``""`` or a unit label (see :func:`normalise_unit`).
     cumulative, parenthesised
         Add the ``累計`` prefix / wrap in parentheses.
     negative_mark
@@ -605,7 +877,7 @@ def format_quantity(
     Raises
     ------
     NotationError
-        For a non-finite value, an unknown unit or an unknown minus mark.
+        For a non-finite value, a text that cannot be a unit label or an unknown minus mark.
 
     Examples
     --------
@@ -618,8 +890,8 @@ def format_quantity(
     >>> format_quantity(1_500_000, "千円")
     '1,500千円'
     """
-    if unit and unit not in KNOWN_UNITS:
-        raise NotationError(unit, f"unknown unit {unit!r}")
+    if unit and (reason := _unit_problem(unit)) is not None:
+        raise NotationError(unit, reason)
     if negative_mark not in MINUS_MARKS:
         raise NotationError(negative_mark, "not a minus mark (use one of ▲ △ − - ‐)")
     if value is None:
@@ -638,8 +910,7 @@ def format_quantity(
             amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:
             raise NotationError(value, "not a number") from None
-        if unit in YEN_MULTIPLIERS:
-            amount = amount / YEN_MULTIPLIERS[unit]
+        amount = amount / split_scale(unit)[1]
         sign = negative_mark if amount < 0 else ""
         body = sign + _plain_digits(abs(amount), thousands)
     text = body + unit

@@ -1,0 +1,114 @@
+"""Partners' sheets as written (issue 10): three illustrative programme folders beside the seed.
+
+The fixtures in ``tests/fixtures/partners/`` are invented figures in the layout of other cities'
+sheets (see their README); every expected value below is read off the as-written text by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED_DIR, SEED_ID
+from kpianalysis.cli import main as cli_main
+from kpianalysis.data.dataset import load_dataset, load_folders, provenance_warnings
+
+PARTNERS = Path(__file__).resolve().parent / "fixtures" / "partners"
+MEDIA, SHOTEN, KANKO = "28209-media", "20201-shoten", "21203-kanko"
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """The seed programme and the three partner fixtures, validated together."""
+    return load_folders([SEED_DIR] + [PARTNERS / p for p in (MEDIA, SHOTEN, KANKO)])
+
+
+def _obs(ds, pid, ind, fy):
+    obs = ds.observations.set_index(["programme_id", "indicator_id", "fiscal_year"])
+    return obs.loc[(pid, ind, fy)]
+
+
+def _ind(ds, pid, ind):
+    return ds.indicators.set_index(["programme_id", "indicator_id"]).loc[(pid, ind)]
+
+
+def test_fixtures_validate_as_written_beside_the_seed(panel):
+    assert list(panel.programmes["programme_id"]) == [SEED_ID, MEDIA, SHOTEN, KANKO]
+    assert len(panel.indicators) == 4 + 3 + 3 + 1
+    assert len(panel.observations) == 12 + 6 + 9 + 3
+    # The seed is checked against its source document; the fixtures have none.
+    assert panel.unchecked_programmes == [MEDIA, SHOTEN, KANKO]
+    warnings = provenance_warnings(panel)
+    assert len(warnings) == 3 and all("not checked against a source" in w for w in warnings)
+    assert repr(MEDIA) in warnings[0] and "豊岡市" in warnings[0]
+    # Each says it is illustrative, in its note and in its name.
+    for row in panel.programmes.itertuples():
+        if row.programme_id != SEED_ID:
+            assert row.note.startswith("Illustrative test fixture, not a real sheet")
+            assert row.name_ja.startswith("（例示）")
+
+
+def test_target_months_are_fiscal_years(panel):
+    # H28.3 = March 2016 = end of FY2015; H29.3 = FY2016; the baseline H27.3 = FY2014.
+    years = panel.observations.loc[panel.observations["programme_id"] == MEDIA, "fiscal_year"]
+    assert sorted(set(years)) == [2015, 2016]
+    assert _ind(panel, MEDIA, 1)["baseline_year"] == 2014
+    prog = panel.programmes.set_index("programme_id")
+    assert (prog.loc[MEDIA, "plan_start"], prog.loc[MEDIA, "plan_end"]) == (2015, 2016)
+    # 令和元年度 = 2019, R2 = 2020; 平成28年度 = 2016, H29 = 2017, H30年度 = 2018.
+    shoten = panel.observations.loc[panel.observations["programme_id"] == SHOTEN]
+    assert sorted(set(shoten["fiscal_year"])) == [2019, 2020, 2021]
+    kanko = panel.observations.loc[panel.observations["programme_id"] == KANKO]
+    assert list(kanko["fiscal_year"]) == [2016, 2017, 2018]
+
+
+def test_unit_labels_and_scales(panel):
+    # 人/月 and 番組 are labels; 千人 scales to 人 with the text kept.
+    assert _ind(panel, MEDIA, 1)["unit"] == "人/月"
+    assert _ind(panel, MEDIA, 2)["unit"] == "番組"
+    assert (_ind(panel, MEDIA, 3)["unit"], _ind(panel, MEDIA, 3)["unit_text"]) == ("人", "千人")
+    assert _ind(panel, MEDIA, 3)["baseline"] == 1_180_000.0  # 1,180千人
+    o = _obs(panel, MEDIA, 3, 2015)
+    assert (o["target"], o["actual"]) == (1_250_000.0, 1_262_000.0)  # (1,250千人), 1,262千人
+    assert (o["target_text"], o["actual_text"]) == ("(1,250千人)", "1,262千人")
+    assert math.isnan(_obs(panel, MEDIA, 3, 2016)["actual"])  # "-"
+    o = _obs(panel, MEDIA, 1, 2016)
+    assert (o["target"], o["actual"]) == (25.0, 27.0)  # (25人/月), 27人/月
+    o = _obs(panel, MEDIA, 2, 2016)
+    assert (o["target"], o["actual"]) == (24.0, 23.0)  # (累計 24番組), 累計 23番組
+    assert _ind(panel, MEDIA, 2)["baseline"] == 0.0  # 累計 0番組
+    # 店舗, 件/年, 人/日
+    assert [_ind(panel, SHOTEN, i)["unit"] for i in (1, 2, 3)] == ["店舗", "件/年", "人/日"]
+    o = _obs(panel, SHOTEN, 1, 2021)
+    assert (o["target"], o["actual"]) == (10.0, 11.0)  # (累計 10店舗), 累計 11店舗
+    o = _obs(panel, SHOTEN, 2, 2020)
+    assert (o["target"], o["actual"]) == (55.0, 49.0)  # (55件/年), 49件/年
+    assert _obs(panel, SHOTEN, 3, 2020)["actual"] == 2_480.0  # 2,480人/日
+    # 千円 amounts: 14,500千円 and 7,250千円 in FY2020
+    fin = panel.finance.set_index(["programme_id", "fiscal_year"]).loc[(SHOTEN, 2020)]
+    assert (fin["cost_yen"], fin["grant_yen"], fin["grant_rate"]) == (
+        14_500_000.0,
+        7_250_000.0,
+        0.5,
+    )
+
+
+def test_seed_tables_unchanged_beside_partners(panel, seed):
+    for name, table in seed.tables().items():
+        mine = panel.tables()[name]
+        mine = mine.loc[mine["programme_id"] == SEED_ID].reset_index(drop=True)
+        assert mine.to_csv(index=False) == table.to_csv(index=False), name
+
+
+def test_validate_warns_once_per_unchecked_programme(capsys):
+    capsys.readouterr()
+    assert cli_main(["validate", str(PARTNERS)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"ok: {PARTNERS}: 3 programme(s), 7 indicator(s), 18 observation(s)")
+    lines = err.strip().splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith("kpianalysis validate: warning: programme '") for line in lines)
+    assert {MEDIA, SHOTEN, KANKO} == {line.split("'")[1] for line in lines}
+    assert load_dataset(PARTNERS).unchecked_programmes == [SHOTEN, KANKO, MEDIA]  # folder order
