@@ -8,7 +8,6 @@ fixture below. Worked checks: /work/shared/METHODS.md §1.
 from __future__ import annotations
 
 import math
-import types
 import warnings
 
 import numpy as np
@@ -38,29 +37,23 @@ from kpianalysis.analysis.measures import (
     share_achieved,
 )
 from kpianalysis.analysis.tables import attainment_core, attainment_table, programme_summary
+from kpianalysis.data.dataset import Dataset
 from kpianalysis.errors import ParameterError
 
 PID = "23205-community"
 
 
 def _stand_in(ind, obs, progs, fin, ver):
-    """A small stand-in for kpianalysis.data.dataset.Dataset: the same DataFrames and as_of."""
-
-    def as_of(fy):
-        def upto(df):
-            return df.loc[df["fiscal_year"] <= fy].reset_index(drop=True)
-
-        return types.SimpleNamespace(
-            programmes=progs,
-            indicators=ind,
-            observations=upto(obs),
-            finance=upto(fin),
-            verdicts=upto(ver),
-            as_of=as_of,
-        )
-
-    return types.SimpleNamespace(
-        programmes=progs, indicators=ind, observations=obs, finance=fin, verdicts=ver, as_of=as_of
+    """A kpianalysis Dataset of these tables (no components or sub-projects are needed here)."""
+    empty = pd.DataFrame()
+    return Dataset(
+        programmes=progs,
+        indicators=ind,
+        observations=obs,
+        finance=fin,
+        components=empty,
+        subprojects=empty,
+        verdicts=ver,
     )
 
 
@@ -362,7 +355,7 @@ def _col(table, name):
 
 
 def test_attainment_table_fy2023(seed_dataset):
-    t = attainment_table(seed_dataset, 2023, programme_id=PID)
+    t = attainment_table(seed_dataset.as_of(2023), 2023, programme_id=PID)
     assert list(t["indicator_label"]) == ["①", "②", "③", "④"]
     # achievement rates, by hand from the sheet: 9/13, 83/3,000, 50/50, 1,341/500
     assert list(t["achievement_rate"]) == [9 / 13, 83 / 3000, 1.0, 1341 / 500]
@@ -402,24 +395,54 @@ def test_attainment_table_fy2023(seed_dataset):
 
 
 def test_attainment_table_fy2021_fy2022(seed_dataset):
-    t21 = attainment_table(seed_dataset, 2021)
+    t21 = attainment_table(seed_dataset.as_of(2021), 2021)
     assert list(t21["achievement_rate"]) == [4 / 6, -468 / 500, 47 / 40, 312 / 300]
     assert t21["progress_rate"][0] == 0.0  # 4 → 4
     assert t21["progress_rate"][3] == 87 / 75
     assert list(t21["achieved"]) == [False, False, True, True]
-    t22 = attainment_table(seed_dataset, 2022)
+    t22 = attainment_table(seed_dataset.as_of(2022), 2022)
     assert list(t22["achievement_rate"]) == [7 / 8, -127 / 1500, 56 / 45, 1019 / 400]
     assert list(t22["progress_rate"][[0, 3]]) == [3 / 4, 794 / 175]
     # ① FY2022 at 87.5 % is within the 相当程度 band
     assert t22["effect_ja"][0] == "相当程度効果があった"
-    # as of FY2022 the actuals of FY2023 are not used, but the plan-end target (13) is
-    assert t22["assessment_target"][0] == 13.0
-    cur = attainment_table(seed_dataset, 2022, assessment_target="current_year")
-    assert cur["assessment_target"][0] == 8.0
+
+
+def test_interim_year_is_assessed_against_the_plan_end_target(seed_dataset):
+    # Issue 9: the FY2022 report sees the actuals of FY2021–2022 and every target of the plan,
+    # so its multi-year assessment of ① uses the plan-end target 13 (FY2023), not FY2022's 8.
+    # By hand (METHODS.md §2) on b 4 (FY2020), actuals 4 (FY2021), 7 (FY2022), T 13 (FY2023):
+    t = attainment_table(seed_dataset.as_of(2022), 2022)
+    assert t["assessment_target"][0] == 13.0 and t["assessment_target_year"][0] == 2023
+    assert t["target"][0] == 8.0 and t["actual"][0] == 7.0  # the year's own figures
+    # miss share: slope (7 − 4)/(2022 − 2020) = 1.5 a year, projection 7 + 1.5 = 8.5,
+    # (13 − 8.5)/(13 − 7) = 0.75 → more than 20 % missed, right direction.
+    assert t["miss_share"][0] == 0.75
+    assert t["miss_share_class"][0] == "right_direction_insufficient"
+    # status index: (7 − 4)/(13 − 4) = 1/3 against 2/3 of the period elapsed → behind.
+    assert t["status_index"][0] == pytest.approx(1 / 3, rel=1e-15)
+    assert t["status_class"][0] == "behind"
+    # CAGR ratio: ((7/4)^(1/2) − 1)/((13/4)^(1/3) − 1) = 0.322876/0.481248 = 0.670913 → moderate.
+    assert t["cagr_ratio"][0] == pytest.approx(0.670913, abs=1e-6)
+    assert t["cagr_class"][0] == "moderate_progress"
+    # Before issue 9 the cut dropped FY2023's target: T 8 (FY2022) and a miss share of
+    # (8 − 7)/(8 − 7) = 1.0. That reading is still available on request.
+    cur = attainment_table(seed_dataset.as_of(2022), 2022, assessment_target="current_year")
+    assert cur["assessment_target"][0] == 8.0 and cur["miss_share"][0] == 1.0
+
+
+def test_tables_refuse_a_dataset_not_cut_at_the_year(seed_dataset):
+    # Cut once, at the edge: a table never reads a dataset cut at another year (later actuals
+    # would leak in) nor an uncut one.
+    with pytest.raises(
+        ParameterError, match=r"cut at FY2023, not FY2022: pass dataset.as_of\(2022\)"
+    ):
+        attainment_table(seed_dataset.as_of(2023), 2022)
+    with pytest.raises(ParameterError, match="not cut at a fiscal year"):
+        programme_summary(seed_dataset, 2023)
 
 
 def test_programme_summary(seed_dataset):
-    s = programme_summary(seed_dataset, 2023).iloc[0]
+    s = programme_summary(seed_dataset.as_of(2023), 2023).iloc[0]
     assert s["n_kpis"] == 4 and s["n_achieved"] == 2 and s["share_achieved"] == 0.5
     assert bool(s["any_achieved"]) is True
     assert s["expected_grant_yen"] == 9_636_347.5 and s["grant_gap_yen"] == -1.5
@@ -427,7 +450,7 @@ def test_programme_summary(seed_dataset):
     assert s["panel_option_no"] == 1 and bool(s["panel_effective"]) is True
     assert s["panel_votes"] == 7 and s["panel_total"] == 7
     assert s["panel_option_en"] == "effective for achieving the KPIs"
-    s22 = programme_summary(seed_dataset, 2022).iloc[0]
+    s22 = programme_summary(seed_dataset.as_of(2022), 2022).iloc[0]
     assert s22["grant_reason"] == "no_cost" and s22["panel_reason"] == "no_verdict"
 
 
@@ -457,7 +480,7 @@ def test_table_increment_targets():
         columns=["programme_id", "fiscal_year", "evaluator", "option_no", "option_ja", "votes"]
     )
     ds = _stand_in(ind, obs, progs, fin, ver)
-    t = attainment_table(ds, 2022)
+    t = attainment_table(ds.as_of(2022), 2022)
     assert t["target"][0] == 110.0 and t["actual"][0] == 111.0
     assert t["achievement_rate"][0] == 111 / 110
     assert t["progress_rate"][0] == 11 / 10

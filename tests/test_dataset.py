@@ -116,13 +116,23 @@ def test_every_transcribed_cell_occurs_in_the_source():
     assert "1,341人" in str(exc.value) and "row 13" in str(exc.value)
 
 
-def test_as_of_hides_later_years(seed):
+def test_as_of_keeps_the_plan_targets_and_hides_later_actuals(seed):
     fy2022 = seed.as_of(2022)
-    assert fy2022.observations["fiscal_year"].max() == 2022
-    assert len(fy2022.observations) == 8
+    assert fy2022.as_of_year == 2022
+    obs = fy2022.observations.set_index(["indicator_id", "fiscal_year"])
+    # Every target of the plan stays (fixed when the plan was approved): ① FY2023 累計 13団体.
+    assert len(obs) == len(seed.observations) == 12
+    assert obs.loc[(1, 2023), "target"] == 13 and obs.loc[(2, 2023), "target"] == 3000
+    # No actual of a later year: FY2023's 9団体, 83人, 1,341人 are blanked, text included.
+    later = obs.xs(2023, level="fiscal_year")
+    assert later["actual"].isna().all() and set(later["actual_text"]) == {""}
+    assert obs.loc[(1, 2022), "actual"] == 7 and obs.loc[(4, 2022), "actual_text"] == "1,019人"
     assert fy2022.finance.empty and fy2022.verdicts.empty  # recorded on the FY2023 sheet
+    assert fy2022.fiscal_years == [2021, 2022]
     assert seed.as_of("令和4年度").observations.equals(fy2022.observations)
     assert seed.fiscal_years == [2021, 2022, 2023]
+    # The cut of the last year changes nothing but the mark of the cut.
+    assert seed.as_of(2023).observations.equals(seed.observations)
 
 
 def test_write_processed_csv_has_bom_and_parquet_round_trips(seed, tmp_path):

@@ -1,7 +1,8 @@
 """Extension points, end to end with real kernels (README "Extending the analyses").
 
-* a new fiscal year is new rows in data/raw: one build adds its reports and leaves every earlier
-  archived file byte-for-byte untouched, without rerunning it;
+* a new fiscal year is its actuals in data/raw (the plan's targets are there from the start): one
+  build adds its reports and leaves every earlier archived file byte-for-byte untouched, without
+  rerunning it;
 * a new notebook with a ``parameters`` cell in notebooks/ runs for every fiscal year with no code
   change;
 * a new programme is a new raw folder; nothing in the library names Handa.
@@ -45,10 +46,13 @@ def _demo_programme(raw: Path, years: range) -> None:
             [PID, "2", "待機児童数", "人", "stock", "decrease", "40人", "R2"],
         ],
     )  # fmt: skip
+    # Every target of the plan (FY2021–2025) is there from the start — targets are fixed when
+    # the plan is approved — and a fiscal year brings its actuals.
     rows = [["programme_id", "indicator_no", "fiscal_year", "target", "actual"]]
-    for i, fy in enumerate(years):
-        rows.append([PID, "1", f"{fy}年度", f"({120 + 20 * i}人)", f"{115 + 25 * i}人"])
-        rows.append([PID, "2", f"{fy}年度", f"({35 - 5 * i}人)", f"{38 - 6 * i}人"])
+    for i, fy in enumerate(range(2021, 2026)):
+        known = fy in years
+        rows.append([PID, "1", f"{fy}年度", f"({120 + 20 * i}人)", f"{115 + 25 * i}人" * known])
+        rows.append([PID, "2", f"{fy}年度", f"({35 - 5 * i}人)", f"{38 - 6 * i}人" * known])
     write_rows(folder / "observations.csv", rows)
 
 
@@ -77,7 +81,7 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     before = _digests(root / "reports")
     assert len(before) == 18  # .html, .ipynb, .run.json per run
 
-    _demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 rows arrive
+    _demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 actuals arrive
     second = build(root, jobs=2, progress=False)
     assert second.count("ok") == 2 and second.count("skipped") == 6
     after = _digests(root / "reports")

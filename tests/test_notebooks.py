@@ -101,10 +101,23 @@ def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
     html = _visible(attainment_2022)
     assert "2022年度は4指標中2指標が目標を達成しました" in html
     assert "<td>87.5%</td>" in html  # ① 7/8 in FY2022
-    # Nothing known only from FY2023 leaks in: actuals, targets, cost, grant, panel vote.
-    for later in ("1,341人", "9団体", "13団体", "3,000人", "83人", "19,272,695", "7/7", "268.2"):
+    # Nothing known only from FY2023 leaks in: actuals, cost, grant, panel vote, rates.
+    for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7", "268.2"):
         assert later not in html, later
     assert "2022年度の効果検証の記録はありません" in html
+    # The plan-end target (FY2023, 13) is plan data, known in FY2022: ①'s miss share is
+    # (13 − 8.5)/(13 − 7) = 0.75 (projection 7 + 1.5), not (8 − 7)/(8 − 7) = 1.0 against FY2022's 8.
+    assert "0.750 方向は正しいが不十分" in html
+    assert "0.333 遅れ" in html  # status index (7 − 4)/(13 − 4)
+
+
+@pytest.mark.slow
+def test_trends_report_fy2022_shows_the_plan_end_target_but_no_later_actual(tmp_path_factory):
+    html = _visible(_execute(tmp_path_factory, "trends", 2022))
+    # Targets are fixed when the plan is approved: the final (FY2023) targets are shown.
+    assert "FY2023: 13団体" in html and "FY2023: 3,000人" in html
+    for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7"):
+        assert later not in html, later
 
 
 @pytest.mark.slow

@@ -548,9 +548,10 @@ def test_headline_from_programme_summary_rows() -> None:
 
 
 def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
+    from kpianalysis.analysis.results import YearResults
     from kpianalysis.report.index import headline_text
 
-    text = headline_text(headline.headline_for(seed, 2023))
+    text = headline_text(headline.headline_for(YearResults(seed.as_of(2023))))
     # FY2023 sheet: 9/13, 83/3000, 50/50, 1341/500, rounded half-up to one decimal.
     assert text == (
         "生きがいと社会貢献を育む新地域コミュニティの構築事業（半田市）: "

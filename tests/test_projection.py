@@ -11,15 +11,15 @@ from kpianalysis.analysis.projection import reason_text, trend_predictions, tren
 
 
 def test_fy2021_has_one_point_and_says_so(seed):
-    t = trend_table(seed, 2021)
+    t = trend_table(seed.as_of(2021), 2021)
     assert list(t["n"]) == [1, 1, 1, 1]
     assert set(t["reason"]) == {"too_few_points"}
     assert t["slope"].isna().all() and t["prob_reach"].isna().all()
-    assert trend_predictions(seed, 2021).empty
+    assert trend_predictions(seed.as_of(2021), 2021).empty
 
 
 def test_fy2022_two_points_slope_without_interval(seed):
-    t = trend_table(seed, 2022).set_index("indicator_id")
+    t = trend_table(seed.as_of(2022), 2022).set_index("indicator_id")
     # ② OLS through (2021, -468) and (2022, -127): slope 341 a year, FY2023 at 214.
     assert t.loc[2, "slope"] == pytest.approx(341.0)
     assert t.loc[2, "projected_mean"] == pytest.approx(214.0)
@@ -29,12 +29,14 @@ def test_fy2022_two_points_slope_without_interval(seed):
     # ① Poisson through 4 and 7: log-slope ln(7/4) = 0.559616.
     assert t.loc[1, "model"] == "poisson"
     assert t.loc[1, "slope"] == pytest.approx(math.log(7 / 4))
-    # As of FY2022 the FY2023 (final) target is not known: nothing from FY2023 is used.
-    assert t["final_target"].isna().all()
+    # As of FY2022 the plan's final (FY2023) targets are known — they are part of the plan —
+    # but no FY2023 actual is used (two points each).
+    assert list(t["final_target"]) == [13, 3000, 50, 500]
+    assert set(t["final_target_year"]) == {2023} and list(t["n"]) == [2, 2, 2, 2]
 
 
 def test_fy2023_fits_and_probability_of_reaching_the_final_target(seed):
-    t = trend_table(seed, 2023).set_index("indicator_id")
+    t = trend_table(seed.as_of(2023), 2023).set_index("indicator_id")
     assert list(t["n"]) == [3, 3, 3, 3] and list(t["df_resid"]) == [1, 1, 1, 1]
     assert list(t["projection_year"]) == [2024] * 4  # plan ended in FY2023: look one year on
     # ① Poisson (METHODS.md §3 worked check): slope 0.384156, se 0.283986.
@@ -57,14 +59,14 @@ def test_fy2023_fits_and_probability_of_reaching_the_final_target(seed):
 
 
 def test_predictions_span_first_year_to_projection_year(seed):
-    p = trend_predictions(seed, 2023)
+    p = trend_predictions(seed.as_of(2023), 2023)
     one = p[p["indicator_id"] == 2]
     assert list(one["fiscal_year"]) == [2021, 2022, 2023, 2024]
     assert one["mean"].iloc[0] == pytest.approx(-170.0 - 2 / 3 - 275.5)
 
 
 def test_reason_text_in_both_languages():
-    assert reason_text("no_final_target", "en").startswith("the plan's final target")
+    assert reason_text("no_final_target", "en") == "the plan has no target for its final year"
     assert reason_text("too_few_points") == "データ点が2点未満"
     assert reason_text(None) == ""
 

@@ -142,7 +142,8 @@ def test_trend_code_reads_back_with_the_trend_meaning_in_the_report(seed):
     obs.loc[(obs["indicator_id"] == 1) & (obs["fiscal_year"] == 2022), "actual"] = -1.0
     ind = seed.indicators.copy()
     ind.loc[ind["indicator_id"] == 1, "trend_model"] = "poisson"
-    table = trend_table(dataclasses.replace(seed, observations=obs, indicators=ind), 2023)
+    changed = dataclasses.replace(seed, observations=obs, indicators=ind)
+    table = trend_table(changed.as_of(2023), 2023)
     row = table.set_index("indicator_id").loc[1]
     assert row["model"] == "poisson" and row["reason"] == "negative_counts"
     en = trend_view(table, "en")

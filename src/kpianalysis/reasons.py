@@ -183,8 +183,8 @@ ENTRIES: tuple[Reason, ...] = (
     # -- projection ---------------------------------------------------------------------------
     Reason(
         "no_final_target",
-        "最終年度の目標値が未確定",
-        "the plan's final target is not in the data as of this fiscal year",
+        "最終年度の目標値なし",
+        "the plan has no target for its final year",
         "projection",
     ),
 )

@@ -1,11 +1,12 @@
 """Trend fits of every KPI as known at a fiscal year, projected ahead (the ``trends`` report).
 
-For each KPI of the data as of fiscal year N this fits the indicator's trend model
-(:func:`kpianalysis.analysis.trends.fit_trend`) to the actuals of years ≤ N, and projects it to the
-*projection year*: the plan's final year when that is still ahead, otherwise N + 1 (once a plan has
-ended, the question becomes whether the level reached holds a year later). The probability of
-reaching the *final target* — the target of the plan's last year, when it is known as of N —
-comes from the fit's predictive distribution.
+For each KPI of the data cut at fiscal year N (:meth:`kpianalysis.data.dataset.Dataset.as_of`)
+this fits the indicator's trend model (:func:`kpianalysis.analysis.trends.fit_trend`) to the
+actuals of years ≤ N, and projects it to the *projection year*: the plan's final year when that is
+still ahead, otherwise N + 1 (once a plan has ended, the question becomes whether the level
+reached holds a year later). The probability of reaching the *final target* — the target of the
+plan's last year, part of the plan and so known in every year — comes from the fit's predictive
+distribution.
 
 Nothing is invented when a rule cannot apply: the row carries a reason code instead (one point,
 two points without an interval, final target not yet known, ...).
@@ -20,6 +21,7 @@ import pandas as pd
 
 from kpianalysis import reasons
 from kpianalysis.analysis.trends import default_model, fit_trend
+from kpianalysis.data.dataset import check_cut
 
 #: Reason codes of the trend table (the fit's and this module's), from :mod:`kpianalysis.reasons`.
 REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit", "projection")
@@ -57,7 +59,8 @@ TABLE_COLUMNS = [
 
 
 def _series(dataset: Any, fiscal_year: int, programme_id: str | None) -> pd.DataFrame:
-    ds = dataset.as_of(fiscal_year)
+    check_cut(dataset, fiscal_year)
+    ds = dataset
     ind = ds.indicators
     if programme_id is not None:
         ind = ind[ind["programme_id"] == programme_id]
@@ -96,16 +99,17 @@ def trend_table(
     Parameters
     ----------
     dataset
-        A :class:`kpianalysis.data.dataset.Dataset` (its ``as_of(fiscal_year)`` is used).
+        A :class:`kpianalysis.data.dataset.Dataset` cut at ``fiscal_year``
+        (``dataset.as_of(fiscal_year)``): actuals of years ≤ it, every target of the plan.
     fiscal_year
-        The report's fiscal year: only data of years ≤ it are used.
+        The report's fiscal year (the year the dataset is cut at).
     alpha
         1 − confidence level of every interval.
 
     Examples
     --------
     >>> from kpianalysis.data.dataset import load_dataset  # doctest: +SKIP
-    >>> t = trend_table(load_dataset("data/raw"), 2023)  # doctest: +SKIP
+    >>> t = trend_table(load_dataset("data/raw").as_of(2023), 2023)  # doctest: +SKIP
     >>> t.loc[t.indicator_id == 1, ["model", "n", "projection_year"]]  # doctest: +SKIP
     """
     rows = []

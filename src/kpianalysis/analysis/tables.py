@@ -3,7 +3,8 @@
 Built from the measures of :mod:`kpianalysis.analysis.measures`, the ratings of
 :mod:`kpianalysis.analysis.ratings` and the multi-year assessments of
 :mod:`kpianalysis.analysis.progress`. Functions here take a dataset already cut to what the
-report's fiscal year may see (:meth:`kpianalysis.data.dataset.Dataset.as_of`).
+report's fiscal year may see (:meth:`kpianalysis.data.dataset.Dataset.as_of`: actuals, costs and
+verdicts up to that year, every target of the plan) and never cut it again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kpianalysis.analysis.measures import (
     share_achieved,
     variant_code,
 )
+from kpianalysis.data.dataset import check_cut
 from kpianalysis.errors import ParameterError
 
 __all__ = ["attainment_core", "attainment_table", "programme_summary"]
@@ -213,8 +215,9 @@ def attainment_table(
     Parameters
     ----------
     dataset
-        A :class:`kpianalysis.data.dataset.Dataset` (or any object with the same DataFrames and
-        ``as_of``). Actuals, costs and verdicts are read as of ``fiscal_year``.
+        A :class:`kpianalysis.data.dataset.Dataset` cut at ``fiscal_year``
+        (``dataset.as_of(fiscal_year)``, or any object with the same DataFrames and
+        ``as_of_year``); a dataset cut at another year, or not cut, is refused.
     fiscal_year
         The fiscal year reported.
     programme_id
@@ -227,9 +230,9 @@ def attainment_table(
         Lower bound of 相当程度効果があった on the achievement rate (default 0.7).
     assessment_target
         Target of the multi-year assessment: ``"plan_end"`` (default) uses the target of the
-        plan's last year — plan data fixed when the plan was made, so it is read from the whole
-        dataset even when the year reported is earlier — falling back to the year's own target
-        when the dataset has none; ``"current_year"`` always uses the year's own target.
+        plan's last year — plan data fixed when the plan was approved, which the cut dataset
+        keeps even when the year reported is earlier — falling back to the year's own target
+        when the plan has none; ``"current_year"`` always uses the year's own target.
 
     Returns
     -------
@@ -250,24 +253,24 @@ def attainment_table(
 
     Examples
     --------
-    >>> table = attainment_table(ds, 2023)  # doctest: +SKIP
+    >>> table = attainment_table(ds.as_of(2023), 2023)  # doctest: +SKIP
     >>> table[["indicator_label", "achievement_rate"]]  # doctest: +SKIP
     """
 
     if assessment_target not in ("plan_end", "current_year"):
         raise ParameterError("assessment_target must be 'plan_end' or 'current_year'")
-    fy = int(fiscal_year)
-    ds = dataset.as_of(fiscal_year)
+    fy = check_cut(dataset, fiscal_year)
+    ds = dataset
     ind = ds.indicators
     if programme_id is not None:
         ind = ind.loc[ind["programme_id"] == programme_id]
     ind = ind.reset_index(drop=True)
     n_rows = len(ind)
 
-    # Observations of every year: the plan-end target is plan data, fixed when the plan was made.
-    # Levels of increment-form KPIs are running totals, so those of years ≤ fiscal_year do not
-    # depend on later years, and actuals are only ever read up to fiscal_year.
-    full = dataset.observations if assessment_target == "plan_end" else ds.observations
+    # Observations of every year of the plan: the cut keeps later years' targets (plan data)
+    # without their actuals. Levels of increment-form KPIs are running totals, so those of years
+    # ≤ fiscal_year do not depend on later years.
+    full = ds.observations
     row = _row_of(ind, full)
     known = row >= 0
     row = row[known].astype(np.intp)
@@ -366,7 +369,7 @@ def attainment_table(
     # The assessment target: the plan-end target, else the year's own.
     has_t = ~np.isnan(target_lv)
     if assessment_target == "plan_end":
-        progs = dataset.programmes
+        progs = ds.programmes
         ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
         at = _codes_among(progs["programme_id"], programme_ids)
         ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
@@ -418,7 +421,7 @@ def programme_summary(
     Parameters
     ----------
     dataset
-        As for :func:`attainment_table`.
+        As for :func:`attainment_table`: cut at ``fiscal_year``.
     fiscal_year
         The fiscal year reported.
     table
@@ -436,10 +439,12 @@ def programme_summary(
 
     Examples
     --------
-    >>> programme_summary(ds, 2023)[["share_achieved", "grant_gap_yen"]]  # doctest: +SKIP
+    >>> s = programme_summary(ds.as_of(2023), 2023)  # doctest: +SKIP
+    >>> s[["share_achieved", "grant_gap_yen"]]  # doctest: +SKIP
     """
 
-    ds = dataset.as_of(fiscal_year)
+    check_cut(dataset, fiscal_year)
+    ds = dataset
     if table is None:
         table = attainment_table(dataset, fiscal_year, **table_options)
     rows = []

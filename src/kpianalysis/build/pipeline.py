@@ -125,7 +125,7 @@ def build(
     language
         ``language`` parameter for every notebook (``"ja"`` or ``"en"``).
     prepare
-        ``(root, raw_dir, processed_dir) -> (fiscal_years, dataset, written)``; default
+        ``(root, raw_dir, processed_dir) -> (fiscal_years, results or dataset, written)``; default
         :func:`prepare_data`. Tests substitute it.
 
     Returns

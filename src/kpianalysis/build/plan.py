@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpianalysis.analysis.results import ResultsByYear
 from kpianalysis.build.parameters import (
     STANDARD_DEFAULTS,
     has_parameters_cell,
     notebook_parameter_names,
     validate_parameters,
 )
+from kpianalysis.data.dataset import Dataset
 from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
 from kpianalysis.report.headline import headline_for
@@ -139,9 +141,13 @@ def plan_runs(
     raw_dir: str,
     processed_dir: str,
     language: str = "ja",
-    dataset: Any = None,
+    dataset: ResultsByYear | Dataset | None = None,
 ) -> list[RunSpec]:
     """Validate every run's parameters and compute its key; no kernel is started.
+
+    ``dataset`` is the validated data, best as the :class:`ResultsByYear` that already wrote
+    ``data/processed``: each year's cut and tables are then reused for the run key and the
+    headline, not computed again.
 
     Raises
     ------
@@ -155,6 +161,7 @@ def plan_runs(
     ...           processed_dir="data/processed")  # doctest: +SKIP
     """
     shared = common_inputs(root, raw_dir) if notebooks else {}
+    results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
     headlines: dict[int, Any] = {}
     as_of: dict[int, str | None] = {}
     specs = []
@@ -177,8 +184,9 @@ def plan_runs(
                 wanted, declared=declared, fiscal_years=data_years, root=root, notebook=nb_path.name
             )
             if fy not in headlines:
-                headlines[fy] = headline_for(dataset, fy)
-                as_of[fy] = dataset.as_of(fy).digest() if dataset is not None else None
+                year = results[fy] if results is not None else None
+                headlines[fy] = headline_for(year)
+                as_of[fy] = year.dataset.digest() if year is not None else None
             run_inputs = dict(inputs)
             key_inputs = inputs
             if as_of[fy] is not None:

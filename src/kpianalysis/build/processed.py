@@ -21,8 +21,10 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
 
     Returns
     -------
-    (fiscal_years, dataset, written_paths)
-        ``written_paths`` is empty when the processed files were already up to date.
+    (fiscal_years, results, written_paths)
+        ``results`` is a :class:`~kpianalysis.analysis.results.ResultsByYear` of the dataset
+        (``results.dataset``), holding the year tables computed for the files so the build reuses
+        them; ``written_paths`` is empty when the processed files were already up to date.
 
     Raises
     ------
@@ -31,11 +33,14 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
 
     Examples
     --------
-    >>> years, ds, written = prepare_data(Path("."), "data/raw", "data/processed")  # doctest: +SKIP
+    >>> years, results, written = prepare_data(  # doctest: +SKIP
+    ...     Path("."), "data/raw", "data/processed")
     """
+    from kpianalysis.analysis.results import ResultsByYear
     from kpianalysis.data.dataset import load_dataset
 
     ds = load_dataset(Path(root) / raw_dir)
+    results = ResultsByYear(ds)
     out = Path(root) / processed_dir
     digest = hashlib.sha256(
         json.dumps(
@@ -45,15 +50,15 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
     ).hexdigest()
     stamp = out / PROCESSED_STAMP
     if _processed_up_to_date(out, stamp, digest, _processed_names(ds)):
-        return [int(y) for y in ds.fiscal_years], ds, []
+        return [int(y) for y in ds.fiscal_years], results, []
 
     from kpianalysis.analysis.results import write_results
     from kpianalysis.data.dataset import write_processed
 
-    written = [Path(p) for p in write_processed(ds, out) + write_results(ds, out)]
+    written = [Path(p) for p in write_processed(ds, out) + write_results(results, out)]
     lines = [digest, *(f"{sha256_file(p)}  {p.name}" for p in written)]
     write_atomic(stamp, ("\n".join(lines) + "\n").encode("utf-8"))
-    return [int(y) for y in ds.fiscal_years], ds, written
+    return [int(y) for y in ds.fiscal_years], results, written
 
 
 def _processed_up_to_date(out: Path, stamp: Path, digest: str, names: Sequence[str]) -> bool:

@@ -19,7 +19,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpianalysis.data import notation
@@ -30,6 +32,7 @@ from kpianalysis.errors import (
     FormulaError,
     InvalidValueError,
     MissingValueError,
+    ParameterError,
     PeriodError,
     ProvenanceError,
     UnitMismatchError,
@@ -187,25 +190,36 @@ class Dataset:
         return [str(p) for p in progs.loc[blank, "programme_id"]]
 
     def as_of(self, fiscal_year: int) -> Dataset:
-        """What was known at the end of ``fiscal_year``: only rows of years ≤ ``fiscal_year``.
+        """What a report for ``fiscal_year`` may see: the one place the data is cut.
 
-        Rerunning the FY2022 report later reproduces what was known in FY2022. Definitions
-        (programmes, indicators, sub-projects) are kept whole: they are fixed at plan time.
+        Actuals, costs and verdicts of years ≤ ``fiscal_year``, and **every target of the
+        plan**: targets are fixed when the plan is approved, so an interim report can assess
+        progress toward the plan-end target. Observation rows of later years stay, with their
+        actual (and its text) blanked; finance and verdict rows of later years are dropped.
+        Definitions (programmes, indicators, components, sub-projects) are kept whole. Rerunning
+        the FY2022 report later reproduces what was known in FY2022, because later actuals
+        never reach it. Analysis functions take the cut dataset and check it with
+        :func:`check_cut`; none cuts it again.
 
         Examples
         --------
         >>> ds = load_dataset("data/raw")  # doctest: +SKIP
-        >>> ds.as_of(2022).observations["fiscal_year"].max()  # doctest: +SKIP
-        2022
+        >>> fy22 = ds.as_of(2022)  # doctest: +SKIP
+        >>> fy22.observations.groupby("fiscal_year")["actual"].count().to_dict()  # doctest: +SKIP
+        {2021: 4, 2022: 4, 2023: 0}
         """
         fy = notation.parse_fiscal_year(fiscal_year)
 
         def upto(df: pd.DataFrame) -> pd.DataFrame:
             return df.loc[df["fiscal_year"] <= fy].reset_index(drop=True)
 
+        obs = self.observations.copy()
+        later = (obs["fiscal_year"] > fy).to_numpy()
+        obs.loc[later, "actual"] = np.nan
+        obs.loc[later, "actual_text"] = ""
         return replace(
             self,
-            observations=upto(self.observations),
+            observations=obs,
             finance=upto(self.finance),
             verdicts=upto(self.verdicts),
             as_of_year=fy,
@@ -239,6 +253,37 @@ class Dataset:
 
 # --------------------------------------------------------------------------------------------
 # Cell parsers: each turns one raw cell into a value or raises an error located at the cell.
+
+
+def check_cut(dataset: Any, fiscal_year: int | None = None) -> int:
+    """The fiscal year ``dataset`` was cut at by :meth:`Dataset.as_of`, checked against the year.
+
+    Analysis functions take a dataset already cut at the report's fiscal year and never cut it
+    again; this refuses one that is not cut, or cut at another year, instead of letting later
+    actuals into a table silently.
+
+    Raises
+    ------
+    ParameterError
+        When the dataset has no ``as_of_year`` or it differs from ``fiscal_year``.
+
+    Examples
+    --------
+    >>> check_cut(load_dataset("data/raw").as_of(2022), 2022)  # doctest: +SKIP
+    2022
+    """
+    cut = getattr(dataset, "as_of_year", None)
+    if cut is None:
+        want = "fiscal_year" if fiscal_year is None else fiscal_year
+        raise ParameterError(
+            f"the dataset is not cut at a fiscal year: pass dataset.as_of({want}), which keeps "
+            "what a report for that year may see"
+        )
+    if fiscal_year is not None and int(fiscal_year) != int(cut):
+        raise ParameterError(
+            f"the dataset is cut at FY{cut}, not FY{fiscal_year}: pass dataset.as_of({fiscal_year})"
+        )
+    return int(cut)
 
 
 def _cell(row: RawRow, column: str) -> str:

@@ -5,29 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from kpianalysis.analysis.measures import format_percent
-from kpianalysis.analysis.tables import attainment_table, programme_summary
+from kpianalysis.analysis.results import YearResults
 from kpianalysis.fileio import jsonable
 
 
-def headline_for(dataset: Any, fiscal_year: int) -> Any:
-    """Headline figures for the index, from ``kpianalysis.analysis.tables.programme_summary``.
+def headline_for(results: YearResults | None) -> Any:
+    """Headline figures of a fiscal year for the index, from its computed results.
 
-    Returns ``None`` when no dataset is given. The value is made JSON-safe (mappings and
-    sequences kept, other objects as ``str``).
+    Rows of :attr:`~kpianalysis.analysis.results.YearResults.summary` (no table is recomputed),
+    with each programme's name and each KPI's achievement rate. Returns ``None`` when no results
+    are given. The value is made JSON-safe (mappings and sequences kept, other objects as
+    ``str``).
 
     Examples
     --------
-    >>> headline_for(None, 2023) is None
+    >>> headline_for(None) is None
     True
     """
-    if dataset is None:
+    if results is None:
         return None
-    as_of = getattr(dataset, "as_of", None)
-    view = as_of(fiscal_year) if callable(as_of) else dataset
-    table = attainment_table(view, fiscal_year)
-    rows = programme_summary(view, fiscal_year, table=table)
-    programmes = getattr(view, "programmes", None)
-    if programmes is not None and {"programme_id", "name_ja"} <= set(programmes.columns):
+    table = results.attainment
+    rows = results.summary
+    programmes = results.dataset.programmes
+    if {"programme_id", "name_ja"} <= set(programmes.columns):
         # Name the programme and list each KPI's achievement, so the index reads on its own.
         names = programmes.set_index("programme_id")
         rows = rows.copy()

@@ -27,7 +27,9 @@ from kpianalysis.report import present as P
 def load_report_data(
     fiscal_year: Any, raw_dir: str | Path = DEFAULT_RAW, programme_id: str = ""
 ) -> tuple[Dataset, Dataset]:
-    """Load and validate the raw data; return ``(full, as_of_fiscal_year)``.
+    """Load and validate the raw data; return ``(full, full.as_of(fiscal_year))``.
+
+    The notebook's edge: the data is cut here, once; the analysis functions take the cut.
 
     Raises :class:`ParameterError` when ``fiscal_year`` has no data or the programme is unknown.
     """
@@ -124,8 +126,9 @@ def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, 
         P.paragraph(" / ".join(names)),
         P.paragraph(
             P.pick(
-                f"{fiscal_year}年度までのデータのみを用いています。",
-                f"Only data of fiscal years up to {fiscal_year} are used.",
+                f"{fiscal_year}年度までの実績値・事業費・評価と、計画の全年度の目標値を用いています。",
+                f"Actuals, costs and verdicts of fiscal years up to {fiscal_year} are used, "
+                "with every target of the plan.",
                 language,
             )
         ),

@@ -1,0 +1,90 @@
+"""A year's results are computed once per build and shared by data/processed and the headline."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kpianalysis.analysis import results as results_module
+from kpianalysis.analysis.results import ResultsByYear, YearResults
+from kpianalysis.build import plan, processed
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count attainment and trend tables computed, per fiscal year."""
+    calls: Counter = Counter()
+    real_att, real_trend = results_module.attainment_table, results_module.trend_table
+
+    def attainment_table(ds, fy, **kw):
+        calls["attainment", fy] += 1
+        return real_att(ds, fy, **kw)
+
+    def trend_table(ds, fy, **kw):
+        calls["trends", fy] += 1
+        return real_trend(ds, fy, **kw)
+
+    monkeypatch.setattr(results_module, "attainment_table", attainment_table)
+    monkeypatch.setattr(results_module, "trend_table", trend_table)
+    return calls
+
+
+def test_year_results_compute_each_table_once(seed, counted):
+    year = YearResults(seed.as_of(2022))
+    assert year.fiscal_year == 2022
+    assert year.summary is year.summary and year.attainment is year.attainment
+    assert year.trends is year.trends
+    assert counted == {("attainment", 2022): 1, ("trends", 2022): 1}
+    by_year = ResultsByYear(seed)
+    assert list(by_year) == [2021, 2022, 2023] and by_year[2022] is by_year[2022]
+    assert by_year[2022].dataset.as_of_year == 2022
+    with pytest.raises(KeyError):
+        by_year[2020]
+
+
+def test_a_build_computes_each_year_table_once(tmp_path, counted):
+    # The parent process of `make report` writes data/processed and plans the runs (run keys and
+    # index headlines). Before issue 9 it computed each year's attainment table twice: for the
+    # results file, then again for the headline.
+    root = tmp_path
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    years, results, written = processed.prepare_data(root, "data/raw", "data/processed")
+    assert years == [2021, 2022, 2023] and len(written) == 26
+    notebooks = plan.discover_notebooks(root / "notebooks")
+    assert [p.stem for p in notebooks] == ["attainment", "trends"]
+    specs = plan.plan_runs(
+        notebooks,
+        root=root,
+        fiscal_years=years,
+        data_years=years,
+        raw_dir="data/raw",
+        processed_dir="data/processed",
+        dataset=results,
+    )
+    assert len(specs) == 6
+    once = {(kind, fy): 1 for fy in years for kind in ("attainment", "trends")}
+    assert counted == once
+    # The headline is read from the same table: FY2022, 2 of 4 KPIs, ① 7/8 = 87.5 %.
+    fy2022 = next(s for s in specs if s.fiscal_year == 2022)
+    assert fy2022.headline[0]["n_achieved"] == 2 and fy2022.headline[0]["n_kpis"] == 4
+    assert fy2022.headline[0]["rates"][0] == "① 87.5%"
+    # A no-op build (processed files up to date) computes the headline's table only.
+    counted.clear()
+    _, results, written = processed.prepare_data(root, "data/raw", "data/processed")
+    assert written == []
+    plan.plan_runs(
+        notebooks,
+        root=root,
+        fiscal_years=years,
+        data_years=years,
+        raw_dir="data/raw",
+        processed_dir="data/processed",
+        dataset=results,
+    )
+    assert counted == {("attainment", fy): 1 for fy in years}
