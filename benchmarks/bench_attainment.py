@@ -12,9 +12,10 @@ Three timings, each beside the same floor, interleaved, minimum of several repea
 - ``table``: :func:`kpianalysis.analysis.tables.attainment_table` for the last fiscal year on a
   :class:`kpianalysis.data.dataset.Dataset` of 5,000 synthetic programmes × 50 KPIs × 4 years
   (1,000,000 observations with the column schema of ``dataset._*_DTYPES``, text columns
-  included): ``as_of``, key lookups, increment-form levels, the year's core, costs since the
-  baseline, plan-end targets, the panel assessments of the whole 4-year history, and the
-  assembly of the 47-column DataFrame of 250,000 rows (string and categorical labels).
+  included; increment-form KPIs converted to levels by the data layer beforehand): ``as_of``,
+  key lookups, the year's core, costs since the baseline, plan-end targets, the panel
+  assessments of the whole 4-year history, and the assembly of the 47-column DataFrame of
+  250,000 rows (string and categorical labels).
 
 The floor is a bare NumPy pass over the 1,000,000 indicator-years: A / T, (A − b)/(T − b)
 and the achieved comparison, with no reasons. Run:
@@ -41,6 +42,7 @@ from kpianalysis.data.dataset import (
     _VERDICT_DTYPES,
     Dataset,
 )
+from kpianalysis.data.levels import observation_levels
 from machine import describe
 
 YEARS = (2020, 2021, 2022, 2023)
@@ -97,6 +99,7 @@ def synthetic_dataset(n_programmes: int, kpis_each: int, seed: int = 20231) -> D
             "sheet_fiscal_year": YEARS[-1],
             "source_file": "synthetic",
             "source_sha256": "0" * 64,
+            "note": "",
         }
     ).astype(_PROGRAMME_DTYPES)
     kpi_pid = np.repeat(pids, kpis_each)
@@ -116,9 +119,11 @@ def synthetic_dataset(n_programmes: int, kpis_each: int, seed: int = 20231) -> D
             "sub_label_ja": "",
             "name_en": "indicator",
             "unit": "人",
+            "unit_text": "人",
             "kind": "flow",
             "direction": np.where(decrease, "decrease", "increase"),
             "target_form": np.where(increment, "increment", "level"),
+            "actual_form": np.where(increment, "increment", "level"),
             "baseline_year": baseline_year,
             "baseline": baseline,
             "baseline_text": pd.Series(baseline).astype(str).to_numpy(),
@@ -149,7 +154,9 @@ def synthetic_dataset(n_programmes: int, kpis_each: int, seed: int = 20231) -> D
             "target_text": "",
             "actual_text": "",
         }
-    ).astype(_OBSERVATION_DTYPES)
+    )
+    # As load_programme does: increments become levels once, in the data layer (not timed).
+    observations = observation_levels(indicators, observations).astype(_OBSERVATION_DTYPES)
     cost = np.round(rng.uniform(1e6, 5e7, n_programmes * n_years))
     finance = pd.DataFrame(
         {

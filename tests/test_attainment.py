@@ -38,6 +38,7 @@ from kpianalysis.analysis.measures import (
 )
 from kpianalysis.analysis.tables import attainment_core, attainment_table, programme_summary
 from kpianalysis.data.dataset import Dataset
+from kpianalysis.data.levels import observation_levels
 from kpianalysis.errors import ParameterError
 
 PID = "23205-community"
@@ -454,9 +455,11 @@ def test_programme_summary(seed_dataset):
     assert s22["grant_reason"] == "no_cost" and s22["panel_reason"] == "no_verdict"
 
 
-def test_table_increment_targets():
-    # Hypothetical plan written as yearly increments (増加分) over b 100: targets +5, +5;
-    # actuals +4, +7 → levels: targets 105, 110; actuals 104, 111
+def test_table_reads_levels_converted_once_in_the_data_layer():
+    # Hypothetical plan written as yearly increments (増加分) over b 100: targets +5, +5.
+    # KPI 1 writes its actuals as increments too (+4, +7 → levels 104, 111); KPI 2 writes them
+    # as levels (104, 111), which must stay levels. kpianalysis.data.levels converts; the table
+    # only reads levels.
     ind = pd.DataFrame(
         {
             "programme_id": ["p", "p"],
@@ -468,26 +471,31 @@ def test_table_increment_targets():
             "kind": ["flow", "flow"],
             "direction": ["increase", "increase"],
             "target_form": ["increment", "increment"],
-            "baseline_year": pd.array([2020, pd.NA], dtype="Int64"),
-            "baseline": [100.0, np.nan],
+            "actual_form": ["increment", "level"],
+            "baseline_year": pd.array([2020, 2020], dtype="Int64"),
+            "baseline": [100.0, 100.0],
             "trend_model": ["ols", "ols"],
         }
     )
-    obs = _observations("p", {1: {2021: (5, 4), 2022: (5, 7)}, 2: {2021: (5, 4), 2022: (5, 7)}})
+    written = _observations(
+        "p", {1: {2021: (5, 4), 2022: (5, 7)}, 2: {2021: (5, 104), 2022: (5, 111)}}
+    )
+    obs = observation_levels(ind, written)
+    assert obs["target"].tolist() == [105.0, 110.0, 105.0, 110.0]
+    assert obs["actual"].tolist() == [104.0, 111.0, 104.0, 111.0]
+    assert obs["actual_written"].tolist() == [4.0, 7.0, 104.0, 111.0]
     progs = pd.DataFrame({"programme_id": ["p"], "plan_start": [2021], "plan_end": [2022]})
     fin = pd.DataFrame(columns=["programme_id", "fiscal_year", "cost_yen", "grant_yen"])
     ver = pd.DataFrame(
         columns=["programme_id", "fiscal_year", "evaluator", "option_no", "option_ja", "votes"]
     )
-    ds = _stand_in(ind, obs, progs, fin, ver)
-    t = attainment_table(ds.as_of(2022), 2022)
-    assert t["target"][0] == 110.0 and t["actual"][0] == 111.0
-    assert t["achievement_rate"][0] == 111 / 110
-    assert t["progress_rate"][0] == 11 / 10
-    assert bool(t["achieved"][0]) is True
-    # without a baseline the levels are unknown: say so, not "no target"
-    assert _col(t, "achievement_rate_reason")[1] == "no_baseline"
-    assert _col(t, "progress_rate_reason")[1] == "no_baseline"
+    t = attainment_table(_stand_in(ind, obs, progs, fin, ver).as_of(2022), 2022)
+    for i in (0, 1):
+        assert t["target"][i] == 110.0 and t["actual"][i] == 111.0
+        assert t["achievement_rate"][i] == 111 / 110
+        assert t["progress_rate"][i] == 11 / 10
+        assert bool(t["achieved"][i]) is True
+    assert list(t["actual_form"]) == ["increment", "level"]
 
 
 def test_attainment_core_matches_scalar_functions():

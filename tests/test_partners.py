@@ -112,3 +112,125 @@ def test_validate_warns_once_per_unchecked_programme(capsys):
     assert all(line.startswith("kpianalysis validate: warning: programme '") for line in lines)
     assert {MEDIA, SHOTEN, KANKO} == {line.split("'")[1] for line in lines}
     assert load_dataset(PARTNERS).unchecked_programmes == [SHOTEN, KANKO, MEDIA]  # folder order
+
+
+# ----------------------------------------------------------------------------------------------
+# Levels and increments: converted once, in the data layer; every consumer reads levels.
+
+
+def test_increment_targets_become_levels_and_level_actuals_stay(panel):
+    # Baseline 1,318,801 (FY2015), target +40,000 a year: levels 1,318,801 + k × 40,000.
+    ind = _ind(panel, KANKO, 1)
+    assert (ind["target_form"], ind["actual_form"]) == ("increment", "level")
+    assert ind["baseline"] == 1_318_801.0
+    expected = {2016: (1_358_801.0, 1_352_410.0), 2017: (1_398_801.0, 1_371_922.0)}
+    expected[2018] = (1_438_801.0, 1_400_000.0)  # 1,318,801 + 3 × 40,000; the actual as written
+    for fy, (target, actual) in expected.items():
+        o = _obs(panel, KANKO, 1, fy)
+        assert (o["target"], o["actual"]) == (target, actual)
+        assert (o["target_written"], o["actual_written"]) == (40_000.0, actual)
+        assert o["target_text"] == "40,000人"
+    # Level-form KPIs: written = level.
+    seed_obs = panel.observations.loc[panel.observations["programme_id"] == SEED_ID]
+    assert seed_obs["target"].equals(seed_obs["target_written"])
+
+
+def test_attainment_and_trends_see_levels(panel):
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.analysis.tables import attainment_table
+
+    t = attainment_table(panel, 2018, programme_id=KANKO).iloc[0]
+    assert (t["target"], t["actual"]) == (1_438_801.0, 1_400_000.0)
+    # 1,400,000 / 1,438,801 = 0.97303…, not 2,718,801 / … = 200 % (the actual read as an
+    # increment, before the forms were separate).
+    assert t["achievement_rate"] == pytest.approx(1_400_000 / 1_438_801, rel=1e-15)
+    assert round(t["achievement_rate"] * 100, 1) == 97.3
+    assert t["progress_rate"] == pytest.approx(81_199 / 120_000, rel=1e-15)
+    assert bool(t["achieved"]) is False
+    assert t["assessment_target"] == 1_438_801.0
+    # The trends report's final target is the level, not the increment 40,000.
+    trends = trend_table(panel, 2018, programme_id=KANKO).iloc[0]
+    assert (trends["final_target_year"], trends["final_target"]) == (2018, 1_438_801.0)
+
+
+def _copy(tmp_path, pid):
+    import shutil
+
+    dest = tmp_path / pid
+    shutil.copytree(PARTNERS / pid, dest)
+    return dest
+
+
+def _set(path, row, column, text):
+    from conftest import read_rows, write_rows
+
+    rows = read_rows(path)
+    if column not in rows[0]:
+        rows = [[*r, ""] for r in rows]
+        rows[0][-1] = column
+    rows[row - 1][rows[0].index(column)] = text
+    write_rows(path, rows)
+
+
+def test_actuals_written_as_increments(tmp_path):
+    # The same plan with its actuals written as yearly increases: +33,609, +19,512, +28,078.
+    folder = _copy(tmp_path, KANKO)
+    _set(folder / "indicators.csv", 2, "actual_form", "increment")
+    for row, text in ((2, "33,609人"), (3, "19,512人"), (4, "28,078人")):
+        _set(folder / "observations.csv", row, "actual", text)
+    ds = load_folders([folder])
+    assert ds.observations["actual"].tolist() == [1_352_410.0, 1_371_922.0, 1_400_000.0]
+    assert ds.observations["actual_written"].tolist() == [33_609.0, 19_512.0, 28_078.0]
+    # A missing increment leaves that year's level and every later one unknown.
+    _set(folder / "observations.csv", 3, "actual", "-")
+    levels = load_folders([folder]).observations["actual"].tolist()
+    assert levels[0] == 1_352_410.0 and math.isnan(levels[1]) and math.isnan(levels[2])
+
+
+@pytest.mark.parametrize(
+    ("edits", "cls", "at", "words"),
+    [
+        # An increment plan without its baseline has no levels.
+        (
+            [("indicators.csv", 2, "baseline", "-")],
+            "MissingValueError",
+            ("indicators.csv", 2, "baseline"),
+            "the baseline is required",
+        ),
+        # 累計 is a running total, not a yearly increase.
+        (
+            [("observations.csv", 3, "target", "累計 80,000人")],
+            "InvalidValueError",
+            ("observations.csv", 3, "target"),
+            "累計 (a running total) written where target_form is 'increment'",
+        ),
+        # Each increment is plausible, the level is not: 1,318,801 + 999,000,000 > 10^9.
+        (
+            [("observations.csv", 2, "target", "999,000,000人")],
+            "InvalidValueError",
+            ("observations.csv", 2, "target"),
+            "as a level (1,000,318,801",
+        ),
+        # A gap: increments add up year by year (FY2017 moved to FY2019 leaves FY2017 missing).
+        (
+            [
+                ("programme.csv", 2, "plan_end", "令和元年度"),
+                ("observations.csv", 3, "fiscal_year", "R1.5"),
+            ],
+            "PeriodError",
+            ("observations.csv", 4, "fiscal_year"),
+            "FY2017 is missing before FY2018",
+        ),
+    ],
+)
+def test_increment_errors_are_located(tmp_path, edits, cls, at, words):
+    from kpianalysis import errors
+
+    folder = _copy(tmp_path, KANKO)
+    for table, row, column, text in edits:
+        _set(folder / table, row, column, text)
+    with pytest.raises(getattr(errors, cls)) as info:
+        load_folders([folder])
+    err = info.value
+    assert (err.file, err.row, err.column) == (str(folder / at[0]), at[1], at[2])
+    assert words in err.reason, err.reason

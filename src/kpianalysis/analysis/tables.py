@@ -9,7 +9,6 @@ verdicts up to that year, every target of the plan) and never cut it again.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +16,6 @@ import pandas as pd
 
 from kpianalysis.analysis import progress, ratings
 from kpianalysis.analysis.measures import (
-    REASON_CODE,
     REASONS,
     achieved_core,
     achievement_core,
@@ -111,47 +109,6 @@ def _row_of(ind: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
     return progress.series_index(s_code, o_code, size)
 
 
-def _sort_by_row_year(row: np.ndarray, year: np.ndarray) -> np.ndarray | None:
-    """Order putting the observations by KPI then year; ``None`` when they already are."""
-    if len(row) < 2:
-        return None
-    dr, dy = np.diff(row), np.diff(year)
-    if np.all((dr > 0) | ((dr == 0) & (dy > 0))):
-        return None
-    return np.lexsort((year, row))
-
-
-def _increment_levels(
-    row: np.ndarray, year: np.ndarray, values: np.ndarray, baseline: np.ndarray
-) -> np.ndarray:
-    """Levels b + running total of yearly increments per KPI (METHODS §1), in year order.
-
-    A missing increment leaves every later level missing (a plain running sum, not one that
-    skips NaN); without a baseline the levels are unknown (NaN, reported as ``"no_baseline"``).
-    The running sum adds year by year as ``np.cumsum`` does, one rank of years at a time.
-    """
-    order = _sort_by_row_year(row, year)
-    r = row if order is None else row[order]
-    v = values if order is None else values[order]
-    running = v.copy()
-    if len(r):
-        new = np.ones(len(r), dtype=bool)
-        new[1:] = r[1:] != r[:-1]
-        starts = np.flatnonzero(new)
-        rank = np.arange(len(r)) - np.repeat(starts, np.diff(np.append(starts, len(r))))
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2))
-        for lo, hi in itertools.pairwise(bounds):
-            idx = by_rank[lo:hi]
-            running[idx] = running[idx - 1] + v[idx]
-    levels = baseline[r] + running
-    if order is None:
-        return levels
-    out = np.empty_like(levels)
-    out[order] = levels
-    return out
-
-
 def _str_take(names: Any, codes: np.ndarray) -> Any:
     """A string column (the table's ``str`` dtype) of ``names[codes]``, without Python objects."""
     return pd.Index(list(names), dtype="str").take(np.asarray(codes, dtype=np.intp)).array
@@ -238,7 +195,8 @@ def attainment_table(
     -------
     pandas.DataFrame
         Identification (programme_id, indicator_id, indicator_label, name_ja, name_en, unit, kind,
-        direction, target_form, fiscal_year), values (baseline, baseline_year, target, actual),
+        direction, target_form, actual_form, fiscal_year), values (baseline, baseline_year,
+        target, actual — levels, whatever form the sheet wrote them in),
         ``achieved``, ``achievement_rate``, ``progress_rate`` each with a ``*_reason`` column,
         ``achievement_variant`` (formula used), ``effect_ja``/``effect_en``/``effect_reason``,
         ``rank``/``rank_ja``/``rank_en``/``rank_reason``/``rank_table``,
@@ -268,25 +226,17 @@ def attainment_table(
     n_rows = len(ind)
 
     # Observations of every year of the plan: the cut keeps later years' targets (plan data)
-    # without their actuals. Levels of increment-form KPIs are running totals, so those of years
-    # ≤ fiscal_year do not depend on later years.
+    # without their actuals. Targets and actuals are levels already (increments are converted
+    # once, in the data layer: kpianalysis.data.levels).
     full = ds.observations
     row = _row_of(ind, full)
     known = row >= 0
     row = row[known].astype(np.intp)
     year = full["fiscal_year"].to_numpy(dtype=np.int64)[known]
-    raw_target = full["target"].to_numpy(dtype=float)[known]
-    raw_actual = full["actual"].to_numpy(dtype=float)[known]
+    target_lv = full["target"].to_numpy(dtype=float)[known]
+    actual_lv = full["actual"].to_numpy(dtype=float)[known]
     baseline = ind["baseline"].to_numpy(dtype=float)
     baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
-    is_inc = ind["target_form"].eq("increment").to_numpy()
-    target_lv, actual_lv = raw_target, raw_actual
-    if is_inc.any():
-        inc_obs = is_inc[row]
-        sel = np.flatnonzero(inc_obs)
-        target_lv, actual_lv = raw_target.copy(), raw_actual.copy()
-        for lv, raw in ((target_lv, raw_target), (actual_lv, raw_actual)):
-            lv[sel] = _increment_levels(row[sel], year[sel], raw[sel], baseline)
     now = year == fy
     target = _first_at(row, now, target_lv, n_rows)
     actual = _first_at(row, now, actual_lv, n_rows)
@@ -303,24 +253,6 @@ def attainment_table(
         effect_band=effect_band,
     )
     v = variant_code(variant)
-    # Increment-form KPI without a baseline: its levels are unknown although the increments
-    # were reported, so the honest reason is the missing baseline, not a missing target/actual.
-    no_level = is_inc & np.isnan(baseline)
-    if no_level.any():
-        raw_t = _first_at(row, now, raw_target, n_rows)
-        raw_a = _first_at(row, now, raw_actual, n_rows)
-        no_level &= ~np.isnan(raw_t)
-        for name in (
-            "achieved_reason",
-            "achievement_rate_reason",
-            "progress_rate_reason",
-            "rank_reason",
-            "effect_reason",
-        ):
-            c = core[name]
-            stale = no_level & ((c == REASON_CODE["no_target"]) | (c == REASON_CODE["no_actual"]))
-            stale &= ~np.isnan(raw_a) | (c == REASON_CODE["no_target"])
-            core[name] = np.where(stale, REASON_CODE["no_baseline"], c).astype(np.int8)
     cols: dict[str, Any] = {
         "programme_id": ind["programme_id"],
         "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
@@ -331,6 +263,8 @@ def attainment_table(
     cols["sub_label_ja"] = ind.get("sub_label_ja", "")
     cols["direction"] = ind["direction"]
     cols["target_form"] = ind["target_form"]
+    # How the sheet wrote them; target and actual below are levels either way.
+    cols["actual_form"] = ind.get("actual_form", "level")
     cols["baseline_year"] = ind["baseline_year"]
     cols["baseline"] = baseline
     cols["target"] = target

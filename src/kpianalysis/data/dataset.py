@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from kpianalysis.data import notation
+from kpianalysis.data.levels import FORMS, observation_levels
 from kpianalysis.data.rawio import RawRow, RawTable, decode_bytes, read_table
 from kpianalysis.errors import (
     DataError,
@@ -46,9 +47,20 @@ from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW
 
 KINDS = ("cumulative", "flow", "average", "stock")
 DIRECTIONS = ("increase", "decrease")
-TARGET_FORMS = ("level", "increment")
+TARGET_FORMS = FORMS  # how targets (and actuals) are written: level or increment
 TREND_MODELS = ("ols", "poisson", "loglinear")
 EVALUATORS = ("panel", "external")
+#: Observation columns that belong to the actual (blanked for later years by Dataset.as_of), with
+#: their blank value; targets are plan data and stay.
+ACTUAL_COLUMNS: dict[str, object] = {
+    "actual": np.nan,
+    "actual_written": np.nan,
+    "actual_text": "",
+    "achievement_printed": np.nan,
+    "achievement_printed_text": "",
+    "achievement_printed_tolerance": np.nan,
+    "missing_reason_ja": "",
+}
 #: Largest magnitude accepted for a KPI value; anything larger is a typo, not a measurement.
 MAX_KPI_MAGNITUDE = 1e9
 #: Largest yen amount accepted for a programme's cost or grant (one trillion yen).
@@ -106,7 +118,14 @@ SPECS: dict[str, TableSpec] = {
     "indicators": TableSpec(
         "indicators.csv",
         ("programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline"),
-        ("sub_label_ja", "name_en", "target_form", "baseline_year", "trend_model"),
+        (
+            "sub_label_ja",
+            "name_en",
+            "target_form",
+            "actual_form",
+            "baseline_year",
+            "trend_model",
+        ),
         ("indicator_no", "name_ja", "sub_label_ja", "baseline_year", "baseline"),
     ),
     "observations": TableSpec(
@@ -215,8 +234,11 @@ class Dataset:
 
         obs = self.observations.copy()
         later = (obs["fiscal_year"] > fy).to_numpy()
-        obs.loc[later, "actual"] = np.nan
-        obs.loc[later, "actual_text"] = ""
+        # Everything a later year's sheet reports about its actual (the value, as written, the
+        # printed achievement, why it is missing) is unknown in fiscal_year.
+        for column, blank in ACTUAL_COLUMNS.items():
+            if column in obs.columns:
+                obs.loc[later, column] = blank
         return replace(
             self,
             observations=obs,
@@ -470,7 +492,8 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "(e.g. a satisfaction rate, an occupancy rate)",
             )
         direction = _choice(row, "direction", DIRECTIONS)
-        target_form = _choice(row, "target_form", TARGET_FORMS, default="level")
+        target_form = _choice(row, "target_form", FORMS, default="level")
+        actual_form = _choice(row, "actual_form", FORMS, default="level")
         model = _choice(row, "trend_model", TREND_MODELS, default="")
         baseline_q = _quantity(row, "baseline", required=False, unit=unit_norm)
         _check_value(row, "baseline", baseline_q, kind)
@@ -480,6 +503,14 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
         if baseline_q.value is not None and baseline_year is None:
             raise row.error(
                 MissingValueError, "baseline_year", "a baseline value needs its fiscal year"
+            )
+        if baseline_q.value is None and "increment" in (target_form, actual_form):
+            which = "target_form" if target_form == "increment" else "actual_form"
+            raise row.error(
+                MissingValueError,
+                "baseline",
+                f"{which} is 'increment': the levels are the baseline plus the running total "
+                "of the increments, so the baseline is required",
             )
         out.append(
             {
@@ -494,6 +525,7 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "kind": kind,
                 "direction": direction,
                 "target_form": target_form,
+                "actual_form": actual_form,
                 "baseline_year": baseline_year,
                 "baseline": baseline_q.value,
                 "baseline_text": _cell(row, "baseline"),
@@ -583,7 +615,11 @@ def _parse_observations(
         target = _quantity(row, "target", required=True, unit=unit)
         actual = _quantity(row, "actual", required=False, unit=unit)
         for column, q in (("target", target), ("actual", actual)):
-            _check_value(row, column, q, kind)
+            if ind[f"{column}_form"] == "level":
+                _check_value(row, column, q, kind)
+            else:
+                # An increment may be negative or fractional; its level is checked once known.
+                _check_increment(row, column, q)
         if target.value == 0 and ind["target_form"] == "level" and kind != "flow":
             # A level target of 0 for a count is almost always a blank typed as 0; a rate against
             # it is undefined. Flows (e.g. net migration) may legitimately target 0.
@@ -602,6 +638,7 @@ def _parse_observations(
                 "actual": actual.value,
                 "target_text": _cell(row, "target"),
                 "actual_text": _cell(row, "actual"),
+                "_row": row,
             }
         )
     missing = sorted(set(by_id) - {k[0] for k in seen})
@@ -615,6 +652,74 @@ def _parse_observations(
             f"indicator(s) {labels} have no observations in {table.file}",
         )
     return out
+
+
+def _check_increment(row: RawRow, column: str, q: notation.Quantity) -> None:
+    if q.value is None:
+        return
+    if abs(q.value) > MAX_KPI_MAGNITUDE:
+        raise row.error(
+            InvalidValueError,
+            column,
+            f"magnitude {q.value:,.0f} exceeds {MAX_KPI_MAGNITUDE:,.0f}: a typo or a wrong unit?",
+        )
+    if q.cumulative:
+        raise row.error(
+            InvalidValueError,
+            column,
+            f"累計 (a running total) written where {column}_form is 'increment' (a yearly "
+            f"increase): write the increment, or set {column}_form to 'level'",
+        )
+
+
+def _check_levels(
+    observations: list[dict[str, object]], indicators: list[dict[str, object]]
+) -> pd.DataFrame:
+    """Observations with levels (:func:`observation_levels`), each converted level checked at the
+    cell it came from; increment-form KPIs need one row per fiscal year, without gaps."""
+    by_id = {int(i["indicator_id"]): i for i in indicators}  # type: ignore[call-overload]
+    inc = [i for i in indicators if "increment" in (i["target_form"], i["actual_form"])]
+    for ind in inc:
+        rows = sorted(
+            (o for o in observations if o["indicator_id"] == ind["indicator_id"]),
+            key=lambda o: int(o["fiscal_year"]),  # type: ignore[call-overload]
+        )
+        years = [int(o["fiscal_year"]) for o in rows]  # type: ignore[call-overload]
+        for before, o in zip(years, rows[1:], strict=False):
+            if int(o["fiscal_year"]) != before + 1:  # type: ignore[call-overload]
+                r: RawRow = o["_row"]  # type: ignore[assignment]
+                raise r.error(
+                    PeriodError,
+                    "fiscal_year",
+                    f"FY{before + 1} is missing before FY{o['fiscal_year']}: increments add up "
+                    "year by year, so every fiscal year needs its row",
+                )
+    ind_frame = pd.DataFrame.from_records(
+        indicators,
+        columns=["programme_id", "indicator_id", "baseline", "target_form", "actual_form"],
+    )
+    obs_frame = pd.DataFrame.from_records(
+        observations, columns=["programme_id", "indicator_id", "fiscal_year", "target", "actual"]
+    )
+    levels = observation_levels(ind_frame, obs_frame)
+    for o, (target, actual) in zip(
+        observations, levels[["target", "actual"]].itertuples(index=False), strict=True
+    ):
+        ind = by_id[int(o["indicator_id"])]  # type: ignore[call-overload]
+        row = o["_row"]
+        for column, level in (("target", target), ("actual", actual)):
+            if ind[f"{column}_form"] != "increment" or math.isnan(level):
+                continue
+            q = notation.Quantity(float(level), None, False, False, _cell(row, column))
+            try:
+                _check_value(row, column, q, str(ind["kind"]))  # type: ignore[arg-type]
+            except DataError as exc:
+                raise row.error(  # type: ignore[attr-defined]
+                    InvalidValueError,
+                    column,
+                    f"as a level ({level:,.10g} = baseline + running total): {exc.reason}",
+                ) from None
+    return levels
 
 
 def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
@@ -904,6 +1009,17 @@ def load_programme(folder: Path | str) -> Dataset:
     programme = _parse_programme(tables["programme"], None)
     indicators = _parse_indicators(tables["indicators"], programme)
     observations = _parse_observations(tables["observations"], programme, indicators)
+    levels = _check_levels(observations, indicators)
+    for o, written_t, written_a, level_t, level_a in zip(
+        observations,
+        levels["target_written"],
+        levels["actual_written"],
+        levels["target"],
+        levels["actual"],
+        strict=True,
+    ):
+        o.update(target=level_t, actual=level_a, target_written=written_t, actual_written=written_a)
+        del o["_row"]
     finance = _parse_finance(tables["finance"], programme) if "finance" in tables else []
     components = (
         _parse_components(tables["components"], programme) if "components" in tables else []
@@ -1051,6 +1167,7 @@ _INDICATOR_DTYPES = {
     "kind": "str",
     "direction": "str",
     "target_form": "str",
+    "actual_form": "str",
     "baseline_year": "Int64",
     "baseline": "float64",
     "baseline_text": "str",
@@ -1062,6 +1179,8 @@ _OBSERVATION_DTYPES = {
     "fiscal_year": "int64",
     "target": "float64",
     "actual": "float64",
+    "target_written": "float64",
+    "actual_written": "float64",
     "target_text": "str",
     "actual_text": "str",
 }
