@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import SEED_DIR, SEED_ID
@@ -234,3 +235,103 @@ def test_increment_errors_are_located(tmp_path, edits, cls, at, words):
     err = info.value
     assert (err.file, err.row, err.column) == (str(folder / at[0]), at[1], at[2])
     assert words in err.reason, err.reason
+
+
+# ----------------------------------------------------------------------------------------------
+# Optional columns: sub-project or component, printed achievement, reason for a missing actual
+
+
+def test_optional_columns_in_the_tidy_tables(panel):
+    assert _ind(panel, MEDIA, 2)["subproject_ja"] == "地域情報番組制作事業"
+    assert pd.isna(_ind(panel, MEDIA, 2)["component_no"])
+    # component_no １． is looked up in components.csv
+    assert (_ind(panel, SHOTEN, 3)["component_no"], _ind(panel, SHOTEN, 3)["component_ja"]) == (
+        1,
+        "空き店舗活用事業",
+    )
+    assert _ind(panel, SHOTEN, 2)["component_ja"] == "創業支援事業"
+    o = _obs(panel, MEDIA, 1, 2015)
+    assert o["achievement_printed_text"] == "90.0%"
+    assert o["achievement_printed"] == pytest.approx(0.9, abs=1e-15)
+    assert o["achievement_printed_tolerance"] == pytest.approx(0.0005, abs=1e-15)  # 0.05 %
+    o = _obs(panel, KANKO, 1, 2018)
+    assert o["achievement_printed"] == pytest.approx(0.973, abs=1e-15)
+    o = _obs(panel, MEDIA, 3, 2016)
+    assert math.isnan(o["actual"]) and math.isnan(o["achievement_printed"])
+    assert o["missing_reason_ja"] == "集計中（平成29年8月公表予定）"
+    assert _obs(panel, SHOTEN, 3, 2021)["missing_reason_ja"].startswith("新型コロナウイルス")
+    assert (
+        panel.observations.loc[panel.observations["programme_id"] == SEED_ID, "missing_reason_ja"]
+        == ""
+    ).all()
+
+
+def test_printed_achievement_beside_the_computed_rate(panel):
+    from kpianalysis.analysis.tables import attainment_table
+
+    t = attainment_table(panel, 2015, programme_id=MEDIA).set_index("indicator_id")
+    # ① 18/20 = 90.0 % printed 90.0 %; ② 14/12 = 116.67 % printed 116.7 %: within the rounding.
+    assert bool(t.loc[1, "achievement_printed_disagrees"]) is False
+    assert bool(t.loc[2, "achievement_printed_disagrees"]) is False
+    # ③ 1,262/1,250 = 100.96 % but the sheet prints 100.1 %: more than 0.05 % apart, flagged.
+    assert t.loc[3, "achievement_rate"] == pytest.approx(1.0096, abs=1e-12)
+    assert t.loc[3, "achievement_printed_text"] == "100.1%"
+    assert bool(t.loc[3, "achievement_printed_disagrees"]) is True
+    t16 = attainment_table(panel, 2016, programme_id=MEDIA).set_index("indicator_id")
+    # ③ FY2016: no actual; its reason is kept and the comparison is not made.
+    assert t16.loc[3, "missing_reason_ja"] == "集計中（平成29年8月公表予定）"
+    assert pd.isna(t16.loc[3, "achievement_printed_disagrees"])
+    assert t16.loc[1, "missing_reason_ja"] == ""
+    # The increment plan's printed 97.3 % agrees with 1,400,000 / 1,438,801 = 97.303 %.
+    k = attainment_table(panel, 2018, programme_id=KANKO).iloc[0]
+    assert bool(k["achievement_printed_disagrees"]) is False
+    s = attainment_table(panel, 2021, programme_id=SHOTEN).set_index("indicator_id")
+    assert list(s["component_ja"]) == ["空き店舗活用事業", "創業支援事業", "空き店舗活用事業"]
+    assert s.loc[3, "missing_reason_ja"].startswith("新型コロナウイルス")
+
+
+def test_sheet_notes_view_shows_and_escapes_them(panel):
+    from kpianalysis.analysis.tables import attainment_table
+    from kpianalysis.report.views import sheet_notes, sheet_notes_view
+
+    t = attainment_table(panel, 2016, programme_id=MEDIA)
+    notes = sheet_notes(t)
+    assert list(notes["indicator_id"]) == [1, 2, 3]
+    html = sheet_notes_view(t, "ja")
+    assert "シート記載の達成度 (Achievement printed on the sheet)" in html
+    assert "<td>108.0%</td><td>108.0%</td>" in html  # ① 27/25 printed 108.0 %
+    assert "集計中（平成29年8月公表予定）" in html
+    flagged = sheet_notes_view(attainment_table(panel, 2015, programme_id=MEDIA), "en")
+    assert "100.1% ⚠ differs from the computed rate" in flagged and "<td>101.0%</td>" in flagged
+    # Nothing to show for the seed: no table at all.
+    assert sheet_notes_view(attainment_table(panel, 2023, programme_id=SEED_ID)) == ""
+    # Data-derived text is escaped.
+    hostile = t.assign(subproject_ja="<script>x</script>")
+    assert "&lt;script&gt;" in sheet_notes_view(hostile) and "<script>" not in sheet_notes_view(
+        hostile
+    )
+
+
+def test_the_raw_readme_worked_example_gives_what_it_says(tmp_path):
+    # data/raw/README.md's "A complete worked example": its three CSV blocks, as a folder.
+    readme = (Path(__file__).resolve().parents[1] / "data" / "raw" / "README.md").read_text(
+        encoding="utf-8"
+    )
+    section = readme[readme.index("## A complete worked example") :]
+    blocks = [b.split("```", 1)[0] for b in section.split("```csv\n")[1:4]]
+    folder = tmp_path / "21203-kanko"
+    folder.mkdir()
+    for name, block in zip(("programme", "indicators", "observations"), blocks, strict=True):
+        (folder / f"{name}.csv").write_text(block, encoding="utf-8")
+    ds = load_folders([folder])
+    obs = ds.observations
+    assert list(obs["fiscal_year"]) == [2016, 2017, 2018]
+    assert list(obs["target"]) == [1_358_801.0, 1_398_801.0, 1_438_801.0]
+    assert list(obs["actual"]) == [1_352_410.0, 1_371_922.0, 1_400_000.0]
+    assert ds.unchecked_programmes == ["21203-kanko"]
+    from kpianalysis.analysis.tables import attainment_table
+
+    t = attainment_table(ds, 2018).iloc[0]
+    assert round(t["achievement_rate"] * 100, 1) == 97.3
+    assert round(t["progress_rate"] * 100, 1) == 67.7
+    assert bool(t["achieved"]) is False and bool(t["achievement_printed_disagrees"]) is False

@@ -109,6 +109,23 @@ def _row_of(ind: pd.DataFrame, obs: pd.DataFrame) -> np.ndarray:
     return progress.series_index(s_code, o_code, size)
 
 
+def _obs_column(obs: pd.DataFrame, column: str, at: np.ndarray, missing: Any) -> Any:
+    """Per KPI, ``obs[column]`` at observation position ``at`` (−1 or an absent column:
+    ``missing``); text comes back as the table's ``str`` dtype."""
+    if column not in obs.columns:
+        values = np.full(len(at), missing, dtype=object if isinstance(missing, str) else float)
+    else:
+        src = obs[column]
+        if isinstance(missing, str):
+            pool = np.append(src.fillna(missing).astype(str).to_numpy(dtype=object), missing)
+        else:
+            pool = np.append(src.to_numpy(dtype=float, na_value=np.nan), missing)
+        values = pool[at]  # at = −1 picks the appended missing value
+    if isinstance(missing, str):
+        return pd.array(values, dtype="str")
+    return values.astype(float)
+
+
 def _str_take(names: Any, codes: np.ndarray) -> Any:
     """A string column (the table's ``str`` dtype) of ``names[codes]``, without Python objects."""
     return pd.Index(list(names), dtype="str").take(np.asarray(codes, dtype=np.intp)).array
@@ -238,6 +255,8 @@ def attainment_table(
     baseline = ind["baseline"].to_numpy(dtype=float)
     baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
     now = year == fy
+    obs_at = np.full(n_rows, -1, dtype=np.intp)  # each KPI's observation of the year in `full`
+    obs_at[row[now]] = np.flatnonzero(known)[now]
     target = _first_at(row, now, target_lv, n_rows)
     actual = _first_at(row, now, actual_lv, n_rows)
     direction = direction_sign(ind["direction"])
@@ -261,6 +280,10 @@ def attainment_table(
         cols[name] = ind[name]
     # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
     cols["sub_label_ja"] = ind.get("sub_label_ja", "")
+    # The component and sub-project a KPI belongs to, where the sheet says so.
+    cols["component_no"] = ind.get("component_no", pd.Series(pd.NA, index=ind.index, dtype="Int64"))
+    cols["component_ja"] = ind.get("component_ja", "")
+    cols["subproject_ja"] = ind.get("subproject_ja", "")
     cols["direction"] = ind["direction"]
     cols["target_form"] = ind["target_form"]
     # How the sheet wrote them; target and actual below are levels either way.
@@ -274,6 +297,18 @@ def attainment_table(
     cols["achievement_rate"] = core["achievement_rate"]
     cols["achievement_rate_reason"] = reason_categorical(core["achievement_rate_reason"])
     cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
+    # The sheet's own printed achievement, beside the computed rate; flagged when they differ by
+    # more than the printed rounding (half a unit of the last printed digit).
+    printed = _obs_column(full, "achievement_printed", obs_at, np.nan)
+    tolerance = _obs_column(full, "achievement_printed_tolerance", obs_at, np.nan)
+    cols["achievement_printed"] = printed
+    cols["achievement_printed_text"] = _obs_column(full, "achievement_printed_text", obs_at, "")
+    gap = np.abs(printed - core["achievement_rate"])
+    comparable = ~np.isnan(printed) & ~np.isnan(core["achievement_rate"])
+    cols["achievement_printed_disagrees"] = pd.arrays.BooleanArray(
+        np.where(comparable, gap > tolerance + 1e-12, False), ~comparable
+    )
+    cols["missing_reason_ja"] = _obs_column(full, "missing_reason_ja", obs_at, "")
     cols["progress_rate"] = core["progress_rate"]
     cols["progress_rate_reason"] = reason_categorical(core["progress_rate_reason"])
     eff_ja, eff_en = ratings.effect_labels(core["effect"])

@@ -125,14 +125,23 @@ SPECS: dict[str, TableSpec] = {
             "actual_form",
             "baseline_year",
             "trend_model",
+            "component_no",
+            "subproject_ja",
         ),
-        ("indicator_no", "name_ja", "sub_label_ja", "baseline_year", "baseline"),
+        ("indicator_no", "name_ja", "sub_label_ja", "baseline_year", "baseline", "subproject_ja"),
     ),
     "observations": TableSpec(
         "observations.csv",
         ("programme_id", "indicator_no", "fiscal_year", "target", "actual"),
-        (),
-        ("indicator_no", "fiscal_year", "target", "actual"),
+        ("achievement_printed", "missing_reason_ja"),
+        (
+            "indicator_no",
+            "fiscal_year",
+            "target",
+            "actual",
+            "achievement_printed",
+            "missing_reason_ja",
+        ),
     ),
     "finance": TableSpec(
         "finance.csv",
@@ -531,6 +540,11 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
                 "baseline_text": _cell(row, "baseline"),
                 # Blank = the kind's default model (kpianalysis.analysis.trends.default_model).
                 "trend_model": model or None,
+                "component_no": (
+                    _numbered(row, "component_no") if _cell(row, "component_no").strip() else None
+                ),
+                "component_ja": "",
+                "subproject_ja": _cell(row, "subproject_ja").strip(),
                 "_row": row,
             }
         )
@@ -629,6 +643,14 @@ def _parse_observations(
                 f"a target of 0 for a {kind} indicator: leave the cell blank or '-' if there is "
                 "no target",
             )
+        printed, printed_tol = _printed_achievement(row)
+        reason = _cell(row, "missing_reason_ja").strip()
+        if reason and actual.value is not None:
+            raise row.error(
+                InvalidValueError,
+                "missing_reason_ja",
+                f"a reason for a missing actual, but the actual {_cell(row, 'actual')!r} is given",
+            )
         out.append(
             {
                 "programme_id": programme["programme_id"],
@@ -636,6 +658,10 @@ def _parse_observations(
                 "fiscal_year": fy,
                 "target": target.value,
                 "actual": actual.value,
+                "achievement_printed": printed,
+                "achievement_printed_text": _cell(row, "achievement_printed").strip(),
+                "achievement_printed_tolerance": printed_tol,
+                "missing_reason_ja": reason,
                 "target_text": _cell(row, "target"),
                 "actual_text": _cell(row, "actual"),
                 "_row": row,
@@ -652,6 +678,60 @@ def _parse_observations(
             f"indicator(s) {labels} have no observations in {table.file}",
         )
     return out
+
+
+def _printed_achievement(row: RawRow) -> tuple[float | None, float | None]:
+    """The sheet's own printed achievement (達成度/達成率) as a fraction, and half a unit of its
+    last printed digit (the rounding it may carry): ``97.3%`` → (0.973, 0.0005)."""
+    column = "achievement_printed"
+    text = _cell(row, column)
+    try:
+        q = notation.parse_quantity(text)
+    except notation.NotationError as exc:
+        raise row.error(ValueParseError, column, exc.reason) from None
+    if q.value is None:
+        return None, None
+    if q.unit != "%":
+        raise row.error(
+            UnitMismatchError,
+            column,
+            "write the printed achievement as the sheet prints it, with its % (e.g. 97.3%)",
+        )
+    # The number of decimals printed sets the rounding (NFKC only to count digits: ９７．３％).
+    digits = re.search(r"[0-9][0-9,]*(?:\.([0-9]+))?", unicodedata.normalize("NFKC", text))
+    decimals = len(digits.group(1) or "") if digits else 0
+    return q.value / 100, 0.5 * 10.0**-decimals / 100
+
+
+def _link_indicators(
+    indicators: list[dict[str, object]],
+    components: list[dict[str, object]],
+    subprojects: list[dict[str, object]],
+    has_components: bool,
+    has_subprojects: bool,
+) -> None:
+    """Check each KPI's component and sub-project against components.csv / subprojects.csv (when
+    the folder has them) and fill in the component's name."""
+    names = {int(c["component_no"]): str(c["component_ja"]) for c in components}  # type: ignore[call-overload]
+    sub_names = {str(s["name_ja"]) for s in subprojects}
+    for ind in indicators:
+        row: RawRow = ind["_row"]  # type: ignore[assignment]
+        comp = ind["component_no"]
+        if comp is not None and has_components:
+            if comp not in names:
+                raise row.error(
+                    UnknownComponentError, "component_no", "no such component in components.csv"
+                )
+            ind["component_ja"] = names[comp]  # type: ignore[index]
+        sub = str(ind["subproject_ja"])
+        if sub and has_subprojects and sub not in sub_names:
+            raise row.error(
+                UnknownComponentError,
+                "subproject_ja",
+                "no sub-project of this name in subprojects.csv (known: "
+                + "、".join(sorted(sub_names))
+                + ")",
+            )
 
 
 def _check_increment(row: RawRow, column: str, q: notation.Quantity) -> None:
@@ -1030,6 +1110,9 @@ def load_programme(folder: Path | str) -> Dataset:
         else []
     )
     verdicts = _parse_verdicts(tables["verdicts"], programme) if "verdicts" in tables else []
+    _link_indicators(
+        indicators, components, subprojects, "components" in tables, "subprojects" in tables
+    )
 
     # Provenance last: a cell that does not even parse gets the more specific error first.
     sources = {name_of(p): _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
@@ -1172,6 +1255,9 @@ _INDICATOR_DTYPES = {
     "baseline": "float64",
     "baseline_text": "str",
     "trend_model": "str",
+    "component_no": "Int64",
+    "component_ja": "str",
+    "subproject_ja": "str",
 }
 _OBSERVATION_DTYPES = {
     "programme_id": "str",
@@ -1183,6 +1269,10 @@ _OBSERVATION_DTYPES = {
     "actual_written": "float64",
     "target_text": "str",
     "actual_text": "str",
+    "achievement_printed": "float64",
+    "achievement_printed_text": "str",
+    "achievement_printed_tolerance": "float64",
+    "missing_reason_ja": "str",
 }
 _FINANCE_DTYPES = {
     "programme_id": "str",

@@ -282,6 +282,76 @@ def attainment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
     return P.table(t, cols, na_rep="")
 
 
+def sheet_notes(table: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI of an attainment table, what the sheet itself adds: the component and sub-project
+    it belongs to, its own printed achievement beside the computed rate (and whether they
+    disagree beyond the printed rounding), and the reason given for a missing actual.
+
+    Only KPIs with at least one of these are returned; columns a stand-in table lacks are blank.
+
+    Examples
+    --------
+    >>> sheet_notes(attainment_table(ds, 2015))  # doctest: +SKIP
+    """
+    cols = [
+        "component_ja",
+        "subproject_ja",
+        "achievement_printed_text",
+        "achievement_printed_disagrees",
+        "missing_reason_ja",
+    ]
+    t = table.copy()
+    for c in cols:
+        if c not in t.columns:
+            t[c] = pd.NA if c == "achievement_printed_disagrees" else ""
+    text = t[[c for c in cols if c != "achievement_printed_disagrees"]].fillna("").astype(str)
+    keep = text.apply(lambda col: col.str.strip().ne("")).any(axis=1)
+    keys = ["programme_id", "indicator_id", "indicator_label", "name_ja", "name_en"]
+    keys += ["sub_label_ja", "achievement_rate"]
+    return t.loc[keep, [k for k in keys if k in t.columns] + cols].reset_index(drop=True)
+
+
+def sheet_notes_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """:func:`sheet_notes` as an escaped HTML table (empty when there is nothing to show)."""
+    notes = sheet_notes(table)
+    if notes.empty:
+        return P.Html("")
+    t = notes.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+    t["part_s"] = [
+        " / ".join(x for x in (str(c or ""), str(s or "")) if x.strip())
+        for c, s in zip(t["component_ja"].fillna(""), t["subproject_ja"].fillna(""), strict=True)
+    ]
+    t["computed_s"] = [_pct(v) for v in t["achievement_rate"]]
+    t["printed_s"] = [
+        ""
+        if not str(text or "").strip()
+        else f"{text} ⚠ "
+        + P.pick(
+            "計算値と不一致（印字の丸めを超える差）",
+            "differs from the computed rate beyond the printed rounding",
+            language,
+        )
+        if d is True
+        else str(text)
+        for text, d in zip(
+            t["achievement_printed_text"].fillna(""),
+            t["achievement_printed_disagrees"]
+            .astype(object)
+            .where(t["achievement_printed_disagrees"].notna(), None),
+            strict=True,
+        )
+    ]
+    cols = {
+        "indicator": P.label("indicator", language),
+        "part_s": P.label("sheet_part", language),
+        "printed_s": P.label("printed_achievement", language),
+        "computed_s": P.label("achievement_rate", language),
+        "missing_reason_ja": P.label("missing_reason", language),
+    }
+    return P.table(t, cols, na_rep="")
+
+
 def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: str = "ja"):
     """A few sentences generated from the numbers (e.g. 「4指標中2指標が目標を達成」)."""
     sentences: list[str] = []
