@@ -140,7 +140,7 @@ def test_attainment_and_trends_see_levels(panel):
     from kpianalysis.analysis.projection import trend_table
     from kpianalysis.analysis.tables import attainment_table
 
-    t = attainment_table(panel, 2018, programme_id=KANKO).iloc[0]
+    t = attainment_table(panel.as_of(2018), 2018, programme_id=KANKO).iloc[0]
     assert (t["target"], t["actual"]) == (1_438_801.0, 1_400_000.0)
     # 1,400,000 / 1,438,801 = 0.97303…, not 2,718,801 / … = 200 % (the actual read as an
     # increment, before the forms were separate).
@@ -150,7 +150,7 @@ def test_attainment_and_trends_see_levels(panel):
     assert bool(t["achieved"]) is False
     assert t["assessment_target"] == 1_438_801.0
     # The trends report's final target is the level, not the increment 40,000.
-    trends = trend_table(panel, 2018, programme_id=KANKO).iloc[0]
+    trends = trend_table(panel.as_of(2018), 2018, programme_id=KANKO).iloc[0]
     assert (trends["final_target_year"], trends["final_target"]) == (2018, 1_438_801.0)
 
 
@@ -269,7 +269,7 @@ def test_optional_columns_in_the_tidy_tables(panel):
 def test_printed_achievement_beside_the_computed_rate(panel):
     from kpianalysis.analysis.tables import attainment_table
 
-    t = attainment_table(panel, 2015, programme_id=MEDIA).set_index("indicator_id")
+    t = attainment_table(panel.as_of(2015), 2015, programme_id=MEDIA).set_index("indicator_id")
     # ① 18/20 = 90.0 % printed 90.0 %; ② 14/12 = 116.67 % printed 116.7 %: within the rounding.
     assert bool(t.loc[1, "achievement_printed_disagrees"]) is False
     assert bool(t.loc[2, "achievement_printed_disagrees"]) is False
@@ -277,15 +277,15 @@ def test_printed_achievement_beside_the_computed_rate(panel):
     assert t.loc[3, "achievement_rate"] == pytest.approx(1.0096, abs=1e-12)
     assert t.loc[3, "achievement_printed_text"] == "100.1%"
     assert bool(t.loc[3, "achievement_printed_disagrees"]) is True
-    t16 = attainment_table(panel, 2016, programme_id=MEDIA).set_index("indicator_id")
+    t16 = attainment_table(panel.as_of(2016), 2016, programme_id=MEDIA).set_index("indicator_id")
     # ③ FY2016: no actual; its reason is kept and the comparison is not made.
     assert t16.loc[3, "missing_reason_ja"] == "集計中（平成29年8月公表予定）"
     assert pd.isna(t16.loc[3, "achievement_printed_disagrees"])
     assert t16.loc[1, "missing_reason_ja"] == ""
     # The increment plan's printed 97.3 % agrees with 1,400,000 / 1,438,801 = 97.303 %.
-    k = attainment_table(panel, 2018, programme_id=KANKO).iloc[0]
+    k = attainment_table(panel.as_of(2018), 2018, programme_id=KANKO).iloc[0]
     assert bool(k["achievement_printed_disagrees"]) is False
-    s = attainment_table(panel, 2021, programme_id=SHOTEN).set_index("indicator_id")
+    s = attainment_table(panel.as_of(2021), 2021, programme_id=SHOTEN).set_index("indicator_id")
     assert list(s["component_ja"]) == ["空き店舗活用事業", "創業支援事業", "空き店舗活用事業"]
     assert s.loc[3, "missing_reason_ja"].startswith("新型コロナウイルス")
 
@@ -294,17 +294,17 @@ def test_sheet_notes_view_shows_and_escapes_them(panel):
     from kpianalysis.analysis.tables import attainment_table
     from kpianalysis.report.views import sheet_notes, sheet_notes_view
 
-    t = attainment_table(panel, 2016, programme_id=MEDIA)
+    t = attainment_table(panel.as_of(2016), 2016, programme_id=MEDIA)
     notes = sheet_notes(t)
     assert list(notes["indicator_id"]) == [1, 2, 3]
     html = sheet_notes_view(t, "ja")
     assert "シート記載の達成度 (Achievement printed on the sheet)" in html
     assert "<td>108.0%</td><td>108.0%</td>" in html  # ① 27/25 printed 108.0 %
     assert "集計中（平成29年8月公表予定）" in html
-    flagged = sheet_notes_view(attainment_table(panel, 2015, programme_id=MEDIA), "en")
+    flagged = sheet_notes_view(attainment_table(panel.as_of(2015), 2015, programme_id=MEDIA), "en")
     assert "100.1% ⚠ differs from the computed rate" in flagged and "<td>101.0%</td>" in flagged
     # Nothing to show for the seed: no table at all.
-    assert sheet_notes_view(attainment_table(panel, 2023, programme_id=SEED_ID)) == ""
+    assert sheet_notes_view(attainment_table(panel.as_of(2023), 2023, programme_id=SEED_ID)) == ""
     # Data-derived text is escaped.
     hostile = t.assign(subproject_ja="<script>x</script>")
     assert "&lt;script&gt;" in sheet_notes_view(hostile) and "<script>" not in sheet_notes_view(
@@ -331,7 +331,28 @@ def test_the_raw_readme_worked_example_gives_what_it_says(tmp_path):
     assert ds.unchecked_programmes == ["21203-kanko"]
     from kpianalysis.analysis.tables import attainment_table
 
-    t = attainment_table(ds, 2018).iloc[0]
+    t = attainment_table(ds.as_of(2018), 2018).iloc[0]
     assert round(t["achievement_rate"] * 100, 1) == 97.3
     assert round(t["progress_rate"] * 100, 1) == 67.7
     assert bool(t["achieved"]) is False and bool(t["achievement_printed_disagrees"]) is False
+
+
+def test_cut_at_an_interim_year_keeps_level_targets_and_hides_later_actuals(panel):
+    from kpianalysis.analysis.tables import attainment_table
+
+    cut = panel.as_of(2016)
+    later = cut.observations.loc[
+        (cut.observations["programme_id"] == KANKO) & (cut.observations["fiscal_year"] > 2016)
+    ]
+    # The plan's level targets stay (plan data); what the later sheets say of the actual goes.
+    assert list(later["target"]) == [1_398_801.0, 1_438_801.0]
+    assert later["actual"].isna().all() and later["actual_written"].isna().all()
+    assert (later["actual_text"] == "").all() and (later["achievement_printed_text"] == "").all()
+    assert later["achievement_printed"].isna().all()
+    media = cut.observations.loc[cut.observations["programme_id"] == MEDIA]
+    assert media["missing_reason_ja"].iloc[-1] == "集計中（平成29年8月公表予定）"  # FY2016 ≤ 2016
+    assert panel.as_of(2015).observations["missing_reason_ja"].eq("").all()
+    # An interim report assesses progress toward the plan-end level 1,438,801.
+    t = attainment_table(cut, 2016, programme_id=KANKO).iloc[0]
+    assert (t["target"], t["actual"]) == (1_358_801.0, 1_352_410.0)
+    assert (t["assessment_target"], t["assessment_target_year"]) == (1_438_801.0, 2018)

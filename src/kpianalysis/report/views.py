@@ -291,7 +291,7 @@ def sheet_notes(table: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> sheet_notes(attainment_table(ds, 2015))  # doctest: +SKIP
+    >>> sheet_notes(attainment_table(ds.as_of(2015), 2015))  # doctest: +SKIP
     """
     cols = [
         "component_ja",
