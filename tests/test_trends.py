@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from kpianalysis.analysis.shrinkage import VariancePrior
 from kpianalysis.analysis.trends import (
     REASONS,
     TrendFit,
@@ -273,14 +274,14 @@ def test_poisson_prob_reach_matches_quadrature() -> None:
     fit = fit_trend([2019, 2020, 2021, 2022, 2023], [3, 5, 4, 7, 8], model="poisson")
     assert not fit.quasi
     x = np.array([1.0, 2024 - fit.centre])
-    cov = np.asarray(fit._fit.cov_params())
+    cov = fit.cov
     eta, se = fit.intercept + fit.slope * x[1], math.sqrt(x @ cov @ x)
     # P(Y ≥ 10) = E_eta[ P(Poisson(exp eta) ≥ 10) ], eta ~ N(eta_hat, se²): Gauss–Hermite.
     nodes, weights = np.polynomial.hermite_e.hermegauss(60)
     exact = float(np.sum(weights * stats.poisson.sf(9, np.exp(eta + se * nodes))) / weights.sum())
     p = fit.prob_reach(10, 2024)
-    assert p == pytest.approx(exact, abs=0.01)  # Monte Carlo SE ≈ 0.0016 with 100,000 draws
-    assert fit.prob_reach(10, 2024) == p  # seeded: reproducible
+    # Deterministic quadrature (no simulation): agrees with 60-node Gauss–Hermite to 1e-4.
+    assert p == pytest.approx(exact, abs=1e-4)
     pred = fit.predict([2024]).iloc[0]
     assert pred["mean"] == pytest.approx(math.exp(eta), rel=1e-12)
     assert pred["pi_low"] <= pred["mean"] <= pred["pi_high"]
@@ -338,10 +339,11 @@ def test_tidy_row() -> None:
 
 
 def test_default_model() -> None:
-    assert default_model("cumulative", [1, 4, 9]) == "poisson"
-    assert default_model("stock", [10, 12, np.nan]) == "poisson"
-    assert default_model("stock", [1.5, 2.0]) == "ols"
-    assert default_model("cumulative", [-1, 2]) == "ols"
+    assert default_model("cumulative", [1, 4, 9]) == "poisson_increments"
+    assert default_model("cumulative", [1.5, 4, 9]) == "ols_increments"
+    assert default_model("stock", [10, 12, np.nan]) == "loglinear"
+    assert default_model("stock", [0, 12, 15]) == "poisson"
+    assert default_model("stock", [-1.5, 2.0]) == "ols"
     assert default_model("flow", [3, 5]) == "ols"
     assert default_model("average", [3, 5]) == "ols"
     with pytest.raises(TrendInputError):
@@ -360,10 +362,16 @@ def test_fit_trends_per_series_models() -> None:
         }
     )
     out = fit_trends(df)
-    assert out["model"].tolist() == ["poisson", "loglinear", "ols"]  # kind, column, non-integer
-    assert out.loc[0, "slope"] == pytest.approx(0.384156, abs=5e-7)
+    # kind, column, non-integer running total
+    assert out["model"].tolist() == ["poisson_increments", "loglinear", "ols_increments"]
+    # Increments 3 and 2: rate 2.5 a year; Pearson χ² = (0.5² + 0.5²) / 2.5 = 0.2 on 1 df, too
+    # few df to estimate the dispersion: Poisson variation assumed.
+    assert out.loc[0, "slope"] == pytest.approx(2.5, rel=1e-12)
+    assert out.loc[0, "dispersion"] == pytest.approx(0.2, rel=1e-12)
+    assert bool(out.loc[0, "dispersion_assumed"])
     assert out["reason"].isna().tolist() == [True, True, False]
-    assert out.loc[2, "reason"] == "no_interval_with_2_points"
+    assert out.loc[2, "reason"] == "no_interval_with_2_points"  # one increment: d = 0
+    assert out.loc[2, "slope"] == pytest.approx(1.0)
     forced = fit_trends(df, model="ols")
     assert forced["slope"].iloc[0] == pytest.approx(2.5)
     assert list(out.columns[:2]) == ["programme_id", "indicator_id"]
@@ -476,3 +484,79 @@ def test_batch_equals_fit_trend_near_1e12_and_for_exact_fits() -> None:
         np.testing.assert_allclose(batch[col], loop[col].astype(float), rtol=1e-9, err_msg=col)
     assert batch.loc[99, "slope_se"] == 0.0 and loop.loc[99, "slope_se"] == 0.0
     assert batch.loc[99, "slope"] == pytest.approx(1.25, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# running totals: increments, level predictions that cannot fall, coherent intervals
+# ------------------------------------------------------------------------------------------------
+
+KPI1_YEARS = [2020, 2021, 2022, 2023]  # KPI ①: FY2020 baseline 4, then 4, 7, 9 (累計)
+KPI1_LEVELS = [4, 4, 7, 9]
+
+
+def test_kpi1_poisson_increments_by_hand() -> None:
+    fit = fit_trend(KPI1_YEARS, KPI1_LEVELS, model="poisson_increments")
+    # Increments 0, 3, 2: rate 5/3 a year; Pearson χ² = (25/9 + 16/9 + 1/9) / (5/3) = 2.8 on
+    # 2 df → φ = 1.4 > 1: quasi-Poisson, se(log λ) = √(φ / (λ Σk)) = √(1.4 / 5), t on 2 df.
+    assert fit.slope == pytest.approx(5 / 3, rel=1e-12)
+    assert fit.dispersion == pytest.approx(1.4, rel=1e-12)
+    assert fit.quasi and fit.df_total == 2 and not fit.dispersion_assumed
+    se = math.sqrt(1.4 / 5)
+    q = stats.t.ppf(0.975, 2)
+    assert fit.ci_low == pytest.approx(5 / 3 * math.exp(-q * se), rel=1e-12)
+    pred = fit.predict([2023, 2024, 2026])
+    assert pred["mean"].tolist() == pytest.approx([9, 9 + 5 / 3, 9 + 5])
+    assert (pred[["mean_ci_low", "pi_low"]].to_numpy() >= 9).all()  # a running total cannot fall
+    assert (pred["pi_low"] <= pred["mean_ci_low"]).all()
+    assert (pred["pi_high"] >= pred["mean_ci_high"]).all()
+    # P(FY2024 ≥ 13) = P(S ≥ 4), S | λ ~ NB(mean λ, variance 1.4 λ), log λ = log(5/3) + se·T₂:
+    # integrated here with scipy's adaptive quadrature over the t density (independent of the
+    # library's equal-probability nodes).
+    from scipy import integrate
+
+    def integrand(t: float) -> float:
+        lam = 5 / 3 * math.exp(min(se * t, 700.0))
+        return stats.nbinom.sf(3, lam / 0.4, 1 / 1.4) * stats.t.pdf(t, 2)
+
+    # Beyond |t| = 200 the probability is 0 (left) or 1 (right): add the right tail mass.
+    exact = integrate.quad(integrand, -200, 200, limit=500, epsabs=1e-10)[0] + stats.t.sf(200, 2)
+    assert fit.prob_reach(13, 2024) == pytest.approx(exact, abs=1e-4)
+    assert 0.09 < exact < 0.24  # issue 11: "0.09–0.24 when the yearly increments are modelled"
+    assert fit.prob_reach(9, 2024) == 1.0  # already reached, cannot fall
+
+
+def test_ols_increments_by_hand() -> None:
+    fit = fit_trend([2020, 2021, 2022, 2023], [0.0, 2.0, 5.0, 6.0], model="ols_increments")
+    # Increments 2, 3, 1: rate 2, s² = (0 + 1 + 1) / 2 = 1, se(rate) = √(1/3).
+    assert fit.slope == pytest.approx(2.0) and fit.s2 == pytest.approx(1.0)
+    assert fit.slope_se == pytest.approx(math.sqrt(1 / 3))
+    # FY2025 (k = 2): mean 6 + 4; var = k²·s²/3 + k·s² = 4/3 + 2; lower limit floored at 6.
+    q = stats.t.ppf(0.975, 2)
+    row = fit.predict(2025).iloc[0]
+    assert row["mean"] == pytest.approx(10.0)
+    assert row["pi_high"] == pytest.approx(10 + q * math.sqrt(10 / 3), rel=1e-12)
+    assert row["pi_low"] == 6.0
+
+
+def test_flat_running_total_gives_a_finite_interval() -> None:
+    fit = fit_trend([2020, 2021, 2022, 2023], [5, 5, 5, 5], model="poisson_increments")
+    assert fit.reason == "no_finite_estimate"  # no increments at all: the rate is 0
+    fit = fit_trend([2020, 2021, 2022, 2023], [5, 7, 9, 11], model="poisson_increments")
+    assert fit.reason is None and fit.dispersion == 0.0 and not fit.quasi
+    assert fit.slope_se == pytest.approx(2 * math.sqrt(1 / 6))  # λ √(1/(λ Σk)), λ = 2, Σk = 3
+
+
+@pytest.mark.parametrize("model", ["ols", "loglinear", "poisson", "poisson_increments"])
+def test_prediction_interval_contains_the_mean_interval(model: str) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(15):
+        n = int(rng.integers(3, 6))
+        years = np.arange(2019, 2019 + n)
+        y = np.cumsum(rng.poisson(3, n)) + 1 if "increments" in model else rng.poisson(20, n) + 1
+        fit = fit_trend(years, y, model=model, prior=VariancePrior(df=3.0, scale=1.5))
+        if fit.reason:
+            continue
+        p = fit.predict(np.arange(2019, 2019 + n + 3)).dropna(subset=["pi_low"])
+        assert len(p) >= 3
+        assert (p["pi_low"] <= p["mean_ci_low"] + 1e-9).all()
+        assert (p["pi_high"] >= p["mean_ci_high"] - 1e-9).all()

@@ -180,7 +180,25 @@ ENTRIES: tuple[Reason, ...] = (
         "the fit warned or gave non-finite numbers",
         "trend_fit",
     ),
+    Reason(
+        "decreasing_running_total",
+        "累計値が減少しており件数の増加モデルは適用不可",
+        "a running total that decreases: the count-increment model cannot apply",
+        "trend_fit",
+    ),
     # -- projection ---------------------------------------------------------------------------
+    Reason(
+        "too_few_df",
+        "統合後も残差自由度が2未満のため区間・確率なし",
+        "fewer than 2 residual degrees of freedom after pooling: no interval, no probability",
+        "projection",
+    ),
+    Reason(
+        "plan_ended",
+        "計画期間終了: 結果は確定（確率は示さない）",
+        "the plan has ended: the outcome is known (no probability)",
+        "projection",
+    ),
     Reason(
         "no_final_target",
         "最終年度の目標値なし",

@@ -1,52 +1,55 @@
-"""Trend fits with honest uncertainty (METHODS.md §3), one series at a time or a whole panel.
+"""Trend fits with honest uncertainty for short series (METHODS.md §3), one at a time or a panel.
 
-Three models, all on the fiscal year centred at the series' mean year (``centre``) so that the
-intercept is the level in the middle of the data and the slope is "per fiscal year":
+Models (the default per KPI kind is :func:`default_model`):
 
 ``"ols"``
-    Linear trend on the level, ``y = a + b (year - centre)``. Intervals from the t distribution with
-    ``df_resid = n - 2`` (statsmodels ``get_prediction().summary_frame()``).
-``"poisson"``
-    Poisson GLM with log link for non-negative integer counts. The overdispersion statistic Pearson
-    χ² / df_resid is always reported (``dispersion``); when it exceeds 1 the fit switches to the
-    quasi-Poisson scale (standard errors times √dispersion, t quantiles with df_resid, no AIC, as
-    R's ``quasipoisson`` does). ``slope_pct_per_year`` is ``exp(slope) - 1``.
+    Linear trend on the level, ``y = a + b (year - centre)`` (flows and averages).
 ``"loglinear"``
-    OLS on ``log(y)`` for strictly positive growth series (constant growth, CAGR). Back-transformed
-    predictions are medians (geometric means), not arithmetic means; ``slope_pct_per_year`` is the
-    annual growth rate ``exp(slope) - 1``.
+    OLS on ``log(y)`` for strictly positive stocks with growth; back-transformed predictions are
+    medians; ``slope_pct_per_year`` is the annual growth ``exp(slope) - 1``.
+``"poisson"``
+    Poisson GLM with log link for counts; the Pearson dispersion φ̂ = χ²/df is always reported.
+``"poisson_increments"``, ``"ols_increments"``
+    A running total (cumulative KPI): the yearly *increments* are modelled as a constant expected
+    increment per year — Poisson (quasi-Poisson when overdispersed) for counts, else Gaussian — and
+    a future level is the last observed level plus the increments still to come, so a prediction
+    interval never falls below the level already reached. ``slope`` is the expected increment
+    per year in the KPI's unit.
 
-Few points are handled honestly: with n = 2 the line passes through both points, so a slope is
-reported but no standard error, interval, p-value or probability (reason
-``"no_interval_with_2_points"``); with n < 2 nothing is estimated (``"too_few_points"``). A model
-that cannot apply to the data gives a result carrying a ``reason`` code (see :data:`REASONS`)
-instead of an exception; only unusable input (text where numbers belong, mismatched lengths)
-raises :class:`TrendInputError`. No ``summary()`` text is exposed, so no normality test is ever
-shown (they are invalid under 8 points), and every statsmodels call runs inside
-:func:`warnings.catch_warnings` so that nothing leaks into notebook output (see ``_quiet``).
+Every fit is on the fiscal year centred at ``centre`` (the mean year; the last year for the
+increment models). Uncertainty:
 
-Prediction intervals for a new observation under the Poisson model come from the predictive
-distribution by seeded simulation: :data:`N_DRAWS` draws of the two coefficients from their normal
-approximation (mixing parameter uncertainty) and, for each, one count drawn from a Poisson
-distribution, or, when the quasi-Poisson scale φ > 1 is in use, from a gamma–Poisson (negative
-binomial) mixture with the same mean μ and variance φ·μ — and then, since φ is estimated, the
-coefficients are drawn from a multivariate t with df_resid, matching the t-based interval of the
-mean. The seed is :data:`SIMULATION_SEED`, so
-reports are reproducible; both ``predict`` and ``prob_reach`` accept another seed.
+* The series' residual variance s² on d = df_resid degrees of freedom (σ̂² on the model's scale;
+  the dispersion φ̂ for the Poisson models) can be moderated with an empirical-Bayes prior
+  (d₀, s₀²) estimated over comparable series (:mod:`kpianalysis.analysis.shrinkage`, Smyth 2004):
+  s̃² = (d₀s₀² + d s²)/(d₀ + d) and t quantiles on ``df_total`` = d₀ + d. ``fit_trend(...,
+  prior=...)`` and :func:`fit_linear_trends` use the same arithmetic (equal to 1e-9).
+* Poisson models use the moderated φ̃ as a quasi-Poisson scale when it is estimable on at least
+  :data:`MIN_DF` degrees of freedom and exceeds 1; otherwise Poisson variation (φ = 1, normal
+  quantiles) is assumed and ``dispersion_assumed`` says so.
+* Prediction intervals are analytic for the Gaussian models (t on df_total). For counts they are
+  quantiles of the predictive distribution — a Poisson (or negative-binomial, variance φ̃μ)
+  count mixed over the normal / t uncertainty of the linear predictor — computed by
+  deterministic quadrature on :data:`QUAD_NODES` equal-probability nodes (no simulation, so no
+  seed; the quadrature error of a probability is about 1e-12). A prediction interval always
+  contains the confidence interval of the mean.
 
-:func:`fit_linear_trends` fits the OLS trend of many series at once in closed form with NumPy
-(grouped sums through :func:`numpy.bincount`), returning the same numbers as :func:`fit_trend` to
-about 1e-12 relative.
+With n = 2 a line has no residual degree of freedom: slope only, unless a prior supplies the
+variance. With n < 2 nothing is estimated. A model that cannot apply gives a ``reason`` code (see
+:data:`REASONS`) instead of an exception; only unusable input raises :class:`TrendInputError`.
+No normality test is shown (invalid under 8 points); every statsmodels call runs inside
+:func:`warnings.catch_warnings` so nothing leaks into notebook output.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -54,28 +57,36 @@ import pandas as pd
 from scipy import special, stats
 
 from kpianalysis import reasons
+from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist, squeeze_var
 from kpianalysis.errors import KpiAnalysisError
 
 __all__ = [
+    "INCREMENT_MODELS",
+    "MIN_DF",
     "MODELS",
-    "N_DRAWS",
+    "POISSON_MODELS",
+    "QUAD_NODES",
     "REASONS",
-    "SIMULATION_SEED",
     "TrendFit",
     "TrendInputError",
+    "VariancePrior",
     "default_model",
     "fit_linear_trends",
     "fit_trend",
     "fit_trends",
+    "pool_key",
 ]
 
-Model = Literal["ols", "poisson", "loglinear"]
-MODELS: tuple[str, ...] = ("ols", "poisson", "loglinear")
+Model = Literal["ols", "poisson", "loglinear", "ols_increments", "poisson_increments"]
+MODELS: tuple[str, ...] = ("ols", "poisson", "loglinear", "ols_increments", "poisson_increments")
+POISSON_MODELS: tuple[str, ...] = ("poisson", "poisson_increments")
+INCREMENT_MODELS: tuple[str, ...] = ("ols_increments", "poisson_increments")
 
-#: Seed of the predictive simulation for Poisson models (fixed so reports are reproducible).
-SIMULATION_SEED = 20240401
-#: Number of simulated draws per predicted year (Monte Carlo SE of a probability ≤ 0.0016).
-N_DRAWS = 100_000
+#: Fewest residual degrees of freedom (after pooling) for which a variance is treated as
+#: estimated: below it a report shows no interval and no probability (METHODS.md §3).
+MIN_DF = 2
+#: Quadrature nodes of the count predictive distribution (midpoint rule in probability).
+QUAD_NODES = 1024
 
 #: Reason codes with their Japanese label and English rendering (:mod:`kpianalysis.reasons`).
 REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit")
@@ -168,6 +179,59 @@ def _float_or_none(v: Any) -> float | None:
 
 
 # --------------------------------------------------------------------------------------------
+# predictive distribution of counts (deterministic quadrature, no simulation)
+# --------------------------------------------------------------------------------------------
+
+
+def _eta_nodes(eta: float, se: float, df: float | None, n_nodes: int = QUAD_NODES) -> np.ndarray:
+    """Linear-predictor values at the midpoints of ``n_nodes`` equal-probability slices.
+
+    η ~ η̂ + se·Z with Z normal (known Poisson scale) or t on ``df`` (estimated scale). Averaging
+    a bounded function of η over these nodes is the midpoint rule on the probability scale: its
+    error for the count probabilities here is about 1e-12 with 1,024 nodes (checked against
+    adaptive quadrature in the tests).
+    """
+    return eta + se * _standard_nodes(n_nodes, None if df is None or math.isinf(df) else df)
+
+
+@functools.lru_cache(maxsize=256)
+def _standard_nodes(n_nodes: int, df: float | None) -> np.ndarray:
+    u = (np.arange(n_nodes) + 0.5) / n_nodes
+    z = stats.norm.ppf(u) if df is None else stats.t.ppf(u, df)
+    z.setflags(write=False)
+    return z
+
+
+def _count_cdf(s: float, lam: np.ndarray, phi: float) -> float:
+    """P(S ≤ s) for S | Λ Poisson (φ ≤ 1) or negative binomial with variance φΛ, averaged over Λ."""
+    if s < 0:
+        return 0.0
+    lam = np.minimum(lam, 1e300)
+    if phi > 1.0:
+        cdf = stats.nbinom.cdf(s, lam / (phi - 1.0), 1.0 / phi)
+        cdf = np.where(lam > 0, cdf, 1.0)
+    else:
+        cdf = stats.poisson.cdf(s, lam)
+    return float(np.mean(cdf))
+
+
+def _count_quantile(p: float, lam: np.ndarray, phi: float) -> float:
+    """Smallest integer s ≥ 0 with P(S ≤ s) ≥ p under the mixture (bisection on integers)."""
+    lo, hi = -1, max(1, int(np.ceil(np.median(lam))))
+    while _count_cdf(hi, lam, phi) < p:
+        lo, hi = hi, hi * 2
+        if hi > 2**62:
+            return math.inf
+    while hi - lo > 1:  # invariant: cdf(lo) < p <= cdf(hi)
+        mid = (lo + hi) // 2
+        if _count_cdf(mid, lam, phi) >= p:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
+
+
+# --------------------------------------------------------------------------------------------
 # result object
 # --------------------------------------------------------------------------------------------
 
@@ -179,13 +243,15 @@ class TrendFit:
     Attributes
     ----------
     model
-        ``"ols"``, ``"poisson"`` or ``"loglinear"``.
+        One of :data:`MODELS`.
     n, n_dropped
-        Points used, and points dropped because the value was missing (NaN).
+        Points used (levels, baseline included when given), and points dropped as missing.
     df_resid
-        ``n - 2`` (``None`` when n < 2).
+        Residual degrees of freedom d of the series alone: ``n - 2`` for a line, ``n - 2`` also
+        for the increment models (n levels → n − 1 increments, one rate).
     centre
-        Fiscal year subtracted before fitting (mean year unless given).
+        Fiscal year subtracted before fitting (mean year unless given); for the increment models
+        the last observed year (``intercept`` is then the last observed level).
     alpha
         1 - confidence level of every interval (0.05 → 95 %).
     intercept, intercept_se
@@ -193,23 +259,35 @@ class TrendFit:
     intercept_x0, intercept_x0_se
         The same at year 0 (for comparison with uncentred fits such as NIST StRD).
     slope, slope_se, ci_low, ci_high, p_value
-        Change per fiscal year (log scale for the log models), SE, confidence interval and two-sided
-        p-value of slope = 0 (t with df_resid; z for the plain Poisson model).
+        Change per fiscal year (log scale for ``poisson`` and ``loglinear``; for the increment
+        models the expected increment per year, in the KPI's unit), SE, confidence interval
+        and two-sided p-value of slope = 0 (t on ``df_total``; z for a known Poisson scale).
     slope_pct_per_year, slope_pct_ci_low, slope_pct_ci_high
-        ``exp(slope) - 1`` and its interval, for the log models (``None`` for OLS).
+        ``exp(slope) - 1`` and its interval, for the log models (``None`` otherwise).
     aic
-        Akaike information criterion where defined: ``None`` for n = 2, perfect fits (−∞) and the
-        quasi-Poisson model (no likelihood). For ``"loglinear"`` it is on the log scale and not
-        comparable with the other models.
+        Akaike information criterion where defined (plain fits, no pooling, not exact).
+    s2
+        The series' own residual variance on the model's scale: σ̂² (OLS, log-linear on the log
+        scale, OLS on increments) or the Pearson dispersion φ̂ (Poisson models); ``None`` with d = 0.
+    prior_df, prior_scale
+        The empirical-Bayes prior (d₀, s₀²) the variance was moderated with (0 and NaN: none).
+    s2_post, df_total
+        Moderated variance s̃² = (d₀s₀² + d·s²)/(d₀ + d) and the degrees of freedom d₀ + d of every
+        t quantile. Without a prior they equal s² and d.
     scale
-        Scale used for the standard errors: σ² for OLS and log-linear (log scale), 1 or the
-        quasi-Poisson φ for Poisson.
+        Variance scale the standard errors use: s̃² for the Gaussian models; for Poisson models 1,
+        or the moderated φ̃ when it exceeds 1 (quasi-Poisson).
     dispersion
-        Pearson χ² / df_resid (Poisson only).
+        Pearson χ² / df_resid (Poisson models).
     quasi
-        True when the quasi-Poisson scale (dispersion > 1) was used.
+        True when the quasi-Poisson scale φ̃ > 1 was used (t quantiles on ``df_total``).
+    dispersion_assumed
+        True for a Poisson model whose dispersion could not be estimated (d₀ + d < 2): Poisson
+        variation (φ = 1) is assumed, which understates the uncertainty if the counts vary more.
     residual_sd
-        √σ² for OLS and log-linear (log scale).
+        √s² for the Gaussian models.
+    last_year, last_level
+        Increment models: the last observed year and level (predictions start from it).
     reason
         ``None`` when everything is estimated, else a code from :data:`REASONS`.
     """
@@ -233,14 +311,23 @@ class TrendFit:
     slope_pct_ci_low: float | None = None
     slope_pct_ci_high: float | None = None
     aic: float | None = None
+    s2: float | None = None
+    prior_df: float = 0.0
+    prior_scale: float = math.nan
+    s2_post: float | None = None
+    df_total: float | None = None
     scale: float | None = None
     dispersion: float | None = None
     quasi: bool = False
+    dispersion_assumed: bool = False
     residual_sd: float | None = None
+    last_year: float | None = None
+    last_level: float | None = None
     reason: str | None = None
-    _fit: Any = field(default=None, repr=False, compare=False)
-    # OLS and log-linear fits regress y - mean(y) so that exact fits come out exactly; add it back.
-    _shift: float = field(default=0.0, repr=False, compare=False)
+    # Coefficients on the model's scale and their covariance at unit scale ((X'X)⁻¹ or (X'WX)⁻¹):
+    # every interval is computed from these, the same way in both paths.
+    _beta: Any = field(default=None, repr=False, compare=False)
+    _cov_unit: Any = field(default=None, repr=False, compare=False)
 
     # -- tidy output ---------------------------------------------------------------------------
 
@@ -270,24 +357,36 @@ class TrendFit:
         """True when standard errors and intervals exist (reason is None)."""
         return self.reason is None
 
+    @property
+    def increments(self) -> bool:
+        """True for the models of a running total (yearly increments)."""
+        return self.model in INCREMENT_MODELS
+
+    @property
+    def cov(self) -> np.ndarray | None:
+        """Covariance of the coefficients at the scale in use (None without an interval)."""
+        if self._cov_unit is None or self.scale is None:
+            return None
+        return np.asarray(self._cov_unit) * self.scale
+
+    def _quantile(self, alpha: float) -> float:
+        if self._normal_quantiles:
+            return float(stats.norm.ppf(1 - alpha / 2))
+        assert self.df_total is not None
+        return float(stats.t.ppf(1 - alpha / 2, self.df_total))
+
+    @property
+    def _normal_quantiles(self) -> bool:
+        known_scale = self.model in POISSON_MODELS and not self.quasi
+        return known_scale or self.df_total is None or math.isinf(self.df_total)
+
+    @property
+    def _t_df(self) -> float | None:
+        return None if self._normal_quantiles else self.df_total
+
     # -- prediction ----------------------------------------------------------------------------
 
-    def _design(self, years: np.ndarray) -> np.ndarray:
-        assert self.centre is not None
-        return np.column_stack([np.ones_like(years), years - self.centre])
-
-    def _point(self, years: np.ndarray) -> np.ndarray:
-        assert self.intercept is not None and self.slope is not None and self.centre is not None
-        return self.intercept + self.slope * (years - self.centre)
-
-    def predict(
-        self,
-        years: Any,
-        alpha: float | None = None,
-        *,
-        seed: int = SIMULATION_SEED,
-        n_draws: int = N_DRAWS,
-    ) -> pd.DataFrame:
+    def predict(self, years: Any, alpha: float | None = None) -> pd.DataFrame:
         """Fitted mean with its confidence interval and a prediction interval for a new value.
 
         Parameters
@@ -296,15 +395,16 @@ class TrendFit:
             Fiscal years (scalar or sequence).
         alpha
             1 - level of the intervals; defaults to the fit's ``alpha``.
-        seed, n_draws
-            Simulation settings for the Poisson prediction interval (ignored otherwise).
 
         Returns
         -------
         DataFrame
             Columns ``year, mean, mean_ci_low, mean_ci_high, pi_low, pi_high, reason``. For the
-            log-linear model ``mean`` is the back-transformed log-scale mean (the median). Intervals
-            are NaN exactly when ``reason`` is not None; ``mean`` is NaN only without a slope.
+            log-linear model ``mean`` is the back-transformed log-scale mean (the median). For the
+            increment models, years up to the last observed one get the fitted line through the
+            last level without intervals; later years the last level plus predicted increments,
+            never below the last level. Every prediction interval contains the mean's confidence
+            interval. Intervals are NaN exactly when ``reason`` is not None.
 
         Examples
         --------
@@ -323,80 +423,94 @@ class TrendFit:
         out["reason"] = self.reason
         if self.slope is None:
             return out
+        if self.increments:
+            return self._predict_increments(out, yrs, a)
         eta = self._point(yrs)
+        out["mean"] = eta if self.model == "ols" else np.exp(eta)
         if self.reason is not None:
-            out["mean"] = eta if self.model == "ols" else np.exp(eta)
             return out
+        X = self._design(yrs)
+        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self.cov, X), 0.0))
+        q = self._quantile(a)
+        lo, hi = eta - q * se_eta, eta + q * se_eta
         if self.model in ("ols", "loglinear"):
-            with _quiet():
-                sf = self._fit.get_prediction(self._design(yrs)).summary_frame(alpha=a)
-            cols = ["mean", "mean_ci_lower", "mean_ci_upper", "obs_ci_lower", "obs_ci_upper"]
-            vals = sf[cols].to_numpy() + self._shift
-            if self.scale == 0.0:  # exact fit: the model leaves no uncertainty at all
-                vals[:, 1:] = vals[:, :1]
+            se_obs = np.sqrt(se_eta**2 + float(self.scale))
+            vals = np.column_stack([lo, hi, eta - q * se_obs, eta + q * se_obs])
             if self.model == "loglinear":
                 vals = np.exp(vals)
-            out[["mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = vals
+            out[["mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = vals
             return out
-        # Poisson: mean CI from the normal (quasi: t) approximation of the linear predictor.
-        X = self._design(yrs)
-        cov = np.asarray(self._fit.cov_params())
-        se_eta = np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X))
-        q = self._quantile(a)
-        out["mean"] = np.exp(eta)
-        out["mean_ci_low"] = np.exp(eta - q * se_eta)
-        out["mean_ci_high"] = np.exp(eta + q * se_eta)
-        draws = self._simulate(yrs, seed=seed, n_draws=n_draws)
-        lo, hi = np.quantile(draws, [a / 2, 1 - a / 2], axis=1, method="inverted_cdf")
-        out["pi_low"] = lo
-        out["pi_high"] = hi
+        # Poisson: mean CI on the log scale; PI from the predictive mixture of counts.
+        out["mean_ci_low"], out["mean_ci_high"] = np.exp(lo), np.exp(hi)
+        phi = float(self.scale or 1.0)
+        for i, (e, s) in enumerate(zip(eta, se_eta, strict=True)):
+            lam = np.exp(np.minimum(_eta_nodes(float(e), float(s), self._t_df), 690.0))
+            out.loc[i, "pi_low"] = min(_count_quantile(a / 2, lam, phi), math.exp(lo[i]))
+            out.loc[i, "pi_high"] = max(_count_quantile(1 - a / 2, lam, phi), math.exp(hi[i]))
         return out
 
-    def _quantile(self, alpha: float) -> float:
-        if self.model == "poisson" and not self.quasi:
-            return float(stats.norm.ppf(1 - alpha / 2))
-        assert self.df_resid is not None
-        return float(stats.t.ppf(1 - alpha / 2, self.df_resid))
+    def _design(self, years: np.ndarray) -> np.ndarray:
+        assert self.centre is not None
+        return np.column_stack([np.ones_like(years), years - self.centre])
 
-    def _simulate(self, years: np.ndarray, *, seed: int, n_draws: int) -> np.ndarray:
-        """Draws (len(years) × n_draws) of a new count from the Poisson predictive distribution."""
-        rng = np.random.default_rng(seed)
-        params = np.array([self.intercept, self.slope], dtype=float)
-        cov = np.asarray(self._fit.cov_params())
-        beta = rng.multivariate_normal(params, cov, size=n_draws, method="cholesky")
-        if self.quasi and self.df_resid:
-            # The scale is estimated, so the coefficients follow a multivariate t with df_resid
-            # (as the mean's interval does), not a normal: with df = 1 the tails are very heavy.
-            w = np.sqrt(self.df_resid / rng.chisquare(self.df_resid, size=n_draws))
-            beta = params + (beta - params) * w[:, None]
-        eta = self._design(years) @ beta.T
-        # exp(700) ≈ 1e304: a draw that far out is beyond any target; the cap only avoids overflow.
-        mu = np.exp(np.minimum(eta, 700.0))
-        phi = self.scale if self.quasi and self.scale is not None else 1.0
-        if phi > 1.0:
-            # Gamma–Poisson mixture: mean mu, variance phi * mu (the quasi-Poisson variance).
-            mu = rng.gamma(shape=mu / (phi - 1.0), scale=phi - 1.0)
-        # numpy's Poisson sampler refuses huge means; the normal limit is exact enough there.
-        big = mu > 1e9
-        counts = np.empty_like(mu)
-        counts[~big] = rng.poisson(mu[~big])
-        counts[big] = np.round(mu[big] + np.sqrt(mu[big]) * rng.standard_normal(int(big.sum())))
-        return counts
+    def _point(self, years: np.ndarray) -> np.ndarray:
+        assert self.intercept is not None and self.slope is not None and self.centre is not None
+        return self.intercept + self.slope * (years - self.centre)
 
-    def prob_reach(
-        self,
-        target: float,
-        year: float,
-        direction: str = "increase",
-        *,
-        seed: int = SIMULATION_SEED,
-        n_draws: int = N_DRAWS,
-    ) -> float | None:
-        """Probability that a new observation in ``year`` reaches ``target``.
+    def _predict_increments(self, out: pd.DataFrame, yrs: np.ndarray, a: float) -> pd.DataFrame:
+        assert self.last_year is not None and self.last_level is not None
+        rate = float(self.slope)
+        k = yrs - self.last_year
+        out["mean"] = self.last_level + rate * k
+        ahead = k > 0
+        # The observed years are known: the fitted line through the last level, no band; the
+        # last observed year itself is known exactly.
+        at = k == 0
+        for col in ("mean_ci_low", "mean_ci_high", "pi_low", "pi_high"):
+            out.loc[at, col] = self.last_level
+        if self.reason is not None or not ahead.any():
+            return out
+        q = self._quantile(a)
+        lvl = self.last_level
+        for i in np.flatnonzero(ahead):
+            ki = float(k[i])
+            if self.model == "ols_increments":
+                s2 = float(self.scale)
+                se_mean = ki * math.sqrt(s2 * float(self._cov_unit[0, 0]))
+                se_obs = math.sqrt(se_mean**2 + ki * s2)
+                m = lvl + rate * ki
+                # A running total cannot fall: the intervals stop at the level already reached.
+                vals = (m - q * se_mean, m + q * se_mean, m - q * se_obs, m + q * se_obs)
+                vals = tuple(max(v, lvl) for v in vals)
+            else:
+                se = float(self._log_rate_se)
+                lr = math.log(rate)
+                ci = (lvl + ki * math.exp(lr - q * se), lvl + ki * math.exp(lr + q * se))
+                lam = ki * np.exp(np.minimum(_eta_nodes(lr, se, self._t_df), 690.0))
+                phi = float(self.scale or 1.0)
+                pi = (
+                    lvl + min(_count_quantile(a / 2, lam, phi), ci[0] - lvl),
+                    lvl + max(_count_quantile(1 - a / 2, lam, phi), ci[1] - lvl),
+                )
+                vals = (*ci, *pi)
+            out.loc[i, ["mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = vals
+        return out
+
+    @property
+    def _log_rate_se(self) -> float:
+        # se of log λ̂ for the Poisson increment model: √(φ / (λ̂ Σk)) = √(scale · cov_unit / λ̂²).
+        assert self.cov is not None and self.slope
+        return math.sqrt(float(self.cov[0, 0])) / float(self.slope)
+
+    def prob_reach(self, target: float, year: float, direction: str = "increase") -> float | None:
+        """Probability that the value in ``year`` reaches ``target``.
 
         "Reaches" means ≥ target for ``direction="increase"`` and ≤ target for ``"decrease"``,
-        under the predictive distribution: t with df_resid around the OLS fit (on the log scale for
-        log-linear), seeded simulation for Poisson (see module docstring).
+        under the predictive distribution: t on ``df_total`` around the fit (on the log scale for
+        log-linear); for counts the Poisson or negative-binomial mixture over the uncertainty of
+        the linear predictor (deterministic quadrature). For the increment models the value is
+        the last observed level plus the increments still to come, so the probability is
+        conditional on the level already reached.
 
         Returns
         -------
@@ -418,23 +532,52 @@ class TrendFit:
         if self.reason is not None:
             return None
         up = direction == "increase"
+        if self.increments:
+            assert self.last_year is not None and self.last_level is not None
+            k = yr - self.last_year
+            need = t_val - self.last_level  # increments still needed
+            if k <= 0:
+                return float(need <= 0) if up else float(need >= 0)
+            if self.model == "poisson_increments":
+                lam = k * np.exp(
+                    np.minimum(_eta_nodes(math.log(self.slope), self._log_rate_se, self._t_df), 690)
+                )
+                phi = float(self.scale or 1.0)
+                below = _count_cdf(math.ceil(need) - 1, lam, phi)  # P(S < need)
+                at_most = _count_cdf(math.floor(need), lam, phi)  # P(S ≤ need)
+                return float(1.0 - below) if up else float(at_most)
+            s2 = float(self.scale)
+            mean = self.slope * k
+            sd = math.sqrt(k * k * s2 * float(self._cov_unit[0, 0]) + k * s2)
+            if up and need <= 0:
+                return 1.0  # the level reached already meets it and cannot fall
+            return self._t_tail(need, mean, sd, up)
         if self.model == "poisson":
-            draws = self._simulate(np.array([yr]), seed=seed, n_draws=n_draws)[0]
-            return float(np.mean(draws >= t_val if up else draws <= t_val))
+            X = self._design(np.array([yr]))[0]
+            se = math.sqrt(max(float(X @ self.cov @ X), 0.0))
+            lam = np.exp(
+                np.minimum(_eta_nodes(float(self._point(np.array([yr]))[0]), se, self._t_df), 690)
+            )
+            phi = float(self.scale or 1.0)
+            if up:
+                return float(1.0 - _count_cdf(math.ceil(t_val) - 1, lam, phi))
+            return float(_count_cdf(math.floor(t_val), lam, phi))
         if self.model == "loglinear":
             if t_val <= 0:  # every predicted value is positive
                 return 1.0 if up else 0.0
             t_val = math.log(t_val)
-        with _quiet():
-            sf = self._fit.get_prediction(self._design(np.array([yr]))).summary_frame()
-        mean = float(sf["mean"].iloc[0]) + self._shift
-        sd_new = math.sqrt(float(self.scale or 0.0))  # noise of a new observation
-        se_obs = 0.0 if sd_new == 0.0 else math.hypot(float(sf["mean_se"].iloc[0]), sd_new)
-        if se_obs == 0.0:  # perfect fit: the predictive distribution is a point
+        X = self._design(np.array([yr]))[0]
+        mean = float(self._point(np.array([yr]))[0])
+        sd = math.sqrt(max(float(X @ self.cov @ X), 0.0) + float(self.scale))
+        return self._t_tail(t_val, mean, sd, up)
+
+    def _t_tail(self, t_val: float, mean: float, sd: float, up: bool) -> float:
+        if sd == 0.0:  # exact fit: the predictive distribution is a point
             return float(mean >= t_val) if up else float(mean <= t_val)
-        z = (t_val - mean) / se_obs
-        assert self.df_resid is not None
-        return float(stats.t.sf(z, self.df_resid) if up else stats.t.cdf(z, self.df_resid))
+        z = (t_val - mean) / sd
+        if self._normal_quantiles:
+            return float(stats.norm.sf(z) if up else stats.norm.cdf(z))
+        return float(stats.t.sf(z, self.df_total) if up else stats.t.cdf(z, self.df_total))
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,21 +592,28 @@ def fit_trend(
     model: str = "ols",
     centre: float | None = None,
     alpha: float = 0.05,
+    prior: VariancePrior | None = None,
 ) -> TrendFit:
-    """Fit the trend of one series through statsmodels.
+    """Fit the trend of one series.
 
     Parameters
     ----------
     x
         Fiscal years (numbers, no missing values).
     y
-        Values; missing values (NaN/None) are dropped and counted in ``n_dropped``.
+        Values (levels, also for the increment models); missing values (NaN/None) are dropped
+        and counted in ``n_dropped``.
     model
-        ``"ols"``, ``"poisson"`` or ``"loglinear"`` (see module docstring; :func:`default_model`).
+        One of :data:`MODELS` (see module docstring; :func:`default_model`).
     centre
-        Year subtracted before fitting; the mean year of the used points by default.
+        Year subtracted before fitting; the mean year of the used points by default (ignored by
+        the increment models, which are centred on the last observed year).
     alpha
         1 - confidence level of the intervals.
+    prior
+        Empirical-Bayes prior (d₀, s₀²) of the residual variance on the model's scale
+        (:func:`kpianalysis.analysis.shrinkage.fit_f_dist` over comparable series). ``None``: the
+        series alone.
 
     Returns
     -------
@@ -482,6 +632,9 @@ def fit_trend(
     (2.5, 1, 2022.0)
     >>> round(fit_trend([2021, 2022, 2023], [4, 7, 9], model="poisson").slope, 6)
     0.384156
+    >>> cum = fit_trend([2020, 2021, 2022, 2023], [4, 4, 7, 9], model="poisson_increments")
+    >>> round(cum.slope, 4), cum.df_resid, round(cum.dispersion, 4)   # (0 + 3 + 2) / 3 a year
+    (1.6667, 2, 1.4)
     >>> fit_trend([2021, 2022], [4, 0], model="loglinear").reason
     'non_positive_values'
     """
@@ -498,6 +651,7 @@ def fit_trend(
     keep = ~np.isnan(ya)
     xa, ya = xa[keep], ya[keep]
     n = int(xa.size)
+    prior = prior if prior is not None else NO_PRIOR
     base: dict[str, Any] = {
         "model": model,
         "n": n,
@@ -505,6 +659,8 @@ def fit_trend(
         "df_resid": n - 2 if n >= 2 else None,
         "centre": None,
         "alpha": alpha,
+        "prior_df": float(prior.df) if prior.pools else 0.0,
+        "prior_scale": float(prior.scale) if prior.pools else math.nan,
     }
     if centre is not None:
         c = float(centre)
@@ -518,19 +674,21 @@ def fit_trend(
     # Domain of the model first: it is a property of the data whatever the number of points.
     if model == "loglinear" and (ya <= 0).any():
         return TrendFit(**base, reason="non_positive_values")
-    if model == "poisson":
+    if model in POISSON_MODELS:
         if (ya < 0).any():
             return TrendFit(**base, reason="negative_counts")
         if not _is_count(ya):
             return TrendFit(**base, reason="non_integer_values")
     if n < 2:
         return TrendFit(**base, reason="too_few_points")
-    if np.ptp(xa) == 0:
+    if np.ptp(xa) == 0 or (model in INCREMENT_MODELS and np.unique(xa).size < xa.size):
         return TrendFit(**base, reason="no_variation_in_year")
+    if model in INCREMENT_MODELS:
+        return _fit_increments(xa, ya, base, prior)
     dx = xa - c
     if model == "poisson":
-        return _fit_poisson(dx, ya, base)
-    return _fit_ols(dx, ya if model == "ols" else np.log(ya), base)
+        return _fit_poisson(dx, ya, base, prior)
+    return _fit_ols(dx, ya if model == "ols" else np.log(ya), base, prior)
 
 
 def _intercept_x0(b0: float, b1: float, c: float, cov: np.ndarray | None) -> tuple[float, Any]:
@@ -545,7 +703,14 @@ def _pct(v: float | None) -> float | None:
     return None if v is None else math.expm1(v)
 
 
-def _fit_ols(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFit:
+def _moderate(s2: float | None, d: int, prior: VariancePrior) -> tuple[float | None, float]:
+    """(s̃², d₀ + d) of one series: the same arithmetic as the batch path (squeeze_var)."""
+    v, df = squeeze_var([np.nan if s2 is None else s2], [d], prior)
+    post = float(v[0])
+    return (None if not math.isfinite(post) else post), float(df[0])
+
+
+def _fit_ols(dx: np.ndarray, y: np.ndarray, base: dict[str, Any], prior: VariancePrior) -> TrendFit:
     import statsmodels.api as sm
 
     X = np.column_stack([np.ones_like(dx), dx])
@@ -556,9 +721,30 @@ def _fit_ols(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFit:
     with _quiet() as caught:
         res = sm.OLS(y - shift, X).fit()
         b0, b1 = (float(v) for v in res.params)
+        ssr = float(res.ssr)
+        cov_unit = np.asarray(res.normalized_cov_params, dtype=float)
     b0 += shift
     c = base["centre"]
-    if base["df_resid"] == 0:
+    d = int(base["df_resid"])
+    s2 = None
+    aic = None
+    if d > 0:
+        perfect = _is_perfect(ssr, float(np.sum((y - shift) ** 2)), y.size)
+        # Zero residuals up to rounding: exactly zero variance instead of 1e-16 noise (the batch
+        # path applies the same rule, so both give the same p-value and no AIC).
+        s2 = 0.0 if perfect else ssr / d
+        if not perfect and not prior.pools:
+            with _quiet() as caught2:
+                aic = float(res.aic)
+            caught = [*caught, *caught2]
+    s2_post, df_total = _moderate(s2, d, prior)
+    common = {
+        "s2": s2,
+        "residual_sd": None if s2 is None else math.sqrt(s2),
+        "_beta": np.array([b0, b1]),
+        "_cov_unit": cov_unit,
+    }
+    if s2_post is None:
         a0, _ = _intercept_x0(b0, b1, c, None)
         return TrendFit(
             **base,
@@ -567,40 +753,17 @@ def _fit_ols(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFit:
             slope=b1,
             slope_pct_per_year=_pct(b1) if log_model else None,
             reason="no_interval_with_2_points",
-            _fit=res,
-            _shift=shift,
+            **common,
         )
-    alpha = base["alpha"]
-    with _quiet() as caught2:
-        ssr = float(res.ssr)
-        scale = float(res.scale)
-        bse = np.asarray(res.bse, dtype=float)
-        ci = np.asarray(res.conf_int(alpha=alpha), dtype=float)
-        cov = np.asarray(res.cov_params(), dtype=float)
-        perfect = _is_perfect(ssr, float(np.sum((y - shift) ** 2)), y.size)
-        if not perfect:
-            p = float(res.pvalues[1])
-            aic = float(res.aic)
-    caught = [*caught, *caught2]
-    if perfect:
-        # Zero residuals up to rounding: report exactly zero uncertainty instead of 1e-16 noise
-        # (the batch path applies the same rule, so both give the same p-value and no AIC).
-        p, aic, scale = _perfect_fit_p(b1), None, 0.0
-        bse = np.zeros(2)
-        cov = np.zeros((2, 2))
-        ci = np.array([[b0, b0], [b1, b1]])
-    return TrendFit(
-        **base,
-        **_estimates(b0, b1, bse, ci, p, c, cov, caught, log_scale=log_model, checked=(scale,)),
-        aic=aic,
-        scale=scale,
-        residual_sd=math.sqrt(scale),
-        _fit=res,
-        _shift=shift,
+    fit = TrendFit(**base, s2_post=s2_post, df_total=df_total, scale=s2_post, **common)
+    return replace(
+        fit, aic=aic, **_estimates(fit, b0, b1, caught, log_scale=log_model, checked=(s2_post,))
     )
 
 
-def _fit_poisson(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFit:
+def _fit_poisson(
+    dx: np.ndarray, y: np.ndarray, base: dict[str, Any], prior: VariancePrior
+) -> TrendFit:
     import statsmodels.api as sm
 
     # The Poisson MLE with intercept and slope exists iff the count-weighted mean year lies strictly
@@ -612,19 +775,24 @@ def _fit_poisson(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFi
     if not dx.min() < xbar_y < dx.max():
         return TrendFit(**base, reason="no_finite_estimate")
     X = np.column_stack([np.ones_like(dx), dx])
-    fam = sm.families.Poisson()
     with _quiet() as caught:
-        res = sm.GLM(y, X, family=fam).fit()
+        res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
         b0, b1 = (float(v) for v in res.params)
+        mu = np.asarray(res.mu, dtype=float)
+        # Fisher information at the converged means (statsmodels' cov_params uses the weights of
+        # the last IRLS step, which differ in the 7th digit).
+        cov_unit = np.linalg.inv(X.T @ (mu[:, None] * X))
     # statsmodels flags "perfect prediction" whenever the fitted means equal the counts (a constant
     # count, an exact doubling). The MLE exists there (checked above) and its standard error is
     # finite (5, 5, 5: slope se = 1/√(Σ μ dx²) = 1/√10), so that warning is not a failure.
     caught = _without_separation(caught)
-    c = base["centre"]
-    if base["df_resid"] == 0:
+    d = int(base["df_resid"])
+    dispersion = float(np.sum((y - mu) ** 2 / mu) / d) if d > 0 else None
+    common = {"_beta": np.array([b0, b1]), "_cov_unit": cov_unit, "dispersion": dispersion}
+    if d == 0 and not prior.pools:
         # The Poisson model would give an SE even here, but with 2 points its variance assumption
         # cannot be checked at all: report the slope only, like the other models.
-        a0, _ = _intercept_x0(b0, b1, c, None)
+        a0, _ = _intercept_x0(b0, b1, base["centre"], None)
         return TrendFit(
             **base,
             intercept=b0,
@@ -632,52 +800,121 @@ def _fit_poisson(dx: np.ndarray, y: np.ndarray, base: dict[str, Any]) -> TrendFi
             slope=b1,
             slope_pct_per_year=_pct(b1),
             reason="no_interval_with_2_points",
-            _fit=res,
+            **common,
         )
-    with _quiet() as caught2:
-        dispersion = float(res.pearson_chi2 / res.df_resid)
-        quasi = dispersion > 1.0
-        if quasi:
-            # Quasi-Poisson: same estimates, SEs scaled by sqrt(Pearson chi2/df), t quantiles.
-            res = sm.GLM(y, X, family=fam).fit(scale="X2", use_t=True)
-        alpha = base["alpha"]
-        bse = np.asarray(res.bse, dtype=float)
-        ci = np.asarray(res.conf_int(alpha=alpha), dtype=float)
-        cov = np.asarray(res.cov_params(), dtype=float)
-        p = float(res.pvalues[1])
-        aic = None if quasi else float(res.aic)
-        scale = float(res.scale)
-    caught = _without_separation([*caught, *caught2])
-    return TrendFit(
+    fit = TrendFit(**base, **common, **_poisson_scale(dispersion, d, prior))
+    extra = {} if fit.quasi or fit.prior_df > 0 else {"aic": float(res.aic)}
+    return replace(fit, **extra, **_estimates(fit, b0, b1, caught, log_scale=True))
+
+
+def _poisson_scale(dispersion: float | None, d: int, prior: VariancePrior) -> dict[str, Any]:
+    """Scale of a Poisson-family fit: the moderated dispersion φ̃ when it is estimable on at least
+    two degrees of freedom and exceeds 1 (quasi-Poisson, t on d₀ + d), else the Poisson φ = 1."""
+    s2_post, df_total = _moderate(dispersion, d, prior)
+    estimable = s2_post is not None and df_total >= MIN_DF
+    quasi = bool(estimable and s2_post > 1.0)
+    return {
+        "s2": dispersion,
+        "s2_post": s2_post,
+        "df_total": df_total,
+        "scale": s2_post if quasi else 1.0,
+        "quasi": quasi,
+        "dispersion_assumed": not estimable,
+    }
+
+
+def _fit_increments(
+    years: np.ndarray, levels: np.ndarray, base: dict[str, Any], prior: VariancePrior
+) -> TrendFit:
+    """A running total: a constant expected increment per year, estimated from its increments.
+
+    With increments d_i over k_i years (k = 1 between consecutive years), the rate is
+    Σd / Σk; the residual variance per year is s² = Σ (d_i − k_i·rate)² / k_i / (m − 1) (OLS) and
+    the Pearson dispersion φ = s² / rate (Poisson). The level in a later year T is the last level
+    plus T − last year increments, so a prediction never falls below the level already reached.
+    """
+    order = np.argsort(years)
+    yrs, lv = years[order], levels[order]
+    inc, k = np.diff(lv), np.diff(yrs)
+    m = inc.size
+    d = m - 1
+    K = float(k.sum())
+    rate = float(inc.sum() / K)
+    base = {**base, "centre": float(yrs[-1])}
+    last = {"last_year": float(yrs[-1]), "last_level": float(lv[-1])}
+    poisson = base["model"] == "poisson_increments"
+    if poisson and (inc < 0).any():
+        return TrendFit(**base, **last, reason="decreasing_running_total")
+    resid2 = (inc - k * rate) ** 2 / k
+    ss = float(resid2.sum())
+    if _is_perfect(ss, float(np.sum((inc - inc.mean()) ** 2)) + ss, m):
+        ss = 0.0
+    common = {
+        "intercept": float(lv[-1]),
+        "intercept_x0": float(lv[-1]) - rate * float(yrs[-1]),
+        "slope": rate,
+        "_beta": np.array([rate]),
+        **last,
+    }
+    if poisson:
+        if rate == 0.0:
+            return TrendFit(**base, **common, reason="no_finite_estimate")
+        dispersion = ss / rate / d if d > 0 else None
+        sc = _poisson_scale(dispersion, d, prior)
+        fit = TrendFit(
+            **base, **common, dispersion=dispersion, _cov_unit=np.array([[rate / K]]), **sc
+        )
+        if d == 0 and not prior.pools:
+            return replace(fit, reason="no_interval_with_2_points", s2_post=None, df_total=None)
+        q = fit._quantile(base["alpha"])
+        se_log = fit._log_rate_se
+        return replace(
+            fit,
+            slope_se=rate * se_log,
+            ci_low=rate * math.exp(-q * se_log),
+            ci_high=rate * math.exp(q * se_log),
+        )
+    s2 = ss / d if d > 0 else None
+    s2_post, df_total = _moderate(s2, d, prior)
+    fit = TrendFit(
         **base,
-        **_estimates(b0, b1, bse, ci, p, c, cov, caught, log_scale=True, checked=(dispersion,)),
-        aic=aic,
-        scale=scale,
-        dispersion=dispersion,
-        quasi=quasi,
-        _fit=res,
+        **common,
+        s2=s2,
+        residual_sd=None if s2 is None else math.sqrt(s2),
+        _cov_unit=np.array([[1.0 / K]]),
     )
+    if s2_post is None:
+        return replace(fit, reason="no_interval_with_2_points")
+    fit = replace(fit, s2_post=s2_post, df_total=df_total, scale=s2_post)
+    se = math.sqrt(s2_post / K)
+    q = fit._quantile(base["alpha"])
+    p = _perfect_fit_p(rate) if se == 0 else 2 * float(fit._t_tail(abs(rate), 0.0, se, True))
+    return replace(fit, slope_se=se, ci_low=rate - q * se, ci_high=rate + q * se, p_value=p)
 
 
 def _estimates(
+    fit: TrendFit,
     b0: float,
     b1: float,
-    bse: np.ndarray,
-    ci: np.ndarray,
-    p: float,
-    centre: float,
-    cov: np.ndarray,
     caught: list[warnings.WarningMessage],
     *,
     log_scale: bool,
     checked: Sequence[float] = (),
 ) -> dict[str, Any]:
-    """The coefficient fields every complete fit reports, and ``numerical_problem`` when the fit
-    warned or any estimate (or a value in ``checked``) is not finite."""
-    a0, a0_se = _intercept_x0(b0, b1, centre, cov)
-    values = [b0, b1, *bse, *ci[1], p, a0, a0_se, *checked]
+    """The coefficient fields of a complete two-coefficient fit at the fit's scale and df, and
+    ``numerical_problem`` when the fit warned or any estimate is not finite."""
+    cov = fit.cov
+    assert cov is not None
+    bse = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    q = fit._quantile(fit.alpha)
+    lo, hi = b1 - q * bse[1], b1 + q * bse[1]
+    if bse[1] == 0.0:
+        p = _perfect_fit_p(b1)
+    else:
+        p = 2.0 * fit._t_tail(abs(b1), 0.0, float(bse[1]), True)
+    a0, a0_se = _intercept_x0(b0, b1, fit.centre, cov)
+    values = [b0, b1, *bse, lo, hi, p, a0, a0_se, *checked]
     finite = all(math.isfinite(v) for v in values)
-    lo, hi = float(ci[1, 0]), float(ci[1, 1])
     return {
         "intercept": b0,
         "intercept_se": float(bse[0]),
@@ -685,9 +922,9 @@ def _estimates(
         "intercept_x0_se": a0_se,
         "slope": b1,
         "slope_se": float(bse[1]),
-        "ci_low": lo,
-        "ci_high": hi,
-        "p_value": p,
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "p_value": float(p),
         "slope_pct_per_year": _pct(b1) if log_scale else None,
         "slope_pct_ci_low": _pct(lo) if log_scale else None,
         "slope_pct_ci_high": _pct(hi) if log_scale else None,
@@ -705,17 +942,21 @@ _KINDS = ("cumulative", "stock", "flow", "average")
 def default_model(kind: str, values: Any = ()) -> str:
     """Default trend model for an indicator kind (overridable by passing ``model`` explicitly).
 
-    ``"cumulative"`` and ``"stock"`` indicators are counts: ``"poisson"`` when every non-missing
-    value is a non-negative integer, else ``"ols"``. ``"flow"`` (annual amounts, which may be
-    negative such as net migration) and ``"average"`` use ``"ols"``.
+    ``"cumulative"`` (a running total): its increments — ``"poisson_increments"`` when every
+    value is a non-negative integer, else ``"ols_increments"``. ``"stock"``: ``"loglinear"`` when
+    every value is strictly positive (growth is multiplicative), else ``"poisson"`` for counts,
+    else ``"ols"``. ``"flow"`` (annual amounts, possibly negative such as net migration) and
+    ``"average"``: ``"ols"``.
 
     Examples
     --------
-    >>> default_model("cumulative", [1, 4, 9])
+    >>> default_model("cumulative", [4, 7, 9])
+    'poisson_increments'
+    >>> default_model("stock", [225, 312, 1019])
+    'loglinear'
+    >>> default_model("stock", [0, 2, 5])
     'poisson'
-    >>> default_model("stock", [1.5, 2.0])
-    'ols'
-    >>> default_model("flow", [3, 5])
+    >>> default_model("flow", [-468, -127, 83])
     'ols'
     """
     if kind not in _KINDS:
@@ -724,7 +965,57 @@ def default_model(kind: str, values: Any = ()) -> str:
         return "ols"
     v = _as_float_array(values, "values")
     v = v[~np.isnan(v)]
-    return "poisson" if v.size and _is_count(v) else "ols"
+    counts = bool(v.size) and _is_count(v)
+    if kind == "cumulative":
+        return "poisson_increments" if counts else "ols_increments"
+    if v.size and (v > 0).all():
+        return "loglinear"
+    return "poisson" if counts else "ols"
+
+
+#: Why each default model, in words (Japanese, English), for the report.
+MODEL_REASONS: dict[str, tuple[str, str]] = {
+    "poisson_increments": (
+        "累計の件数: 各年度の増加数をポアソン（過分散なら準ポアソン）で推定し、"
+        "到達済みの水準に加算",
+        "running total of counts: yearly increments as Poisson (quasi-Poisson if overdispersed), "
+        "added to the level already reached",
+    ),
+    "ols_increments": (
+        "累計（件数でない）: 各年度の増加分の平均を推定し、到達済みの水準に加算",
+        "running total (not counts): mean yearly increment, added to the level already reached",
+    ),
+    "loglinear": (
+        "正の値のストック: 一定の伸び率（対数線形）",
+        "strictly positive stock: constant growth rate (log-linear)",
+    ),
+    "poisson": ("件数: ポアソン回帰（対数リンク）", "counts: Poisson regression (log link)"),
+    "ols": (
+        "フロー・平均（負にもなり得る）: 直線（OLS）",
+        "flow or average (may be negative): straight line (OLS)",
+    ),
+}
+
+
+def pool_key(model: str, unit: str = "", kind: str = "") -> str:
+    """Which series share a variance prior: same model family, on the model's scale.
+
+    The dispersion φ of the Poisson models and the log-scale variance of the log-linear model are
+    free of units, so all such series are comparable. The Gaussian models' variances are in the
+    KPI's unit squared: only series of the same kind and unit are pooled (a judgement: units
+    alone do not guarantee a common scale).
+
+    Examples
+    --------
+    >>> pool_key("poisson_increments"), pool_key("ols", "人", "flow")
+    ('poisson', 'ols|flow|人')
+    """
+    _check_model(model)
+    if model in POISSON_MODELS:
+        return "poisson"
+    if model == "loglinear":
+        return "loglinear"
+    return f"{model}|{kind}|{unit}"
 
 
 def _by_list(by: str | Sequence[str]) -> list[str]:
@@ -763,8 +1054,11 @@ def fit_trends(
     model_col: str | None = "trend_model",
     kind_col: str | None = "kind",
     alpha: float = 0.05,
+    prior: VariancePrior | None = None,
 ) -> pd.DataFrame:
-    """Fit one statsmodels trend per series of a long frame; one tidy row per series.
+    """Fit one trend per series of a long frame (a loop over :func:`fit_trend`); one row each.
+
+    ``prior`` moderates every series' variance (see :func:`fit_trend`).
 
     The model of a series is, in this order: ``model`` if given; else the series' value in
     ``model_col``; else :func:`default_model` of its value in ``kind_col``; else ``"ols"``.
@@ -792,7 +1086,7 @@ def fit_trends(
     groups = df.groupby(keys, sort=True, dropna=False) if keys else [((), df)]
     for key, g in groups:
         m = model if model is not None else _series_model(g, model_col, kind_col, y, key)
-        fit = fit_trend(g[x], g[y], model=m, alpha=alpha)
+        fit = fit_trend(g[x], g[y], model=m, alpha=alpha, prior=prior)
         key_t = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(keys, key_t, strict=True)), **fit.as_dict()})
     cols = [*keys, *(f.name for f in fields(TrendFit) if not f.name.startswith("_"))]
@@ -840,8 +1134,14 @@ def fit_linear_trends(
     y: str = "actual",
     by: str | Sequence[str] = ("programme_id", "indicator_id"),
     alpha: float = 0.05,
+    prior: VariancePrior | Literal["estimate"] | None = None,
 ) -> pd.DataFrame:
     """OLS linear trends of every series of a long frame at once (vectorised closed form).
+
+    ``prior``: ``None`` for each series alone; a :class:`VariancePrior` to moderate every residual
+    variance with it; ``"estimate"`` to estimate it from the series of this frame first
+    (:func:`kpianalysis.analysis.shrinkage.fit_f_dist`). Moderated results equal
+    ``fit_trend(..., prior=...)`` to 1e-9 (the prior used is in ``prior_df``, ``prior_scale``).
 
     Each series is centred on its own mean year (``centre``) and mean value before the sums of
     squares are formed, which keeps the arithmetic stable for fiscal years around 2000. Rows with a
@@ -855,8 +1155,10 @@ def fit_linear_trends(
         intercept, intercept_se`` (at ``centre``), ``intercept_x0, intercept_x0_se`` (at year 0),
         ``slope, slope_se, ci_low, ci_high`` (t with df_resid), ``p_value, residual_sd, reason``.
         ``reason`` is a string column, missing where the fit is complete; standard errors and
-        intervals are NaN exactly where ``reason`` is set (n = 2:
-        ``"no_interval_with_2_points"``; n < 2: ``"too_few_points"``, no slope either).
+        intervals are NaN exactly where ``reason`` is set (n = 2 without a prior:
+        ``"no_interval_with_2_points"``; n < 2: ``"too_few_points"``, no slope either). Also
+        ``s2`` (the series' own variance), ``s2_post`` and ``df_total`` (after moderation),
+        ``prior_df`` and ``prior_scale``.
 
     Examples
     --------
@@ -909,9 +1211,19 @@ def fit_linear_trends(
     syy = np.bincount(cv, weights=dy * dy, minlength=G)
     ssr = np.where(_is_perfect(ssr, syy, n), 0.0, ssr)  # same exact-fit rule as fit_trend
     df_resid = np.where(n >= 2, n - 2, -1)
-    se_ok = fit & (df_resid > 0)
-    dfr = np.where(se_ok, df_resid, 1).astype(float)
-    s2 = np.where(se_ok, ssr / dfr, np.nan)
+    own = fit & (df_resid > 0)
+    s2_own = np.where(own, ssr / np.where(own, df_resid, 1), np.nan)
+    if isinstance(prior, str):
+        if prior != "estimate":
+            raise TrendInputError(
+                f"prior must be a VariancePrior, 'estimate' or None, not {prior!r}"
+            )
+        prior = fit_f_dist(s2_own[own], df_resid[own])
+    prior = prior if prior is not None else NO_PRIOR
+    s2_post, df_post = squeeze_var(s2_own, np.where(own, df_resid, 0), prior)
+    se_ok = fit & np.isfinite(s2_post) & (df_post > 0)
+    dfr = np.where(se_ok, df_post, 1).astype(float)
+    s2 = np.where(se_ok, s2_post, np.nan)
     s = np.sqrt(s2)
     slope_se = np.where(se_ok, s / np.sqrt(sxx_f), np.nan)
     intercept = np.where(fit, cy, np.nan)
@@ -921,17 +1233,23 @@ def fit_linear_trends(
 
     # The t quantile depends on df only: invert it once per distinct df (a handful), not per series.
     df_values, df_index = np.unique(dfr, return_inverse=True)
-    q = np.where(se_ok, special.stdtrit(df_values, 1.0 - alpha / 2.0)[df_index], np.nan)
+    q_values = np.where(
+        np.isinf(df_values),
+        stats.norm.ppf(1.0 - alpha / 2.0),
+        special.stdtrit(np.where(np.isinf(df_values), 1.0, df_values), 1.0 - alpha / 2.0),
+    )
+    q = np.where(se_ok, q_values[df_index], np.nan)
     half = q * slope_se
     pos = se_ok & (slope_se > 0)
     tstat = np.abs(np.where(pos, slope, 0.0)) / np.where(pos, slope_se, 1.0)
-    p = np.where(pos, 2.0 * special.stdtr(dfr, -tstat), np.nan)
+    tail = np.where(np.isinf(dfr), stats.norm.sf(tstat), special.stdtr(dfr, -tstat))
+    p = np.where(pos, 2.0 * tail, np.nan)
     perfect = se_ok & (slope_se == 0)
     p = np.where(perfect, np.where(slope != 0, 0.0, 1.0), p)
 
     reason = np.full(G, None, dtype=object)
     reason[(n >= 2) & ~fit] = "no_variation_in_year"
-    reason[(n == 2) & fit] = "no_interval_with_2_points"
+    reason[fit & ~se_ok] = "no_interval_with_2_points"
     reason[n < 2] = "too_few_points"
 
     out = out.reset_index(drop=True)
@@ -949,6 +1267,11 @@ def fit_linear_trends(
     out["ci_low"] = slope - half
     out["ci_high"] = slope + half
     out["p_value"] = p
-    out["residual_sd"] = s
+    out["residual_sd"] = np.sqrt(s2_own)
+    out["s2"] = s2_own
+    out["s2_post"] = s2
+    out["df_total"] = np.where(se_ok, df_post, np.nan)
+    out["prior_df"] = float(prior.df) if prior.pools else 0.0
+    out["prior_scale"] = float(prior.scale) if prior.pools else np.nan
     out["reason"] = pd.array(reason, dtype="str")  # missing (NaN) where the fit is complete
     return out
