@@ -1,73 +1,139 @@
-"""Trend table of the seed KPIs per fiscal year (as-of), with hand-computed reference values."""
+"""Trend table of the seed KPIs per fiscal year, with hand-computed reference values."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
-from kpianalysis.analysis.projection import reason_text, trend_predictions, trend_table
-
-
-def test_fy2021_has_one_point_and_says_so(seed):
-    t = trend_table(seed.as_of(2021), 2021)
-    assert list(t["n"]) == [1, 1, 1, 1]
-    assert set(t["reason"]) == {"too_few_points"}
-    assert t["slope"].isna().all() and t["prob_reach"].isna().all()
-    assert trend_predictions(seed.as_of(2021), 2021).empty
+from kpianalysis.analysis.projection import (
+    kpi_series,
+    reason_text,
+    trend_predictions,
+    trend_priors,
+    trend_table,
+)
 
 
-def test_fy2022_two_points_slope_without_interval(seed):
+def test_baseline_is_an_observation_when_it_precedes_the_plan(seed):
+    ind = seed.indicators.join(
+        seed.programmes.set_index("programme_id")[["plan_start", "plan_end"]], on="programme_id"
+    )
+    one = kpi_series(seed, 2023, ind.iloc[0].to_dict())  # ① baseline FY2020: 累計 4団体
+    assert one["fiscal_year"].tolist() == [2020, 2021, 2022, 2023]
+    assert one["actual"].tolist() == [4, 4, 7, 9] and one["is_baseline"].tolist()[0]
+    two = kpi_series(seed, 2023, ind.iloc[1].to_dict())  # ② baseline "-": nothing to add
+    assert two["fiscal_year"].tolist() == [2021, 2022, 2023]
+
+
+def test_fy2021_has_too_little_and_says_so(seed):
+    t = trend_table(seed.as_of(2021), 2021).set_index("indicator_id")
+    assert t["n"].tolist() == [2, 1, 1, 2]  # baseline + FY2021 for ① and ④
+    assert t.loc[1, "reason"] == "no_finite_estimate"  # increment 4 → 4 is 0: rate 0
+    assert t.loc[4, "reason"] == "no_interval_with_2_points"
+    assert t["prob_reach"].isna().all()
+
+
+def test_fy2022_probability_of_reaching_13_in_fy2023(seed):
     t = trend_table(seed.as_of(2022), 2022).set_index("indicator_id")
-    # ② OLS through (2021, -468) and (2022, -127): slope 341 a year, FY2023 at 214.
-    assert t.loc[2, "slope"] == pytest.approx(341.0)
-    assert t.loc[2, "projected_mean"] == pytest.approx(214.0)
-    assert t.loc[2, "projection_year"] == 2023
-    assert math.isnan(t.loc[2, "projected_pi_low"]) and math.isnan(t.loc[2, "prob_reach"])
-    assert set(t["reason"]) == {"no_interval_with_2_points"}
-    # ① Poisson through 4 and 7: log-slope ln(7/4) = 0.559616.
-    assert t.loc[1, "model"] == "poisson"
-    assert t.loc[1, "slope"] == pytest.approx(math.log(7 / 4))
-    # As of FY2022 the plan's final (FY2023) targets are known — they are part of the plan —
-    # but no FY2023 actual is used (two points each).
-    assert list(t["final_target"]) == [13, 3000, 50, 500]
-    assert set(t["final_target_year"]) == {2023} and list(t["n"]) == [2, 2, 2, 2]
+    r = t.loc[1]
+    assert r["model"] == "poisson_increments" and r["final_target"] == 13
+    assert r["projection_year"] == 2023 and not r["beyond_plan"]
+    # Increments 0 (4 → 4) and 3 (4 → 7): λ = 1.5 a year; Pearson χ² on 1 df only, so the
+    # dispersion is not estimable and Poisson variation is assumed: se(log λ) = √(1 / (1.5·2)).
+    # P(FY2023 ≥ 13) = P(S ≥ 6), S | λ ~ Poisson(λ), log λ ~ N(log 1.5, 1/3).
+    assert r["slope"] == pytest.approx(1.5) and bool(r["dispersion_assumed"])
+    se = math.sqrt(1 / 3)
+    exact = integrate.quad(
+        lambda z: stats.poisson.sf(5, 1.5 * math.exp(se * z)) * stats.norm.pdf(z), -12, 12
+    )[0]
+    assert r["prob_reach"] == pytest.approx(exact, abs=2e-5)  # quadrature error ~6e-6
+    assert round(100 * r["prob_reach"]) == 4
+    assert r["projected_pi_low"] >= 7  # never below the level already reached
+    # ② and ③ have 2 points and no comparable series: no interval, no probability.
+    assert t.loc[2, "reason"] == "no_interval_with_2_points" and math.isnan(t.loc[2, "prob_reach"])
+    # Without a plan-end target in the data, no probability is invented.
+    obs = seed.observations.copy()
+    obs.loc[obs["fiscal_year"] == 2023, "target"] = np.nan
+    cut = dataclasses.replace(seed, observations=obs).as_of(2022)
+    row = trend_table(cut, 2022).set_index("indicator_id").loc[1]
+    assert row["reason"] == "no_final_target" and math.isnan(row["prob_reach"])
 
 
-def test_fy2023_fits_and_probability_of_reaching_the_final_target(seed):
+def test_fy2023_plan_ended_outcomes_and_coherent_intervals(seed):
     t = trend_table(seed.as_of(2023), 2023).set_index("indicator_id")
-    assert list(t["n"]) == [3, 3, 3, 3] and list(t["df_resid"]) == [1, 1, 1, 1]
-    assert list(t["projection_year"]) == [2024] * 4  # plan ended in FY2023: look one year on
-    # ① Poisson (METHODS.md §3 worked check): slope 0.384156, se 0.283986.
-    assert t.loc[1, "slope"] == pytest.approx(0.384156, abs=1e-6)
-    assert t.loc[1, "slope_se"] == pytest.approx(0.283986, abs=1e-6)
-    # ② OLS on x = -1, 0, 1 and y = -468, -127, 83, by hand: slope (83 + 468) / 2 = 275.5,
-    # residuals (-21.83, 43.67, -21.83), s^2 = SSR / 1 = 2860.17; FY2024 (x = 2) mean
-    # -170.667 + 2 * 275.5 = 380.333, se_pred = s * sqrt(1 + 1/3 + 4/2).
-    s = math.sqrt((21.5 + 1 / 3) ** 2 * 2 + (43.5 + 1 / 6) ** 2)
-    se_pred = s * math.sqrt(1 + 1 / 3 + 2)
+    assert t["n"].tolist() == [4, 3, 3, 4]  # baselines of ① and ④ are observations
+    assert t["prob_reach"].isna().all()  # the plan ended in FY2023: outcomes, not probabilities
+    assert t["outcome"].tolist() == [
+        "final_missed",
+        "final_missed",
+        "final_achieved",
+        "final_achieved",
+    ]
+    assert t["final_gap"].tolist() == [-4.0, -2917.0, 0.0, 841.0]
+    assert t["beyond_plan"].all() and (t["projection_year"] == 2024).all()
+    # ① quasi-Poisson increments (φ = 1.4 on 2 df): the FY2024 interval starts at the 9 reached.
+    one = t.loc[1]
+    assert one["model"] == "poisson_increments" and bool(one["quasi"])
+    assert one["projected_pi_low"] >= 9 and one["projected_ci_low"] >= 9
+    shown = t[t["projected_pi_low"].notna()]
+    assert (shown["projected_pi_low"] <= shown["projected_ci_low"]).all()
+    assert (shown["projected_pi_high"] >= shown["projected_ci_high"]).all()
+    # ② OLS on 3 points, no comparable series: 1 df, so no interval is shown.
+    assert t.loc[2, "reason"] == "too_few_df" and math.isnan(t.loc[2, "projected_pi_low"])
     assert t.loc[2, "slope"] == pytest.approx(275.5)
-    assert t.loc[2, "projected_mean"] == pytest.approx(380.0 + 1 / 3)
-    assert t.loc[2, "projected_pi_high"] == pytest.approx(380 + 1 / 3 + 12.706205 * se_pred)
-    expected = stats.t.sf((3000 - (380 + 1 / 3)) / se_pred, df=1)
-    assert t.loc[2, "prob_reach"] == pytest.approx(expected, rel=1e-9)
-    assert t.loc[2, "final_target"] == 3000
-    # ④ is overdispersed (Pearson chi2/df > 1): the quasi-Poisson scale is used.
-    assert bool(t.loc[4, "quasi"]) and t.loc[4, "dispersion"] > 1
-    assert t["reason"].isna().all()
+    # ④ log-linear on 225, 312, 1019, 1341 (FY2020–2023), 2 df.
+    x = np.array([-1.5, -0.5, 0.5, 1.5])
+    b = float(np.sum(x * np.log([225, 312, 1019, 1341])) / np.sum(x * x))
+    assert t.loc[4, "slope"] == pytest.approx(b, rel=1e-12) and t.loc[4, "model"] == "loglinear"
+
+
+def test_priors_table_lists_each_pool(seed):
+    p = trend_priors(seed.as_of(2023), 2023).set_index("pool")
+    # One series per pool in the seed: nothing to pool (d0 = 0).
+    assert set(p.index) == {"poisson", "loglinear", "ols|flow|人", "ols|average|回"}
+    assert (p["n_series"] == 1).all() and (p["prior_df"] == 0).all()
+
+
+def test_pooling_across_programmes_gives_intervals(seed):
+    # A second programme with the same KPIs, slightly different: the OLS flows and averages now
+    # have comparable series, so ② and ③ get a prior and (if d0 + 1 ≥ 2) an interval.
+    import pandas as pd
+
+    other = seed.observations.copy()
+    other["programme_id"] = "other"
+    other["actual"] = other["actual"] * 1.1 + np.where(other["indicator_id"] == 2, 40.0, 1.0)
+    ind = seed.indicators.copy()
+    ind2 = ind.assign(programme_id="other")
+    prog = pd.concat([seed.programmes, seed.programmes.assign(programme_id="other")])
+    ds = dataclasses.replace(
+        seed,
+        observations=pd.concat([seed.observations, other], ignore_index=True),
+        indicators=pd.concat([ind, ind2], ignore_index=True),
+        programmes=prog.reset_index(drop=True),
+    )
+    t = trend_table(ds.as_of(2023), 2023, programme_id=seed.programmes["programme_id"].iloc[0])
+    assert len(t) == 4 and (t["prior_df"] > 0).any()
 
 
 def test_predictions_span_first_year_to_projection_year(seed):
     p = trend_predictions(seed.as_of(2023), 2023)
-    one = p[p["indicator_id"] == 2]
-    assert list(one["fiscal_year"]) == [2021, 2022, 2023, 2024]
-    assert one["mean"].iloc[0] == pytest.approx(-170.0 - 2 / 3 - 275.5)
+    one = p[p["indicator_id"] == 1]
+    assert list(one["fiscal_year"]) == [2020, 2021, 2022, 2023, 2024]
+    assert (one["pi_low"].dropna() >= 9).all()
+    two = p[p["indicator_id"] == 2]
+    assert list(two["fiscal_year"]) == [2021, 2022, 2023, 2024]
+    assert two["mean"].iloc[0] == pytest.approx(-170.0 - 2 / 3 - 275.5)
+    assert two["pi_low"].isna().all()  # 1 df: no band drawn
 
 
 def test_reason_text_in_both_languages():
     assert reason_text("no_final_target", "en") == "the plan has no target for its final year"
     assert reason_text("too_few_points") == "データ点が2点未満"
+    assert reason_text("too_few_df", "en").startswith("fewer than 2 residual degrees")
     assert reason_text(None) == ""
 
 
@@ -89,5 +155,10 @@ def test_result_tables_are_written_per_fiscal_year(seed, tmp_path):
     # 1341 / 500 (FY2023 sheet, KPI ④).
     assert att.loc[att.indicator_id == 4, "achievement_rate"].item() == pytest.approx(2.682)
     assert (tmp_path / "attainment_fy2023.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    tr = pd.read_parquet(tmp_path / "trends_fy2022.parquet")
-    assert set(tr["reason"]) == {"no_interval_with_2_points"}
+    tr = pd.read_parquet(tmp_path / "trends_fy2023.parquet")
+    assert tr["outcome"].tolist() == [
+        "final_missed",
+        "final_missed",
+        "final_achieved",
+        "final_achieved",
+    ]

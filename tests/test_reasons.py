@@ -56,7 +56,9 @@ def test_module_tables_are_views_of_the_registry():
     assert measures.REASON_LABELS["no_target"] == ("目標値なし", "no target value")
     assert reasons.labels("assessment_outcome") == progress.OUTCOME_LABELS
     assert reasons.labels("trend_fit") == trends.REASONS
-    assert set(projection.REASONS) == set(trends.REASONS) | {"no_final_target"}
+    assert set(projection.REASONS) == set(trends.REASONS) | {
+        "no_final_target", "too_few_df", "plan_ended", "final_achieved", "final_missed",
+    }  # fmt: skip
 
 
 def _codes_used_in_source() -> dict[str, set[str]]:

@@ -199,6 +199,8 @@ ENTRIES: tuple[Reason, ...] = (
         "the plan has ended: the outcome is known (no probability)",
         "projection",
     ),
+    Reason("final_achieved", "最終目標を達成", "plan-end target achieved", "projection"),
+    Reason("final_missed", "最終目標は未達成", "plan-end target missed", "projection"),
     Reason(
         "no_final_target",
         "最終年度の目標値なし",

@@ -1,29 +1,47 @@
 """Trend fits of every KPI as known at a fiscal year, projected ahead (the ``trends`` report).
 
-For each KPI of the data cut at fiscal year N (:meth:`kpianalysis.data.dataset.Dataset.as_of`)
-this fits the indicator's trend model (:func:`kpianalysis.analysis.trends.fit_trend`) to the
-actuals of years ≤ N, and projects it to the *projection year*: the plan's final year when that is
-still ahead, otherwise N + 1 (once a plan has ended, the question becomes whether the level
-reached holds a year later). The probability of reaching the *final target* — the target of the
-plan's last year, part of the plan and so known in every year — comes from the fit's predictive
-distribution.
+For each KPI the actuals of years ≤ N — with the baseline as the first observation when its year
+precedes the plan's first year — are fitted with the KPI kind's model
+(:func:`kpianalysis.analysis.trends.default_model`, or the indicator's ``trend_model``). Residual
+variances are moderated across comparable series of the whole dataset given (same model family on
+the model's scale, :func:`kpianalysis.analysis.trends.pool_key`): the empirical-Bayes prior
+(d₀, s₀²) of :func:`kpianalysis.analysis.shrinkage.fit_f_dist`.
 
-Nothing is invented when a rule cannot apply: the row carries a reason code instead (one point,
-two points without an interval, final target not yet known, ...).
+* While the plan runs (N < plan end), the projection year is the plan's final year and
+  ``prob_reach`` is the probability that the plan-end target is met in that year, given the data
+  up to N (for a running total: conditional on the level already reached).
+* From the plan's final year on, the outcome is known: ``outcome`` is ``"final_achieved"`` or
+  ``"final_missed"`` with ``final_gap`` = final actual − target, and there is no probability. The
+  projection to N + 1 is then a reference beyond the plan (``beyond_plan``).
+* With fewer than :data:`~kpianalysis.analysis.trends.MIN_DF` residual degrees of freedom after
+  pooling, a Gaussian model shows no interval and no probability (reason ``"too_few_df"``).
+
+The dataset is cut at N (:meth:`kpianalysis.data.dataset.Dataset.as_of`): actuals of years ≤ N
+and every target of the plan. Later actuals are ignored here even if present. Nothing is invented when a rule cannot apply: a reason code.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpianalysis import reasons
-from kpianalysis.analysis.trends import default_model, fit_trend
+from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist
+from kpianalysis.analysis.trends import (
+    MIN_DF,
+    MODEL_REASONS,
+    POISSON_MODELS,
+    TrendFit,
+    default_model,
+    fit_trend,
+    pool_key,
+)
 from kpianalysis.data.dataset import check_cut
 
-#: Reason codes of the trend table (the fit's and this module's), from :mod:`kpianalysis.reasons`.
+#: Reason codes of this module, Japanese label and English rendering (:mod:`kpianalysis.reasons`).
 REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit", "projection")
 
 TABLE_COLUMNS = [
@@ -35,9 +53,14 @@ TABLE_COLUMNS = [
     "sub_label_ja",
     "unit",
     "direction",
+    "kind",
     "model",
+    "pool",
     "n",
     "df_resid",
+    "prior_df",
+    "prior_scale",
+    "df_total",
     "slope",
     "slope_se",
     "ci_low",
@@ -46,55 +69,136 @@ TABLE_COLUMNS = [
     "p_value",
     "dispersion",
     "quasi",
+    "dispersion_assumed",
     "aic",
+    "last_year",
+    "last_actual",
     "projection_year",
+    "beyond_plan",
     "projected_mean",
+    "projected_ci_low",
+    "projected_ci_high",
     "projected_pi_low",
     "projected_pi_high",
     "final_target_year",
     "final_target",
     "prob_reach",
+    "final_actual",
+    "outcome",
+    "final_gap",
     "reason",
 ]
 
 
-def _series(dataset: Any, fiscal_year: int, programme_id: str | None) -> pd.DataFrame:
-    check_cut(dataset, fiscal_year)
-    ds = dataset
-    ind = ds.indicators
-    if programme_id is not None:
-        ind = ind[ind["programme_id"] == programme_id]
-    plans = ds.programmes.set_index("programme_id")[["plan_start", "plan_end"]]
-    return ind.join(plans, on="programme_id"), ds.observations
+def _plans(dataset: Any) -> pd.DataFrame:
+    return dataset.programmes.set_index("programme_id")[["plan_start", "plan_end"]]
+
+
+def kpi_series(dataset: Any, fiscal_year: int, ind: dict[str, Any]) -> pd.DataFrame:
+    """The KPI's rows (every target given) with actuals of years ≤ ``fiscal_year`` only, plus the
+    baseline as an observation (``is_baseline``) when its year precedes the plan's first year."""
+    obs = dataset.observations
+    series = obs[
+        (obs["programme_id"] == ind["programme_id"]) & (obs["indicator_id"] == ind["indicator_id"])
+    ].sort_values("fiscal_year")
+    series = series[["fiscal_year", "target", "actual"]].copy()
+    series.loc[series["fiscal_year"] > fiscal_year, "actual"] = np.nan
+    series["is_baseline"] = False
+    by, bv = ind.get("baseline_year"), ind.get("baseline")
+    start = ind.get("plan_start")
+    if (
+        pd.notna(by)
+        and pd.notna(bv)
+        and pd.notna(start)
+        and int(by) < int(start)
+        and int(by) <= fiscal_year
+        and not (series["fiscal_year"] == int(by)).any()
+    ):
+        base = pd.DataFrame(
+            {"fiscal_year": [int(by)], "target": [np.nan], "actual": [float(bv)]}
+        ).assign(is_baseline=True)
+        series = pd.concat([base, series], ignore_index=True)
+    return series.reset_index(drop=True)
+
+
+def _model_for(ind: dict[str, Any], known: pd.Series) -> str:
+    override = ind.get("trend_model")
+    if isinstance(override, str) and override:
+        return override
+    return default_model(ind["kind"], known)
+
+
+def estimate_priors(fits: list[tuple[str, TrendFit]]) -> dict[str, VariancePrior]:
+    """One prior per pool key from the first-pass fits' own variances (:func:`fit_f_dist`)."""
+    groups: dict[str, tuple[list[float], list[float]]] = {}
+    for key, fit in fits:
+        if fit.s2 is not None and fit.df_resid and math.isfinite(fit.s2):
+            s2, d = groups.setdefault(key, ([], []))
+            s2.append(float(fit.s2))
+            d.append(float(fit.df_resid))
+    return {key: fit_f_dist(s2, d) for key, (s2, d) in groups.items()}
 
 
 def trend_fits(
-    dataset: Any, fiscal_year: int, *, programme_id: str | None = None, alpha: float = 0.05
-) -> list[tuple[dict[str, Any], Any, pd.DataFrame]]:
-    """Fit each KPI's trend as of ``fiscal_year``: a list of (indicator row, TrendFit, its obs)."""
-    indicators, obs = _series(dataset, fiscal_year, programme_id)
-    out = []
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    programme_id: str | None = None,
+    alpha: float = 0.05,
+    pool: bool = True,
+) -> tuple[list[tuple[dict[str, Any], TrendFit, pd.DataFrame]], dict[str, VariancePrior]]:
+    """Fit each KPI as of ``fiscal_year``: ``([(indicator row, fit, series), ...], priors)``.
+
+    Every KPI of ``dataset`` enters the variance priors (``pool=True``); only those of
+    ``programme_id`` (all when ``None``) are returned.
+    """
+    check_cut(dataset, fiscal_year)
+    indicators = dataset.indicators.join(_plans(dataset), on="programme_id")
+    first = []
     for ind in indicators.to_dict("records"):
-        series = obs[
-            (obs["programme_id"] == ind["programme_id"])
-            & (obs["indicator_id"] == ind["indicator_id"])
-        ].sort_values("fiscal_year")
+        series = kpi_series(dataset, fiscal_year, ind)
         known = series[series["actual"].notna()]
-        override = ind.get("trend_model")
-        model = (
-            override
-            if isinstance(override, str) and override
-            else default_model(ind["kind"], known["actual"])
-        )
+        model = _model_for(ind, known["actual"])
         fit = fit_trend(known["fiscal_year"], known["actual"], model=model, alpha=alpha)
+        key = pool_key(model, str(ind.get("unit", "")), str(ind.get("kind", "")))
+        first.append((ind, fit, series, known, key))
+    priors = estimate_priors([(k, f) for _, f, _, _, k in first]) if pool else {}
+    out = []
+    for ind, fit, series, known, key in first:
+        if programme_id is not None and ind["programme_id"] != programme_id:
+            continue
+        prior = priors.get(key, NO_PRIOR)
+        if prior.pools:
+            fit = fit_trend(
+                known["fiscal_year"], known["actual"], model=fit.model, alpha=alpha, prior=prior
+            )
         out.append((ind, fit, series))
-    return out
+    return out, priors
+
+
+def interval_shown(fit: TrendFit) -> bool:
+    """Whether a report shows the fit's intervals and probability (METHODS.md §3): never without
+    an interval; for an estimated variance only on at least ``MIN_DF`` df after pooling."""
+    if not fit.has_interval:
+        return False
+    if fit.model in POISSON_MODELS:
+        return True  # φ̃ is used only when estimable on ≥ MIN_DF df; else Poisson, stated
+    return fit.df_total is not None and fit.df_total >= MIN_DF
+
+
+def _achieved(actual: float, target: float, direction: str) -> bool:
+    return actual >= target if direction != "decrease" else actual <= target
 
 
 def trend_table(
-    dataset: Any, fiscal_year: int, *, programme_id: str | None = None, alpha: float = 0.05
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    programme_id: str | None = None,
+    alpha: float = 0.05,
+    pool: bool = True,
 ) -> pd.DataFrame:
-    """One row per KPI: the fit, its projection and the probability of reaching the final target.
+    """One row per KPI: model, fit, projection, and the plan-end probability or known outcome.
 
     Parameters
     ----------
@@ -102,83 +206,152 @@ def trend_table(
         A :class:`kpianalysis.data.dataset.Dataset` cut at ``fiscal_year``
         (``dataset.as_of(fiscal_year)``): actuals of years ≤ it, every target of the plan.
     fiscal_year
-        The report's fiscal year (the year the dataset is cut at).
+        The report's fiscal year N.
     alpha
         1 − confidence level of every interval.
+    pool
+        Moderate residual variances across comparable series of ``dataset``.
 
     Examples
     --------
     >>> from kpianalysis.data.dataset import load_dataset  # doctest: +SKIP
     >>> t = trend_table(load_dataset("data/raw").as_of(2023), 2023)  # doctest: +SKIP
-    >>> t.loc[t.indicator_id == 1, ["model", "n", "projection_year"]]  # doctest: +SKIP
+    >>> t.loc[t.indicator_id == 1, ["model", "n", "outcome"]]  # doctest: +SKIP
     """
+    fits, _ = trend_fits(dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool)
     rows = []
-    for ind, fit, series in trend_fits(
-        dataset, fiscal_year, programme_id=programme_id, alpha=alpha
-    ):
+    for ind, fit, series in fits:
         plan_end = int(ind["plan_end"])
-        projection_year = plan_end if plan_end > fiscal_year else fiscal_year + 1
-        final = series.loc[series["fiscal_year"] == plan_end, "target"]
-        final_target = float(final.iloc[0]) if len(final) and pd.notna(final.iloc[0]) else np.nan
+        ended = fiscal_year >= plan_end
+        projection_year = fiscal_year + 1 if ended else plan_end
+        final = series.loc[series["fiscal_year"] == plan_end]
+        final_target = (
+            float(final["target"].iloc[0])
+            if len(final) and pd.notna(final["target"].iloc[0])
+            else np.nan
+        )
+        final_actual = (
+            float(final["actual"].iloc[0])
+            if len(final) and pd.notna(final["actual"].iloc[0])
+            else np.nan
+        )
+        known = series[series["actual"].notna()]
+        shown = interval_shown(fit)
         reason = fit.reason
-        mean = lo = hi = prob = np.nan
+        if reason is None and not shown:
+            reason = "too_few_df"
+        mean = ci_lo = ci_hi = lo = hi = prob = np.nan
+        outcome, gap = None, np.nan
         if fit.slope is not None:
             pred = fit.predict([projection_year]).iloc[0]
-            mean, lo, hi = (float(pred[c]) for c in ("mean", "pi_low", "pi_high"))
-            if np.isnan(final_target):
-                reason = reason or "no_final_target"
-            elif fit.has_interval:
-                p = fit.prob_reach(final_target, projection_year, direction=ind["direction"])
-                prob = np.nan if p is None else float(p)
+            mean = float(pred["mean"])
+            if shown:
+                ci_lo, ci_hi, lo, hi = (
+                    float(pred[c]) for c in ("mean_ci_low", "mean_ci_high", "pi_low", "pi_high")
+                )
+        if ended:
+            if not math.isnan(final_actual) and not math.isnan(final_target):
+                outcome = (
+                    "final_achieved"
+                    if _achieved(final_actual, final_target, ind["direction"])
+                    else "final_missed"
+                )
+                gap = final_actual - final_target
+        elif math.isnan(final_target):
+            reason = reason or "no_final_target"
+        elif shown:
+            p = fit.prob_reach(final_target, plan_end, direction=ind["direction"])
+            prob = np.nan if p is None else float(p)
+        key = pool_key(fit.model, str(ind.get("unit", "")), str(ind.get("kind", "")))
         rows.append(
             {
-                **{k: ind.get(k, "") for k in TABLE_COLUMNS[:8]},
+                **{k: ind.get(k, "") for k in TABLE_COLUMNS[:9]},
                 "model": fit.model,
+                "pool": key,
                 "n": fit.n,
                 "df_resid": fit.df_resid,
+                "prior_df": fit.prior_df,
+                "prior_scale": fit.prior_scale,
+                "df_total": fit.df_total,
                 "slope": fit.slope,
-                "slope_se": fit.slope_se,
-                "ci_low": fit.ci_low,
-                "ci_high": fit.ci_high,
+                "slope_se": fit.slope_se if shown else np.nan,
+                "ci_low": fit.ci_low if shown else np.nan,
+                "ci_high": fit.ci_high if shown else np.nan,
                 "slope_pct_per_year": fit.slope_pct_per_year,
-                "p_value": fit.p_value,
+                "p_value": fit.p_value if shown else np.nan,
                 "dispersion": fit.dispersion,
                 "quasi": fit.quasi,
+                "dispersion_assumed": fit.dispersion_assumed,
                 "aic": fit.aic,
+                "last_year": int(known["fiscal_year"].max()) if len(known) else pd.NA,
+                "last_actual": float(known["actual"].iloc[-1]) if len(known) else np.nan,
                 "projection_year": projection_year,
+                "beyond_plan": ended,
                 "projected_mean": mean,
+                "projected_ci_low": ci_lo,
+                "projected_ci_high": ci_hi,
                 "projected_pi_low": lo,
                 "projected_pi_high": hi,
                 "final_target_year": plan_end,
                 "final_target": final_target,
                 "prob_reach": prob,
+                "final_actual": final_actual if ended else np.nan,
+                "outcome": outcome,
+                "final_gap": gap,
                 "reason": reason,
             }
         )
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     float_cols = [
-        "slope", "slope_se", "ci_low", "ci_high", "slope_pct_per_year", "p_value", "dispersion",
-        "aic", "projected_mean", "projected_pi_low", "projected_pi_high", "final_target",
-        "prob_reach",
+        "prior_df", "prior_scale", "df_total", "slope", "slope_se", "ci_low", "ci_high",
+        "slope_pct_per_year", "p_value", "dispersion", "aic", "last_actual", "projected_mean",
+        "projected_ci_low", "projected_ci_high", "projected_pi_low", "projected_pi_high",
+        "final_target", "prob_reach", "final_actual", "final_gap",
     ]  # fmt: skip
     table[float_cols] = table[float_cols].astype("float64")
-    table["quasi"] = table["quasi"].astype("boolean")
+    table["last_year"] = table["last_year"].astype("Int64")
+    for col in ("quasi", "dispersion_assumed", "beyond_plan"):
+        table[col] = table[col].astype("boolean")
     return table
 
 
+def priors_frame(priors: dict[str, VariancePrior]) -> pd.DataFrame:
+    """The variance priors as a table: ``pool, n_series, prior_df, prior_scale``."""
+    rows = [
+        {
+            "pool": key,
+            "n_series": p.n_series,
+            "prior_df": float(p.df) if p.pools else 0.0,
+            "prior_scale": float(p.scale) if p.pools else np.nan,
+        }
+        for key, p in sorted(priors.items())
+    ]
+    return pd.DataFrame(rows, columns=["pool", "n_series", "prior_df", "prior_scale"])
+
+
+def trend_priors(dataset: Any, fiscal_year: int, *, alpha: float = 0.05) -> pd.DataFrame:
+    """The empirical-Bayes variance priors of every pool as of ``fiscal_year`` (for the methods)."""
+    _, priors = trend_fits(dataset, fiscal_year, alpha=alpha)
+    return priors_frame(priors)
+
+
 def trend_predictions(
-    dataset: Any, fiscal_year: int, *, programme_id: str | None = None, alpha: float = 0.05
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    programme_id: str | None = None,
+    alpha: float = 0.05,
+    pool: bool = True,
 ) -> pd.DataFrame:
     """Fitted means and bands per KPI from its first observed year to the projection year.
 
     Long frame for :func:`kpianalysis.report.figures.trend_figure`: ``programme_id``,
     ``indicator_id``, ``fiscal_year``, ``mean``, ``mean_ci_low``, ``mean_ci_high``, ``pi_low``,
-    ``pi_high`` (intervals missing where the fit has none). KPIs without a slope have no rows.
+    ``pi_high`` (intervals missing where none is shown). KPIs without a slope have no rows.
     """
     frames = []
-    for ind, fit, series in trend_fits(
-        dataset, fiscal_year, programme_id=programme_id, alpha=alpha
-    ):
+    fits, _ = trend_fits(dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool)
+    for ind, fit, series in fits:
         if fit.slope is None:
             continue
         plan_end = int(ind["plan_end"])
@@ -186,6 +359,8 @@ def trend_predictions(
         first = int(series.loc[series["actual"].notna(), "fiscal_year"].min())
         years = np.arange(first, last + 1)
         pred = fit.predict(years).rename(columns={"year": "fiscal_year"})
+        if not interval_shown(fit):
+            pred[["mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = np.nan
         pred["fiscal_year"] = pred["fiscal_year"].astype("int64")
         pred.insert(0, "indicator_id", ind["indicator_id"])
         pred.insert(0, "programme_id", ind["programme_id"])
@@ -205,12 +380,15 @@ def trend_predictions(
     return pd.concat(frames, ignore_index=True)[cols]
 
 
-def reason_text(code: Any, language: str = "ja") -> str:
-    """The reason code in words (Japanese or English); ``""`` for no reason.
+def model_reason(model: str, language: str = "ja") -> str:
+    """Why this model, in words (Japanese or English)."""
+    ja, en = MODEL_REASONS.get(model, (model, model))
+    return ja if language == "ja" else en
 
-    Examples
-    --------
-    >>> reason_text("too_few_points", "en")
-    'fewer than 2 points: no trend'
-    """
-    return reasons.reason_label(code, language)
+
+def reason_text(code: Any, language: str = "ja") -> str:
+    """The reason code in words (Japanese or English); ``""`` for no reason."""
+    if not isinstance(code, str) or not code:
+        return ""
+    ja, en = REASONS.get(code, (code, code))
+    return ja if language == "ja" else en

@@ -152,6 +152,12 @@ def achievement_figure(
     return fig
 
 
+#: Band colours of the trend figure: the prediction band lighter and wider, the confidence band of
+#: the mean darker on top of it, so both stay visible (a PI always contains the CI).
+PI_COLOUR = "#b9d6ee"
+CI_COLOUR = "#5b9bd0"
+
+
 def trend_figure(
     observations: pd.DataFrame,
     predictions: pd.DataFrame,
@@ -163,23 +169,29 @@ def trend_figure(
     mean: str = "mean",
     ci: tuple[str, str] = ("mean_ci_low", "mean_ci_high"),
     pi: tuple[str, str] = ("pi_low", "pi_high"),
+    baseline: str = "is_baseline",
     units: Mapping[str, str] | None = None,
     notes: Mapping[str, str] | None = None,
+    nonnegative: Mapping[str, bool] | None = None,
     ncols: int = 2,
 ) -> Figure:
-    """One panel per KPI: actuals, targets (as markers), fitted trend with CI and PI bands.
+    """One panel per KPI: actuals, the baseline, the plan's targets as a path, the fitted trend with
+    its 95 % prediction band (light) under the 95 % confidence band of the mean (dark).
 
     Parameters
     ----------
     observations
-        Long frame: ``panel``, ``x``, ``actual``, ``target``.
+        Long frame: ``panel``, ``x``, ``actual``, ``target`` and optionally ``baseline`` (True on
+        the row that is the sheet's baseline, drawn as an open circle).
     predictions
-        Long frame: ``panel``, ``x``, ``mean`` and the interval columns (missing where a fit
-        has no interval, e.g. two points); may be empty for a panel without a fit.
+        Long frame: ``panel``, ``x``, ``mean`` and the interval columns (missing where no
+        interval is shown); may be empty for a panel without a fit.
     units
         Unit per panel, for the y-axis label.
     notes
-        A short text per panel (e.g. why no trend could be fitted), printed inside it.
+        A short text per panel (e.g. why no interval is shown), printed inside it.
+    nonnegative
+        Panels whose axis never goes below zero (counts, running totals, positive stocks).
 
     Examples
     --------
@@ -200,46 +212,80 @@ def trend_figure(
     )
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
+    legend: dict[str, object] = {}
     for ax, name in zip(axes.flat, names, strict=False):
-        obs = observations[observations[panel].astype(str) == name]
+        obs = observations[observations[panel].astype(str) == name].sort_values(x)
         pred = predictions[predictions[panel].astype(str) == name].sort_values(x)
         if not pred.empty:
             xs = pred[x].to_numpy(dtype=float)
-            for (lo, hi), alpha, lab in (
-                (pi, 0.15, "95% 予測区間 PI"),
-                (ci, 0.3, "95% 信頼区間 CI"),
+            for (lo, hi), colour, lab in (
+                (pi, PI_COLOUR, "95% 予測区間 PI (new value)"),
+                (ci, CI_COLOUR, "95% 信頼区間 CI (mean)"),
             ):
                 low = pd.to_numeric(pred[lo], errors="coerce").to_numpy(dtype=float)
                 high = pd.to_numeric(pred[hi], errors="coerce").to_numpy(dtype=float)
                 if np.isfinite(low).any():
-                    ax.fill_between(
-                        xs, low, high, alpha=alpha, color=ACHIEVED_COLOUR, label=lab, linewidth=0
+                    legend[lab] = ax.fill_between(
+                        xs, low, high, color=colour, alpha=0.8, label=lab, linewidth=0
                     )
-            ax.plot(xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend")
-        clipped = _limit_y(ax, obs, pred, [actual, target], mean, [*ci, *pi])
+            (legend["傾向 trend"],) = ax.plot(
+                xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend"
+            )
+        clipped = _limit_y(
+            ax,
+            obs,
+            pred,
+            [actual, target],
+            mean,
+            [*ci, *pi],
+            nonnegative=bool(nonnegative and nonnegative.get(name)),
+        )
         if clipped:
             ax.text(
                 0.98,
                 0.02,
-                "区間の一部は図の外 / intervals extend beyond the axes",
+                "区間の一部は図の外 / bands run off the axes",
                 transform=ax.transAxes,
                 ha="right",
                 va="bottom",
                 fontsize=8,
                 color="#555555",
             )
-        ax.plot(obs[x], obs[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=3)
-        ax.plot(
-            obs[x],
-            obs[target],
-            marker="D",
-            linestyle="none",
-            markerfacecolor="none",
-            markeredgecolor=MISSED_COLOUR,
-            markersize=8,
-            label="目標値 target",
-            zorder=3,
+        tgt = obs[obs[target].notna()]
+        if len(tgt):
+            (legend["目標値 target (plan)"],) = ax.plot(
+                tgt[x],
+                tgt[target],
+                marker="D",
+                linestyle="--",
+                color=MISSED_COLOUR,
+                markerfacecolor="none",
+                markersize=7,
+                linewidth=1.2,
+                label="目標値 target (plan)",
+                zorder=3,
+            )
+        is_base = (
+            obs[baseline].fillna(False).astype(bool)
+            if baseline in obs
+            else pd.Series(False, index=obs.index)
         )
+        act = obs[obs[actual].notna() & ~is_base]
+        (legend["実績値 actual"],) = ax.plot(
+            act[x], act[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=4
+        )
+        base = obs[obs[actual].notna() & is_base]
+        if len(base):
+            (legend["当初値 baseline"],) = ax.plot(
+                base[x],
+                base[actual],
+                "o",
+                markerfacecolor="white",
+                markeredgecolor="#1a1a1a",
+                markersize=7,
+                label="当初値 baseline",
+                zorder=4,
+            )
         ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
         years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
         ax.set_xticks(years, [f"{y}" for y in years])
@@ -249,15 +295,29 @@ def trend_figure(
             ax.text(
                 0.02,
                 0.95,
-                notes[name],
+                wrap_label(notes[name], width=48, max_lines=3),
                 transform=ax.transAxes,
                 va="top",
-                fontsize=9,
+                fontsize=8,
                 color="#555555",
             )
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
+    if legend:
+        order = [
+            "実績値 actual",
+            "当初値 baseline",
+            "目標値 target (plan)",
+            "傾向 trend",
+            "95% 信頼区間 CI (mean)",
+            "95% 予測区間 PI (new value)",
+        ]
+        labels = [k for k in order if k in legend]
+        fig.legend(
+            [legend[k] for k in labels],
+            labels,
+            loc="outside lower center",
+            ncols=min(len(labels), 3),
+            frameon=False,
+        )
     return fig
 
 
@@ -268,6 +328,8 @@ def _limit_y(
     value_cols: Sequence[str],
     mean: str,
     band_cols: Sequence[str],
+    *,
+    nonnegative: bool = False,
 ) -> bool:
     """Fit the y-axis to the data and the trend, not to an interval that may span decades.
 
@@ -297,5 +359,7 @@ def _limit_y(
         # Show a band in full when it is only a little wider than the data.
         low = min(low, max(float(bands.min()), lo - 2 * margin))
         high = max(high, min(float(bands.max()), hi + 2 * margin))
+    if nonnegative:
+        low = max(low, 0.0)  # a count or a positive stock never goes below zero
     ax.set_ylim(low, high)  # type: ignore[attr-defined]
     return bool(bands.size and (bands.min() < low or bands.max() > high))
