@@ -140,4 +140,48 @@ def test_trend_axis_follows_the_data_not_a_huge_interval():
     # Data and trend span 300–2688.6 (range 2388.6): a margin of one range below (the bands stay
     # above that), and bands shown up to two ranges above.
     assert low == pytest.approx(300 - 2388.6) and high == pytest.approx(2688.6 + 2 * 2388.6)
-    assert any("intervals extend beyond the axes" in t.get_text() for t in ax.texts)
+    assert any("bands run off the axes" in t.get_text() for t in ax.texts)
+    # The same panel as a count: the axis starts at zero, not below.
+    fig = trend_figure(obs, pred, nonnegative={"④": True})
+    assert fig.axes[0].get_ylim()[0] == 0.0
+
+
+def test_trend_figure_shows_both_bands_targets_path_and_baseline():
+    # KPI ① as of FY2023 (累計, baseline FY2020 = 4): PI [9, 26] contains CI [9.2, 25.2] in FY2024.
+    obs = pd.DataFrame(
+        {
+            "label": ["①"] * 4,
+            "fiscal_year": [2020, 2021, 2022, 2023],
+            "actual": [4, 4, 7, 9],
+            "target": [None, 6, 8, 13],
+            "is_baseline": [True, False, False, False],
+        }
+    )
+    pred = pd.DataFrame(
+        {
+            "label": ["①"] * 2,
+            "fiscal_year": [2023, 2024],
+            "mean": [9.0, 10.67],
+            "mean_ci_low": [9.0, 9.17],
+            "mean_ci_high": [9.0, 25.24],
+            "pi_low": [9.0, 9.0],
+            "pi_high": [9.0, 26.0],
+        }
+    )
+    fig = trend_figure(obs, pred, nonnegative={"①": True})
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"95% 予測区間 PI (new value)", "95% 信頼区間 CI (mean)", "当初値 baseline"} <= set(
+        labels
+    )
+    ax = fig.axes[0]
+    # The targets are one line through the three plan years, not loose markers.
+    paths = [ln for ln in ax.lines if ln.get_label() == "目標値 target (plan)"]
+    assert len(paths) == 1 and list(paths[0].get_xdata()) == [2021, 2022, 2023]
+    assert paths[0].get_linestyle() == "--"
+    # The prediction band is drawn first (underneath) and the confidence band over it.
+    bands = [c for c in ax.collections if c.get_label().startswith("95%")]
+    assert [b.get_label() for b in bands] == [
+        "95% 予測区間 PI (new value)",
+        "95% 信頼区間 CI (mean)",
+    ]
+    assert ax.get_ylim()[0] >= 0.0

@@ -188,6 +188,12 @@ ENTRIES: tuple[Reason, ...] = (
     ),
     # -- projection ---------------------------------------------------------------------------
     Reason(
+        "no_final_target",
+        "最終年度の目標値なし",
+        "the plan has no target for its final year",
+        "projection",
+    ),
+    Reason(
         "too_few_df",
         "統合後も残差自由度が2未満のため区間・確率なし",
         "fewer than 2 residual degrees of freedom after pooling: no interval, no probability",
@@ -201,12 +207,6 @@ ENTRIES: tuple[Reason, ...] = (
     ),
     Reason("final_achieved", "最終目標を達成", "plan-end target achieved", "projection"),
     Reason("final_missed", "最終目標は未達成", "plan-end target missed", "projection"),
-    Reason(
-        "no_final_target",
-        "最終年度の目標値なし",
-        "the plan has no target for its final year",
-        "projection",
-    ),
 )
 
 
@@ -242,8 +242,8 @@ def codes(family: str) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> codes("projection")
-    ('no_final_target',)
+    >>> codes("projection")[:2]
+    ('no_final_target', 'too_few_df')
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
@@ -255,8 +255,8 @@ def labels(*families: str) -> dict[str, tuple[str, str]]:
 
     Examples
     --------
-    >>> list(labels("projection"))
-    ['no_final_target']
+    >>> list(labels("projection"))[:2]
+    ['no_final_target', 'too_few_df']
     >>> labels("trend_fit")["negative_counts"][1]
     'Poisson model needs non-negative counts'
     """
