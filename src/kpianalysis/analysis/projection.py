@@ -17,7 +17,8 @@ the model's scale, :func:`kpianalysis.analysis.trends.pool_key`): the empirical-
   pooling, a Gaussian model shows no interval and no probability (reason ``"too_few_df"``).
 
 The dataset is cut at N (:meth:`kpianalysis.data.dataset.Dataset.as_of`): actuals of years ≤ N
-and every target of the plan. Later actuals are ignored here even if present. Nothing is invented when a rule cannot apply: a reason code.
+and every target of the plan. Later actuals are ignored here even if present.
+Nothing is invented when a rule cannot apply: a reason code.
 """
 
 from __future__ import annotations
