@@ -118,14 +118,22 @@ def test_trends_report_fy2022_shows_the_plan_end_target_but_no_later_actual(tmp_
     assert "FY2023: 13団体" in html and "FY2023: 3,000人" in html
     for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7"):
         assert later not in html, later
+    # ①'s probability of reaching 13 in FY2023 (Poisson increments 0 and 3 from 4, 4, 7), with
+    # its model: 4 % (tests/test_projection.py computes it by adaptive quadrature).
+    assert "<td>4%</td>" in html
+    assert "累計の件数: 各年度の増加数をポアソン" in html
 
 
 @pytest.mark.slow
 def test_trends_report_fy2023(trends_2023: str):
     html = _visible(trends_2023)
-    # ① Poisson slope 0.384 [−0.172, 0.941] (METHODS.md §3: 0.384156, se 0.283986).
-    assert "0.384 [-0.172, 0.941]" in html
-    # ② OLS slope 275.5 a year; FY2024 projection 380.3.
-    assert "275.500" in html and "FY2024: 380.3" in html
+    # ① running total 4 (FY2020 baseline), 4, 7, 9: increments 0, 3, 2 → 5/3 a year,
+    # quasi-Poisson φ = 1.4 on 2 df; FY2024 (beyond the plan) never below the 9 reached.
+    assert "1.67団体/年 [0.171, 16.2]" in html
+    assert "95%予測区間 [9, 26]" in html
+    # The plan ended in FY2023: the outcome, not a probability.
+    assert "最終目標は未達成（実績 9団体、目標 13団体、差 ▲4団体）" in html
+    # ② OLS slope 275.5 a year on 1 df: no interval, and the reason.
+    assert "276人/年" in html and "統合後も残差自由度が2未満のため区間・確率なし" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
-    assert "poisson" in html and "ols" in html
+    assert "d₀ = 0" in html  # the methods say that nothing could be pooled
