@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kpianalysis.analysis import projection
 from kpianalysis.analysis import results as results_module
 from kpianalysis.analysis.results import ResultsByYear, YearResults
 from kpianalysis.build import plan, processed
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def counted(monkeypatch):
     """Count attainment and trend tables computed, per fiscal year."""
     calls: Counter = Counter()
-    real_att, real_trend = results_module.attainment_table, results_module.trend_table
+    real_att, real_trend = results_module.attainment_table, projection.trend_table
 
     def attainment_table(ds, fy, **kw):
         calls["attainment", fy] += 1
@@ -30,7 +31,7 @@ def counted(monkeypatch):
         return real_trend(ds, fy, **kw)
 
     monkeypatch.setattr(results_module, "attainment_table", attainment_table)
-    monkeypatch.setattr(results_module, "trend_table", trend_table)
+    monkeypatch.setattr(projection, "trend_table", trend_table)
     return calls
 
 
@@ -88,3 +89,18 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
         dataset=results,
     )
     assert counted == {("attainment", fy): 1 for fy in years}
+
+
+def test_the_build_does_not_import_the_trend_statistics_at_start_up():
+    # Every `kpianalysis` command imports the build; scipy (trend fits) doubled its start-up
+    # under load (5.7 s → 11.5 s measured), enough for a second build to miss the first one's
+    # lock in tests/test_faults.py. The trend table imports it when first needed.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kpianalysis.cli, kpianalysis.build.pipeline\n"
+        "print(sorted(m for m in ('scipy', 'statsmodels') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

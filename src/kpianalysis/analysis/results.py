@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpianalysis.analysis.projection import trend_table
 from kpianalysis.analysis.tables import attainment_table, programme_summary
 from kpianalysis.data.dataset import Dataset, check_cut, write_csv, write_parquet
 from kpianalysis.paths import DEFAULT_PROCESSED
@@ -59,6 +58,10 @@ class YearResults:
     @cached_property
     def trends(self) -> pd.DataFrame:
         """:func:`kpianalysis.analysis.projection.trend_table` of the year."""
+        # Imported here: scipy/statsmodels would double the start-up of every `kpianalysis`
+        # command (the build imports this module for the headline, which needs no trend).
+        from kpianalysis.analysis.projection import trend_table
+
         return trend_table(self.dataset, self.fiscal_year)
 
 

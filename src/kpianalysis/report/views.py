@@ -136,11 +136,24 @@ def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, 
     )
 
 
-def programme_overview(full: Dataset, ds: Dataset, fiscal_year: int, language: str = "ja"):
-    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict."""
+def programme_overview(
+    full: Dataset,
+    ds: Dataset,
+    fiscal_year: int,
+    language: str = "ja",
+    *,
+    summary: pd.DataFrame | None = None,
+):
+    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict.
+
+    ``summary`` is the year's :func:`~kpianalysis.analysis.tables.programme_summary` when the
+    notebook has it already (otherwise computed here from ``ds``, cut at ``fiscal_year``).
+    """
     from kpianalysis.analysis.tables import programme_summary
 
-    summary = programme_summary(ds, fiscal_year).set_index("programme_id")
+    if summary is None:
+        summary = programme_summary(ds, fiscal_year)
+    summary = summary.set_index("programme_id")
     parts: list[str] = []
     for prog in ds.programmes.to_dict("records"):
         pid = prog["programme_id"]
