@@ -77,18 +77,18 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     root = _project(tmp_path)
     first = build(root, jobs=2, progress=False)
-    assert first.count("ok") == 6  # FY2021–2023 × attainment, trends
+    assert first.count("ok") == 9  # FY2021–2023 × attainment, panel, trends
     before = _digests(root / "reports")
-    assert len(before) == 18  # .html, .ipynb, .run.json per run
+    assert len(before) == 27  # .html, .ipynb, .run.json per run
 
     _demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 actuals arrive
     second = build(root, jobs=2, progress=False)
-    assert second.count("ok") == 2 and second.count("skipped") == 6
+    assert second.count("ok") == 3 and second.count("skipped") == 9
     after = _digests(root / "reports")
     assert {k: after[k] for k in before} == before  # byte-for-byte, records included
     assert {k for k in after if k.startswith("fy2024/")} == {
         f"fy2024/{n}.{ext}"
-        for n in ("attainment", "trends")
+        for n in ("attainment", "panel", "trends")
         for ext in ("html", "ipynb", "run.json")
     }
     html = (root / "reports" / "fy2024" / "attainment.html").read_text(encoding="utf-8")
@@ -107,6 +107,6 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     }
     nbformat.write(nb, root / "notebooks" / "extra.ipynb")
     third = build(root, jobs=2, progress=False)
-    assert third.count("ok") == 4 and third.count("skipped") == 8
+    assert third.count("ok") == 4 and third.count("skipped") == 12
     assert "year 2022" in (root / "reports" / "fy2022" / "extra.html").read_text(encoding="utf-8")
     assert {k: _digests(root / "reports")[k] for k in before} == before

@@ -32,6 +32,7 @@ from kpianalysis.cli import main
 from kpianalysis.errors import ParameterError
 
 PID = "99999-hostile"
+NOTEBOOKS = ("attainment", "panel", "trends")
 YEARS = (2021, 2022, 2023)
 
 #: The payloads: script, event handler, markdown link, attribute break-out, template expression,
@@ -57,13 +58,13 @@ def hostile(tag: str) -> str:
 #: year, "attainment"/"en-attainment": that report only). Fields a report does not show
 #: (e.g. a component summary) are still hostile but only checked for not being executed.
 VISIBLE: dict[str, tuple[str, ...]] = {
-    "MUNI": ("attainment", "trends"),
-    "PNAMEJA": ("attainment", "trends"),
+    "MUNI": ("attainment", "trends", "panel"),
+    "PNAMEJA": ("attainment", "trends", "panel"),
     "IND1JA": ("attainment", "trends"),
     "IND2JA": ("attainment", "trends"),
     "SUB1": ("attainment", "trends"),  # the sheet's sub-label follows the Japanese name
-    "MUNIEN": ("attainment",),
-    "GRANT": ("attainment",),
+    "MUNIEN": ("attainment", "en-panel"),
+    "GRANT": ("attainment", "panel"),
     "GOALS": ("attainment",),
     "OVERVIEW": ("attainment",),
     "REMARK": ("attainment",),
@@ -75,7 +76,7 @@ VISIBLE: dict[str, tuple[str, ...]] = {
     "OPT1": ("attainment",),
     "OPT2": ("attainment",),
     "EVAL": ("attainment",),
-    "PNAMEEN": ("en-attainment", "en-trends"),
+    "PNAMEEN": ("en-attainment", "en-trends", "en-panel"),
     "IND1EN": ("en-attainment", "en-trends"),
     "IND2EN": ("en-attainment", "en-trends"),
 }
@@ -161,16 +162,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Build both notebooks for every year (ja) and FY2023 (en); name → HTML path."""
     root = new_project(tmp_path_factory.mktemp("hostile"))
     ja = pipeline.build(root, jobs=2, progress=False)
-    assert ja.count("ok") == 6, ja.outcomes
+    assert ja.count("ok") == 3 * len(NOTEBOOKS), ja.outcomes
     en = pipeline.build(
         root, reports="reports-en", fiscal_years=[2023], language="en", jobs=2, progress=False
     )
-    assert en.count("ok") == 2, en.outcomes
+    assert en.count("ok") == len(NOTEBOOKS), en.outcomes
     pages = {"index": root / "reports" / "index.html", "en-index": root / "reports-en/index.html"}
     for fy in YEARS:
-        for nb in ("attainment", "trends"):
+        for nb in NOTEBOOKS:
             pages[f"fy{fy}/{nb}"] = root / "reports" / f"fy{fy}" / f"{nb}.html"
-    for nb in ("attainment", "trends"):
+    for nb in NOTEBOOKS:
         pages[f"en-fy2023/{nb}"] = root / "reports-en" / "fy2023" / f"{nb}.html"
     return pages
 
@@ -237,7 +238,7 @@ def test_no_payload_survives_as_markup(built: dict[str, Path]) -> None:
             if tag == "link":  # nbconvert's template links nothing external
                 pytest.fail(f"{name}: <link> in a report")
         checked += 1
-    assert checked == 10  # 6 ja reports, 2 en reports, 2 indexes
+    assert checked == 14  # 9 ja reports, 3 en reports, 2 indexes
 
 
 @pytest.mark.slow
@@ -253,8 +254,10 @@ def test_hostile_text_is_visible_as_text(built: dict[str, Path]) -> None:
                 # The whole field, every payload, reads back as the characters in the CSV.
                 assert hostile(tag) in text, (tag, lang, fy, nb)
                 places += 1
-    # VISIBLE: 5 fields in both ja reports × 3 years, 13 in ja attainment × 3, 3 in both en.
-    assert places == 5 * 2 * 3 + 13 * 3 + 3 * 2 == 75
+    # VISIBLE: 5 fields in both ja reports × 3 years, 13 in ja attainment × 3, 3 in both en;
+    # the panel shows the municipality, programme and grant type (ja × 3 years) and the
+    # programme's and municipality's English names (en).
+    assert places == 5 * 2 * 3 + 13 * 3 + 3 * 2 + 3 * 3 + 2 == 86
     # The text/plain repr papermill stores beside each text/html output is never rendered: a
     # rendered repr would show the escaped markup of our own tables as text.
     for name, text in texts.items():
@@ -288,12 +291,12 @@ def test_reports_inert_in_real_browser(built: dict[str, Path], chromium) -> None
             assert sorted(report.hrefs) == sorted(
                 f"fy{fy}/{nb}.html"
                 for fy in (YEARS if name == "index" else (2023,))
-                for nb in ("attainment", "trends")
+                for nb in NOTEBOOKS
             )
         else:
             assert report.hrefs == (), name
         opened += 1
-    assert opened == 10
+    assert opened == 14
 
 
 # ---------------------------------------------------------------------------------------------

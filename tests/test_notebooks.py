@@ -20,7 +20,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_the_two_reports_are_shipped():
-    assert [p.stem for p in NOTEBOOKS] == ["attainment", "trends"]
+    assert [p.stem for p in NOTEBOOKS] == ["attainment", "panel", "trends"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -32,7 +32,11 @@ def test_committed_notebook_is_valid_without_outputs_and_parameterised(path: Pat
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     params = {p["name"]: p for p in pm.inspect_notebook(str(path)).values()}
-    assert list(params) == ["fiscal_year", "raw_dir", "language", "programme_id"]
+    # Programme-scoped reports take a programme_id; the panel is across programmes.
+    expected = ["fiscal_year", "raw_dir", "language"]
+    if path.stem != "panel":
+        expected.append("programme_id")
+    assert list(params) == expected
     assert params["fiscal_year"]["inferred_type_name"] == "int"
     assert all(p["help"] for p in params.values())  # documented for --help-notebook
     # Thin: no analysis in the notebook (no arithmetic on data, no pandas, no HTML strings).
@@ -137,3 +141,22 @@ def test_trends_report_fy2023(trends_2023: str):
     assert "276人/年" in html and "統合後も残差自由度が2未満のため区間・確率なし" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
     assert "d₀ = 0" in html  # the methods say that nothing could be pooled
+
+
+@pytest.fixture(scope="module")
+def panel_2023(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "panel", 2023)
+
+
+@pytest.mark.slow
+def test_panel_report_fy2023_is_a_one_programme_panel(panel_2023: str):
+    """Issue 10: 1 programme, 4 KPIs, 2 achieved (50 %), 1 of 1 with at least one achieved."""
+    html = _visible(panel_2023)
+    assert "2023年度: 1事業の評価した4指標中2指標が目標を達成しました（達成割合 50.0%）" in html
+    assert "<td>2 / 4 (50.0%)</td>" in html  # share of KPIs that reached their target
+    assert "<td>1 / 1 (100.0%)</td>" in html  # programmes with at least one KPI achieved
+    assert "<td>0 / 1 (0.0%)</td>" in html  # programmes with every KPI achieved
+    assert "このパネルには1事業しかありません" in html  # says it is not a cross-programme figure
+    assert "半田市" in html and "地方創生推進タイプ" in html
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
+    assert "from kpianalysis" not in html and "display(" not in html

@@ -363,3 +363,103 @@ def _limit_y(
         low = max(low, 0.0)  # a count or a positive stock never goes below zero
     ax.set_ylim(low, high)  # type: ignore[attr-defined]
     return bool(bands.size and (bands.min() < low or bands.max() > high))
+
+
+def distribution_figure(
+    data: pd.DataFrame,
+    *,
+    groups: Sequence[tuple[str, str]],
+    rate: str = "achievement_rate",
+    achieved: str = "achieved",
+    reference: float = 1.0,
+    clip: tuple[float, float] = (-1.0, 3.0),
+    title: str | None = None,
+    xlabel: str = "達成率 achievement rate",
+    max_points: int = 400,
+) -> Figure:
+    """Distribution of a rate within groups: one box per group, side by side panels.
+
+    Parameters
+    ----------
+    data
+        One row per KPI with the rate, the achieved flag and the grouping columns.
+    groups
+        ``(column, panel title)`` pairs: one panel per grouping (e.g. KPI kind, grant type).
+    reference
+        Where the reference line is drawn (the target, 100 %).
+    clip
+        Rates outside are drawn at the edge (a 2,000 % outlier would flatten every box); the
+        x-axis label says so when any point was clipped.
+    max_points
+        Individual KPIs are drawn as points up to this many (a national panel has tens of
+        thousands: the boxes say enough).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"kind": ["flow", "flow", "stock"], "grant": ["A", "B", "A"],
+    ...                    "achievement_rate": [0.5, 1.2, 2.7], "achieved": [False, True, True]})
+    >>> fig = distribution_figure(df, groups=[("kind", "種別"), ("grant", "交付金")])
+    >>> len(fig.axes)
+    2
+    """
+    use_japanese_theme()
+    values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    lo, hi = clip
+    clipped = finite & ((values < lo) | (values > hi))
+    frame = pd.DataFrame(
+        {
+            "pct": np.clip(values, lo, hi) * 100,
+            "achieved": data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool),
+        }
+    )
+    n_groups = [max(1, data[col].nunique()) for col, _ in groups]
+    height = 1.6 + 0.55 * max(n_groups)
+    fig, axes = plt.subplots(
+        1, len(groups), figsize=(6.0 * len(groups), height), layout="constrained", squeeze=False
+    )
+    label = xlabel + " (%)"
+    if clipped.any():
+        label += f"  [{lo * 100:.0f}%–{hi * 100:.0f}% の範囲外は端に表示 / clipped]"
+    for ax, (col, panel_title) in zip(axes.flat, groups, strict=True):
+        frame["group"] = [wrap_label(x, width=14, max_lines=2) for x in data[col].astype(str)]
+        shown = frame[finite]
+        order = sorted(frame["group"].unique())
+        if len(shown):
+            # matplotlib's own boxplot: seaborn's passes a deprecated argument (a warning
+            # would end up in the report).
+            boxes = [shown.loc[shown["group"] == g, "pct"].to_numpy() for g in order]
+            ax.boxplot(
+                boxes,
+                positions=np.arange(len(order)),
+                orientation="horizontal",
+                widths=0.6,
+                showfliers=len(shown) > max_points,
+                patch_artist=True,
+                boxprops={"facecolor": "#dfe7f0", "edgecolor": "#555555"},
+                medianprops={"color": "#333333"},
+            )
+            if len(shown) <= max_points:
+                sns.stripplot(
+                    data=shown,
+                    x="pct",
+                    y="group",
+                    order=order,
+                    ax=ax,
+                    hue="achieved",
+                    hue_order=[False, True],
+                    palette=[MISSED_COLOUR, ACHIEVED_COLOUR],
+                    size=6,
+                    jitter=0.15,
+                    legend=False,
+                )
+            ax.set_yticks(np.arange(len(order)), order)
+            ax.set_ylim(len(order) - 0.5, -0.5)
+        ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
+        ax.set_xlim(lo * 100 - 5, hi * 100 + 5)
+        ax.set_title(panel_title)
+        ax.set_xlabel(label)
+        ax.set_ylabel("")
+    if title:
+        fig.suptitle(title)
+    return fig

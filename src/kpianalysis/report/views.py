@@ -64,7 +64,8 @@ def _only(ds: Dataset, programme_id: str) -> Dataset:
 # Formatting helpers
 
 
-def _fy(year: Any) -> str:
+def fiscal_year_label(year: Any) -> str:
+    """``2023`` → ``"2023年度（令和5年度）"`` (平成 before 2019, 令和元年度 for 2019)."""
     y = int(year)
     era = f"令和{y - 2018}年度" if y >= 2019 else f"平成{y - 1988}年度"
     if y == 2019:
@@ -120,7 +121,7 @@ def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, 
         P.pick(r.name_ja, r.name_en, language) + f"（{r.municipality_ja}）"
         for r in ds.programmes.itertuples()
     ]
-    title = P.pick(report_ja, report_en, language) + " — " + _fy(fiscal_year)
+    title = P.pick(report_ja, report_en, language) + " — " + fiscal_year_label(fiscal_year)
     return P.concat(
         P.Html(P.STYLE),
         P.heading(title, 1),

@@ -1,0 +1,329 @@
+"""The cross-programme panel of one fiscal year: the headline shares, distributions and classes.
+
+Everything here is computed from one year's attainment table
+(:func:`kpianalysis.analysis.tables.attainment_table`, one row per KPI of every programme) and
+the programme table of the dataset (name, municipality, grant type). Pure functions: frames in,
+frames out.
+
+One denominator throughout: a KPI is *evaluated* when its achievement is known (it has a target
+and an actual for the year). Shares of KPIs are over evaluated KPIs; KPIs without an actual are
+counted beside them, never silently in or out of a share. A programme is evaluated when at least
+one of its KPIs is. The two shares the Cabinet Office publishes for 地方創生推進交付金 are
+
+* the share of (evaluated) programmes that achieved at least one KPI target
+  (「KPIの目標を1つ以上達成した事業の割合」), and
+* the share of (evaluated) KPIs that reached their target (「目標を達成したKPIの割合」),
+
+to which :func:`panel_headline` adds the share of programmes that achieved every evaluated KPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpianalysis.analysis.progress import OUTCOMES
+
+__all__ = [
+    "ASSESSMENTS",
+    "PanelHeadline",
+    "achievement_distribution",
+    "panel_headline",
+    "panel_kpis",
+    "panel_programmes",
+    "progress_classes",
+]
+
+#: The multi-year assessments of the attainment table: key → class column.
+ASSESSMENTS: dict[str, str] = {
+    "status": "status_class",
+    "anticipated": "anticipated_class",
+    "cagr": "cagr_class",
+    "miss_share": "miss_share_class",
+}
+
+_PROGRAMME_COLUMNS = (
+    "programme_id",
+    "municipality_code",
+    "municipality_ja",
+    "municipality_en",
+    "name_ja",
+    "name_en",
+    "grant_type_ja",
+    "plan_start",
+    "plan_end",
+)
+
+
+def _programme_info(programmes: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in _PROGRAMME_COLUMNS if c in programmes.columns]
+    return programmes[cols].drop_duplicates("programme_id").reset_index(drop=True)
+
+
+def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
+    """One row per KPI of the year with its programme's grant type (for distributions, figures).
+
+    Parameters
+    ----------
+    table
+        The fiscal year's attainment table of every programme.
+    programmes
+        The dataset's programme table (``programme_id``, ``grant_type_ja`` …).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``programme_id``, ``indicator_id``, ``indicator_label``, ``kind``, ``grant_type_ja``,
+        ``achieved`` (nullable boolean), ``evaluated`` (bool) and ``achievement_rate``, in the
+        table's order.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"programme_id": ["a"], "indicator_id": [1], "indicator_label": ["①"],
+    ...                   "kind": ["flow"], "achieved": pd.array([True], dtype="boolean"),
+    ...                   "achievement_rate": [1.2]})
+    >>> panel_kpis(t, pd.DataFrame({"programme_id": ["a"], "grant_type_ja": ["先駆タイプ"]}))[
+    ...     ["grant_type_ja", "evaluated"]].to_dict("records")
+    [{'grant_type_ja': '先駆タイプ', 'evaluated': True}]
+    """
+    grant = _programme_info(programmes).set_index("programme_id")["grant_type_ja"]
+    achieved = pd.array(table["achieved"], dtype="boolean")
+    return pd.DataFrame(
+        {
+            "programme_id": table["programme_id"].to_numpy(),
+            "indicator_id": table["indicator_id"].to_numpy(),
+            "indicator_label": table["indicator_label"].to_numpy(),
+            "kind": table["kind"].to_numpy(),
+            "grant_type_ja": grant.reindex(table["programme_id"]).to_numpy(),
+            "achieved": achieved,
+            "evaluated": ~np.asarray(achieved.isna(), dtype=bool),
+            "achievement_rate": table["achievement_rate"].to_numpy(dtype=float),
+        }
+    )
+
+
+def panel_programmes(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
+    """One row per programme, sorted by the share of its evaluated KPIs achieved (highest first).
+
+    Parameters
+    ----------
+    table
+        The fiscal year's attainment table of every programme.
+    programmes
+        The dataset's programme table; every programme in it gets a row (one without KPI rows
+        has ``n_kpis = 0`` and is not evaluated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The programme's identification (``programme_id``, municipality, names,
+        ``grant_type_ja``, plan period), ``n_kpis``, ``n_evaluated``, ``n_achieved``,
+        ``n_without_actual`` (= ``n_kpis − n_evaluated``), ``share_achieved``
+        (``n_achieved / n_evaluated``; NaN when nothing is evaluated), ``any_achieved`` and
+        ``all_achieved`` (nullable booleans, missing when nothing is evaluated). Sorted by
+        ``share_achieved`` descending (unevaluated last), then ``n_achieved`` descending, then
+        ``programme_id``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"programme_id": ["a", "a", "b"],
+    ...                   "achieved": pd.array([True, None, False], dtype="boolean")})
+    >>> p = panel_programmes(t, pd.DataFrame({"programme_id": ["b", "a"],
+    ...                                       "grant_type_ja": ["x", "y"]}))
+    >>> p[["programme_id", "n_evaluated", "share_achieved", "all_achieved"]].values.tolist()
+    [['a', 1, 1.0, True], ['b', 1, 0.0, False]]
+    """
+    info = _programme_info(programmes)
+    codes = pd.Index(info["programme_id"]).get_indexer(table["programme_id"])
+    if np.any(codes < 0):
+        unknown = pd.unique(table["programme_id"][codes < 0])
+        raise ValueError(f"programme(s) {', '.join(map(str, unknown))} not in the programme table")
+    n = len(info)
+    achieved = pd.array(table["achieved"], dtype="boolean")
+    known = ~np.asarray(achieved.isna(), dtype=bool)
+    hit = achieved.fillna(False).to_numpy(dtype=bool)
+    n_kpis = np.bincount(codes, minlength=n)
+    n_eval = np.bincount(codes[known], minlength=n)
+    n_ach = np.bincount(codes[hit], minlength=n)
+    evaluated = n_eval > 0
+    out = info.copy()
+    out["n_kpis"] = n_kpis
+    out["n_evaluated"] = n_eval
+    out["n_achieved"] = n_ach
+    out["n_without_actual"] = n_kpis - n_eval
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_achieved"] = np.where(evaluated, n_ach / np.maximum(n_eval, 1), np.nan)
+    out["any_achieved"] = pd.arrays.BooleanArray(n_ach > 0, ~evaluated)
+    out["all_achieved"] = pd.arrays.BooleanArray(n_ach == n_eval, ~evaluated)
+    # Unevaluated programmes last: their share is not 0, it is unknown.
+    key = np.where(evaluated, -np.nan_to_num(out["share_achieved"].to_numpy()), np.inf)
+    order = (
+        out.assign(_key=key, _neg=-n_ach)
+        .sort_values(["_key", "_neg", "programme_id"], kind="mergesort")
+        .index
+    )
+    return out.loc[order].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PanelHeadline:
+    """The year's headline counts and shares across programmes (shares: 1.0 = 100 %)."""
+
+    fiscal_year: int
+    n_programmes: int
+    n_programmes_evaluated: int
+    n_programmes_any_achieved: int
+    share_programmes_any_achieved: float
+    n_programmes_all_achieved: int
+    share_programmes_all_achieved: float
+    n_kpis: int
+    n_kpis_evaluated: int
+    n_kpis_achieved: int
+    n_kpis_without_actual: int
+    share_kpis_achieved: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for records and JSON)."""
+        return asdict(self)
+
+
+def _share(k: int, n: int) -> float:
+    return k / n if n else float("nan")
+
+
+def panel_headline(programmes_table: pd.DataFrame, fiscal_year: int) -> PanelHeadline:
+    """The headline of the panel from :func:`panel_programmes`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"programme_id": ["a", "a", "b"],
+    ...                   "achieved": pd.array([True, None, False], dtype="boolean")})
+    >>> h = panel_headline(panel_programmes(t, pd.DataFrame({"programme_id": ["a", "b"],
+    ...                                                       "grant_type_ja": ["x", "x"]})), 2023)
+    >>> h.n_kpis_evaluated, h.n_kpis_achieved, h.share_kpis_achieved, h.n_kpis_without_actual
+    (2, 1, 0.5, 1)
+    """
+    p = programmes_table
+    n_eval_prog = int((p["n_evaluated"] > 0).sum())
+    n_any = int(p["any_achieved"].fillna(False).sum())
+    n_all = int(p["all_achieved"].fillna(False).sum())
+    n_eval = int(p["n_evaluated"].sum())
+    n_ach = int(p["n_achieved"].sum())
+    return PanelHeadline(
+        fiscal_year=int(fiscal_year),
+        n_programmes=len(p),
+        n_programmes_evaluated=n_eval_prog,
+        n_programmes_any_achieved=n_any,
+        share_programmes_any_achieved=_share(n_any, n_eval_prog),
+        n_programmes_all_achieved=n_all,
+        share_programmes_all_achieved=_share(n_all, n_eval_prog),
+        n_kpis=int(p["n_kpis"].sum()),
+        n_kpis_evaluated=n_eval,
+        n_kpis_achieved=n_ach,
+        n_kpis_without_actual=int(p["n_without_actual"].sum()),
+        share_kpis_achieved=_share(n_ach, n_eval),
+    )
+
+
+def achievement_distribution(kpis: pd.DataFrame, by: str = "kind") -> pd.DataFrame:
+    """Achievement rates summarised per group (KPI ``kind`` or ``grant_type_ja``).
+
+    Parameters
+    ----------
+    kpis
+        :func:`panel_kpis`.
+    by
+        The grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (sorted by the group's text): ``n_kpis``, ``n_evaluated``,
+        ``n_achieved``, ``share_achieved`` (over evaluated), ``n_rates`` (KPIs with a defined
+        achievement rate) and the rates' ``min``, ``q1``, ``median``, ``q3``, ``max``
+        (linear-interpolated quartiles, as ``numpy.quantile``; NaN without a rate).
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"kind": ["flow", "flow", "stock"], "evaluated": [True, True, False],
+    ...                   "achieved": pd.array([True, False, None], dtype="boolean"),
+    ...                   "achievement_rate": [1.5, 0.5, float("nan")]})
+    >>> d = achievement_distribution(k)
+    >>> d[["kind", "n_evaluated", "share_achieved", "median"]].values.tolist()
+    [['flow', 2, 0.5, 1.0], ['stock', 0, nan, nan]]
+    """
+    rows = []
+    for key, g in kpis.groupby(by, sort=True, dropna=False):
+        rates = g["achievement_rate"].to_numpy(dtype=float)
+        rates = rates[np.isfinite(rates)]
+        n_eval = int(g["evaluated"].sum())
+        n_ach = int(pd.array(g["achieved"], dtype="boolean").fillna(False).sum())
+        q = np.quantile(rates, [0.0, 0.25, 0.5, 0.75, 1.0]) if len(rates) else [np.nan] * 5
+        rows.append(
+            {
+                by: key,
+                "n_kpis": len(g),
+                "n_evaluated": n_eval,
+                "n_achieved": n_ach,
+                "share_achieved": _share(n_ach, n_eval),
+                "n_rates": len(rates),
+                "min": float(q[0]),
+                "q1": float(q[1]),
+                "median": float(q[2]),
+                "q3": float(q[3]),
+                "max": float(q[4]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def progress_classes(table: pd.DataFrame) -> pd.DataFrame:
+    """How many KPIs, and of how many programmes, fall in each class of each multi-year assessment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``assessment``, ``outcome``) that occurs, in the order of
+        :data:`ASSESSMENTS` then :data:`kpianalysis.analysis.progress.OUTCOMES`: ``n_kpis``,
+        ``share_kpis`` (of all KPIs of the table) and ``n_programmes`` (programmes with at least
+        one KPI in that class).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"programme_id": ["a", "a", "b"],
+    ...                   "status_class": ["on_track", "behind", "on_track"],
+    ...                   "anticipated_class": ["maintain"] * 3,
+    ...                   "cagr_class": ["deterioration"] * 3,
+    ...                   "miss_share_class": ["on_track"] * 3})
+    >>> progress_classes(t).iloc[:2][["outcome", "n_kpis", "n_programmes"]].values.tolist()
+    [['on_track', 2, 2], ['behind', 1, 1]]
+    """
+    n = len(table)
+    rank = {o: i for i, o in enumerate(OUTCOMES)}
+    rows = []
+    for assessment, col in ASSESSMENTS.items():
+        cls = table[col].astype(object)
+        present = cls.notna()
+        frame = pd.DataFrame(
+            {"outcome": cls[present].to_numpy(), "programme_id": table["programme_id"][present]}
+        )
+        counts = frame.groupby("outcome", sort=False).agg(
+            n_kpis=("programme_id", "size"), n_programmes=("programme_id", "nunique")
+        )
+        for outcome in sorted(counts.index, key=lambda o: (rank.get(o, len(rank)), str(o))):
+            c = counts.loc[outcome]
+            rows.append(
+                {
+                    "assessment": assessment,
+                    "outcome": outcome,
+                    "n_kpis": int(c["n_kpis"]),
+                    "share_kpis": _share(int(c["n_kpis"]), n),
+                    "n_programmes": int(c["n_programmes"]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["assessment", "outcome", "n_kpis", "share_kpis", "n_programmes"]
+    )

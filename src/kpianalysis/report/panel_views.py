@@ -1,0 +1,306 @@
+"""Sections of the cross-programme panel report; each returns escaped HTML.
+
+They present what :mod:`kpianalysis.analysis.panel` computed. Every data-derived string (a
+programme's name, a municipality, a grant type) passes through
+:mod:`kpianalysis.report.present`. A panel of one programme says so above its
+headline: its "shares" are one programme's figures, not a cross-programme statistic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from kpianalysis.analysis.measures import format_percent
+from kpianalysis.analysis.panel import PanelHeadline
+from kpianalysis.analysis.progress import OUTCOME_LABELS
+from kpianalysis.report import present as P
+from kpianalysis.report.views import figure_html, fiscal_year_label
+
+__all__ = [
+    "ASSESSMENT_LABELS",
+    "KIND_LABELS",
+    "distribution_chart",
+    "distribution_view",
+    "panel_headline_view",
+    "panel_methods",
+    "panel_title",
+    "programmes_view",
+    "progress_classes_view",
+]
+
+#: KPI kinds (``indicators.csv`` ``kind``) → (Japanese, English).
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "cumulative": ("累計", "cumulative"),
+    "flow": ("フロー（年間の量）", "flow (per year)"),
+    "average": ("平均", "average"),
+    "stock": ("ストック（時点の量）", "stock (at a point in time)"),
+}
+
+#: Multi-year assessments (``analysis.panel.ASSESSMENTS`` keys) → (Japanese, English).
+ASSESSMENT_LABELS: dict[str, tuple[str, str]] = {
+    "status": ("現状指数", "Current status index"),
+    "anticipated": ("予測進捗（ESCAP）", "Anticipated progress (ESCAP)"),
+    "cagr": ("CAGR比", "CAGR ratio"),
+    "miss_share": ("目標未達見込み割合", "Linear-extrapolation miss share"),
+}
+
+
+def _pct(value: Any) -> str:
+    text = format_percent(value, 1)
+    return "" if text == "-" else str(text)
+
+
+def _kind(code: Any, language: str) -> str:
+    ja, en = KIND_LABELS.get(str(code), (str(code), str(code)))
+    return P.pick(ja, en, language)
+
+
+def _one_programme_note(n_programmes: int, language: str) -> str | None:
+    if n_programmes == 1:
+        return P.pick(
+            "注意: このパネルには1事業しかありません。以下の割合は1事業の値であり、"
+            "事業横断（全国）の統計ではありません。",
+            "Note: this panel holds a single programme. The shares below are that one "
+            "programme's figures, not a cross-programme (national) statistic.",
+            language,
+        )
+    if n_programmes == 0:
+        return P.pick(
+            "この年度に評価できる事業はありません。",
+            "No programme can be evaluated for this fiscal year.",
+            language,
+        )
+    return None
+
+
+def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """Title block: report name, fiscal year and how many programmes the panel holds.
+
+    Examples
+    --------
+    >>> html = panel_title(pd.DataFrame({"programme_id": ["a"]}), 2023)
+    >>> "1事業" in html and "<h1>" in html
+    True
+    """
+    n = len(programmes)
+    title = (
+        P.pick("事業横断パネル", "Cross-programme panel", language)
+        + " — "
+        + fiscal_year_label(fiscal_year)
+    )
+    parts = [
+        P.Html(P.STYLE),
+        P.heading(title, 1),
+        P.paragraph(
+            P.pick(
+                f"{n}事業。{fiscal_year}年度までのデータのみを用いています。",
+                f"{n} programme(s). Only data of fiscal years up to {fiscal_year} are used.",
+                language,
+            )
+        ),
+    ]
+    return P.concat(*parts)
+
+
+def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html:
+    """The headline: programmes and KPIs evaluated, and the shares the Cabinet Office publishes.
+
+    Examples
+    --------
+    >>> h = PanelHeadline(2023, 1, 1, 1, 1.0, 0, 0.0, 4, 4, 2, 0, 0.5)
+    >>> "4指標中2指標" in panel_headline_view(h)
+    True
+    """
+    h = headline
+    fy = h.fiscal_year
+    pairs = [
+        (
+            P.pick("評価した事業", "Programmes evaluated", language),
+            P.pick(
+                f"{h.n_programmes_evaluated}事業（全{h.n_programmes}事業中）",
+                f"{h.n_programmes_evaluated} (of {h.n_programmes})",
+                language,
+            ),
+        ),
+        (
+            P.pick("評価したKPI", "KPIs evaluated", language),
+            P.pick(
+                f"{h.n_kpis_evaluated}指標（実績値なし {h.n_kpis_without_actual}指標は別掲）",
+                f"{h.n_kpis_evaluated} ({h.n_kpis_without_actual} without an actual, "
+                "counted separately)",
+                language,
+            ),
+        ),
+        (
+            P.pick(
+                "KPIの目標を1つ以上達成した事業の割合",
+                "Share of programmes that achieved at least one KPI target",
+                language,
+            ),
+            f"{h.n_programmes_any_achieved} / {h.n_programmes_evaluated} "
+            f"({_pct(h.share_programmes_any_achieved) or '-'})",
+        ),
+        (
+            P.pick("目標を達成したKPIの割合", "Share of KPIs that reached their target", language),
+            f"{h.n_kpis_achieved} / {h.n_kpis_evaluated} ({_pct(h.share_kpis_achieved) or '-'})",
+        ),
+        (
+            P.pick(
+                "評価したKPIをすべて達成した事業の割合",
+                "Share of programmes that achieved every evaluated KPI",
+                language,
+            ),
+            f"{h.n_programmes_all_achieved} / {h.n_programmes_evaluated} "
+            f"({_pct(h.share_programmes_all_achieved) or '-'})",
+        ),
+    ]
+    kpi_share = _pct(h.share_kpis_achieved) or "-"
+    sentence = P.pick(
+        f"{fy}年度: {h.n_programmes_evaluated}事業の評価した{h.n_kpis_evaluated}指標中"
+        f"{h.n_kpis_achieved}指標が目標を達成しました（達成割合 {kpi_share}）。"
+        f"KPIの目標を1つ以上達成した事業は{h.n_programmes_evaluated}事業中"
+        f"{h.n_programmes_any_achieved}事業です。",
+        f"FY{fy}: {h.n_kpis_achieved} of {h.n_kpis_evaluated} evaluated KPIs of "
+        f"{h.n_programmes_evaluated} programme(s) reached their target "
+        f"({kpi_share}); {h.n_programmes_any_achieved} of "
+        f"{h.n_programmes_evaluated} programme(s) achieved at least one KPI target.",
+        language,
+    )
+    parts: list[str] = [P.paragraph(sentence)]
+    if h.n_kpis_without_actual:
+        parts.append(
+            P.paragraph(
+                P.pick(
+                    f"実績値のない{h.n_kpis_without_actual}指標は割合の分母に含めていません。",
+                    f"{h.n_kpis_without_actual} KPI(s) without an actual are not in any "
+                    "denominator.",
+                    language,
+                )
+            )
+        )
+    note = _one_programme_note(h.n_programmes, language)
+    if note:
+        parts.insert(0, P.Html('<p class="kpi-note"><strong>' + P.esc(note) + "</strong></p>"))
+    parts.append(P.definition_list(pairs))
+    return P.concat(*parts)
+
+
+def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja") -> P.Html:
+    """The summary of :func:`kpianalysis.analysis.panel.achievement_distribution` as a table."""
+    d = distribution.copy()
+    if by == "kind":
+        d["group"] = [_kind(k, language) for k in d[by]]
+        head = P.pick("KPIの種類", "KPI kind", language)
+    else:
+        d["group"] = d[by].astype(object)
+        head = P.label("grant_type", language)
+    d["achieved_s"] = [
+        f"{int(a)} / {int(n)}" + (f" ({_pct(s)})" if _pct(s) else "")
+        for a, n, s in zip(d["n_achieved"], d["n_evaluated"], d["share_achieved"], strict=True)
+    ]
+    for col in ("min", "q1", "median", "q3", "max"):
+        d[f"{col}_s"] = [_pct(v) for v in d[col]]
+    cols = {
+        "group": head,
+        "n_kpis": P.pick("指標数", "KPIs", language),
+        "achieved_s": P.pick("達成 / 評価", "Achieved / evaluated", language),
+        "n_rates": P.pick("達成率のある指標", "KPIs with a rate", language),
+        "min_s": P.pick("最小", "min", language),
+        "q1_s": P.pick("第1四分位", "Q1", language),
+        "median_s": P.pick("中央値", "median", language),
+        "q3_s": P.pick("第3四分位", "Q3", language),
+        "max_s": P.pick("最大", "max", language),
+    }
+    return P.table(d, cols, na_rep="")
+
+
+def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """Box (and point) plot of achievement rates by KPI kind and by grant type, embedded."""
+    from kpianalysis.report.figures import distribution_figure
+
+    data = kpis.assign(kind_label=[_kind(k, language) for k in kpis["kind"]])
+    fig = distribution_figure(
+        data,
+        groups=[
+            ("kind_label", P.pick("KPIの種類別", "By KPI kind", language)),
+            ("grant_type_ja", P.pick("交付金の種類別", "By grant type", language)),
+        ],
+        title=P.pick(
+            f"{fiscal_year}年度 達成率の分布", f"FY{fiscal_year} achievement rates", language
+        ),
+    )
+    return figure_html(fig, P.label("achievement_rate", language))
+
+
+def progress_classes_view(classes: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Counts of KPIs and programmes per class of each multi-year assessment."""
+    c = classes.copy()
+    c["assessment_s"] = [
+        P.pick(*ASSESSMENT_LABELS.get(a, (a, a)), language) for a in c["assessment"]
+    ]
+    c["outcome_s"] = [P.pick(*OUTCOME_LABELS.get(o, (o, o)), language) for o in c["outcome"]]
+    c["share_s"] = [_pct(v) for v in c["share_kpis"]]
+    cols = {
+        "assessment_s": P.pick("評価方法", "Assessment", language),
+        "outcome_s": P.pick("分類", "Class", language),
+        "n_kpis": P.pick("指標数", "KPIs", language),
+        "share_s": P.pick("指標の割合", "Share of KPIs", language),
+        "n_programmes": P.pick("該当する事業数", "Programmes with such a KPI", language),
+    }
+    return P.table(c, cols, na_rep="")
+
+
+def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Programmes sorted by the share of their evaluated KPIs achieved (highest first)."""
+    p = programmes.copy()
+    p["programme"] = [
+        P.pick(r["name_ja"], r.get("name_en", ""), language) for r in p.to_dict("records")
+    ]
+    p["municipality"] = [
+        P.pick(r.get("municipality_ja", ""), r.get("municipality_en", ""), language)
+        for r in p.to_dict("records")
+    ]
+    p["achieved_s"] = [
+        f"{int(a)} / {int(n)}" for a, n in zip(p["n_achieved"], p["n_evaluated"], strict=True)
+    ]
+    p["share_s"] = [_pct(v) for v in p["share_achieved"]]
+    cols = {
+        "programme_id": "ID",
+        "municipality": P.label("municipality", language),
+        "programme": P.label("programme", language),
+        "grant_type_ja": P.label("grant_type", language),
+        "achieved_s": P.pick("達成 / 評価したKPI", "Achieved / evaluated KPIs", language),
+        "share_s": P.pick("達成割合", "Share achieved", language),
+        "n_without_actual": P.pick("実績値なし", "Without an actual", language),
+    }
+    return P.table(p, cols, na_rep="")
+
+
+def panel_methods(language: str = "ja") -> P.Html:
+    """How the panel's counts and shares are defined."""
+    items = [
+        P.pick(
+            "評価したKPI = 当該年度の目標値と実績値がそろい、達成・未達成が判定できるKPI。"
+            "割合の分母はすべて評価したKPI（または評価したKPIを1つ以上もつ事業）です。",
+            "An evaluated KPI has a target and an actual for the year, so achievement is known. "
+            "Every share is over evaluated KPIs (or over programmes with at least one).",
+            language,
+        ),
+        P.pick(
+            "内閣府が地方創生推進交付金について公表する2つの割合（KPIの目標を1つ以上達成した事業の割合、"
+            "目標を達成したKPIの割合）に、すべてのKPIを達成した事業の割合を加えています。",
+            "The two shares the Cabinet Office publishes for the 地方創生推進交付金 (programmes "
+            "that achieved at least one KPI target; KPIs that reached their target), plus the "
+            "share of programmes that achieved every evaluated KPI.",
+            language,
+        ),
+        P.pick(
+            "達成率の分布: 四分位は線形補間。図では −100%〜300% の範囲外の値を端に表示します。",
+            "Distribution of achievement rates: quartiles by linear interpolation; the figure "
+            "draws values outside −100 % to 300 % at the edge.",
+            language,
+        ),
+    ]
+    return P.bullet_list(items)

@@ -1,0 +1,233 @@
+"""The cross-programme panel (issue 10, item 5): counts, shares, distributions and classes.
+
+The FY2023 figures of the shipped sheet, computed by hand from its values: ① 9 of 13 (not
+achieved), ② 83 of 3,000 (not), ③ 50 of 50 (achieved), ④ 1,341 of 500 (achieved) — one
+programme, 4 KPIs evaluated, 2 achieved (50 %), the programme achieved at least one (1 of 1)
+but not all (0 of 1). The Cabinet Office publishes the same two shares for the
+地方創生推進交付金 (share of programmes that achieved at least one KPI target; share of KPIs that
+reached their target).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import RAW, SEED_ID, read_rows, write_rows
+from kpianalysis.analysis import panel
+from kpianalysis.analysis.tables import attainment_table
+from kpianalysis.data.dataset import load_dataset
+from kpianalysis.report import panel_views
+
+# --------------------------------------------------------------------------------------------
+# The shipped data: a one-programme panel
+
+
+@pytest.fixture(scope="module")
+def seed_2023():
+    ds = load_dataset(RAW).as_of(2023)
+    table = attainment_table(ds, 2023)
+    return ds, table
+
+
+def test_fy2023_shipped_panel_is_one_programme_four_kpis_two_achieved(seed_2023):
+    ds, table = seed_2023
+    progs = panel.panel_programmes(table, ds.programmes)
+    h = panel.panel_headline(progs, 2023)
+    assert (h.n_programmes, h.n_programmes_evaluated) == (1, 1)
+    assert (h.n_kpis, h.n_kpis_evaluated, h.n_kpis_achieved, h.n_kpis_without_actual) == (
+        4,
+        4,
+        2,
+        0,
+    )
+    assert h.share_kpis_achieved == 0.5
+    assert (h.n_programmes_any_achieved, h.share_programmes_any_achieved) == (1, 1.0)
+    assert (h.n_programmes_all_achieved, h.share_programmes_all_achieved) == (0, 0.0)
+    html = panel_views.panel_headline_view(h)
+    assert "2 / 4 (50.0%)" in html and "1 / 1 (100.0%)" in html
+    # It says it is a one-programme panel instead of presenting a cross-programme statistic.
+    assert "このパネルには1事業しかありません" in html
+    assert "single programme" in panel_views.panel_headline_view(h, "en")
+
+
+def test_fy2023_shipped_distribution_by_kind_and_grant_type(seed_2023):
+    ds, table = seed_2023
+    kpis = panel.panel_kpis(table, ds.programmes)
+    by_grant = panel.achievement_distribution(kpis, "grant_type_ja")
+    assert by_grant["grant_type_ja"].tolist() == ["地方創生推進タイプ"]
+    # Rates 9/13, 83/3000, 50/50, 1341/500; sorted 0.0277 0.6923 1.0 2.682: the median is
+    # (9/13 + 1)/2 and the quartiles interpolate linearly between neighbours.
+    rates = sorted([9 / 13, 83 / 3000, 1.0, 1341 / 500])
+    row = by_grant.iloc[0]
+    assert row["median"] == pytest.approx((9 / 13 + 1.0) / 2)
+    assert row["q1"] == pytest.approx(rates[0] + 0.75 * (rates[1] - rates[0]))
+    assert row["q3"] == pytest.approx(rates[2] + 0.25 * (rates[3] - rates[2]))
+    by_kind = panel.achievement_distribution(kpis, "kind").set_index("kind")
+    assert by_kind.loc["stock", "max"] == pytest.approx(1341 / 500)
+    assert by_kind.loc["average", "n_achieved"] == 1 and by_kind.loc["flow", "n_achieved"] == 0
+
+
+# --------------------------------------------------------------------------------------------
+# A hand-made panel of four programmes
+
+
+def _hand_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four programmes, seven KPIs (A: T F –, B: T T, C: F, D: –; – = no actual)."""
+    programmes = pd.DataFrame(
+        {
+            "programme_id": ["D", "C", "B", "A"],
+            "name_ja": ["事業D", "事業C", "事業B", "事業A"],
+            "grant_type_ja": ["横展開タイプ", "推進タイプ", "先駆タイプ", "推進タイプ"],
+        }
+    )
+    na = None
+    table = pd.DataFrame(
+        {
+            "programme_id": ["A", "A", "A", "B", "B", "C", "D"],
+            "indicator_id": [1, 2, 3, 1, 2, 1, 1],
+            "indicator_label": ["①", "②", "③", "①", "②", "①", "①"],
+            "kind": ["flow", "stock", "flow", "flow", "cumulative", "stock", "flow"],
+            "achieved": pd.array([True, False, na, True, True, False, na], dtype="boolean"),
+            "achievement_rate": [1.2, 0.8, np.nan, 1.5, 1.0, 0.4, np.nan],
+            "status_class": [
+                "target_achieved",
+                "behind",
+                "insufficient_data",
+                "target_achieved",
+                "target_achieved",
+                "no_progress",
+                "insufficient_data",
+            ],
+            "anticipated_class": ["maintain"] * 7,
+            "cagr_class": ["target_achieved"] * 7,
+            "miss_share_class": ["on_track"] * 6 + [None],
+        }
+    )
+    return table, programmes
+
+
+def test_hand_panel_programmes_sorted_by_share_achieved():
+    table, programmes = _hand_panel()
+    p = panel.panel_programmes(table, programmes)
+    assert p["programme_id"].tolist() == ["B", "A", "C", "D"]  # 1.0, 0.5, 0.0, not evaluated
+    assert p["n_kpis"].tolist() == [2, 3, 1, 1]
+    assert p["n_evaluated"].tolist() == [2, 2, 1, 0]
+    assert p["n_achieved"].tolist() == [2, 1, 0, 0]
+    assert p["n_without_actual"].tolist() == [0, 1, 0, 1]
+    assert p["share_achieved"].iloc[:3].tolist() == [1.0, 0.5, 0.0]
+    assert math.isnan(p["share_achieved"].iloc[3])
+    assert p["any_achieved"].tolist() == [True, True, False, pd.NA]
+    assert p["all_achieved"].tolist() == [True, False, False, pd.NA]
+
+
+def test_hand_panel_headline():
+    table, programmes = _hand_panel()
+    h = panel.panel_headline(panel.panel_programmes(table, programmes), 2023)
+    # Programmes: 4, of which 3 evaluated; A and B achieved one or more (2/3); B all (1/3).
+    assert (h.n_programmes, h.n_programmes_evaluated) == (4, 3)
+    assert h.n_programmes_any_achieved == 2
+    assert h.share_programmes_any_achieved == pytest.approx(2 / 3)
+    assert h.n_programmes_all_achieved == 1
+    assert h.share_programmes_all_achieved == pytest.approx(1 / 3)
+    # KPIs: 7, of which 5 evaluated, 3 achieved (3/5); 2 without an actual, outside the share.
+    assert (h.n_kpis, h.n_kpis_evaluated, h.n_kpis_achieved, h.n_kpis_without_actual) == (
+        7,
+        5,
+        3,
+        2,
+    )
+    assert h.share_kpis_achieved == pytest.approx(0.6)
+    html = panel_views.panel_headline_view(h)
+    assert "3 / 5 (60.0%)" in html and "2 / 3 (66.7%)" in html and "1 / 3 (33.3%)" in html
+    assert "1事業しか" not in html
+    assert "実績値のない2指標は割合の分母に含めていません" in html
+
+
+def test_hand_panel_distributions():
+    table, programmes = _hand_panel()
+    kpis = panel.panel_kpis(table, programmes)
+    kind = panel.achievement_distribution(kpis, "kind").set_index("kind")
+    assert kind.index.tolist() == ["cumulative", "flow", "stock"]
+    assert kind["n_kpis"].tolist() == [1, 4, 2]
+    assert kind["n_evaluated"].tolist() == [1, 2, 2]
+    assert kind["share_achieved"].tolist() == [1.0, 1.0, 0.0]
+    # flow rates 1.2, 1.5: quartiles 1.275, 1.35, 1.425; stock 0.4, 0.8: 0.5, 0.6, 0.7.
+    assert kind.loc["flow", ["min", "q1", "median", "q3", "max"]].tolist() == pytest.approx(
+        [1.2, 1.275, 1.35, 1.425, 1.5]
+    )
+    assert kind.loc["stock", ["min", "q1", "median", "q3", "max"]].tolist() == pytest.approx(
+        [0.4, 0.5, 0.6, 0.7, 0.8]
+    )
+    grant = panel.achievement_distribution(kpis, "grant_type_ja").set_index("grant_type_ja")
+    # 推進タイプ: A and C — rates 1.2, 0.8, 0.4 (A③ has none); 1 of 3 evaluated achieved.
+    assert grant.loc["推進タイプ", "n_kpis"] == 4
+    assert grant.loc["推進タイプ", "share_achieved"] == pytest.approx(1 / 3)
+    assert grant.loc["推進タイプ", ["q1", "median", "q3"]].tolist() == pytest.approx(
+        [0.6, 0.8, 1.0]
+    )
+    assert grant.loc["先駆タイプ", "median"] == pytest.approx(1.25)
+    assert grant.loc["横展開タイプ", "n_evaluated"] == 0
+    assert math.isnan(grant.loc["横展開タイプ", "share_achieved"])
+    assert math.isnan(grant.loc["横展開タイプ", "median"])
+
+
+def test_hand_panel_progress_classes():
+    table, _ = _hand_panel()
+    c = panel.progress_classes(table)
+    status = c[c["assessment"] == "status"]
+    assert status["outcome"].tolist() == [
+        "target_achieved",
+        "behind",
+        "no_progress",
+        "insufficient_data",
+    ]
+    assert status["n_kpis"].tolist() == [3, 1, 1, 2]
+    assert status["n_programmes"].tolist() == [2, 1, 1, 2]  # A, B / A / C / A, D
+    assert status["share_kpis"].tolist() == pytest.approx([3 / 7, 1 / 7, 1 / 7, 2 / 7])
+    miss = c[c["assessment"] == "miss_share"]
+    assert miss["n_kpis"].tolist() == [6]  # D's missing class is not counted as a class
+    assert miss["n_programmes"].tolist() == [3]
+
+
+def test_programmes_view_escapes_names_and_keeps_order():
+    table, programmes = _hand_panel()
+    programmes.loc[programmes["programme_id"] == "B", "name_ja"] = "<script>x</script>"
+    html = panel_views.programmes_view(panel.panel_programmes(table, programmes))
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert html.index("&lt;script&gt;") < html.index("事業A") < html.index("事業C")
+
+
+# --------------------------------------------------------------------------------------------
+# Two real programmes through the loader and the attainment table
+
+
+def test_two_programmes_through_the_loader(tmp_path: Path):
+    """The shipped programme plus a copy whose KPI ① reached 13 of 13 in FY2023."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    other = raw / "23206-community"
+    shutil.copytree(raw / SEED_ID, other)
+    for path in other.glob("*.csv"):
+        rows = [[c.replace(SEED_ID, "23206-community") for c in r] for r in read_rows(path)]
+        if path.name == "programme.csv":
+            rows[1][rows[0].index("municipality_code")] = "23206"
+        if path.name == "observations.csv":
+            i = next(k for k, r in enumerate(rows) if r[1] == "①" and r[2] == "2023年度")
+            rows[i][rows[0].index("actual")] = "累計 13団体"
+        write_rows(path, rows)
+    ds = load_dataset(raw).as_of(2023)
+    table = attainment_table(ds, 2023)
+    progs = panel.panel_programmes(table, ds.programmes)
+    assert progs["programme_id"].tolist() == ["23206-community", SEED_ID]  # 3/4 before 2/4
+    assert progs["share_achieved"].tolist() == [0.75, 0.5]
+    h = panel.panel_headline(progs, 2023)
+    # 8 KPIs, 5 achieved (62.5 %); both programmes achieved one or more, neither all (② misses).
+    assert (h.n_programmes, h.n_kpis_evaluated, h.n_kpis_achieved) == (2, 8, 5)
+    assert h.share_kpis_achieved == 0.625
+    assert (h.n_programmes_any_achieved, h.n_programmes_all_achieved) == (2, 0)
