@@ -1072,7 +1072,21 @@ def load_programme(folder: Path | str) -> Dataset:
 
     Error messages name files by the path as given (``data/raw/<programme>/observations.csv``).
     """
-    folder = Path(folder)
+    records, sources = _programme_records(Path(folder))
+    return _dataset_of(records, sources)
+
+
+def _dataset_of(records: dict[str, list[dict[str, object]]], sources: dict[str, str]) -> Dataset:
+    # One frame per table for all programmes at once: building seven small frames per folder
+    # and concatenating them costs ~0.1 s a programme, 15 minutes for a national panel.
+    return Dataset(
+        **{name: _frame(records[name], dtypes) for name, dtypes in _TABLE_DTYPES.items()},
+        sources=sources,
+    )
+
+
+def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]], dict[str, str]]:
+    """The validated records of one programme folder, per table, and the sha256 of its files."""
     name_of = str
 
     tables: dict[str, RawTable] = {}
@@ -1131,16 +1145,16 @@ def load_programme(folder: Path | str) -> Dataset:
         programme["source_sha256"] = sources[name_of(src)]
     for ind in indicators:
         del ind["_row"]
-    return Dataset(
-        programmes=_frame([programme], _PROGRAMME_DTYPES),
-        indicators=_frame(indicators, _INDICATOR_DTYPES),
-        observations=_frame(observations, _OBSERVATION_DTYPES),
-        finance=_frame(finance, _FINANCE_DTYPES),
-        components=_frame(components, _COMPONENT_DTYPES),
-        subprojects=_frame(subprojects, _SUBPROJECT_DTYPES),
-        verdicts=_frame(verdicts, _VERDICT_DTYPES),
-        sources=sources,
-    )
+    records = {
+        "programmes": [programme],
+        "indicators": indicators,
+        "observations": observations,
+        "finance": finance,
+        "components": components,
+        "subprojects": subprojects,
+        "verdicts": verdicts,
+    }
+    return records, sources
 
 
 def provenance_warnings(dataset: Dataset) -> list[str]:
@@ -1197,25 +1211,25 @@ def load_folders(folders: Iterable[Path | str]) -> Dataset:
     dirs = [Path(f) for f in folders]
     if not dirs:
         raise DataError("no programme folders given")
-    parts = [load_programme(d) for d in dirs]
-    ids = [p.programmes["programme_id"].item() for p in parts]
-    for i, pid in enumerate(ids):
-        if pid in ids[:i]:
+    records: dict[str, list[dict[str, object]]] = {name: [] for name in _TABLE_DTYPES}
+    sources: dict[str, str] = {}
+    seen: set[str] = set()
+    for folder in dirs:
+        part, part_sources = _programme_records(folder)
+        pid = str(part["programmes"][0]["programme_id"])
+        if pid in seen:
             raise DuplicateRowError(
                 f"programme id {pid!r} is used by two folders",
-                file=str(dirs[i] / "programme.csv"),
+                file=str(folder / "programme.csv"),
                 row=2,
                 column="programme_id",
                 text=pid,
             )
-    sources: dict[str, str] = {}
-    for p in parts:
-        sources.update(p.sources)
-    tables = {
-        name: pd.concat([p.tables()[name] for p in parts], ignore_index=True)
-        for name in parts[0].tables()
-    }
-    return Dataset(**tables, sources=sources)
+        seen.add(pid)
+        for name, rows in part.items():
+            records[name].extend(rows)
+        sources.update(part_sources)
+    return _dataset_of(records, sources)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1311,6 +1325,18 @@ _VERDICT_DTYPES = {
     "votes": "Int64",
     "total": "Int64",
     "selected": "bool",
+}
+
+
+#: Dataset attribute → column dtypes, in the order of :meth:`Dataset.tables`.
+_TABLE_DTYPES = {
+    "programmes": _PROGRAMME_DTYPES,
+    "indicators": _INDICATOR_DTYPES,
+    "observations": _OBSERVATION_DTYPES,
+    "finance": _FINANCE_DTYPES,
+    "components": _COMPONENT_DTYPES,
+    "subprojects": _SUBPROJECT_DTYPES,
+    "verdicts": _VERDICT_DTYPES,
 }
 
 

@@ -1,0 +1,308 @@
+"""Benchmark: the national panel (issue 10, item 6), each step beside a floor of the same run.
+
+1. **validate + process** — :func:`kpianalysis.data.dataset.load_dataset` (parse every cell of
+   the notation, validate, provenance check) and
+   :func:`kpianalysis.data.dataset.write_processed` (CSV with BOM + Parquet), beside merely
+   reading the same files with the standard ``csv`` module. By default on a sample of the
+   national tree (``--sample`` programmes; the rate per observation is extrapolated to the
+   country and printed as such); ``--full`` validates the whole tree.
+2. **panel tables for one year** — on a dataset of national size (the validated sample tiled,
+   with fresh programme ids, to 1,741 × 5 programmes × 4 KPIs × 10 years): ``as_of``, the year's
+   :func:`~kpianalysis.analysis.tables.attainment_table` and the panel tables of
+   :mod:`kpianalysis.analysis.panel`, beside a bare NumPy pass over the same year (A/T, the
+   achieved comparison, KPIs achieved per programme by ``bincount``).
+3. **no-op build planning** — :func:`kpianalysis.build.pipeline.build` over the national dataset
+   when every run is already archived. Whatever planner is on ``main`` decides what a run is
+   (per fiscal year today; per programme-year once the per-programme archive lands): the
+   benchmark asks the build itself for its runs (with execution replaced by a stand-in that
+   archives a tiny report per run through the real commit path, ``fsync`` off), then times the
+   second build, which must skip all of them. The data step is given the loaded dataset, so
+   this times planning, archive checks and the index only.
+4. **peak memory** — ``tracemalloc`` peak of the panel step and the process's max RSS.
+
+Usage (``make bench`` runs it with the defaults; the tree is generated on first use under
+``benchmarks/out/national/``, git-ignored)::
+
+    python benchmarks/bench_national.py [--sample 200] [--full] [--municipalities 1741]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+import tracemalloc
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gen_national import KPIS_EACH, MUNICIPALITIES, PROGRAMMES_EACH, YEARS, write_tree
+from kpianalysis.analysis import panel
+from kpianalysis.analysis.tables import attainment_table
+from kpianalysis.data.dataset import load_folders, programme_dirs, write_processed
+from machine import describe
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out" / "national"
+REPORT_YEAR = 2023
+
+
+def ensure_tree(municipalities: int, seed: int) -> Path:
+    """The generated raw tree, regenerated when its stamp does not match the arguments."""
+    raw = OUT / "raw"
+    stamp = OUT / "raw.stamp.json"
+    want = {"municipalities": municipalities, "seed": seed, "generator": _generator_digest()}
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == want and raw.is_dir()):
+        t0 = time.perf_counter()
+        n = write_tree(raw, municipalities, seed)
+        stamp.write_text(json.dumps(want))
+        print(f"generated: {n:,} observations in {time.perf_counter() - t0:.1f} s → {raw}")
+    return raw
+
+
+def _generator_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256((Path(__file__).parent / "gen_national.py").read_bytes()).hexdigest()
+
+
+def csv_floor(folders: list[Path]) -> int:
+    """Read every CSV of the folders with the standard library: the least any loader must do."""
+    cells = 0
+    for folder in folders:
+        for path in sorted(folder.glob("*.csv")):
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                for row in csv.reader(f):
+                    cells += len(row)
+        (folder / "source.txt").read_text(encoding="utf-8")
+    return cells
+
+
+def tile(ds: Any, copies: int) -> Any:
+    """The dataset repeated ``copies`` times, programme ids suffixed ``-c<k>`` (national size)."""
+    tables = {}
+    for name, df in ds.tables().items():
+        parts = []
+        for k in range(copies):
+            part = df.copy()
+            part["programme_id"] = part["programme_id"] + f"-c{k}"
+            parts.append(part)
+        tables[name] = pd.concat(parts, ignore_index=True)
+    return replace(ds, **tables)
+
+
+def panel_tables(ds: Any, fy: int) -> dict[str, Any]:
+    cut = ds.as_of(fy)
+    table = attainment_table(cut, fy)
+    progs = panel.panel_programmes(table, cut.programmes)
+    kpis = panel.panel_kpis(table, cut.programmes)
+    return {
+        "table": table,
+        "headline": panel.panel_headline(progs, fy),
+        "by_kind": panel.achievement_distribution(kpis, "kind"),
+        "by_grant": panel.achievement_distribution(kpis, "grant_type_ja"),
+        "classes": panel.progress_classes(table),
+    }
+
+
+def numpy_floor(a: np.ndarray, t: np.ndarray, d: np.ndarray, prog: np.ndarray, n: int) -> tuple:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = a / t
+    ach = d * (a - t) >= 0
+    return rate, np.bincount(prog[ach], minlength=n), np.bincount(prog, minlength=n)
+
+
+def best_of(fn: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+# --------------------------------------------------------------------------------------------
+# No-op build
+
+
+def plan_noop(ds: Any, work: Path) -> dict[str, Any]:
+    """Archive every planned run with a stand-in report, then time a build that skips them all."""
+    from kpianalysis.build import archive, pipeline
+    from kpianalysis.build.execute import StagedRun
+
+    # The project is the benchmark's output folder: raw/ is the generated tree (hashed by the
+    # planner as it would hash data/raw), reports/ the fake archive.
+    root = work
+    for sub in ("notebooks", "reports"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    (root / "notebooks").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'national'\n", encoding="utf-8")
+    for nb in ("attainment.ipynb", "trends.ipynb"):
+        shutil.copy2(ROOT / "notebooks" / nb, root / "notebooks" / nb)
+    years = [int(y) for y in ds.fiscal_years]
+
+    def prepare(_root: Path, _raw: str, _processed: str) -> tuple[list[int], Any, list[Path]]:
+        return years, ds, []
+
+    def stand_in(spec: Any, _root: Path, reports: Path, _stop: Any) -> StagedRun:
+        staging = archive.new_staging_dir(reports)
+        ipynb, html = staging / "out.ipynb", staging / "out.html"
+        ipynb.write_text("{}", encoding="utf-8")
+        html.write_text("<html></html>", encoding="utf-8")
+        return StagedRun(spec, True, staging, ipynb, html, start="", end="", duration=0.0)
+
+    kwargs = {
+        "prepare": prepare,
+        "progress": False,
+        "jobs": 2,
+        "raw_dir": "raw",
+        "processed_dir": "processed",
+    }
+    real_run, real_fsync = pipeline.execute_run, os.fsync
+    pipeline.execute_run = stand_in
+    os.fsync = lambda fd: None  # setup only: the archive's durability is not what is measured
+    try:
+        t0 = time.perf_counter()
+        first = pipeline.build(root, **kwargs)
+        setup = time.perf_counter() - t0
+    finally:
+        pipeline.execute_run, os.fsync = real_run, real_fsync
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise AssertionError("the no-op build started a run")
+
+    pipeline.execute_run = refuse
+    try:
+        t0 = time.perf_counter()
+        second = pipeline.build(root, **kwargs)
+        noop = time.perf_counter() - t0
+    finally:
+        pipeline.execute_run = real_run
+    return {
+        "runs": len(first.outcomes),
+        "ok": first.count("ok"),
+        "skipped": second.count("skipped"),
+        "setup_s": setup,
+        "noop_s": noop,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--municipalities", type=int, default=MUNICIPALITIES)
+    parser.add_argument("--sample", type=int, default=200, help="programmes validated")
+    parser.add_argument("--full", action="store_true", help="validate the whole tree")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--skip-build", action="store_true", help="skip the no-op build step")
+    args = parser.parse_args()
+
+    print(f"machine : {describe()}")
+    raw = ensure_tree(args.municipalities, args.seed)
+    folders = programme_dirs(raw)
+    n_prog = len(folders)
+    sample = folders if args.full else folders[:: max(1, n_prog // max(1, args.sample))]
+    sample = sample[: n_prog if args.full else args.sample]
+
+    # 1. validate + process vs the csv module
+    t0 = time.perf_counter()
+    cells = csv_floor(sample)
+    t_csv = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ds = load_folders(sample)
+    t_load = time.perf_counter() - t0
+    processed = OUT / "processed"
+    t0 = time.perf_counter()
+    write_processed(ds, processed)
+    t_write = time.perf_counter() - t0
+    n_obs = len(ds.observations)
+    national_obs = n_prog * KPIS_EACH * len(YEARS)
+    scale = national_obs / n_obs
+    print(
+        f"tree    : {n_prog:,} programmes ({args.municipalities:,} municipalities × "
+        f"{PROGRAMMES_EACH}), {national_obs:,} observations; validated "
+        f"{'all' if args.full else f'a sample of {len(sample):,} programmes'} "
+        f"({n_obs:,} observations, {cells:,} CSV cells)"
+    )
+    print(f"csv     : {t_csv:8.2f} s  floor: csv.reader over the same files (+ source text)")
+    print(
+        f"validate: {t_load:8.2f} s  {t_load / t_csv:7.1f} x  load_dataset: notation, "
+        "validation, provenance"
+    )
+    print(
+        f"process : {t_write:8.2f} s  {t_write / t_csv:7.1f} x  write_processed: CSV+BOM and "
+        "Parquet"
+    )
+    if not args.full:
+        print(
+            f"national: {(t_load + t_write) * scale:8.1f} s  extrapolated validate+process "
+            f"(× {scale:.1f}, linear in observations) vs {t_csv * scale:.1f} s for csv"
+        )
+
+    # 2. panel tables for one year on a national-size dataset
+    copies = int(np.ceil(n_prog / ds.programmes.shape[0]))
+    national = tile(ds, copies) if copies > 1 else ds
+    n_kpi = len(national.indicators)
+    year = national.observations[national.observations["fiscal_year"] == REPORT_YEAR]
+    pos = pd.Index(
+        national.indicators["programme_id"] + "#" + national.indicators["indicator_id"].astype(str)
+    ).get_indexer(year["programme_id"] + "#" + year["indicator_id"].astype(str))
+    a = year["actual"].to_numpy(dtype=float)
+    t = year["target"].to_numpy(dtype=float)
+    d = np.where(national.indicators["direction"].to_numpy()[pos] == "decrease", -1.0, 1.0)
+    prog_code, _ = pd.factorize(year["programme_id"])
+    n_p = int(prog_code.max()) + 1
+
+    def floor() -> tuple:
+        return numpy_floor(a, t, d, prog_code, n_p)
+
+    def tables() -> dict[str, Any]:
+        return panel_tables(national, REPORT_YEAR)
+
+    out = tables()  # warm-up, and the figures printed below
+    t_floor = best_of(floor, args.repeats * 3)
+    t_panel = best_of(tables, args.repeats)
+    tracemalloc.start()
+    tables()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    h = out["headline"]
+    print(
+        f"panel   : FY{REPORT_YEAR} of {national.programmes.shape[0]:,} programmes, {n_kpi:,} KPIs "
+        f"({len(national.observations):,} observations): {h.n_kpis_achieved:,} of "
+        f"{h.n_kpis_evaluated:,} evaluated KPIs achieved ({h.share_kpis_achieved:.1%}); "
+        f"{h.share_programmes_any_achieved:.1%} of programmes achieved ≥ 1"
+    )
+    print(f"floor   : {t_floor * 1e3:8.2f} ms  bare NumPy: A/T, achieved, bincount per programme")
+    print(
+        f"tables  : {t_panel * 1e3:8.2f} ms  {t_panel / t_floor:7.1f} x  as_of + attainment_table "
+        "+ panel programmes, headline, distributions, classes"
+    )
+    print(f"memory  : {peak / 2**20:8.1f} MiB  tracemalloc peak of the panel tables step")
+
+    # 3. no-op build planning
+    if not args.skip_build:
+        r = plan_noop(national, OUT)
+        print(
+            f"build   : {r['runs']:,} runs planned by the build on main ({r['ok']:,} archived by "
+            f"a stand-in in {r['setup_s']:.1f} s)"
+        )
+        print(
+            f"no-op   : {r['noop_s']:8.2f} s  second build, {r['skipped']:,} of {r['runs']:,} "
+            "runs skipped (aim ≤ 10 s; data step excluded)"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"max RSS : {rss:8.1f} MiB  whole benchmark process")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
