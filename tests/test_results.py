@@ -58,7 +58,7 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     years, results, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert years == [2021, 2022, 2023] and len(written) == 26
     notebooks = plan.discover_notebooks(root / "notebooks")
-    assert [p.stem for p in notebooks] == ["attainment", "trends"]
+    assert [p.stem for p in notebooks] == ["attainment", "panel", "trends"]
     specs = plan.plan_runs(
         notebooks,
         root=root,
@@ -68,7 +68,7 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
         processed_dir="data/processed",
         dataset=results,
     )
-    assert len(specs) == 6
+    assert len(specs) == 9
     once = {(kind, fy): 1 for fy in years for kind in ("attainment", "trends")}
     assert counted == once
     # The headline is read from the same table: FY2022, 2 of 4 KPIs, ① 7/8 = 87.5 %.
