@@ -9,7 +9,8 @@ provenance check runs, as it does on real sheets). The text is written as partne
 - targets in parentheses, ``累計`` on running totals, ``▲`` for negative flows, thousands
   separators, 全角 digits and commas in some sheets, ``千円``/``万円`` beside ``円`` within one
   yen indicator (mixed units), ``%`` and ``回`` with decimals;
-- some indicators with year-over-year increment targets (``target_form = increment``);
+- some indicators written as year-over-year increments (``target_form`` and ``actual_form``
+  ``increment``);
 - blanks: actuals not yet known (the last year of some programmes), lone ``-`` and empty cells.
 
 Seeded: the same arguments write byte-identical files. Usage::
@@ -122,7 +123,7 @@ def write_tree(out: Path, municipalities: int = MUNICIPALITIES, seed: int = 2024
             inds = [
                 [
                     "programme_id", "indicator_no", "name_ja", "unit", "kind", "direction",
-                    "target_form", "baseline_year", "baseline",
+                    "target_form", "actual_form", "baseline_year", "baseline",
                 ]
             ]  # fmt: skip
             obs = [["programme_id", "indicator_no", "fiscal_year", "target", "actual"]]
@@ -166,7 +167,7 @@ def write_tree(out: Path, municipalities: int = MUNICIPALITIES, seed: int = 2024
                     kind_written = "flow"
                 else:
                     kind_written = kind
-                has_base = rng.random() > 0.08
+                has_base = increment or rng.random() > 0.08  # increments need a baseline
                 base_text = (
                     ("累計 " if kind == "cumulative" else "")
                     + number_text(base, dec, full_width)
@@ -178,10 +179,11 @@ def write_tree(out: Path, municipalities: int = MUNICIPALITIES, seed: int = 2024
                     [
                         pid, label, kname, unit, kind_written, direction,
                         "increment" if increment else "level",
+                        "increment" if increment else "level",
                         fiscal_label(BASELINE_YEAR, style) if has_base else "", base_text,
                     ]
                 )  # fmt: skip
-                transcribed += [label, kname, inds[-1][7], base_text]
+                transcribed += [label, kname, inds[-1][8], base_text]
                 for y, year in enumerate(YEARS):
                     u = unit
                     t_val, a_val = float(targets[y]), float(actuals[y])
