@@ -752,13 +752,16 @@ def _check_increment(row: RawRow, column: str, q: notation.Quantity) -> None:
         )
 
 
-def _check_levels(
-    observations: list[dict[str, object]], indicators: list[dict[str, object]]
-) -> pd.DataFrame:
-    """Observations with levels (:func:`observation_levels`), each converted level checked at the
-    cell it came from; increment-form KPIs need one row per fiscal year, without gaps."""
+def _set_levels(observations: list[dict[str, object]], indicators: list[dict[str, object]]) -> None:
+    """Turn each observation's ``target``/``actual`` into levels (:func:`observation_levels`),
+    keeping the written numbers as ``target_written``/``actual_written``; each converted level is
+    checked at the cell it came from, and increment-form KPIs need one row per fiscal year."""
+    for o in observations:
+        o["target_written"], o["actual_written"] = o["target"], o["actual"]
     by_id = {int(i["indicator_id"]): i for i in indicators}  # type: ignore[call-overload]
     inc = [i for i in indicators if "increment" in (i["target_form"], i["actual_form"])]
+    if not inc:
+        return  # levels as written: no conversion (most programmes)
     for ind in inc:
         rows = sorted(
             (o for o in observations if o["indicator_id"] == ind["indicator_id"]),
@@ -799,7 +802,7 @@ def _check_levels(
                     column,
                     f"as a level ({level:,.10g} = baseline + running total): {exc.reason}",
                 ) from None
-    return levels
+        o["target"], o["actual"] = float(target), float(actual)
 
 
 def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
@@ -1103,16 +1106,8 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
     programme = _parse_programme(tables["programme"], None)
     indicators = _parse_indicators(tables["indicators"], programme)
     observations = _parse_observations(tables["observations"], programme, indicators)
-    levels = _check_levels(observations, indicators)
-    for o, written_t, written_a, level_t, level_a in zip(
-        observations,
-        levels["target_written"],
-        levels["actual_written"],
-        levels["target"],
-        levels["actual"],
-        strict=True,
-    ):
-        o.update(target=level_t, actual=level_a, target_written=written_t, actual_written=written_a)
+    _set_levels(observations, indicators)
+    for o in observations:
         del o["_row"]
     finance = _parse_finance(tables["finance"], programme) if "finance" in tables else []
     components = (
