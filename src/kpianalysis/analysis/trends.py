@@ -216,13 +216,58 @@ def _count_cdf(s: float, lam: np.ndarray, phi: float) -> float:
     return float(np.mean(cdf))
 
 
-def _count_quantile(p: float, lam: np.ndarray, phi: float) -> float:
-    """Smallest integer s ≥ 0 with P(S ≤ s) ≥ p under the mixture (bisection on integers)."""
-    lo, hi = -1, max(1, int(np.ceil(np.median(lam))))
-    while _count_cdf(hi, lam, phi) < p:
-        lo, hi = hi, hi * 2
+def _count_quantiles(ps: Sequence[float], lam: np.ndarray, phi: float) -> list[float]:
+    """Smallest integers s ≥ 0 with P(S ≤ s) ≥ p under the mixture, for each p in ``ps``.
+
+    The CDF is evaluated on the whole integer range up to an upper bracket at once (one
+    vectorised call) when that range is short, else by bisection on integers.
+    """
+    top = max(ps)
+    # An upper bracket: a high quantile of the mixing means plus ten of its standard deviations;
+    # checked on the grid (and doubled in the rare case it is short).
+    big = float(np.quantile(lam, 1.0 - (1.0 - top) / 10.0))
+    hi = max(8, int(np.ceil(big + 10.0 * math.sqrt(max(phi, 1.0) * big))) + 8)
+    while hi <= 4096:
+        cdf = _mixture_cdf_grid(hi, lam, phi)
+        if cdf[-1] >= top:
+            return [float(np.searchsorted(cdf, p - 1e-15)) for p in ps]
+        hi *= 2
+    while _count_cdf(hi, lam, phi) < top:
+        hi *= 2
         if hi > 2**62:
-            return math.inf
+            return [math.inf if p >= top else _count_quantiles([p], lam, phi)[0] for p in ps]
+    return [_count_quantile(p, lam, phi, hi) for p in ps]
+
+
+def _mixture_cdf_grid(hi: int, lam: np.ndarray, phi: float) -> np.ndarray:
+    """P(S ≤ s) for s = 0..hi, averaged over the nodes: the pmf by its recursion in log space
+    (pmf(s)/pmf(s−1) = λ/s for Poisson, (s − 1 + r)(1 − p)/s for the negative binomial with
+    r = λ/(φ − 1), p = 1/φ), so no special function is evaluated per grid point."""
+    s = np.arange(1, hi + 1, dtype=float)
+    acc = np.zeros(hi + 1)
+    step = max(1, 2_000_000 // (hi + 1))
+    for k in range(0, lam.size, step):
+        lk = np.minimum(lam[k : k + step], 1e300)[:, None]
+        pos = lk > 0
+        lk = np.where(pos, lk, 1.0)
+        with np.errstate(divide="ignore"):
+            if phi > 1.0:
+                r = lk / (phi - 1.0)
+                log0 = r * math.log(1.0 / phi)
+                ratio = np.log(s[None, :] - 1.0 + r) + math.log1p(-1.0 / phi) - np.log(s)[None, :]
+            else:
+                log0 = -lk
+                ratio = np.log(lk) - np.log(s)[None, :]
+        logpmf = np.concatenate([log0, log0 + np.cumsum(ratio, axis=1)], axis=1)
+        cdf = np.minimum(np.cumsum(np.exp(logpmf), axis=1), 1.0)
+        cdf = np.where(pos, cdf, 1.0)  # Λ = 0: S = 0 surely
+        acc += cdf.sum(axis=0)
+    return acc / lam.size
+
+
+def _count_quantile(p: float, lam: np.ndarray, phi: float, hi: int) -> float:
+    """Bisection on integers in [0, hi] (``hi`` an upper bracket)."""
+    lo = -1
     while hi - lo > 1:  # invariant: cdf(lo) < p <= cdf(hi)
         mid = (lo + hi) // 2
         if _count_cdf(mid, lam, phi) >= p:
@@ -417,38 +462,39 @@ class TrendFit:
         yrs = _as_float_array(np.atleast_1d(years), "years")
         if np.isnan(yrs).any():
             raise TrendInputError("years must not be missing")
-        out = pd.DataFrame({"year": yrs})
-        nan = np.full(yrs.shape, np.nan)
-        for col in ("mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high"):
-            out[col] = nan
-        out["reason"] = self.reason
-        if self.slope is None:
-            return out
-        if self.increments:
-            return self._predict_increments(out, yrs, a)
+        cols = ("mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high")
+        # NumPy columns throughout, one DataFrame at the end (pandas item assignment is slow).
+        v = {c: np.full(yrs.shape, np.nan) for c in cols}
+        if self.slope is not None:
+            if self.increments:
+                self._predict_increments(v, yrs, a)
+            else:
+                self._predict_line(v, yrs, a)
+        return pd.DataFrame({"year": yrs, **v, "reason": self.reason})
+
+    def _predict_line(self, v: dict[str, np.ndarray], yrs: np.ndarray, a: float) -> None:
         eta = self._point(yrs)
-        out["mean"] = eta if self.model == "ols" else np.exp(eta)
+        v["mean"][:] = eta if self.model == "ols" else np.exp(eta)
         if self.reason is not None:
-            return out
+            return
         X = self._design(yrs)
         se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self.cov, X), 0.0))
         q = self._quantile(a)
         lo, hi = eta - q * se_eta, eta + q * se_eta
         if self.model in ("ols", "loglinear"):
             se_obs = np.sqrt(se_eta**2 + float(self.scale))
-            vals = np.column_stack([lo, hi, eta - q * se_obs, eta + q * se_obs])
-            if self.model == "loglinear":
-                vals = np.exp(vals)
-            out[["mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = vals
-            return out
+            f = np.exp if self.model == "loglinear" else (lambda z: z)
+            v["mean_ci_low"][:], v["mean_ci_high"][:] = f(lo), f(hi)
+            v["pi_low"][:], v["pi_high"][:] = f(eta - q * se_obs), f(eta + q * se_obs)
+            return
         # Poisson: mean CI on the log scale; PI from the predictive mixture of counts.
-        out["mean_ci_low"], out["mean_ci_high"] = np.exp(lo), np.exp(hi)
+        v["mean_ci_low"][:], v["mean_ci_high"][:] = np.exp(lo), np.exp(hi)
         phi = float(self.scale or 1.0)
         for i, (e, s) in enumerate(zip(eta, se_eta, strict=True)):
             lam = np.exp(np.minimum(_eta_nodes(float(e), float(s), self._t_df), 690.0))
-            out.loc[i, "pi_low"] = min(_count_quantile(a / 2, lam, phi), math.exp(lo[i]))
-            out.loc[i, "pi_high"] = max(_count_quantile(1 - a / 2, lam, phi), math.exp(hi[i]))
-        return out
+            q_lo, q_hi = _count_quantiles([a / 2, 1 - a / 2], lam, phi)
+            v["pi_low"][i] = min(q_lo, math.exp(lo[i]))
+            v["pi_high"][i] = max(q_hi, math.exp(hi[i]))
 
     def _design(self, years: np.ndarray) -> np.ndarray:
         assert self.centre is not None
@@ -458,22 +504,21 @@ class TrendFit:
         assert self.intercept is not None and self.slope is not None and self.centre is not None
         return self.intercept + self.slope * (years - self.centre)
 
-    def _predict_increments(self, out: pd.DataFrame, yrs: np.ndarray, a: float) -> pd.DataFrame:
+    def _predict_increments(self, v: dict[str, np.ndarray], yrs: np.ndarray, a: float) -> None:
         assert self.last_year is not None and self.last_level is not None
         rate = float(self.slope)
         k = yrs - self.last_year
-        out["mean"] = self.last_level + rate * k
-        ahead = k > 0
+        v["mean"][:] = self.last_level + rate * k
         # The observed years are known: the fitted line through the last level, no band; the
         # last observed year itself is known exactly.
-        at = k == 0
         for col in ("mean_ci_low", "mean_ci_high", "pi_low", "pi_high"):
-            out.loc[at, col] = self.last_level
-        if self.reason is not None or not ahead.any():
-            return out
+            v[col][k == 0] = self.last_level
+        ahead = np.flatnonzero(k > 0)
+        if self.reason is not None or not ahead.size:
+            return
         q = self._quantile(a)
         lvl = self.last_level
-        for i in np.flatnonzero(ahead):
+        for i in ahead:
             ki = float(k[i])
             if self.model == "ols_increments":
                 s2 = float(self.scale)
@@ -482,20 +527,19 @@ class TrendFit:
                 m = lvl + rate * ki
                 # A running total cannot fall: the intervals stop at the level already reached.
                 vals = (m - q * se_mean, m + q * se_mean, m - q * se_obs, m + q * se_obs)
-                vals = tuple(max(v, lvl) for v in vals)
+                vals = tuple(max(x, lvl) for x in vals)
             else:
                 se = float(self._log_rate_se)
                 lr = math.log(rate)
                 ci = (lvl + ki * math.exp(lr - q * se), lvl + ki * math.exp(lr + q * se))
                 lam = ki * np.exp(np.minimum(_eta_nodes(lr, se, self._t_df), 690.0))
                 phi = float(self.scale or 1.0)
-                pi = (
-                    lvl + min(_count_quantile(a / 2, lam, phi), ci[0] - lvl),
-                    lvl + max(_count_quantile(1 - a / 2, lam, phi), ci[1] - lvl),
-                )
-                vals = (*ci, *pi)
-            out.loc[i, ["mean_ci_low", "mean_ci_high", "pi_low", "pi_high"]] = vals
-        return out
+                q_lo, q_hi = _count_quantiles([a / 2, 1 - a / 2], lam, phi)
+                vals = (*ci, lvl + min(q_lo, ci[0] - lvl), lvl + max(q_hi, ci[1] - lvl))
+            for col, x in zip(
+                ("mean_ci_low", "mean_ci_high", "pi_low", "pi_high"), vals, strict=True
+            ):
+                v[col][i] = x
 
     @property
     def _log_rate_se(self) -> float:
