@@ -89,15 +89,19 @@ def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
     ...     ["grant_type_ja", "evaluated"]].to_dict("records")
     [{'grant_type_ja': '先駆タイプ', 'evaluated': True}]
     """
-    grant = _programme_info(programmes).set_index("programme_id")["grant_type_ja"]
+    info = _programme_info(programmes)
+    # Positions, not labels: reindexing or converting 35,000 Arrow strings to Python objects
+    # costs more than the whole attainment core of a national panel.
+    at = pd.Index(info["programme_id"]).get_indexer(table["programme_id"])
+    grant = info["grant_type_ja"].array
     achieved = pd.array(table["achieved"], dtype="boolean")
     return pd.DataFrame(
         {
-            "programme_id": table["programme_id"].to_numpy(),
-            "indicator_id": table["indicator_id"].to_numpy(),
-            "indicator_label": table["indicator_label"].to_numpy(),
-            "kind": table["kind"].to_numpy(),
-            "grant_type_ja": grant.reindex(table["programme_id"]).to_numpy(),
+            "programme_id": table["programme_id"].array,
+            "indicator_id": table["indicator_id"].array,
+            "indicator_label": table["indicator_label"].array,
+            "kind": table["kind"].array,
+            "grant_type_ja": grant.take(at, allow_fill=True),
             "achieved": achieved,
             "evaluated": ~np.asarray(achieved.isna(), dtype=bool),
             "achievement_rate": table["achievement_rate"].to_numpy(dtype=float),
@@ -302,26 +306,29 @@ def progress_classes(table: pd.DataFrame) -> pd.DataFrame:
     [['on_track', 2, 2], ['behind', 1, 1]]
     """
     n = len(table)
+    # Integer codes throughout: one factorize per column, then bincounts.
+    pcode, pids = pd.factorize(table["programme_id"])
+    n_p = max(len(pids), 1)
     rank = {o: i for i, o in enumerate(OUTCOMES)}
     rows = []
     for assessment, col in ASSESSMENTS.items():
-        cls = table[col].astype(object)
-        present = cls.notna()
-        frame = pd.DataFrame(
-            {"outcome": cls[present].to_numpy(), "programme_id": table["programme_id"][present]}
+        code, outcomes = pd.factorize(table[col])
+        present = code >= 0
+        c, p = code[present], pcode[present]
+        n_kpis = np.bincount(c, minlength=len(outcomes))
+        pairs = np.unique(c.astype(np.int64) * n_p + p)  # (class, programme) pairs that occur
+        n_progs = np.bincount(pairs // n_p, minlength=len(outcomes))
+        order = sorted(
+            range(len(outcomes)), key=lambda i: (rank.get(outcomes[i], len(rank)), str(outcomes[i]))
         )
-        counts = frame.groupby("outcome", sort=False).agg(
-            n_kpis=("programme_id", "size"), n_programmes=("programme_id", "nunique")
-        )
-        for outcome in sorted(counts.index, key=lambda o: (rank.get(o, len(rank)), str(o))):
-            c = counts.loc[outcome]
+        for i in order:
             rows.append(
                 {
                     "assessment": assessment,
-                    "outcome": outcome,
-                    "n_kpis": int(c["n_kpis"]),
-                    "share_kpis": _share(int(c["n_kpis"]), n),
-                    "n_programmes": int(c["n_programmes"]),
+                    "outcome": str(outcomes[i]),
+                    "n_kpis": int(n_kpis[i]),
+                    "share_kpis": _share(int(n_kpis[i]), n),
+                    "n_programmes": int(n_progs[i]),
                 }
             )
     return pd.DataFrame(
