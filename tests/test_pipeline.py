@@ -78,7 +78,11 @@ class FakePapermill:
 
     def __call__(self, input_path: str, output_path: str, parameters=None, **kw: Any):
         self.calls.append((Path(input_path).stem, dict(parameters)))
-        assert kw["cwd"] and kw["kernel_name"] == "python3"
+        # The process directory is never changed (no papermill `cwd=`, issue 9): the kernel
+        # manager starts the kernel in the project root; both paths are absolute.
+        assert kw.get("cwd") is None and kw["kernel_name"] == "python3"
+        assert Path(input_path).is_absolute() and Path(output_path).is_absolute()
+        assert kw["kernel_manager_class"] is not None
         nb = nbformat.read(input_path, as_version=4)
         idx = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
         inj = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))

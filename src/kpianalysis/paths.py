@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = [
@@ -10,7 +11,9 @@ __all__ = [
     "DEFAULT_RAW",
     "DEFAULT_REPORTS",
     "PROJECT_MARKERS",
+    "PROJECT_ROOT_ENV",
     "find_project_root",
+    "project_root",
 ]
 
 DEFAULT_RAW = Path("data/raw")
@@ -20,6 +23,12 @@ DEFAULT_REPORTS = Path("reports")
 
 #: What marks a project root: both must exist there.
 PROJECT_MARKERS = ("pyproject.toml", "data")
+
+#: Environment variable naming the absolute project root. The build sets it for every kernel it
+#: starts, so a notebook's relative ``raw_dir`` resolves against its own project and never against
+#: whatever directory the kernel happens to stand in. It is not a notebook parameter: the archived
+#: notebooks and run keys stay free of the clone's absolute location.
+PROJECT_ROOT_ENV = "KPIANALYSIS_PROJECT_ROOT"
 
 
 def find_project_root(start: Path | str | None = None) -> Path:
@@ -33,3 +42,28 @@ def find_project_root(start: Path | str | None = None) -> Path:
         if all((folder / m).exists() for m in PROJECT_MARKERS):
             return folder
     return here
+
+
+def project_root() -> Path:
+    """The root that relative data paths of a notebook resolve against.
+
+    ``$KPIANALYSIS_PROJECT_ROOT`` when set (``kpianalysis build`` sets it for each kernel), else
+    :func:`find_project_root` from the working directory (JupyterLab, the papermill CLI).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the variable names a directory that does not exist.
+
+    Examples
+    --------
+    >>> project_root().is_dir()
+    True
+    """
+    told = os.environ.get(PROJECT_ROOT_ENV)
+    if told:
+        root = Path(told)
+        if not root.is_dir():
+            raise FileNotFoundError(f"{PROJECT_ROOT_ENV}={told!r} is not a directory")
+        return root.resolve()
+    return find_project_root()

@@ -17,6 +17,7 @@ from typing import Any
 from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec
+from kpianalysis.paths import PROJECT_ROOT_ENV
 
 KERNEL_NAME = "python3"
 
@@ -50,8 +51,11 @@ def interrupt_kernels() -> int:
     return sent
 
 
-def _kernel_manager_class(log: Any) -> type:
-    """A kernel manager that gives the kernel the inline figure backend and a stderr log."""
+def _kernel_manager_class(log: Any, root: Path) -> type:
+    """A kernel manager that starts the kernel in ``root`` and tells it so.
+
+    The kernel also gets the inline figure backend and ``log`` as its stderr.
+    """
     from jupyter_client.manager import AsyncKernelManager
 
     class _Manager(AsyncKernelManager):  # type: ignore[misc]
@@ -63,7 +67,13 @@ def _kernel_manager_class(log: Any) -> type:
             # swallow every figure, so restore what ipykernel uses when it is unset.
             env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
             env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+            # The kernel process starts in the project root (jupyter_client passes `cwd` to
+            # Popen) instead of inheriting the build's directory, and relative data paths
+            # resolve against the root it is told (kpianalysis.paths.project_root), so no
+            # directory of this process can ever lend a kernel a foreign data/raw.
+            env[PROJECT_ROOT_ENV] = str(root)
             kw["env"] = env
+            kw["cwd"] = str(root)
             # Kernel-process chatter (e.g. the TCP transport warning) goes to a log kept with
             # a failed run instead of interleaving with the progress bar.
             kw.setdefault("stderr", log)
@@ -150,6 +160,10 @@ def now_utc() -> str:
 def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event) -> StagedRun:
     """Execute and render one run into a fresh staging directory (no archive change).
 
+    The kernel runs in ``root`` (absolute) with ``$KPIANALYSIS_PROJECT_ROOT`` set to it; the
+    process working directory is never changed, so runs on several threads cannot disturb
+    each other.
+
     Examples
     --------
     >>> execute_run(spec, Path("."), Path("reports"), threading.Event())  # doctest: +SKIP
@@ -159,24 +173,27 @@ def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event)
 
     from kpianalysis.report.render import render_html
 
+    root = Path(root).resolve()
     staging = archive.new_staging_dir(reports)
     executed = staging / "executed.ipynb"
     log = staging / "kernel.log"
     st = StagedRun(spec, ok=False, staging=staging, executed=executed, log=log, start=now_utc())
     t0 = time.perf_counter()
     log_fh = open(log, "ab")  # noqa: SIM115 - closed in finally, after the kernel ended
-    manager_class = _kernel_manager_class(log_fh)
+    manager_class = _kernel_manager_class(log_fh, root)
     with _RUNNING_LOCK:
         _RUNNING.add(manager_class)
     try:
         if stop.is_set():
             raise KeyboardInterrupt
+        # No `cwd=`: papermill would os.chdir the whole process around the run, and with runs
+        # on threads one run's restore moved another's kernel into a foreign directory (issue
+        # 9). The kernel manager sets the kernel's directory instead; both paths are absolute.
         nb = papermill.execute_notebook(
-            str(spec.notebook),
-            str(executed),
+            str(root / spec.notebook),
+            str(executed.resolve()),
             parameters=spec.parameters,
             kernel_name=KERNEL_NAME,
-            cwd=str(root),
             progress_bar=False,
             log_output=False,
             kernel_manager_class=manager_class,

@@ -20,7 +20,7 @@ import pandas as pd
 from kpianalysis.analysis.measures import format_percent
 from kpianalysis.data.dataset import Dataset, load_dataset
 from kpianalysis.errors import ParameterError
-from kpianalysis.paths import DEFAULT_RAW, find_project_root
+from kpianalysis.paths import DEFAULT_RAW, project_root
 from kpianalysis.reasons import reason_label
 from kpianalysis.report import present as P
 
@@ -38,7 +38,7 @@ def load_report_data(
         raise ParameterError(f"fiscal_year must be an integer such as 2023, not {fiscal_year!r}")
     raw = Path(raw_dir)
     if not raw.is_absolute():
-        raw = find_project_root() / raw
+        raw = project_root() / raw
     full = load_dataset(raw)
     if programme_id:
         if programme_id not in set(full.programmes["programme_id"]):

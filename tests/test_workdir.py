@@ -1,0 +1,153 @@
+"""Kernels never run in, nor read from, a foreign working directory (issue 9, point 5).
+
+papermill's ``execute_notebook(cwd=...)`` wraps the whole run in ``os.chdir``; with several runs
+on threads one run restores the old directory while another run's kernel is starting, and that
+kernel — with ``raw_dir="data/raw"`` relative — read whatever project the process stood in. The
+build must instead leave the process directory alone, start every kernel in the project root and
+tell the kernel that root, so a relative ``raw_dir`` cannot resolve anywhere else.
+
+The end-to-end test stands the test process in a *decoy* project (same programme and years,
+other numbers and names) and builds a real project from there in parallel, several times over.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SEED_ID, read_rows, write_rows
+from kpianalysis.build import pipeline
+from kpianalysis.paths import PROJECT_ROOT_ENV, project_root
+
+YEARS = (2021, 2022, 2023)
+#: The decoy's actual values: numbers the real reports cannot contain (the shipped actuals are
+#: 4–1,341), written as plain digits in the sheet and looked for with and without separators.
+DECOY_ACTUALS = {
+    "①": ("累計 31411団体", "累計 31412団体", "累計 31413団体"),
+    "②": ("27181人", "27182人", "27183人"),
+    "③": ("16181回", "16182回", "16183回"),
+    "④": ("14141人", "14142人", "14143人"),
+}
+DECOY_NAME = "DECOYおとり市"
+#: A tiny report that prints where its kernel stands and which raw directory it would read.
+WHEREAMI = (
+    "import os\n"
+    "from kpianalysis.paths import project_root\n"
+    "print('CWD=' + os.getcwd())\n"
+    "print('RAW=' + str((project_root() / raw_dir).resolve()))\n"
+)
+
+
+def copy_project(dest: Path) -> Path:
+    """A project with the shipped data, the real notebooks and a ``pyproject.toml``."""
+    (dest / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks")
+    (dest / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
+    return dest
+
+
+def make_decoy(dest: Path) -> Path:
+    """The shipped programme with other names and actual values (no source document to check)."""
+    root = copy_project(dest)
+    folder = root / "data" / "raw" / SEED_ID
+    programme = read_rows(folder / "programme.csv")
+    head = programme[0]
+    for column in ("municipality_ja", "name_ja"):
+        programme[1][head.index(column)] = DECOY_NAME
+    source = programme[1][head.index("source_file")]
+    programme[1][head.index("source_file")] = ""
+    (folder / source).unlink()
+    write_rows(folder / "programme.csv", programme)
+    obs = read_rows(folder / "observations.csv")
+    seen: dict[str, int] = {}
+    for row in obs[1:]:
+        k = seen.get(row[1], 0)
+        row[4] = DECOY_ACTUALS[row[1]][k]
+        seen[row[1]] = k + 1
+    write_rows(folder / "observations.csv", obs)
+    return root
+
+
+def write_whereami(path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        'fiscal_year: int = 2023\nraw_dir: str = "data/raw"  # relative to the project root\n'
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(WHEREAMI)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def decoy_numbers() -> list[str]:
+    out = []
+    for values in DECOY_ACTUALS.values():
+        for v in values:
+            digits = "".join(ch for ch in v if ch.isdigit())
+            out += [digits, f"{int(digits):,}"]
+    return out
+
+
+def test_project_root_prefers_the_root_the_build_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = copy_project(tmp_path / "real")
+    decoy = make_decoy(tmp_path / "decoy")
+    monkeypatch.chdir(decoy)
+    monkeypatch.delenv(PROJECT_ROOT_ENV, raising=False)
+    assert project_root() == decoy.resolve()  # JupyterLab: found from the working directory
+    monkeypatch.setenv(PROJECT_ROOT_ENV, str(real))
+    assert project_root() == real.resolve()  # a build's kernel: told, whatever its directory
+    monkeypatch.setenv(PROJECT_ROOT_ENV, str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match=PROJECT_ROOT_ENV):
+        project_root()
+
+
+@pytest.mark.slow
+def test_parallel_builds_from_a_decoy_directory_read_only_their_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = copy_project(tmp_path / "real").resolve()
+    write_whereami(real / "notebooks" / "whereami.ipynb")
+    decoy = make_decoy(tmp_path / "decoy").resolve()
+    monkeypatch.delenv(PROJECT_ROOT_ENV, raising=False)
+    monkeypatch.chdir(decoy)
+    # Any os.chdir during a build is recorded: none may move the process (papermill's local
+    # file handler re-enters the current directory around its reads and writes, harmlessly).
+    moves: list[str] = []
+    chdir = os.chdir
+
+    def watched(path: str | os.PathLike[str]) -> None:
+        if Path(path).resolve() != decoy:
+            moves.append(str(path))
+        chdir(path)
+
+    monkeypatch.setattr(os, "chdir", watched)
+    forbidden = decoy_numbers()
+    for attempt in range(2):
+        summary = pipeline.build(real, jobs=2, force=True, progress=False)
+        assert summary.count("ok") == 3 * len(YEARS), (attempt, summary.outcomes)
+        assert Path.cwd() == decoy and os.getcwd() == str(decoy)
+        for fy in YEARS:
+            where = (real / "reports" / f"fy{fy}" / "whereami.html").read_text(encoding="utf-8")
+            assert f"CWD={real}" in where, (attempt, fy)
+            assert f"RAW={real / 'data' / 'raw'}" in where, (attempt, fy)
+            for nb in ("attainment", "trends"):
+                page = (real / "reports" / f"fy{fy}" / f"{nb}.html").read_text(encoding="utf-8")
+                assert "半田市" in page, (attempt, fy, nb)
+                assert "DECOY" not in page and "おとり" not in page, (attempt, fy, nb)
+                found = [n for n in forbidden if n in page]
+                assert not found, (attempt, fy, nb, found)
+    assert moves == []
+    # The real project's figures, by hand from data/raw: FY2023 KPI ④ 1,341 of 500 people.
+    page = (real / "reports" / "fy2023" / "attainment.html").read_text(encoding="utf-8")
+    assert "1,341" in page
