@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from kpianalysis.paths import DEFAULT_NOTEBOOKS, DEFAULT_RAW
 
 PACKAGES = (
     "kpianalysis",
@@ -44,8 +46,18 @@ def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
     return out
 
 
-def git_state(root: Path) -> dict[str, Any]:
+#: Folders whose untracked (not ignored) files make a run's record dirty: a report depends on
+#: them (a partner's new programme folder, a new notebook or module), so a clean flag must mean
+#: the commit alone reproduces the inputs.
+WATCHED_UNTRACKED = (DEFAULT_RAW.as_posix(), DEFAULT_NOTEBOOKS.as_posix(), "src")
+
+
+def git_state(root: Path, watched: Sequence[str] = WATCHED_UNTRACKED) -> dict[str, Any]:
     """``{"commit": sha, "dirty": bool}``, each ``None`` when git or the repository is missing.
+
+    ``dirty`` is true when a tracked file differs from the commit (staged or not), or when an
+    untracked file that ``.gitignore`` does not exclude lies under one of ``watched`` (folders
+    relative to ``root``).
 
     Examples
     --------
@@ -53,19 +65,22 @@ def git_state(root: Path) -> dict[str, Any]:
     ['commit', 'dirty']
     """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
-        )
+        commit = _git(root, "rev-parse", "HEAD")
         if commit.returncode != 0:
             return {"commit": None, "dirty": None}
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        tracked = _git(root, "status", "--porcelain", "--untracked-files=no")
+        # `--` and pathspecs relative to root; a missing folder simply matches nothing.
+        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", *watched)
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
-    dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
+    if tracked.returncode != 0 or untracked.returncode != 0:
+        dirty = None
+    else:
+        dirty = bool(tracked.stdout.strip()) or bool(untracked.stdout.strip("\0"))
     return {"commit": commit.stdout.strip(), "dirty": dirty}
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False
+    )
