@@ -12,9 +12,11 @@ with one clear line instead of half-way through a kernel run:
 - a name the notebook's parameters cell does not declare is refused (papermill would otherwise
   silently inject a variable nobody reads).
 
-Path parameters are passed to the kernel *relative to the project root*, and the pipeline runs
-every kernel with the project root as its working directory, so the same notebook also runs under
-the plain CLI from the project root: ``papermill notebooks/x.ipynb out.ipynb -p fiscal_year 2022``.
+Path parameters are passed to the kernel *relative to the project root*: the pipeline starts
+every kernel in the project root and sets ``$KPIANALYSIS_PROJECT_ROOT`` for it, and notebooks
+resolve relative paths with :func:`kpianalysis.paths.project_root`, so archived notebooks hold no
+absolute path and the same notebook also runs under the plain CLI from the project root:
+``papermill notebooks/x.ipynb out.ipynb -p fiscal_year 2022``.
 """
 
 from __future__ import annotations
