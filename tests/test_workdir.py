@@ -13,6 +13,7 @@ other numbers and names) and builds a real project from there in parallel, sever
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -97,6 +98,12 @@ def decoy_numbers() -> list[str]:
     return out
 
 
+def visible(html: Path) -> str:
+    """A report without its embedded images (base64 text can hold any digits or letters)."""
+    text = html.read_text(encoding="utf-8")
+    return re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "data:image", text)
+
+
 def test_project_root_prefers_the_root_the_build_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,12 +149,11 @@ def test_parallel_builds_from_a_decoy_directory_read_only_their_project(
             assert f"CWD={real}" in where, (attempt, fy)
             assert f"RAW={real / 'data' / 'raw'}" in where, (attempt, fy)
             for nb in ("attainment", "trends"):
-                page = (real / "reports" / f"fy{fy}" / f"{nb}.html").read_text(encoding="utf-8")
+                page = visible(real / "reports" / f"fy{fy}" / f"{nb}.html")
                 assert "半田市" in page, (attempt, fy, nb)
                 assert "DECOY" not in page and "おとり" not in page, (attempt, fy, nb)
                 found = [n for n in forbidden if n in page]
                 assert not found, (attempt, fy, nb, found)
     assert moves == []
     # The real project's figures, by hand from data/raw: FY2023 KPI ④ 1,341 of 500 people.
-    page = (real / "reports" / "fy2023" / "attainment.html").read_text(encoding="utf-8")
-    assert "1,341" in page
+    assert "1,341" in visible(real / "reports" / "fy2023" / "attainment.html")
