@@ -42,10 +42,13 @@ processed: $(SYNCED)
 validate: $(SYNCED)
 	$(VENV)/bin/kpianalysis validate
 
-## Lint, then the test suite (installs Chromium for the browser tests when run as root and missing).
+## Lint, then the test suite in a random order fixed by SEED (printed; `make test SEED=7` to
+## reproduce or vary it). Installs Chromium for the browser tests when run as root and missing.
+SEED ?= 20240409
 test: $(SYNCED) browser-deps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
-	$(RUN) -m pytest
+	@echo "make test: random test order, seed $(SEED) (rerun with: make test SEED=$(SEED))"
+	$(RUN) -m pytest -p randomly -p no:cacheprovider --randomly-seed=$(SEED)
 
 browser-deps:
 	@bash scripts/ensure-browser.sh
