@@ -162,3 +162,15 @@ def test_result_tables_are_written_per_fiscal_year(seed, tmp_path):
         "final_achieved",
         "final_achieved",
     ]
+
+
+def test_trend_view_states_model_probability_and_outcome(seed):
+    from kpianalysis.report.views import trend_view
+
+    fy22 = str(trend_view(trend_table(seed.as_of(2022), 2022), "en"))
+    assert "<td>4%</td>" in fy22  # ① P(FY2023 ≥ 13), whole percent
+    assert "Poisson variation assumed (overdispersion not estimable)" in fy22
+    fy23 = str(trend_view(trend_table(seed.as_of(2023), 2023), "ja"))
+    assert "最終目標は未達成（実績 9団体、目標 13団体、差 ▲4団体）" in fy23
+    assert "FY2024（計画終了後の参考）" in fy23 and "%</td>" not in fy23
+    assert fy23.count("累計の件数: 各年度の増加数") == 1  # the model's reason, once

@@ -491,29 +491,24 @@ def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
 # Trends report
 
 
-#: Model names as a reader sees them (Japanese, English).
-TREND_MODEL_LABELS: dict[str, tuple[str, str]] = {
-    "poisson_increments": ("増加数のポアソンモデル（累計）", "Poisson model of yearly increments"),
-    "ols_increments": ("増加分の平均（累計）", "mean yearly increment"),
-    "loglinear": ("対数線形（一定の伸び率）", "log-linear (constant growth)"),
-    "poisson": ("ポアソン回帰", "Poisson regression"),
-    "ols": ("直線（最小二乗法）", "straight line (least squares)"),
-}
+def _flag(value: Any) -> bool:
+    """A boolean table cell (NumPy, pandas' nullable or missing) as a plain bool."""
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 def _trend_model_text(r: dict[str, Any], language: str) -> str:
     from kpianalysis.analysis.projection import model_reason
 
     name = model_reason(r["model"], language)
-    if r.get("quasi") is True:
+    if _flag(r.get("quasi")):
         name += P.pick("・準ポアソン（過分散）", ", quasi-Poisson (overdispersed)", language)
-    elif r.get("dispersion_assumed") is True and r.get("reason") is None:
+    elif _flag(r.get("dispersion_assumed")) and not isinstance(r.get("reason"), str):
         name += P.pick(
             "・ポアソン分散を仮定（過分散は推定不能）",
             ", Poisson variation assumed (overdispersion not estimable)",
             language,
         )
-    return f"{name}: {model_reason(r['model'], language)}"
+    return name
 
 
 def _whole_percent(p: Any) -> str:
@@ -592,7 +587,7 @@ def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
             return ""
         count = r["model"] in ("poisson", "poisson_increments")
         head = f"FY{r['projection_year']}"
-        if r.get("beyond_plan") is True:
+        if _flag(r.get("beyond_plan")):
             head += P.pick("（計画終了後の参考）", " (beyond the plan, for reference)", language)
         text = f"{head}: {_sig(r['projected_mean'], False)}"
         if pd.notna(r["projected_pi_low"]):
