@@ -417,27 +417,37 @@ def programme_summary(
     if table is None:
         table = attainment_table(dataset, fiscal_year, **table_options)
     rows = []
+    # Each table is split by programme once: filtering the 56-column table per programme cost
+    # ~70 ms a programme, ten minutes a year for a national panel.
+    achieved_of = table["achieved"].reset_index(drop=True)
+    kpis_of = table.groupby("programme_id", sort=False).indices
+    fin_year = ds.finance.loc[ds.finance["fiscal_year"] == fiscal_year]
+    fin_of = fin_year.groupby("programme_id", sort=False).indices
+    verdicts_of = {
+        pid: part for pid, part in ds.verdicts.groupby("programme_id", sort=False, observed=True)
+    }
+    no_rows = np.zeros(0, dtype=np.intp)
     for pid in ds.programmes["programme_id"]:
-        t = table.loc[table["programme_id"] == pid]
-        share = share_achieved(t["achieved"])
-        anyone = any_achieved(t["achieved"])
-        fin = ds.finance.loc[
-            (ds.finance["programme_id"] == pid) & (ds.finance["fiscal_year"] == fiscal_year)
-        ]
+        t_achieved = achieved_of.iloc[kpis_of.get(pid, no_rows)]
+        share = share_achieved(t_achieved)
+        anyone = any_achieved(t_achieved)
+        fin = fin_year.iloc[fin_of.get(pid, no_rows)]
         if len(fin):
             f = fin.iloc[0]
             cost, grant, rate = float(f["cost_yen"]), float(f["grant_yen"]), float(f["grant_rate"])
         else:
             cost = grant = rate = float("nan")
         gc = grant_check(cost, grant, rate)
-        verdict = ratings.panel_verdict(ds.verdicts, pid, fiscal_year)
+        verdict = ratings.panel_verdict(
+            verdicts_of.get(pid, ds.verdicts.iloc[:0]), pid, fiscal_year
+        )
         rows.append(
             {
                 "programme_id": pid,
                 "fiscal_year": int(fiscal_year),
-                "n_kpis": len(t),
-                "n_known": int(t["achieved"].notna().sum()),
-                "n_achieved": int(t["achieved"].fillna(False).sum()),
+                "n_kpis": len(t_achieved),
+                "n_known": int(t_achieved.notna().sum()),
+                "n_achieved": int(t_achieved.fillna(False).sum()),
                 "share_achieved": share.value,
                 "share_achieved_reason": share.reason,
                 "any_achieved": anyone.value,
