@@ -364,6 +364,95 @@ class ChromiumSession:
             screenshot=shot,
         )
 
+    def print_pdf(
+        self,
+        path: Path | str,
+        *,
+        pdf: Path | str | None = None,
+        content_width_mm: float = 186.0,
+    ) -> PrintReport:
+        """Print ``path`` to PDF as the page's own ``@page`` rules ask (A4 in the reports).
+
+        Parameters
+        ----------
+        pdf
+            Where to keep the PDF (optional).
+        content_width_mm
+            The printable width (page width minus left and right margins) at which elements are
+            checked for running past the page: 210 mm A4 less the reports' 12 mm margins.
+        """
+        return _print_pdf(self, path, pdf, content_width_mm)
+
+
+@dataclass(frozen=True)
+class PrintReport:
+    """What printing a page to PDF gave: page count and what did not fit the page's width."""
+
+    pages: int
+    content_width_px: int
+    too_wide: tuple[str, ...]
+    pdf: Path | None
+
+
+# Every element whose box reaches past the printable width, or whose content is wider than its
+# box while clipped or scrolled (a table cut off on the right), described as tag.class [px].
+_OVERFLOW_SCRIPT = r"""
+(width) => {
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const style = getComputedStyle(el);
+    const clipped = style.overflowX !== "visible" && el.scrollWidth > el.clientWidth + 1;
+    if (r.right > width + 0.5 || r.left < -0.5 || clipped) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className} [${Math.round(r.left)}, ` +
+               `${Math.round(r.right)}] scroll ${el.scrollWidth}`);
+    }
+  }
+  return out;
+}
+"""
+
+
+def count_pdf_pages(pdf: bytes) -> int:
+    """Number of page objects in a PDF (``/Type /Page``, not ``/Pages``) as Chromium writes it.
+
+    Examples
+    --------
+    >>> count_pdf_pages(b"<< /Type /Pages /Count 2 >> << /Type /Page >> << /Type/Page >>")
+    2
+    """
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+
+
+def _print_pdf(
+    session: ChromiumSession, path: Path | str, pdf: Path | str | None, content_width_mm: float
+) -> PrintReport:
+    if session._context is None:
+        raise RuntimeError("use ChromiumSession as a context manager")
+    page = session._context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(LOCAL_SCHEMES) else route.abort()
+        ),
+    )
+    try:
+        page.goto(Path(path).resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        # CSS px are 1/96 in: the printable width of the page in the layout the PDF uses.
+        width = round(content_width_mm / 25.4 * 96)
+        page.set_viewport_size({"width": width, "height": 1100})
+        too_wide = page.evaluate(_OVERFLOW_SCRIPT, width)
+        data = page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        page.close()
+    out = None
+    if pdf is not None:
+        out = Path(pdf)
+        out.write_bytes(data)
+    return PrintReport(count_pdf_pages(data), width, tuple(too_wide), out)
+
 
 def open_html(
     path: Path | str,
@@ -397,9 +486,11 @@ __all__ = [
     "REQUIRE_ENV",
     "ChromiumSession",
     "PageReport",
+    "PrintReport",
     "browser",
     "browser_available",
     "chromium",
+    "count_pdf_pages",
     "open_html",
     "require_browser",
     "written_title",

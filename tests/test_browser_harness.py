@@ -161,3 +161,21 @@ def test_japanese_page_screenshots_to_png(chromium, tmp_path):  # noqa: F811
     width, height = struct.unpack(">II", data[16:24])  # IHDR (PNG spec, section 11.2.2)
     assert width == 1024 and height >= 100
     assert report.title == "達成度" and not report.script_ran
+
+
+@pytest.mark.browser
+def test_print_counts_pages_and_finds_what_is_too_wide(chromium, tmp_path):  # noqa: F811
+    # The print check of issue 12 must be able to fail: a 1,200 px table does not fit an A4
+    # page's 186 mm (703 px) and is reported; two forced page breaks make three pages.
+    a4 = "<style>@page { size: A4; margin: 12mm }</style>"
+    breaks = '<p style="break-before: page">2</p><p style="break-before: page">3</p>'
+    wide = tmp_path / "wide.html"
+    wide.write_text(page(a4 + '<table style="width:1200px"><tr><td>x</td></tr></table>' + breaks))
+    printed = chromium.print_pdf(wide, pdf=tmp_path / "wide.pdf")
+    assert printed.pages == 3 and printed.content_width_px == 703
+    assert any(t.startswith("table") for t in printed.too_wide), printed.too_wide
+    assert printed.pdf is not None and printed.pdf.read_bytes()[:5] == b"%PDF-"
+    fits = tmp_path / "fits.html"
+    fits.write_text(page(a4 + '<table style="width:100%"><tr><td>x</td></tr></table>'))
+    printed = chromium.print_pdf(fits)
+    assert printed.pages == 1 and printed.too_wide == () and printed.pdf is None

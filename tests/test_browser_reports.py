@@ -10,6 +10,7 @@ no request, no console error.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -21,8 +22,13 @@ from kpianalysis.build.pipeline import build
 
 pytestmark = [pytest.mark.slow, browser]
 
-#: Where the screenshot is copied for people to look at (outside the repository).
+#: Where the screenshot and the printed PDF are copied for people to look at (outside the
+#: repository).
 SCREENSHOT = Path("/tmp/kpianalysis-fy2023-attainment.png")
+PRINTED = Path("/tmp/kpianalysis-fy2023-attainment.pdf")
+
+#: A4 in PostScript points (ISO 216: 210 × 297 mm); Chromium rounds to whole CSS pixels.
+A4_POINTS = (595.28, 841.89)
 
 # Fonts that have Japanese glyphs: IPAexGothic ships with matplotlib-fontja and Debian's
 # fonts-ipaexfont-gothic; Noto CJK is the other common one.
@@ -39,6 +45,31 @@ _RENDER_FACTS = r"""
     fontsLoaded: document.fonts.status,
     cellFont: cell ? getComputedStyle(cell).fontFamily : null,
     h1: [...document.querySelectorAll("h1")].map((h) => h.textContent.trim()),
+  };
+}
+"""
+
+# Where things are on the page: the headline against the first table, the table of contents'
+# targets, caption numbers, the footer's links, and each figure's pixels per CSS inch.
+_LAYOUT_FACTS = r"""
+() => {
+  const top = (el) => el.getBoundingClientRect().top + window.scrollY;
+  const headline = document.querySelector(".kpi-headline");
+  const firstTable = document.querySelector("table");
+  const toc = [...document.querySelectorAll(".kpi-toc a")].map((a) => a.getAttribute("href"));
+  return {
+    headlineTop: headline ? top(headline) : null,
+    headline: headline ? headline.textContent : null,
+    firstTableTop: firstTable ? top(firstTable) : null,
+    toc,
+    tocTargets: toc.map((h) => !!document.getElementById(h.slice(1))),
+    captions: [...document.querySelectorAll("caption .kpi-num, figcaption .kpi-num")]
+      .map((c) => c.textContent.trim()),
+    footerLinks: [...document.querySelectorAll("footer a")].map((a) => a.getAttribute("href")),
+    footer: (document.querySelector("footer") || {}).innerText || "",
+    sheetTable: (document.querySelector("table.kpi-sheet") || {}).innerText || "",
+    figures: [...document.querySelectorAll("figure img")].map((img) => ({
+      natural: img.naturalWidth, css: img.getBoundingClientRect().width })),
   };
 }
 """
@@ -71,8 +102,11 @@ def test_fy2023_attainment_renders_japanese(fy2023_attainment: Path, chromium, t
 
     facts = _facts(fy2023_attainment, chromium)
     assert facts["lang"] == "ja"
-    # The notebook's Markdown title, then the title views.report_title builds.
-    assert facts["h1"] == ["KPI達成状況 (KPI attainment)", "KPI達成状況 — 2023年度（令和5年度）"]
+    # One title naming municipality, programme, report kind and fiscal year (issue 12).
+    assert facts["h1"] == [
+        "半田市「生きがいと社会貢献を育む新地域コミュニティの構築事業」 KPI達成状況 "
+        "2023年度（令和5年度）"
+    ]
     text = facts["text"]
     # KPI ④ FY2023: actual 268 against target 100 → 268.2 % is in the attainment table (issue 5).
     assert "達成率" in text and "268.2%" in text and "半田市" in text
@@ -90,11 +124,51 @@ def test_japanese_text_is_drawn_with_a_japanese_font(fy2023_attainment: Path, ch
     assert any(any(j in f for j in JAPANESE_FONTS) for f in used), used
 
 
-def _facts(path: Path, session) -> dict:
+def test_fy2023_attainment_answer_first_citable(fy2023_attainment: Path, chromium) -> None:  # noqa: F811
+    facts = _facts(fy2023_attainment, chromium, _LAYOUT_FACTS)
+    # The answer (FY2023 sheet: ③ 50/50 and ④ 1,341/500 reached, ① 9/13 and ② 83/3,000 not)
+    # is read before any table.
+    assert "4指標中2指標" in facts["headline"]
+    assert facts["headlineTop"] < facts["firstTableTop"]
+    # The sheet's own table: 累計 and ▲ as written, the "-" baselines of ② and ③.
+    sheet = facts["sheetTable"]
+    assert "累計 4団体" in sheet and "(累計 13団体)" in sheet and "▲468人" in sheet
+    assert "69.2%" in sheet and "268.2%" in sheet
+    # Table of contents with working anchors; numbered captions in order.
+    assert len(facts["toc"]) >= 4 and all(facts["tocTargets"])
+    assert facts["captions"][:2] == ["図1", "表1"] and "図2" in facts["captions"]
+    # Provenance: JST build date, commit, and relative links that resolve beside the report.
+    assert "（JST）" in facts["footer"] and "kpianalysis" in facts["footer"]
+    links = facts["footerLinks"]
+    assert "attainment.run.json" in links and "attainment.ipynb" in links
+    assert any(h.endswith("attainment_fy2023.csv") for h in links)
+    for href in links:
+        assert not href.startswith(("/", "http", "file:")), href
+        assert (fy2023_attainment.parent / href).resolve().is_file(), href
+    # Figures carry at least 200 pixels per inch of their displayed width (96 CSS px = 1 in).
+    assert facts["figures"] and all(f["natural"] / f["css"] * 96 >= 199 for f in facts["figures"])
+
+
+def test_fy2023_attainment_prints_on_three_a4_pages(
+    fy2023_attainment: Path,
+    chromium,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    printed = chromium.print_pdf(fy2023_attainment, pdf=tmp_path / "fy2023-attainment.pdf")
+    shutil.copyfile(printed.pdf, PRINTED)
+    assert 1 <= printed.pages <= 3, printed.pages
+    assert printed.too_wide == ()
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", printed.pdf.read_bytes()))
+    assert len(boxes) == 1
+    ((w, h),) = boxes
+    assert abs(float(w) - A4_POINTS[0]) < 1.5 and abs(float(h) - A4_POINTS[1]) < 1.5
+
+
+def _facts(path: Path, session, script: str = _RENDER_FACTS) -> dict:
     page = session._context.new_page()  # the harness exposes no page hook
     try:
         page.goto(path.resolve().as_uri(), wait_until="load")
-        return page.evaluate(_RENDER_FACTS)
+        return page.evaluate(script)
     finally:
         page.close()
 

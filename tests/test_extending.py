@@ -93,7 +93,7 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     }
     html = (root / "reports" / "fy2024" / "attainment.html").read_text(encoding="utf-8")
     # FY2024: participants 190 against 180 → 105.6 %; waiting list (decrease) 20 against 20.
-    assert "<td>105.6%</td>" in html and "架空の事業" in html
+    assert '<td class="num">105.6%</td>' in html and "架空の事業" in html
 
     # A new notebook runs for every fiscal year with no code change.
     nb = nbformat.v4.new_notebook()

@@ -45,12 +45,12 @@ def test_committed_notebook_is_valid_without_outputs_and_parameterised(path: Pat
     assert not re.search(r"\bMarkdown\(|\bHTML\(|\.style\b", source)
 
 
-def _execute(tmp_path_factory, name: str, fiscal_year: int) -> str:
-    out = tmp_path_factory.mktemp(f"{name}{fiscal_year}") / f"{name}.ipynb"
+def _execute(tmp_path_factory, name: str, fiscal_year: int, language: str = "ja") -> str:
+    out = tmp_path_factory.mktemp(f"{name}{fiscal_year}{language}") / f"{name}.ipynb"
     nb = pm.execute_notebook(
         str(ROOT / "notebooks" / f"{name}.ipynb"),
         str(out),
-        parameters={"fiscal_year": fiscal_year},
+        parameters={"fiscal_year": fiscal_year, "language": language},
         cwd=str(ROOT),
         kernel_name="python3",
         progress_bar=False,
@@ -60,7 +60,7 @@ def _execute(tmp_path_factory, name: str, fiscal_year: int) -> str:
             # No warnings or errors leak into a report.
             assert output.get("name") != "stderr", output
             assert output.get("output_type") != "error", output
-    return render_html(nb, title=f"{name} FY{fiscal_year}")
+    return render_html(nb, language=language)
 
 
 def _visible(html: str) -> str:
@@ -80,6 +80,11 @@ def attainment_2022(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
+def attainment_2023_en(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "attainment", 2023, "en")
+
+
+@pytest.fixture(scope="module")
 def trends_2023(tmp_path_factory) -> str:
     return _execute(tmp_path_factory, "trends", 2023)
 
@@ -88,31 +93,89 @@ def trends_2023(tmp_path_factory) -> str:
 def test_attainment_report_fy2023_figures(attainment_2023: str):
     html = _visible(attainment_2023)
     for rate in ("69.2%", "2.8%", "100.0%", "268.2%"):
-        assert f"<td>{rate}</td>" in html
+        assert f'<td class="num">{rate}</td>' in html
     assert "2023年度は4指標中2指標が目標を達成しました" in html
-    assert "19,272,695円" in html and "9,636,346円（1/2）" in html
-    assert "-1.5円" in html  # the sheet's 1.5-yen rounding gap (9,636,347.5 expected)
-    assert "7/7" in html  # the panel's vote
-    assert (
-        len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
-    )  # the figure, embedded
+    assert "事業費 19,272,695円、交付額 9,636,346円（交付率 1/2）" in html
+    assert "差異 -1.5円" in html  # the sheet's 1.5-yen rounding gap (9,636,347.5 expected)
+    assert "7名／7名" in html  # the panel's vote
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 2  # embedded
     assert '<html lang="ja">' in html
     assert "from kpianalysis" not in html and "display(" not in html  # code hidden
+
+
+@pytest.mark.slow
+def test_attainment_report_fy2023_answer_first(attainment_2023: str):
+    html = _visible(attainment_2023)
+    # Title: municipality, programme, report kind, fiscal year; then the answer, then tables.
+    title = (
+        "半田市「生きがいと社会貢献を育む新地域コミュニティの構築事業」 KPI達成状況 "
+        "2023年度（令和5年度）"
+    )
+    assert f"<h1>{title}</h1>" in html and f"<title>{title}</title>" in html
+    assert html.index("4指標中2指標") < html.index("<table")
+    # One line per KPI in the summary box, as the sheet writes the values (① 9 of 13).
+    box = html[html.index('<section class="kpi-summary">') : html.index("</section>")]
+    assert box.count("<li>") == 4
+    assert "① 小学校区コミュニティの設立数 — 累計 9団体／目標 累計 13団体（69.2%）" in box
+    assert "評価委員7名／7名中" in box
+    # The sheet's own table: baseline "累計 4団体" and "-", every year's actual (target).
+    sheet = html[html.index('class="kpi-table kpi-sheet"') :]
+    sheet = sheet[: sheet.index("</table>")]
+    assert '<td class="num">累計 4団体</td>' in sheet and '<td class="num">-</td>' in sheet
+    assert '▲468人<span class="sub">(500人)</span>' in sheet
+    assert '累計 9団体<span class="sub">(累計 13団体)</span>' in sheet
+    # Captions numbered in reading order; table of contents filled from the section anchors.
+    nums = re.findall(r'<span class="kpi-num">(図|表)(\d+)', html)
+    assert nums[:3] == [("図", "1"), ("表", "1"), ("図", "2")]
+    assert '<a href="#kpis">KPIの実績と目標</a>' in html and '<h2 id="kpis">' in html
+    # Plain words: no codes, no developer notes, each method explained once.
+    for code in ("osaka_library", "limited_progress", "target_achieved", "papermill", "Parameters"):
+        assert code not in html, code
+    for method in ("ESCAP", "Open SDG", "Destatis"):
+        assert html.count(f"{method} の方法") == 1, method
+    # Transcription notes once each, in the appendix after the methods.
+    note = "Component ２ has three numbered slots"
+    assert html.count(note) == 1 and html.index("付録") < html.index(note)
+
+
+@pytest.mark.slow
+def test_attainment_report_fy2023_english(attainment_2023_en: str):
+    html = _visible(attainment_2023_en)
+    assert '<html lang="en">' in html
+    assert "In FY2023, 2 of 4 KPIs reached their target (50.0%)." in html
+    # Headings, captions, column headers and figure text in English: no Japanese characters.
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    texts = re.findall(r"<(h1|h2|h3|th|caption|figcaption)[^>]*>(.*?)</\1>", html, flags=re.S)
+    texts += [("alt", a) for a in re.findall(r'alt="([^"]*)"', html)]
+    assert texts
+    for tag, text in texts:
+        assert not japanese.search(text), (tag, text)
+    assert "Figure 1. " in html and "Table 1. " in html and '<a href="#methods">Methods</a>' in html
+    assert "cost ¥19,272,695, grant ¥9,636,346 (grant rate 1/2)" in html
+    assert "Expert panel: “effective for achieving the KPIs” (7 of 7 members)." in html
+
+
+@pytest.mark.slow
+def test_attainment_report_is_lean(attainment_2023: str):
+    # Without its figures a report is text and a small stylesheet: no JupyterLab CSS.
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", attainment_2023)
+    assert len(text.encode()) < 150_000
+    assert "--jp-" not in attainment_2023 and "@page { size: A4" in attainment_2023
 
 
 @pytest.mark.slow
 def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
     html = _visible(attainment_2022)
     assert "2022年度は4指標中2指標が目標を達成しました" in html
-    assert "<td>87.5%</td>" in html  # ① 7/8 in FY2022
+    assert '<td class="num">87.5%</td>' in html  # ① 7/8 in FY2022
     # Nothing known only from FY2023 leaks in: actuals, cost, grant, panel vote, rates.
-    for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7", "268.2"):
+    for later in ("1,341人", "累計 9団体", "83人", "19,272,695", "7名／7名", "268.2"):
         assert later not in html, later
     assert "2022年度の効果検証の記録はありません" in html
     # The plan-end target (FY2023, 13) is plan data, known in FY2022: ①'s miss share is
     # (13 − 8.5)/(13 − 7) = 0.75 (projection 7 + 1.5), not (8 − 7)/(8 − 7) = 1.0 against FY2022's 8.
-    assert "0.750 方向は正しいが不十分" in html
-    assert "0.333 遅れ" in html  # status index (7 − 4)/(13 − 4)
+    assert '方向は正しいが不十分 <span class="val">75.0%</span>' in html
+    assert '遅れ <span class="val">33.3%</span>' in html  # status index (7 − 4)/(13 − 4)
 
 
 @pytest.mark.slow

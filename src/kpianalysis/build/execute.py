@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec
-from kpianalysis.paths import PROJECT_ROOT_ENV
+from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
 
 KERNEL_NAME = "python3"
 
@@ -157,12 +158,83 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event) -> StagedRun:
+#: Processed CSV tables each report's numbers come from (linked from its footer); ``{year}`` is
+#: the run's fiscal year. Other notebooks link the observations.
+DATA_TABLES: dict[str, tuple[str, ...]] = {
+    "attainment": (
+        "attainment_fy{year}",
+        "observations",
+        "indicators",
+        "finance",
+        "verdicts",
+        "subprojects",
+    ),
+    "trends": ("trends_fy{year}", "observations", "indicators"),
+}
+
+#: Packages named in a report's footer (all of them are in the run record).
+FOOTER_PACKAGES = ("kpianalysis", "pandas", "numpy", "statsmodels", "matplotlib", "nbconvert")
+
+
+def provenance_for(
+    spec: RunSpec, root: Path, reports: Path, environment: Mapping[str, Any] | None
+) -> Any:
+    """The report footer's provenance: links relative to where the report will be archived.
+
+    Examples
+    --------
+    >>> provenance_for(spec, Path("."), Path("reports"), {}).record  # doctest: +SKIP
+    'attainment.run.json'
+    """
+    from kpianalysis.report.render import Provenance, build_time
+
+    env = environment or {}
+    final = archive.run_paths(reports, spec.fiscal_year, spec.name)
+    here = final["html"].parent
+
+    def rel(p: Path) -> str:
+        return Path(os.path.relpath(p, here)).as_posix()
+
+    processed = Path(str(spec.parameters.get("processed_dir") or DEFAULT_PROCESSED))
+    if not processed.is_absolute():
+        processed = Path(root) / processed
+    names = DATA_TABLES.get(spec.name, ("observations",))
+    tables = [
+        rel(processed / f"{n.format(year=spec.fiscal_year)}.csv")
+        for n in names
+        if (processed / f"{n.format(year=spec.fiscal_year)}.csv").is_file()
+    ]
+    packages = env.get("packages") or {}
+    versions = {k: packages.get(k) for k in FOOTER_PACKAGES if packages.get(k)}
+    if env.get("python"):
+        versions["Python"] = env["python"]
+    git = env.get("git") or {}
+    return Provenance(
+        built=build_time(),
+        commit=git.get("commit"),
+        dirty=git.get("dirty"),
+        versions=versions,
+        record=rel(final["record"]),
+        notebook=rel(final["ipynb"]),
+        tables=tables,
+    )
+
+
+def execute_run(
+    spec: RunSpec,
+    root: Path,
+    reports: Path,
+    stop: threading.Event,
+    environment: Mapping[str, Any] | None = None,
+) -> StagedRun:
     """Execute and render one run into a fresh staging directory (no archive change).
 
     The kernel runs in ``root`` (absolute) with ``$KPIANALYSIS_PROJECT_ROOT`` set to it; the
     process working directory is never changed, so runs on several threads cannot disturb
     each other.
+
+    ``environment`` (Python, packages, git state) goes into the report's footer, with links
+    relative to the run's archive paths.
 
     Examples
     --------
@@ -204,11 +276,10 @@ def execute_run(spec: RunSpec, root: Path, reports: Path, stop: threading.Event)
         st.ipynb = staging / f"{spec.name}.ipynb"
         fileio.write_durable(st.ipynb, nbformat.writes(nb).encode("utf-8") + b"\n")
         language = str(spec.parameters.get("language", "ja"))
-        title = f"{spec.name} — {spec.fiscal_year}年度 / FY{spec.fiscal_year}"
         st.html = staging / f"{spec.name}.html"
-        fileio.write_durable(
-            st.html, render_html(nb, title=title, language=language).encode("utf-8")
-        )
+        provenance = provenance_for(spec, root, reports, environment)
+        html = render_html(nb, language=language, provenance=provenance)
+        fileio.write_durable(st.html, html.encode("utf-8"))
         st.ok = True
     except KeyboardInterrupt:
         st.error = "interrupted"

@@ -230,7 +230,7 @@ def _execute_all(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpi-run")
     pending: set[Future[StagedRun]] = set()
     try:
-        pending = {pool.submit(execute_run, s, root, reports, stop) for s in todo}
+        pending = {pool.submit(execute_run, s, root, reports, stop, environment) for s in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:

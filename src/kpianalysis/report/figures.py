@@ -36,6 +36,35 @@ MISSED_COLOUR = "#e07b39"
 UNDEFINED_COLOUR = "#9e9e9e"
 
 
+#: Figure text per language.
+FIGURE_WORDS: dict[str, dict[str, str]] = {
+    "ja": {
+        "achievement_rate": "達成率",
+        "achieved": "目標達成",
+        "missed": "未達成",
+        "undefined": "算出不能",
+        "reference": "目標（100%）",
+        "na": "算出不能",
+        "baseline": "当初値",
+        "actual": "実績値",
+        "target": "目標値",
+        "fiscal_year": "年度",
+    },
+    "en": {
+        "achievement_rate": "Achievement rate",
+        "achieved": "target reached",
+        "missed": "not reached",
+        "undefined": "not computed",
+        "reference": "target (100 %)",
+        "na": "n/a",
+        "baseline": "baseline",
+        "actual": "actual",
+        "target": "target",
+        "fiscal_year": "fiscal year",
+    },
+}
+
+
 def use_japanese_theme(*, style: str = "whitegrid", context: str = "notebook") -> None:
     """Apply a seaborn theme whose font has Japanese glyphs.
 
@@ -90,8 +119,10 @@ def achievement_figure(
     reason: str | None = None,
     reference: float = 1.0,
     title: str | None = None,
-    xlabel: str = "達成率 achievement rate",
+    xlabel: str | None = None,
     value_labels: Sequence[str] | None = None,
+    language: str = "ja",
+    width: float = 7.0,
 ) -> Figure:
     """Horizontal bars of each KPI's rate against the reference line (100 %).
 
@@ -107,6 +138,10 @@ def achievement_figure(
         Where the reference line is drawn (the target, 100 %).
     value_labels
         Text printed at the end of each bar (default: the rate as a percentage, one decimal).
+    language
+        ``"ja"`` or ``"en"``: axis label, legend and the reference line's label.
+    width
+        Figure width in inches (fits an A4 page at 7).
 
     Examples
     --------
@@ -116,7 +151,7 @@ def achievement_figure(
     >>> [float(round(p.get_width(), 2)) for p in fig.axes[0].patches]
     [50.0, 200.0]
     """
-    use_japanese_theme()
+    use_japanese_theme(context="paper")
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float) * 100
     labels = [wrap_label(x) for x in data[label]]
     flags = data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -124,14 +159,26 @@ def achievement_figure(
         UNDEFINED_COLOUR if np.isnan(v) else (ACHIEVED_COLOUR if f else MISSED_COLOUR)
         for v, f in zip(values, flags, strict=True)
     ]
-    height = 1.2 + 0.6 * len(labels)
-    fig, ax = plt.subplots(figsize=(8, height), layout="constrained")
+    words = FIGURE_WORDS[language]
+    height = 0.6 + 0.22 * len(labels)
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     y = np.arange(len(labels))
     ax.barh(y, np.nan_to_num(values, nan=0.0), color=colours, height=0.6)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
-    ax.set_xlabel(xlabel + " (%)")
+    ax.set_xlabel((xlabel or words["achievement_rate"]) + " (%)")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=ACHIEVED_COLOUR, label=words["achieved"]),
+        Patch(color=MISSED_COLOUR, label=words["missed"]),
+        Line2D([], [], color="#333333", linestyle="--", linewidth=1, label=words["reference"]),
+    ]
+    if np.isnan(values).any():
+        handles.insert(2, Patch(color=UNDEFINED_COLOUR, label=words["undefined"]))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     finite = values[np.isfinite(values)]
     right = max(reference * 100, float(finite.max()) if finite.size else 0.0) * 1.18
     left = min(0.0, float(finite.min()) * 1.18 if finite.size else 0.0)
@@ -144,11 +191,107 @@ def achievement_figure(
     reasons = [str(r) for r in data[reason]] if reason is not None else [""] * len(labels)
     for i, (v, text) in enumerate(zip(values, texts, strict=True)):
         if np.isnan(v):
-            ax.text(0, i, f"  n/a {reasons[i]}", va="center", ha="left", color="#555555")
+            ax.text(0, i, f"  {words['na']} {reasons[i]}", va="center", ha="left", color="#555555")
         else:
             ax.text(max(v, 0), i, f" {text}", va="center", ha="left")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def series_figure(
+    observations: pd.DataFrame,
+    baselines: pd.DataFrame,
+    *,
+    panel: str = "label",
+    x: str = "fiscal_year",
+    actual: str = "actual",
+    target: str = "target",
+    baseline_year: str = "baseline_year",
+    baseline: str = "baseline",
+    units: Mapping[str, str] | None = None,
+    language: str = "ja",
+    width: float = 7.0,
+    ncols: int = 4,
+) -> Figure:
+    """Small multiples, one per KPI: baseline, actuals and the plan's targets over the years.
+
+    Parameters
+    ----------
+    observations
+        Long frame: ``panel``, ``x``, ``actual`` (missing where not yet known), ``target``.
+    baselines
+        One row per panel: ``panel``, ``baseline_year``, ``baseline`` (missing where the sheet
+        prints "-").
+    units
+        Unit per panel, for the y-axis label.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"label": ["①"] * 3, "fiscal_year": [2021, 2022, 2023],
+    ...                     "actual": [4, 7, 9], "target": [6, 8, 13]})
+    >>> base = pd.DataFrame({"label": ["①"], "baseline_year": [2020], "baseline": [4]})
+    >>> ax = series_figure(obs, base).axes[0]
+    >>> [[int(x) for x in line.get_xdata()] for line in ax.get_lines()][:2]
+    [[2020], [2020, 2021, 2022, 2023]]
+    """
+    use_japanese_theme(context="paper")
+    words = FIGURE_WORDS[language]
+    names = list(dict.fromkeys(str(p) for p in observations[panel]))
+    ncols = max(1, min(ncols, len(names)))
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width, 0.3 + 1.6 * nrows), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    base = baselines.assign(**{panel: baselines[panel].astype(str)}).set_index(panel)
+    for ax, name in zip(axes.flat, names, strict=False):
+        obs = observations[observations[panel].astype(str) == name].sort_values(x)
+        b_year = base[baseline_year].get(name, np.nan) if name in base.index else np.nan
+        b_val = base[baseline].get(name, np.nan) if name in base.index else np.nan
+        b_val = pd.to_numeric(pd.Series([b_val]), errors="coerce").iloc[0]
+        ax.plot(
+            [b_year] if pd.notna(b_val) else [],
+            [b_val] if pd.notna(b_val) else [],
+            marker="s",
+            linestyle="none",
+            markerfacecolor="white",
+            markeredgecolor="#555555",
+            markersize=6,
+            label=words["baseline"],
+            zorder=3,
+        )
+        xs = obs[x].astype(float).tolist()
+        acts = pd.to_numeric(obs[actual], errors="coerce").tolist()
+        if pd.notna(b_val) and pd.notna(b_year):
+            xs, acts = [float(b_year), *xs], [float(b_val), *acts]
+        ax.plot(xs, acts, marker="o", color="#1a1a1a", markersize=4, label=words["actual"])
+        ax.plot(
+            obs[x],
+            pd.to_numeric(obs[target], errors="coerce"),
+            marker="D",
+            linestyle=":",
+            color=MISSED_COLOUR,
+            markerfacecolor="none",
+            markersize=5,
+            label=words["target"],
+        )
+        years = sorted({int(v) for v in obs[x]} | ({int(b_year)} if pd.notna(b_year) else set()))
+        ax.set_xticks(years, [f"{y % 100:02d}" if len(years) > 4 else str(y) for y in years])
+        ax.tick_params(labelsize=7)
+        # Japanese has no spaces: ~13 full-width characters fit a panel; English ~26 letters.
+        wrap = 13 if language == "ja" else 26
+        ax.set_title(wrap_label(name, width=wrap, max_lines=3), loc="left", fontsize=7.5)
+        ax.set_ylabel(units.get(name, "") if units else "", fontsize=7)
+        # Counts start at zero unless the series goes below it (▲ values).
+        values = [v for v in [*acts, *pd.to_numeric(obs[target], errors="coerce")] if pd.notna(v)]
+        if values and min(values) >= 0:
+            ax.set_ylim(bottom=0)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=7.5
+    )
     return fig
 
 

@@ -70,17 +70,21 @@ LABELS: dict[str, tuple[str, str]] = {
 
 LANGUAGES = ("ja", "en")
 
-#: Report styling (static, no data in it): readable left-aligned tables in any nbconvert template.
-STYLE = """<style>
-.kpi-table, .kpi-record { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
-.kpi-table th, .kpi-table td, .kpi-record th, .kpi-record td {
-  /* !important: nbconvert's lab stylesheet right-aligns every output table cell */
-  text-align: left !important; vertical-align: top; padding: 0.3em 0.6em;
-  border-bottom: 1px solid #ddd; }
-.kpi-table thead th { background: #f3f5f8; }
-.kpi-record th { white-space: nowrap; background: #f8f9fb; }
-figure { margin: 0.5em 0; }
-</style>"""
+#: Kept for sections that still prepend it: the report's stylesheet is now
+#: :data:`kpianalysis.report.render.REPORT_CSS`, set once in the rendered page's ``<head>``.
+STYLE = ""
+
+#: Report sections: anchor -> (Japanese heading, English heading).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "summary": ("要旨", "Summary"),
+    "kpis": ("KPIの実績と目標", "KPIs: actuals and targets"),
+    "assessment": ("複数年度の進捗評価", "Multi-year progress assessment"),
+    "programme": ("事業の概要", "The programme"),
+    "trends": ("傾向と予測", "Trends and projections"),
+    "fits": ("当てはめの結果", "Fitted trends"),
+    "methods": ("方法", "Methods"),
+    "notes": ("付録：転記上の注意", "Appendix: transcription notes"),
+}
 
 
 class Html(str):
@@ -134,10 +138,86 @@ def check_language(language: str) -> str:
     return language
 
 
-def heading(text: Any, level: int = 2) -> Html:
-    """An escaped heading ``<h2>`` … ``<h4>``."""
+def heading(text: Any, level: int = 2, *, anchor: str = "", english: str = "") -> Html:
+    """An escaped heading; ``anchor`` gives it an ``id`` (for the table of contents and links).
+
+    ``english`` is a quieter English rendering beside a Japanese heading.
+
+    Examples
+    --------
+    >>> print(heading("方法", 2, anchor="methods", english="Methods"))
+    <h2 id="methods">方法<span class="en">Methods</span></h2>
+    """
     level = min(max(int(level), 1), 6)
-    return Html(f"<h{level}>{esc(text)}</h{level}>")
+    ident = f' id="{esc(_anchor(anchor))}"' if anchor else ""
+    en = f'<span class="en">{esc(english)}</span>' if english else ""
+    return Html(f"<h{level}{ident}>{esc(text)}{en}</h{level}>")
+
+
+def section_heading(key: str, language: str = "ja", level: int = 2) -> Html:
+    """A section heading from :data:`SECTIONS`: Japanese with English beside, or English only.
+
+    Examples
+    --------
+    >>> print(section_heading("methods"))
+    <h2 id="methods">方法<span class="en">Methods</span></h2>
+    >>> print(section_heading("methods", "en"))
+    <h2 id="methods">Methods</h2>
+    """
+    ja, en = SECTIONS[key]
+    if check_language(language) == "ja":
+        return heading(ja, level, anchor=key, english=en)
+    return heading(en, level, anchor=key)
+
+
+def _anchor(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)
+
+
+def term(key: str, language: str = "ja") -> str:
+    """A label in one language only: ``"達成率"`` or ``"Achievement rate"``.
+
+    Examples
+    --------
+    >>> term("achievement_rate"), term("achievement_rate", "en")
+    ('達成率', 'Achievement rate')
+    """
+    ja, en = LABELS.get(key, (key, key))
+    return ja if check_language(language) == "ja" else en
+
+
+def header(key: str, language: str = "ja") -> Html:
+    """A table header: the Japanese term with its English below in small type, or English only.
+
+    Examples
+    --------
+    >>> print(header("target"))
+    目標値<small>Target</small>
+    >>> print(header("target", "en"))
+    Target
+    """
+    ja, en = LABELS.get(key, (key, key))
+    if check_language(language) == "ja":
+        return Html(f"{esc(ja)}<small>{esc(en)}</small>")
+    return Html(esc(en))
+
+
+def caption_html(kind: str, text: Any) -> Html:
+    """Caption content with a number placeholder that rendering fills (図1 / Table 1).
+
+    Examples
+    --------
+    >>> print(caption_html("table", "KPI"))
+    <span class="kpi-num" data-kind="table"></span>KPI
+    """
+    if kind not in ("figure", "table"):
+        raise ValueError(f"caption kind must be 'figure' or 'table', not {kind!r}")
+    return Html(f'<span class="kpi-num" data-kind="{kind}"></span>{esc(text)}')
+
+
+def figure(img: Html, caption: Any) -> Html:
+    """A ``<figure>`` with a numbered caption around already-built image HTML."""
+    return Html(f"<figure>{img}<figcaption>{caption_html('figure', caption)}</figcaption></figure>")
 
 
 def paragraph(*parts: Any) -> Html:
@@ -145,14 +225,26 @@ def paragraph(*parts: Any) -> Html:
     return Html("<p>" + esc(" ".join(str(p) for p in parts if p is not None)) + "</p>")
 
 
-def bullet_list(items: Iterable[Any]) -> Html:
-    return Html("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+def bullet_list(items: Iterable[Any], css_class: str = "") -> Html:
+    """An escaped ``<ul>``; items that are :class:`Html` are kept as built."""
+    cls = f' class="{esc(css_class)}"' if css_class else ""
+    lis = "".join(f"<li>{i if isinstance(i, Html) else esc(i)}</li>" for i in items)
+    return Html(f"<ul{cls}>{lis}</ul>")
 
 
 def definition_list(pairs: Iterable[tuple[Any, Any]]) -> Html:
     """A two-column description of a record (term → value), escaped."""
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in pairs)
+    rows = "".join(
+        f"<tr><th>{k if isinstance(k, Html) else esc(k)}</th>"
+        f"<td>{v if isinstance(v, Html) else esc(v)}</td></tr>"
+        for k, v in pairs
+    )
     return Html(f'<table class="kpi-record">{rows}</table>')
+
+
+def keep_together(*parts: str) -> Html:
+    """Parts that print on one page (a heading with its short table, a figure with its text)."""
+    return Html(f'<div class="kpi-keep">{concat(*parts)}</div>')
 
 
 def concat(*parts: str) -> Html:
@@ -167,6 +259,8 @@ def table(
     formats: Mapping[str, Callable[[Any], Any]] | None = None,
     na_rep: str = "-",
     caption: str | None = None,
+    numeric: Iterable[str] = (),
+    css_class: str = "",
 ) -> Html:
     """An HTML table of ``df`` with every header and cell escaped.
 
@@ -178,6 +272,14 @@ def table(
         Per column, a function turning a value into display text (its result is escaped too).
     na_rep
         Text for missing values.
+    caption
+        Caption text; it gets a number when the report is rendered (表1 / Table 1).
+    numeric
+        Columns to right-align (numbers); their headers too.
+    css_class
+        An extra class on the ``<table>`` (layout hints in the report stylesheet).
+
+    Headers and cells that are :class:`Html` (already escaped) are kept as they are.
 
     Examples
     --------
@@ -190,24 +292,43 @@ def table(
     elif not isinstance(columns, Mapping):
         columns = {c: str(c) for c in columns}
     formats = formats or {}
-    head = "".join(f"<th>{esc(h)}</th>" for h in columns.values())
+    right = set(numeric)
+
+    def cls(col: Any) -> str:
+        return ' class="num"' if col in right else ""
+
+    head = "".join(
+        f"<th{cls(c)}>{h if isinstance(h, Html) else esc(h)}</th>" for c, h in columns.items()
+    )
     body = []
-    for _, row in df.iterrows():
+    # Column by column: a row Series (iterrows) would coerce Html cells to plain str.
+    values = {col: df[col].tolist() for col in columns}
+    for i in range(len(df)):
         cells = []
         for col in columns:
-            value = row[col]
+            value = values[col][i]
             text = (
                 na_rep if _is_missing(value) else (formats[col](value) if col in formats else value)
             )
             if _is_missing(text):
                 text = na_rep
-            cells.append(f"<td>{esc(text)}</td>")
+            cells.append(f"<td{cls(col)}>{text if isinstance(text, Html) else esc(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    cap = f"<caption>{caption_html('table', caption)}</caption>" if caption else ""
+    extra = f" {esc(css_class)}" if css_class else ""
     return Html(
-        f'<table class="kpi-table">{cap}<thead><tr>{head}</tr></thead>'
+        f'<table class="kpi-table{extra}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def html_column(cells: Iterable[Html], index: Any) -> pd.Series:
+    """A column of :class:`Html` cells for :func:`table`.
+
+    pandas ≥ 3 stores a list of strings as its string dtype, which drops the ``Html`` type (and
+    :func:`table` would escape the markup again); an ``object`` Series keeps it.
+    """
+    return pd.Series(list(cells), index=index, dtype=object)
 
 
 def _is_missing(value: Any) -> bool:

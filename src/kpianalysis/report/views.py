@@ -12,6 +12,7 @@ import base64
 import io
 import math
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,48 +94,238 @@ def indicator_name(row: Any, language: str) -> str:
     return f"{row['indicator_label']} {name}"
 
 
-def figure_html(fig: Any, alt: str) -> P.Html:
-    """Embed a matplotlib figure as a PNG data URI (no metadata, so output is reproducible)."""
+#: Print resolution of embedded figures: crisp on A4 at the figure's physical size.
+FIGURE_DPI = 200
+#: Colours kept when a figure is stored (an adaptive palette; the PNG stays small).
+FIGURE_COLOURS = 64
+
+#: Report kinds: notebook name → (Japanese, English) title.
+REPORT_KINDS: dict[str, tuple[str, str]] = {
+    "attainment": ("KPI達成状況", "KPI attainment"),
+    "trends": ("KPIの傾向と予測", "KPI trends and projections"),
+}
+
+#: Rank tables in plain words: code → (Japanese, English).
+RANK_TABLE_NAMES: dict[str, tuple[str, str]] = {
+    "osaka_library": (
+        "達成率による4段階（A: 110%以上、B: 80%以上、C: 50%以上、D: 50%未満。大阪府立図書館の評価方式）",
+        "four grades by achievement rate (A: 110 % or more, B: 80 %, C: 50 %, D: below 50 %; "
+        "the scheme of the Osaka Prefectural Library)",
+    ),
+    "nagayo": (
+        "当初値との比較による4段階（S: 目標値以上、A: 当初値を上回る、B: 当初値の±10%以内、C: 下回る。長与町の評価方式）",
+        "four grades against the baseline (S: target met, A: above baseline, B: within ±10 % "
+        "of it, C: below; the scheme of Nagayo Town)",
+    ),
+}
+
+#: Achievement-rate variants for decrease-is-better KPIs, in plain words.
+VARIANT_NAMES: dict[str, tuple[str, str]] = {
+    "ratio": ("実績値÷目標値", "actual ÷ target"),
+    "inverse": ("目標値÷実績値（減少が望ましい指標）", "target ÷ actual (lower is better)"),
+    "complement": (
+        "1＋(目標値−実績値)÷目標値（減少が望ましい指標）",
+        "1 + (target − actual) ÷ target",
+    ),
+}
+
+
+def figure_html(fig: Any, alt: str, caption: str | None = None) -> P.Html:
+    """Embed a matplotlib figure as a PNG data URI at print resolution, optionally captioned.
+
+    The PNG is drawn at :data:`FIGURE_DPI` and stored with an adaptive palette of
+    :data:`FIGURE_COLOURS` colours (no metadata, so output is reproducible); its display size is
+    the figure's physical size, so it prints at 200 dpi and never wider than the page.
+    """
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     buf = io.BytesIO()
+    width_in, height_in = fig.get_size_inches()
     with warnings.catch_warnings():
         # Very long labels can defeat the layout engine; the figure is still drawn, and a
         # warning with a library path must not end up in the report.
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        fig.savefig(buf, format="png", metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return P.Html(
-        f'<figure><img src="data:image/png;base64,{data}" alt="{P.esc(alt)}" '
-        f'style="max-width:100%"></figure>'
+    buf.seek(0)
+    image = Image.open(buf).convert("RGB").quantize(FIGURE_COLOURS, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True, dpi=(FIGURE_DPI, FIGURE_DPI))
+    data = base64.b64encode(out.getvalue()).decode("ascii")
+    # CSS px are 1/96 in: the figure shows at its physical size, smaller on a narrow screen.
+    img = P.Html(
+        f'<img src="data:image/png;base64,{data}" alt="{P.esc(alt)}" '
+        f'width="{round(width_in * 96)}" height="{round(height_in * 96)}">'
     )
+    if caption is None:
+        return P.Html(f"<figure>{img}</figure>")
+    return P.figure(img, caption)
+
+
+def _unparen(text: Any) -> str:
+    """``"(累計 13団体)"`` → ``"累計 13団体"``: the sheet writes targets in parentheses."""
+    t = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text).strip()
+    for a, b in (("(", ")"), ("（", "）")):
+        if t.startswith(a) and t.endswith(b):
+            return t[1:-1].strip()
+    return t
+
+
+def _texts(ds: Dataset, fiscal_year: int) -> dict[tuple[str, int], tuple[str, str]]:
+    """(programme_id, indicator_id) → (actual text, target text) of the year, as written."""
+    obs = ds.observations[ds.observations["fiscal_year"] == fiscal_year]
+    return {
+        (r.programme_id, int(r.indicator_id)): (str(r.actual_text or ""), str(r.target_text or ""))
+        for r in obs.itertuples()
+    }
 
 
 # ------------------------------------------------------------------------------------------------
-# Sections shared by the reports
+# Title, summary box, table of contents
+
+
+def report_header(
+    ds: Dataset,
+    fiscal_year: int,
+    kind: str,
+    language: str = "ja",
+    *,
+    table: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
+) -> P.Html:
+    """The top of a report: title, the answer in a box, and the table of contents.
+
+    Parameters
+    ----------
+    ds
+        The dataset as of ``fiscal_year``.
+    kind
+        A key of :data:`REPORT_KINDS` (``"attainment"``, ``"trends"``).
+    table, summary
+        The year's attainment table and programme summary; computed here when not given.
+
+    The title names programme, municipality, fiscal year and report kind. The box holds the
+    headline, one line per KPI (actual against target, achievement rate, achieved or not) and
+    the panel verdict. The ``<nav class="kpi-toc">`` placeholder is filled at rendering from the
+    report's section headings.
+    """
+    from kpianalysis.analysis.tables import attainment_table, programme_summary
+
+    P.check_language(language)
+    if table is None:
+        table = attainment_table(ds, fiscal_year)
+    if summary is None:
+        summary = programme_summary(ds, fiscal_year, table=table)
+    kind_ja, kind_en = REPORT_KINDS.get(kind, (kind, kind))
+    progs = ds.programmes.to_dict("records")
+    if language == "ja":
+        names = "・".join(f"{p['municipality_ja']}「{p['name_ja']}」" for p in progs)
+        title = f"{names} {kind_ja} {fiscal_year_label(fiscal_year)}"
+        sub = f"{fiscal_year}年度までの実績値・事業費・評価と、計画のすべての目標値を用いています。"
+    else:
+        names = "; ".join(
+            f"{P.pick(p['municipality_ja'], p['municipality_en'], 'en')}: "
+            f"{P.pick(p['name_ja'], p['name_en'], 'en')}"
+            for p in progs
+        )
+        title = f"{kind_en}, FY{fiscal_year} — {names}"
+        sub = (
+            f"Actuals, costs and verdicts up to fiscal year {fiscal_year} (April {fiscal_year} – "
+            f"March {fiscal_year + 1}) and every target of the plan."
+        )
+    parts = [P.heading(title, 1), P.Html(f'<p class="kpi-subtitle">{P.esc(sub)}</p>')]
+    parts.append(summary_box(ds, table, summary, fiscal_year, language))
+    parts.append(P.Html('<nav class="kpi-toc"></nav>'))
+    return P.concat(*parts)
 
 
 def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, language: str):
-    """Title block: report name, fiscal year and the programme(s) covered."""
-    names = [
-        P.pick(r.name_ja, r.name_en, language) + f"（{r.municipality_ja}）"
-        for r in ds.programmes.itertuples()
-    ]
-    title = P.pick(report_ja, report_en, language) + " — " + fiscal_year_label(fiscal_year)
-    return P.concat(
-        P.Html(P.STYLE),
-        P.heading(title, 1),
-        P.paragraph(" / ".join(names)),
-        P.paragraph(
-            P.pick(
-                f"{fiscal_year}年度までの実績値・事業費・評価と、計画の全年度の目標値を用いています。",
-                f"Actuals, costs and verdicts of fiscal years up to {fiscal_year} are used, "
-                "with every target of the plan.",
-                language,
-            )
-        ),
+    """Title block (kept for notebooks written before :func:`report_header`)."""
+    kind = next((k for k, v in REPORT_KINDS.items() if v == (report_ja, report_en)), report_ja)
+    return report_header(ds, fiscal_year, kind, language)
+
+
+def headline_sentence(s: Any, language: str = "ja") -> str:
+    """「2023年度は4指標中2指標が目標を達成しました（達成割合 50.0%）。」 from a summary row."""
+    n, k, fy = int(s["n_kpis"]), int(s["n_achieved"]), int(s["fiscal_year"])
+    share = _pct(s["share_achieved"])
+    if language == "ja":
+        return f"{fy}年度は{n}指標中{k}指標が目標を達成しました" + (
+            f"（達成割合 {share}）。" if share else "。"
+        )
+    return f"In FY{fy}, {k} of {n} KPIs reached their target" + (f" ({share})." if share else ".")
+
+
+def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P.Html:
+    """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
+    actual, target = (_unparen(t) for t in texts)
+    rate = _pct(row["achievement_rate"]) or _reason(row["achievement_rate_reason"], language)
+    if pd.isna(row["achieved"]):
+        mark = ""
+    elif bool(row["achieved"]):
+        mark = f' <span class="kpi-ok">{P.esc(P.pick("○ 達成", "achieved", language))}</span>'
+    else:
+        mark = (
+            f' <span class="kpi-miss">{P.esc(P.pick("× 未達成", "not achieved", language))}</span>'
+        )
+    if language == "ja":
+        text = f"{indicator_name(row, 'ja')} — {actual or '—'}／目標 {target or '—'}（{rate}）"
+    else:
+        unit = _unit(row["unit"], "en")
+        actual_en = P.number(row["actual"]) + f" {unit}" if pd.notna(row["actual"]) else "—"
+        target_en = P.number(row["target"]) + f" {unit}" if pd.notna(row["target"]) else "—"
+        text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
+    return P.Html(P.esc(text) + mark)
+
+
+def verdict_sentence(s: Any, language: str = "ja") -> str:
+    """The panel's verdict in one sentence ("" when none is recorded)."""
+    if pd.isna(s.get("panel_effective")):
+        why = _reason(s.get("panel_reason"), language)
+        return P.pick(
+            f"有識者による効果検証: 記録なし{f'（{why}）' if why else ''}。",
+            f"Expert panel: no verdict recorded{f' ({why})' if why else ''}.",
+            language,
+        )
+    return P.pick(
+        f"有識者による効果検証: 「{s['panel_option_ja']}」（評価委員{s['panel_votes']}名／{s['panel_total']}名中）。",
+        f"Expert panel: “{s['panel_option_en']}” ({s['panel_votes']} of {s['panel_total']} members).",
+        language,
     )
+
+
+def summary_box(
+    ds: Dataset,
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    fiscal_year: int,
+    language: str = "ja",
+) -> P.Html:
+    """The answer first: headline, each KPI's status in one line, the panel verdict."""
+    texts = _texts(ds, fiscal_year)
+    # No anchor: the box sits above the table of contents and is not listed in it.
+    ja_h, en_h = P.SECTIONS["summary"]
+    parts: list[str] = [
+        P.heading(ja_h, 2, english=en_h) if language == "ja" else P.heading(en_h, 2)
+    ]
+    for s in summary.to_dict("records"):
+        parts.append(P.Html(f'<p class="kpi-headline">{P.esc(headline_sentence(s, language))}</p>'))
+        rows = table[table["programme_id"] == s["programme_id"]].to_dict("records")
+        parts.append(
+            P.bullet_list(
+                kpi_status_line(
+                    r, texts.get((r["programme_id"], int(r["indicator_id"])), ("", "")), language
+                )
+                for r in rows
+            )
+        )
+        parts.append(P.paragraph(verdict_sentence(s, language)))
+    return P.Html(f'<section class="kpi-summary">{P.concat(*parts)}</section>')
+
+
+# ------------------------------------------------------------------------------------------------
+# Programme overview, sub-projects, verdicts
 
 
 def programme_overview(
@@ -145,83 +336,159 @@ def programme_overview(
     *,
     summary: pd.DataFrame | None = None,
 ):
-    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict.
-
-    ``summary`` is the year's :func:`~kpianalysis.analysis.tables.programme_summary` when the
-    notebook has it already (otherwise computed here from ``ds``, cut at ``fiscal_year``).
-    """
+    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict."""
     from kpianalysis.analysis.tables import programme_summary
 
     if summary is None:
         summary = programme_summary(ds, fiscal_year)
     summary = summary.set_index("programme_id")
-    parts: list[str] = []
+    parts: list[str] = [P.section_heading("programme", language)]
     for prog in ds.programmes.to_dict("records"):
         pid = prog["programme_id"]
         s = summary.loc[pid] if pid in summary.index else None
         pairs = [
-            (P.label("programme", language), P.pick(prog["name_ja"], prog["name_en"], language)),
+            (P.header("programme", language), P.pick(prog["name_ja"], prog["name_en"], language)),
             (
-                P.label("municipality", language),
-                f"{prog['municipality_ja']} ({prog['municipality_en']}, {prog['municipality_code']})",
+                P.header("municipality", language),
+                P.pick(
+                    f"{prog['municipality_ja']}（{prog['municipality_code']}）",
+                    f"{prog['municipality_en']} ({prog['municipality_ja']}, "
+                    f"code {prog['municipality_code']})",
+                    language,
+                ),
             ),
-            (P.label("grant_type", language), prog["grant_type_ja"]),
-            (P.label("strategy_goals", language), prog["strategy_goals_ja"]),
-            (P.label("plan_period", language), f"FY{prog['plan_start']}–FY{prog['plan_end']}"),
-            (P.label("overview", language), prog["overview_ja"]),
+            (
+                P.header("grant_type", language),
+                prog["grant_type_ja"]
+                if language == "ja"
+                else GRANT_TYPES_EN.get(prog["grant_type_ja"], prog["grant_type_ja"]),
+            ),
+            (P.header("strategy_goals", language), _goals(prog["strategy_goals_ja"], language)),
+            (
+                P.header("plan_period", language),
+                P.pick(
+                    f"{prog['plan_start']}年度〜{prog['plan_end']}年度",
+                    f"FY{prog['plan_start']}–FY{prog['plan_end']}",
+                    language,
+                ),
+            ),
+            (
+                P.header("overview", language),
+                prog["overview_ja"] if language == "ja" else f"(in Japanese) {prog['overview_ja']}",
+            ),
         ]
         fin = ds.finance[(ds.finance["programme_id"] == pid)]
         fin = fin[fin["fiscal_year"] == fiscal_year]
         if len(fin):
             f = fin.iloc[0]
-            pairs += [
-                (P.label("cost", language), P.yen(f["cost_yen"])),
-                (P.label("grant", language), f"{P.yen(f['grant_yen'])}（{f['grant_rate_text']}）"),
-            ]
+            money = P.pick(
+                f"事業費 {P.yen(f['cost_yen'])}、交付額 {P.yen(f['grant_yen'])}"
+                f"（交付率 {f['grant_rate_text']}）",
+                f"cost {_yen(f['cost_yen'], 'en')}, grant {_yen(f['grant_yen'], 'en')} "
+                f"(grant rate {f['grant_rate_text']})",
+                language,
+            )
             if s is not None and pd.notna(s["grant_gap_yen"]):
-                note = P.pick(
-                    f"事業費×交付率 = {P.yen(s['expected_grant_yen'])}、差異 {P.yen(s['grant_gap_yen'])}",
-                    f"cost × rate = {P.yen(s['expected_grant_yen'])}, gap {P.yen(s['grant_gap_yen'])}",
+                money += P.pick(
+                    f"。事業費×交付率 = {P.yen(s['expected_grant_yen'])}、差異 {P.yen(s['grant_gap_yen'])}",
+                    f"; cost × rate = {_yen(s['expected_grant_yen'], 'en')}, "
+                    f"difference {_yen(s['grant_gap_yen'], 'en')}",
                     language,
                 )
-                if f["remark_ja"]:
-                    note += f"（{f['remark_ja']}）"
-                pairs.append((P.label("grant_gap", language), note))
+                if f["remark_ja"] and language == "ja":
+                    money += f"（{f['remark_ja']}）"
+                elif f["remark_ja"]:
+                    money += f" (the sheet's remark, in Japanese: {f['remark_ja']})"
+            cost_key = P.Html(
+                "事業費・交付額<small>Cost and grant</small>"
+                if language == "ja"
+                else "Cost and grant"
+            )
+            pairs.append((cost_key, money))
         else:
             pairs.append(
                 (
-                    P.label("cost", language),
+                    P.header("cost", language),
                     P.pick("この年度の記録なし", "not recorded for this year", language),
                 )
             )
         parts.append(P.definition_list(pairs))
-        parts.append(P.heading(P.label("subproject", language), 3))
         parts.append(subprojects_table(full, pid, language))
-        parts.append(P.heading(P.label("panel_verdict", language), 3))
         parts.append(verdicts_view(ds, pid, fiscal_year, language))
     return P.concat(*parts)
 
 
+def _goals(text: Any, language: str) -> str:
+    """「基本目標３・４」 → ``"basic goals 3, 4"`` in English (the sheet's text in Japanese)."""
+    import unicodedata
+
+    t = "" if not isinstance(text, str) else text
+    if language == "ja" or "基本目標" not in t:
+        return t
+    t = unicodedata.normalize("NFKC", t).replace("・", ", ").replace("、", ", ")
+    return t.replace("基本目標", "basic goals " if "," in t else "basic goal ")
+
+
+def _yen(value: Any, language: str) -> str:
+    """``"19,272,695円"`` in Japanese, ``"¥19,272,695"`` (``"−¥1.5"``) in English."""
+    text = P.yen(value)
+    if language == "ja" or not text:
+        return text
+    sign = "−" if text.startswith("-") else ""
+    return f"{sign}¥{text.lstrip('-').removesuffix('円')}"
+
+
 def subprojects_table(ds: Dataset, programme_id: str, language: str = "ja") -> P.Html:
+    """The numbered sub-projects with department and strategy code (notes go to the appendix)."""
     comps = ds.components.set_index(["programme_id", "component_no"])["component_ja"]
     sub = ds.subprojects[ds.subprojects["programme_id"] == programme_id].copy()
     sub["component"] = [
         f"{r.component_no}. {comps.get((programme_id, r.component_no), '')}"
         for r in sub.itertuples()
     ]
+    # The component is shown once, on its first sub-project's row.
+    sub["component"] = sub["component"].where(~sub["component"].duplicated(), "")
     sub["slot_text"] = "(" + sub["slot"].astype(str) + ")"
     cols = {
-        "component": P.label("component", language),
+        "component": P.header("component", language),
         "slot_text": "No.",
-        "name_ja": P.label("subproject", language),
-        "department_ja": P.label("department", language),
-        "strategy_code_ja": P.label("strategy_code", language),
-        "ambiguity": P.label("ambiguity", language),
+        "name_ja": P.header("subproject", language),
+        "department_ja": P.header("department", language),
+        "strategy_code_ja": P.header("strategy_code", language),
     }
-    return P.table(sub, cols, na_rep="")
+    caption = P.pick(
+        "交付対象事業（事業区分ごと、評価シートの表記のまま）",
+        "Sub-projects by component (names as the sheet writes them, in Japanese)",
+        language,
+    )
+    return P.table(sub, cols, na_rep="", caption=caption, numeric=(), css_class="kpi-subprojects")
+
+
+def _option_text(option_ja: str, language: str) -> str:
+    """A panel option as the sheet writes it, or its English rendering for ``"en"``."""
+    if language == "ja":
+        return option_ja
+    from kpianalysis.analysis.ratings import PANEL_OPTIONS
+
+    # The sheets prefix the shared wording (「地方版総合戦略の…」); match on the option's core.
+    for ja, en in PANEL_OPTIONS.values():
+        if str(option_ja).endswith(ja):
+            return en
+    return option_ja
+
+
+#: Grant types in English (the sheet's Japanese stays in the Japanese report).
+GRANT_TYPES_EN: dict[str, str] = {
+    "地方創生推進タイプ": "regional revitalisation promotion type",
+    "先駆タイプ": "pioneering type",
+    "横展開タイプ": "roll-out type",
+    "Society5.0タイプ": "Society 5.0 type",
+    "先行型": "early type (先行型)",
+}
 
 
 def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: str = "ja"):
+    """The verdicts of the year: evaluator (once), option, votes, and which option was chosen."""
     v = ds.verdicts[(ds.verdicts["programme_id"] == programme_id)]
     v = v[v["fiscal_year"] == fiscal_year]
     if v.empty:
@@ -232,19 +499,48 @@ def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: st
                 language,
             )
         )
+    who = [
+        P.pick(r.evaluator_ja, r.evaluator, language)
+        if language == "ja"
+        else {"panel": "Expert panel", "external": "External body"}.get(
+            str(r.evaluator), str(r.evaluator)
+        )
+        + f" ({r.evaluator_ja})"
+        for r in v.itertuples()
+    ]
     rows = v.assign(
-        who=[P.pick(r.evaluator_ja, r.evaluator, language) for r in v.itertuples()],
+        who=who,
         option=[
-            f"{'①②③④⑤'[r.option_no - 1] if r.option_no <= 5 else r.option_no} {r.option_ja}"
+            f"{'①②③④⑤'[r.option_no - 1] if r.option_no <= 5 else r.option_no} "
+            + _option_text(r.option_ja, language)
             for r in v.itertuples()
         ],
-        count=["" if pd.isna(r.votes) else f"{r.votes}/{r.total}" for r in v.itertuples()],
-        chosen=[P.pick("選択", "chosen", language) if r.selected else "" for r in v.itertuples()],
+        count=[
+            ""
+            if pd.isna(r.votes)
+            else P.pick(f"{r.votes}名／{r.total}名", f"{r.votes} of {r.total}", language)
+            for r in v.itertuples()
+        ],
+        chosen=[
+            P.pick("○ 選ばれた評価", "✓ chosen", language) if r.selected else ""
+            for r in v.itertuples()
+        ],
     )
+    rows["who"] = rows["who"].where(~rows["who"].duplicated(), "")
     return P.table(
         rows,
-        {"who": "", "option": "", "count": P.label("votes", language), "chosen": ""},
+        {
+            "who": P.Html(P.esc(P.pick("評価者", "Evaluator", language))),
+            "option": P.Html(P.esc(P.pick("評価の選択肢", "Option", language))),
+            "count": P.header("votes", language),
+            "chosen": P.Html(P.esc(P.pick("結果", "Result", language))),
+        },
         na_rep="",
+        caption=P.pick(
+            f"{fiscal_year}年度の効果検証（評価シートの選択肢のまま）",
+            f"Effect verification of FY{fiscal_year} (options as the sheet writes them)",
+            language,
+        ),
     )
 
 
@@ -252,21 +548,51 @@ def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: st
 # Attainment report
 
 
-def attainment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
-    """The fiscal year's attainment table: values, rates, achievement, ratings, reasons."""
+def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """The sheet's own table: per KPI the baseline and every year's actual (target), as written.
+
+    Beside them the year's computed achievement and progress rates and the ratings. Years after
+    ``fiscal_year`` show their targets only (the report does not see later actuals).
+    """
+    obs = ds.observations
+    years = sorted(int(y) for y in obs["fiscal_year"].dropna().unique())
+    by_key = {
+        (r.programme_id, int(r.indicator_id), int(r.fiscal_year)): r for r in obs.itertuples()
+    }
+    ind = ds.indicators.set_index(["programme_id", "indicator_id"])
     t = table.copy()
     t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
-    t["baseline_s"] = [P.number(v, u) for v, u in zip(t["baseline"], t["unit"], strict=True)]
-    t["target_s"] = [P.number(v, u) for v, u in zip(t["target"], t["unit"], strict=True)]
-    t["actual_s"] = [P.number(v, u) for v, u in zip(t["actual"], t["unit"], strict=True)]
-    t["achieved_s"] = [
-        ""
-        if pd.isna(a)
-        else P.pick("○ 達成", "achieved", language)
-        if a
-        else P.pick("× 未達成", "not achieved", language)
-        for a in t["achieved"]
+    base_years = sorted({int(y) for y in t["baseline_year"].dropna()})
+    t["baseline_s"] = [
+        _as_written(ind.loc[(r["programme_id"], r["indicator_id"]), "baseline_text"])
+        for r in t.to_dict("records")
     ]
+    cols: dict[str, Any] = {
+        "indicator": P.header("indicator", language),
+        "baseline_s": P.Html(
+            P.esc(P.term("baseline", language))
+            + (
+                f"<small>{P.esc(_fy_short(base_years[0], language))}</small>"
+                if len(base_years) == 1
+                else ""
+            )
+        ),
+    }
+    for y in years:
+        col = f"fy{y}"
+        cells = []
+        for r in t.to_dict("records"):
+            o = by_key.get((r["programme_id"], int(r["indicator_id"]), y))
+            actual = _as_written(o.actual_text) if o is not None and y <= fiscal_year else ""
+            target = _as_written(o.target_text) if o is not None else ""
+            cells.append(
+                P.Html(
+                    P.esc(actual or ("—" if y <= fiscal_year else ""))
+                    + (f'<span class="sub">{P.esc(target)}</span>' if target else "")
+                )
+            )
+        t[col] = P.html_column(cells, t.index)
+        cols[col] = P.Html(P.esc(_fy_short(y, language)))
     t["rate_s"] = [
         _pct(v) or _reason(r, language)
         for v, r in zip(t["achievement_rate"], t["achievement_rate_reason"], strict=True)
@@ -276,25 +602,46 @@ def attainment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
         for v, r in zip(t["progress_rate"], t["progress_rate_reason"], strict=True)
     ]
     t["effect_s"] = [
-        P.pick(ja, en, language) if isinstance(ja, str) else _reason(r, language)
-        for ja, en, r in zip(t["effect_ja"], t["effect_en"], t["effect_reason"], strict=True)
+        _rating(r["effect_ja"], r["effect_en"], r["effect_reason"], language)
+        for r in t.to_dict("records")
     ]
-    t["rank_s"] = [
-        P.pick(ja, en, language) if isinstance(ja, str) else _reason(r, language)
-        for ja, en, r in zip(t["rank_ja"], t["rank_en"], t["rank_reason"], strict=True)
-    ]
-    cols = {
-        "indicator": P.label("indicator", language),
-        "baseline_s": P.label("baseline", language),
-        "target_s": P.label("target", language),
-        "actual_s": P.label("actual", language),
-        "achieved_s": P.label("achieved", language),
-        "rate_s": P.label("achievement_rate", language),
-        "progress_s": P.label("progress_rate", language),
-        "effect_s": P.label("effect_rating", language),
-        "rank_s": P.label("rank", language),
-    }
-    return P.table(t, cols, na_rep="")
+    t["rank_s"] = [_rank(r, language) for r in t.to_dict("records")]
+    cols["rate_s"] = P.header("achievement_rate", language)
+    cols["progress_s"] = P.header("progress_rate", language)
+    cols["effect_s"] = P.header("effect_rating", language)
+    cols["rank_s"] = P.header("rank", language)
+    caption = P.pick(
+        f"KPIの実績値と（目標値）: 評価シートの表記のまま。右の4列は{fiscal_year}年度の算出値",
+        f"KPI actuals and (targets) as the sheet writes them (Japanese units); the last four "
+        f"columns are computed for FY{fiscal_year}",
+        language,
+    )
+    numeric = ["baseline_s", *(f"fy{y}" for y in years), "rate_s", "progress_s"]
+    return P.table(t, cols, na_rep="", caption=caption, numeric=numeric, css_class="kpi-sheet")
+
+
+def _as_written(text: Any) -> str:
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ""
+    return str(text).strip()
+
+
+def _fy_short(year: int, language: str) -> str:
+    return f"{year}年度" if language == "ja" else f"FY{year}"
+
+
+def _rating(ja: Any, en: Any, reason: Any, language: str) -> str:
+    if isinstance(ja, str) and ja:
+        return P.pick(ja, en, language)
+    return _reason(reason, language)
+
+
+def _rank(r: Mapping[str, Any], language: str) -> str:
+    """``"C"``: the letter only; the methods section says what each letter means."""
+    letter = r.get("rank")
+    if isinstance(letter, str) and letter:
+        return letter
+    return _reason(r.get("rank_reason"), language)
 
 
 def sheet_notes(table: pd.DataFrame) -> pd.DataFrame:
@@ -371,15 +718,7 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
     """A few sentences generated from the numbers (e.g. 「4指標中2指標が目標を達成」)."""
     sentences: list[str] = []
     for s in summary.to_dict("records"):
-        n, k = int(s["n_kpis"]), int(s["n_achieved"])
-        fy = int(s["fiscal_year"])
-        sentences.append(
-            P.pick(
-                f"{fy}年度は{n}指標中{k}指標が目標を達成しました（達成割合 {_pct(s['share_achieved'])}）。",
-                f"In FY{fy}, {k} of {n} KPIs reached their target ({_pct(s['share_achieved'])}).",
-                language,
-            )
-        )
+        sentences.append(headline_sentence(s, language))
         best = table[table["programme_id"] == s["programme_id"]].dropna(subset=["achievement_rate"])
         if len(best):
             top = best.loc[best["achievement_rate"].idxmax()]
@@ -394,97 +733,282 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
                     language,
                 )
             )
-        if pd.notna(s.get("panel_effective")):
-            sentences.append(
-                P.pick(
-                    f"有識者の評価は「{s['panel_option_ja']}」（{s['panel_votes']}/{s['panel_total']}名）。",
-                    f"Expert panel: “{s['panel_option_en']}” ({s['panel_votes']} of {s['panel_total']}).",
-                    language,
-                )
-            )
     return P.concat(*(P.paragraph(x) for x in sentences))
 
 
+def attainment_section(
+    ds: Dataset,
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    fiscal_year: int,
+    language: str = "ja",
+) -> P.Html:
+    """Section "KPIs: actuals and targets": the sheet's table, the series and the rates."""
+    return P.concat(
+        P.section_heading("kpis", language),
+        achievement_chart(table, fiscal_year, language),
+        kpi_table(ds, table, fiscal_year, language),
+        sheet_notes_view(table, language),
+        series_chart(ds, table, fiscal_year, language),
+    )
+
+
+def series_chart(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja"):
+    """Each KPI's full series: baseline, actuals up to the year, and the plan's targets."""
+    from kpianalysis.report.figures import series_figure
+
+    names = {
+        (r["programme_id"], int(r["indicator_id"])): indicator_name(r, language)
+        for r in table.to_dict("records")
+    }
+    obs = ds.observations.copy()
+    obs["label"] = [
+        names.get((p, int(i)), "")
+        for p, i in zip(obs["programme_id"], obs["indicator_id"], strict=True)
+    ]
+    obs.loc[obs["fiscal_year"] > fiscal_year, "actual"] = float("nan")
+    base = table.assign(
+        label=[names[(r["programme_id"], int(r["indicator_id"]))] for r in table.to_dict("records")]
+    )
+    units = {
+        names[(r["programme_id"], int(r["indicator_id"]))]: _unit(r["unit"], language)
+        for r in table.to_dict("records")
+    }
+    fig = series_figure(
+        obs[obs["label"] != ""],
+        base[["label", "baseline_year", "baseline"]],
+        units=units,
+        language=language,
+    )
+    caption = P.pick(
+        "各KPIの推移: 当初値（□）、実績値（●）、計画の目標値（◇、点線）",
+        "Each KPI over time: baseline (□), actuals (●) and the plan's targets (◇, dotted)",
+        language,
+    )
+    return figure_html(fig, caption, caption)
+
+
+def _unit(unit: Any, language: str) -> str:
+    """The unit as a reader of the language understands it (the sheet's Japanese in ``ja``)."""
+    text = "" if not isinstance(unit, str) else unit
+    if language == "ja":
+        return text
+    return UNITS_EN.get(text, text)
+
+
+#: Units the seed sheets use, in English (the sheet's Japanese is kept in the tables).
+UNITS_EN: dict[str, str] = {
+    "人": "persons",
+    "団体": "organisations",
+    "回": "times",
+    "件": "cases",
+    "円": "yen",
+    "%": "%",
+    "店舗": "shops",
+    "番組": "programmes",
+    "人/月": "persons per month",
+}
+
+
 def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
-    """Bar chart of achievement per KPI against 100 %, embedded."""
+    """Bar chart of achievement per KPI against 100 %, embedded with a numbered caption."""
     from kpianalysis.report.figures import achievement_figure
 
     data = pd.DataFrame(
         {
-            "label": [indicator_name(r, language) for r in table.to_dict("records")],
+            # The circled number only: the names are in the table and the figure stays small.
+            "label": table["indicator_label"].astype(str).tolist(),
             "achievement_rate": table["achievement_rate"].astype(float),
             "achieved": table["achieved"],
             "reason": [_reason(r, language) for r in table["achievement_rate_reason"]],
         }
     )
-    fig = achievement_figure(
-        data,
-        reason="reason",
-        title=P.pick(f"{fiscal_year}年度 達成率", f"FY{fiscal_year} achievement", language),
+    fig = achievement_figure(data, reason="reason", language=language, width=6.0)
+    caption = P.pick(
+        f"{fiscal_year}年度の達成率（実績値÷目標値）。破線は目標（100%）",
+        f"Achievement rate in FY{fiscal_year} (actual ÷ target); the dashed line is the "
+        "target (100 %)",
+        language,
     )
-    return figure_html(fig, P.label("achievement_rate", language))
+    return figure_html(fig, caption, caption)
+
+
+#: When a CAGR ratio rounds to zero, "limited progress" would contradict a zero status index.
+_NO_GROWTH = ("伸びなし", "no growth")
 
 
 def assessment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
-    """Multi-year progress assessment up to the fiscal year, with the reason where one is missing."""
+    """Multi-year progress assessment up to the fiscal year, every class as a phrase."""
     t = table.copy()
     t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
 
-    def cell(value_col: str | None, class_col: str, reason_col: str) -> list[str]:
+    def cell(value_col: str, class_col: str, reason_col: str, kind: str) -> pd.Series:
         out = []
         for r in t.to_dict("records"):
-            cls = _reason(r[class_col], language)
-            val = r[value_col] if value_col else None
-            num = "" if val is None or pd.isna(val) else f"{float(val):.3f}"
+            code = r[class_col]
+            val = r[value_col]
+            has = val is not None and not pd.isna(val)
+            phrase = _reason(code, language)
+            if code == "limited_progress" and has and abs(float(val)) < 0.0005:
+                phrase = P.pick(*_NO_GROWTH, language)
             why = _reason(r[reason_col], language)
+            detail = ""
+            if has and code != "target_achieved":
+                detail = _pct(val) if kind == "pct" else f"{float(val):.2f}"
+            elif why and why != phrase:
+                detail = why
             out.append(
-                " ".join(x for x in (num, cls, f"({why})" if why and why != cls else "") if x)
+                P.Html(
+                    P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else "")
+                )
             )
-        return out
+        return P.html_column(out, t.index)
 
-    t["status_s"] = cell("status_index", "status_class", "status_reason")
-    t["anticipated_s"] = cell("anticipated_progress", "anticipated_class", "anticipated_reason")
-    t["cagr_s"] = cell("cagr_ratio", "cagr_class", "cagr_reason")
-    t["miss_s"] = cell("miss_share", "miss_share_class", "miss_share_reason")
+    t["status_s"] = cell("status_index", "status_class", "status_reason", "pct")
+    t["anticipated_s"] = cell(
+        "anticipated_progress", "anticipated_class", "anticipated_reason", "pct"
+    )
+    t["cagr_s"] = cell("cagr_ratio", "cagr_class", "cagr_reason", "pct")
+    t["miss_s"] = cell("miss_share", "miss_share_class", "miss_share_reason", "pct")
+    ja = language == "ja"
     cols = {
-        "indicator": P.label("indicator", language),
-        "status_s": P.label("status_index", language),
-        "anticipated_s": P.pick("予測進捗（ESCAP）", "Anticipated progress (ESCAP)", language),
-        "cagr_s": P.label("cagr_class", language),
-        "miss_s": P.label("miss_share", language),
+        "indicator": P.header("indicator", language),
+        "status_s": P.Html(
+            "現状（目標までの進み具合）<small>ESCAP</small>" if ja else "Status so far (ESCAP)"
+        ),
+        "anticipated_s": P.Html(
+            "このペースでの見込み<small>ESCAP</small>" if ja else "Outlook at this pace (ESCAP)"
+        ),
+        "cagr_s": P.Html(
+            "年平均伸び率の比<small>Open SDG</small>" if ja else "Growth-rate ratio (Open SDG)"
+        ),
+        "miss_s": P.Html(
+            "傾向を延ばした未達の割合<small>Destatis</small>"
+            if ja
+            else "Share missed on trend (Destatis)"
+        ),
     }
-    return P.table(t, cols, na_rep="")
+    caption = P.pick(
+        "複数年度の進捗評価（各方法の説明は「方法」の節）",
+        "Multi-year progress assessment (each method is explained under Methods)",
+        language,
+    )
+    return P.keep_together(
+        P.section_heading("assessment", language),
+        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-assessment"),
+    )
 
 
 def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
-    """Which rules and variants this report used (METHODS.md)."""
-    variants = ", ".join(sorted(set(table["achievement_variant"].dropna().astype(str))))
-    ranks = ", ".join(sorted(set(table["rank_table"].dropna().astype(str))))
+    """Every rule and method the report used, each in one plain sentence (METHODS.md)."""
+    variants = sorted(set(table["achievement_variant"].dropna().astype(str)))
+    variant_text = "、".join(P.pick(*VARIANT_NAMES.get(v, (v, v)), language) for v in variants)
+    ranks = sorted(set(table["rank_table"].dropna().astype(str)))
+    rank_text = "; ".join(P.pick(*RANK_TABLE_NAMES.get(r, (r, r)), language) for r in ranks)
     bands = ", ".join(sorted({f"{float(b):.0%}" for b in table["effect_band"].dropna()}))
     items = [
         P.pick(
-            f"達成率 = 実績値 ÷ 目標値（減少が望ましい指標の方式: {variants}）。進捗率 = (実績値 − 当初値) ÷ (目標値 − 当初値)。",
-            f"Achievement rate = actual ÷ target (variant: {variants}); progress rate = "
-            "(actual − baseline) ÷ (target − baseline).",
+            f"達成率 = {variant_text}。進捗率 = (実績値 − 当初値) ÷ (目標値 − 当初値)、当初値がなければ算出しません。",
+            f"Achievement rate = {variant_text}. Progress rate = (actual − baseline) ÷ (target − "
+            "baseline); not computed without a baseline.",
             language,
         ),
         P.pick(
-            f"効果の4段階評価: 目標達成→非常に効果的、達成率{bands}以上→相当程度効果があった、当初値より改善→効果があった、それ以外→効果がなかった。",
-            f"Four-level effect rating: target met → very effective; ≥ {bands} of target → "
-            "considerably effective; better than baseline → effective; else not effective.",
+            f"効果の評価（4段階）: 目標を達成 → 非常に効果的、達成率{bands}以上 → 相当程度効果があった、当初値より改善 → 効果があった、それ以外 → 効果がなかった。",
+            f"Effect rating (four levels): target met → very effective; at least {bands} of the "
+            "target → considerably effective; better than the baseline → effective; otherwise "
+            "not effective.",
             language,
         ),
-        P.pick(f"ランク表: {ranks}。", f"Rank table: {ranks}.", language),
         P.pick(
-            "複数年度評価: 現状指数・予測進捗（ESCAP）、CAGR比（Open SDG）、線形外挿の未達割合（Destatis）。当初値がない指標は最初の実績値を起点とします。率は内部で全精度、表示のみ小数1桁に四捨五入。",
-            "Multi-year assessment: current status index and anticipated progress (ESCAP), CAGR "
-            "ratio (Open SDG), linear-extrapolation miss share (Destatis). A KPI without a "
-            "baseline starts from its first actual. Rates are kept at full precision and rounded "
-            "half-up to one decimal for display only.",
+            f"ランク: {rank_text}。",
+            f"Rank: {rank_text}.",
+            language,
+        ),
+        P.pick(
+            "現状と見込み（国連アジア太平洋経済社会委員会 ESCAP の方法）: 当初値から目標値までの道のりのうち、いま何割進んだか、またこれまでの年平均のペースが続けば目標年度に達するかを見ます。",
+            "Status and outlook (the method of the UN Economic and Social Commission for Asia "
+            "and the Pacific, ESCAP): how much of the way from baseline to target has been "
+            "covered, and whether the average pace so far would reach the target in time.",
+            language,
+        ),
+        P.pick(
+            "年平均伸び率の比（国連SDG指標の公開基盤 Open SDG の方法）: 実際の年平均伸び率を、目標に届くのに必要な年平均伸び率で割った値です（1以上なら十分）。",
+            "Growth-rate ratio (the method of Open SDG, the open-source SDG reporting platform): "
+            "the actual average annual growth rate divided by the rate needed to reach the "
+            "target (1 or more is enough).",
+            language,
+        ),
+        P.pick(
+            "傾向を延ばした未達の割合（ドイツ連邦統計局 Destatis の方法）: 直近の値に直線を当てはめて目標年度まで延ばし、目標との差が必要な変化の何割にあたるかを見ます。",
+            "Share missed on trend (the method of Destatis, the German Federal Statistical "
+            "Office): a straight line through the recent values is extended to the target year, "
+            "and the gap to the target is expressed as a share of the change needed.",
+            language,
+        ),
+        P.pick(
+            "当初値がない指標は最初の実績値を起点とします。率は全精度で計算し、表示のみ小数第1位に四捨五入しています。",
+            "A KPI without a baseline starts from its first actual. Rates are computed at full "
+            "precision and rounded half-up to one decimal for display only.",
             language,
         ),
     ]
-    return P.bullet_list(items)
+    return P.concat(P.section_heading("methods", language), P.bullet_list(items, "kpi-methods"))
+
+
+def _places(where: list[str], language: str) -> str:
+    """Places a note applies to, each once, in order: 「事業区分 2 (1)、(2)、(3)」."""
+    out: list[str] = []
+    prefix = ""
+    for w in dict.fromkeys(where):
+        head, _, slot = w.rpartition(" (")
+        if slot and head == prefix:
+            out.append("(" + slot)
+        else:
+            out.append(w)
+            prefix = head if slot else ""
+    return ("、" if language == "ja" else ", ").join(out)
+
+
+def transcription_notes(full: Dataset, ds: Dataset, language: str = "ja") -> P.Html:
+    """Appendix: the transcription notes and layout ambiguities of the sheet, each once."""
+    notes: dict[str, list[str]] = {}
+
+    def add(where: str, text: Any) -> None:
+        if isinstance(text, str) and text.strip():
+            notes.setdefault(text.strip(), []).append(where)
+
+    comps = full.components
+    for r in comps.itertuples():
+        add(
+            P.pick(f"事業区分 {r.component_no}", f"Component {r.component_no}", language),
+            r.ambiguity,
+        )
+    for r in full.subprojects.itertuples():
+        add(
+            P.pick(
+                f"事業区分 {r.component_no} ({r.slot})",
+                f"Component {r.component_no} ({r.slot})",
+                language,
+            ),
+            r.ambiguity,
+        )
+    for r in ds.finance.itertuples():
+        add(P.pick(f"{r.fiscal_year}年度の事業費", f"Cost of FY{r.fiscal_year}", language), r.note)
+    intro = P.pick(
+        "評価シートのPDFから転記した際に判断が必要だった点です（転記者の注記、英語）。",
+        "Points that needed judgement when the sheet's PDF was transcribed (the transcriber's "
+        "notes).",
+        language,
+    )
+    if not notes:
+        body: P.Html = P.paragraph(P.pick("注記はありません。", "No notes.", language))
+    else:
+        body = P.bullet_list(
+            (P.Html(f"<b>{P.esc(_places(w, language))}</b>: {P.esc(n)}") for n, w in notes.items()),
+            "kpi-notes",
+        )
+    return P.concat(P.section_heading("notes", language), P.paragraph(intro), body)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -625,7 +1149,8 @@ def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
         ),
         "reason_s": P.label("reason", language),
     }
-    return P.table(t, cols, na_rep="")
+    caption = P.pick("KPIごとの当てはめの結果", "Fitted trend per KPI", language)
+    return P.table(t, cols, na_rep="", caption=caption)
 
 
 def trend_chart(
@@ -674,7 +1199,12 @@ def trend_chart(
         for r in table.to_dict("records")
     }
     fig = trend_figure(obs, pred, units=units, notes=notes, nonnegative=nonneg)
-    return figure_html(fig, P.pick("傾向と予測", "Trends and projections", language))
+    caption = P.pick(
+        "KPIごとの傾向と予測（実績値、目標値、当てはめた傾向と95%区間）",
+        "Trend and projection per KPI (actuals, targets, fitted trend with 95 % bands)",
+        language,
+    )
+    return figure_html(fig, caption, caption)
 
 
 def trend_methods(language: str = "ja", priors: pd.DataFrame | None = None) -> P.Html:
@@ -760,3 +1290,8 @@ def _pool_name(key: str, language: str) -> str:
         return P.pick("対数線形の分散（対数尺度）", "log-linear variance (log scale)", language)
     model, kind, unit = [*key.split("|"), "", "", ""][:3]
     return P.pick(f"{model}・{kind}・単位{unit}", f"{model}, {kind}, unit {unit}", language)
+
+
+def section_heading(key: str, language: str = "ja") -> P.Html:
+    """A report section's heading with its anchor (see :data:`present.SECTIONS`)."""
+    return P.section_heading(key, language)
