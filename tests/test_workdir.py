@@ -130,11 +130,9 @@ def test_parallel_builds_from_a_decoy_directory_read_only_their_project(
     monkeypatch.delenv(PROJECT_ROOT_ENV, raising=False)
     monkeypatch.chdir(decoy)
     # Every os.chdir during a build is recorded with the file that asked for it. The bug was
-    # papermill.execute's chdir(cwd) around a whole run: there must be none. papermill's local
-    # file handler (iorw.py) still enters a directory around its own reads and writes; that
-    # directory is process-global papermill state which threads can leave stale (seen in a
-    # full random-order run), so it may differ from ours for a moment. Kernels and our paths
-    # no longer depend on the process directory, so such a moment cannot misdirect a run.
+    # papermill.execute's chdir(cwd) around a whole run; papermill's local file handler also
+    # entered a process-wide directory around its reads and writes, which threads left stale.
+    # The build replaces that handler (build.execute.use_local_handler_without_chdir): no chdir.
     moves: list[tuple[str, str]] = []
     chdir = os.chdir
 
@@ -164,6 +162,33 @@ def test_parallel_builds_from_a_decoy_directory_read_only_their_project(
                 assert "DECOY" not in page and "おとり" not in page, (attempt, fy, nb)
                 found = [n for n in forbidden if n in page]
                 assert not found, (attempt, fy, nb, found)
-    assert [m for m in moves if m[0] != "iorw.py"] == []
+    assert moves == []
     # The real project's figures, by hand from data/raw: FY2023 KPI ④ 1,341 of 500 people.
     assert "1,341" in visible(real / "reports" / "fy2023" / "attainment.html")
+
+
+def test_papermill_local_handler_never_changes_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """papermill's reads and writes resolve against its directory by joining, not by os.chdir."""
+    from papermill.iorw import papermill_io
+
+    from kpianalysis.build.execute import use_local_handler_without_chdir
+
+    use_local_handler_without_chdir()
+    use_local_handler_without_chdir()  # idempotent: still one "local" entry
+    assert [s for s, _ in papermill_io._handlers].count("local") == 1
+    handler = papermill_io.get_handler("nb.ipynb")
+    calls: list[str] = []
+    monkeypatch.setattr(os, "chdir", lambda p: calls.append(str(p)))
+    old = handler.cwd(str(tmp_path))
+    try:
+        papermill_io.write('{"cells": []}', "nb.ipynb")
+        assert (tmp_path / "nb.ipynb").read_text(encoding="utf-8") == '{"cells": []}'
+        assert papermill_io.read("nb.ipynb") == '{"cells": []}'
+        assert papermill_io.read(str(tmp_path / "nb.ipynb")) == '{"cells": []}'  # absolute
+        with pytest.raises(FileNotFoundError):
+            papermill_io.read("missing.ipynb")
+    finally:
+        handler.cwd(old)
+    assert calls == []

@@ -26,6 +26,63 @@ KERNEL_NAME = "python3"
 INJECTED_CELL_ID = "injected-parameters"
 
 
+def _local_handler_without_chdir() -> Any:
+    """papermill's local file handler, resolving paths against its directory without ``os.chdir``.
+
+    papermill's own handler enters its directory (``os.chdir``) around every read and write, and
+    that directory is one process-wide setting that concurrent runs on threads leave stale: a
+    build's threads would move the whole process for a moment. The build gives papermill
+    absolute paths only, so joining is all that is needed; a relative path still resolves as
+    papermill would resolve it.
+    """
+    import json
+
+    from papermill.iorw import LocalHandler
+
+    class NoChdirLocalHandler(LocalHandler):  # type: ignore[misc]
+        def _resolve(self, path: str) -> str:
+            return os.path.join(self._cwd, path) if self._cwd else path
+
+        def read(self, path: str) -> str:
+            try:
+                with open(self._resolve(path), encoding="utf-8") as f:
+                    return f.read()
+            except OSError:
+                try:  # papermill also accepts a notebook passed as a JSON string
+                    json.loads(path)
+                    return path
+                except ValueError:
+                    raise  # the OSError being handled
+
+        def listdir(self, path: str) -> list[str]:
+            return [os.path.join(path, fn) for fn in os.listdir(self._resolve(path))]
+
+        def write(self, buf: str, path: str) -> None:
+            target = self._resolve(path)
+            dirname = os.path.dirname(target)
+            if dirname and not os.path.exists(dirname):
+                raise FileNotFoundError(f"output folder {dirname} doesn't exist.")
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(buf)
+
+    return NoChdirLocalHandler()
+
+
+def use_local_handler_without_chdir() -> None:
+    """Make :func:`_local_handler_without_chdir` papermill's ``local`` handler (idempotent)."""
+    from papermill.iorw import papermill_io
+
+    if type(papermill_io.get_handler("x.ipynb")).__name__ == "NoChdirLocalHandler":
+        return
+    ours = _local_handler_without_chdir()
+    # `register` would add a second "local" entry, and papermill uses the last one listed (its
+    # own): replace it where it stands.
+    papermill_io._handlers = [
+        (scheme, ours if scheme == "local" else handler)
+        for scheme, handler in papermill_io._handlers
+    ]
+
+
 # Kernel managers of the runs in progress. jupyter_client starts each kernel in its own session,
 # so a terminal's Ctrl-C never reaches it: without this, an interrupted build would wait for every
 # running notebook to finish (issue 6: a SIGINT'd build sat out a 30 s cell).
@@ -244,6 +301,8 @@ def execute_run(
     import papermill
 
     from kpianalysis.report.render import render_html
+
+    use_local_handler_without_chdir()
 
     root = Path(root).resolve()
     staging = archive.new_staging_dir(reports)
