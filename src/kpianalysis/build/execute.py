@@ -47,12 +47,12 @@ def _local_handler_without_chdir() -> Any:
             try:
                 with open(self._resolve(path), encoding="utf-8") as f:
                     return f.read()
-            except OSError:
+            except OSError as missing:
                 try:  # papermill also accepts a notebook passed as a JSON string
                     json.loads(path)
-                    return path
                 except ValueError:
-                    raise  # the OSError being handled
+                    raise missing from None
+                return path
 
         def listdir(self, path: str) -> list[str]:
             return [os.path.join(path, fn) for fn in os.listdir(self._resolve(path))]
