@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,58 +74,106 @@ def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, mon
         real(src, dst)
 
     monkeypatch.setattr(archive.os, "replace", spy)
-    changed = archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
+    changed = archive.commit_run(
+        ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
     assert order == ["x.ipynb", "x.html", "x.run.json"]
     assert [p.name for p in changed] == order
-    assert archive.is_archived(reports, 2023, "x", "k")
-    rec = archive.read_record(reports / "fy2023" / "x.run.json")
-    assert rec["outputs"]["html"] == fileio.sha256_file(reports / "fy2023" / "x.html")
+    assert archive.is_archived(reports, "p/fy2023", "x", "k")
+    rec = archive.read_record(reports / "p" / "fy2023" / "x.run.json")
+    assert rec["outputs"]["html"] == fileio.sha256_file(reports / "p" / "fy2023" / "x.html")
 
     # Same bytes again: only the record moves; the report keeps its inode.
-    inode = (reports / "fy2023" / "x.html").stat().st_ino
+    inode = (reports / "p" / "fy2023" / "x.html").stat().st_ino
     order.clear()
     ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
-    archive.commit_run(ipynb, html, {"run_key": "k2", "outcome": "ok"}, reports, 2023, "x")
+    archive.commit_run(ipynb, html, {"run_key": "k2", "outcome": "ok"}, reports, "p/fy2023", "x")
     assert order == ["x.run.json"]
-    assert (reports / "fy2023" / "x.html").stat().st_ino == inode
+    assert (reports / "p" / "fy2023" / "x.html").stat().st_ino == inode
 
 
 def test_is_archived_detects_mismatch(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     ipynb, html = _stage(tmp_path, b"a", b"b")
-    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
-    assert not archive.is_archived(reports, 2023, "x", "other")
-    (reports / "fy2023" / "x.ipynb").write_bytes(b"changed")
-    assert not archive.is_archived(reports, 2023, "x", "k")
-    (reports / "fy2023" / "x.run.json").write_text("{not json")
-    assert archive.read_record(reports / "fy2023" / "x.run.json") is None
+    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x")
+    assert not archive.is_archived(reports, "p/fy2023", "x", "other")
+    (reports / "p" / "fy2023" / "x.ipynb").write_bytes(b"changed")
+    assert not archive.is_archived(reports, "p/fy2023", "x", "k")
+    (reports / "p" / "fy2023" / "x.run.json").write_text("{not json")
+    assert archive.read_record(reports / "p" / "fy2023" / "x.run.json") is None
 
 
 def test_keep_failed_beside_good_report(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     ipynb, html = _stage(tmp_path, b"good", b"good-nb")
-    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, 2023, "x")
+    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x")
     staged_failed = tmp_path / "executed.ipynb"
     staged_failed.write_bytes(b"failed-nb")
-    kept = archive.keep_failed(staged_failed, {"outcome": "failed"}, reports, 2023, "x")
-    assert kept == reports / "failed" / "fy2023" / "x.ipynb"
+    kept = archive.keep_failed(staged_failed, {"outcome": "failed"}, reports, "p/fy2023", "x")
+    assert kept == reports / "failed" / "p" / "fy2023" / "x.ipynb"
     assert kept.read_bytes() == b"failed-nb"
-    assert (reports / "fy2023" / "x.ipynb").read_bytes() == b"good-nb"
-    assert archive.is_archived(reports, 2023, "x", "k")
+    assert (reports / "p" / "fy2023" / "x.ipynb").read_bytes() == b"good-nb"
+    assert archive.is_archived(reports, "p/fy2023", "x", "k")
 
 
-def test_lock_is_exclusive(tmp_path: Path) -> None:
+HOLDER = """
+import sys
+from pathlib import Path
+from kpianalysis.build import archive
+lock = archive.ArchiveLock(Path(sys.argv[1]))
+lock.acquire_run(sys.argv[2])
+staging = lock.staging_dir()
+print(staging.name, flush=True)
+sys.stdin.read()  # hold until the test closes stdin
+lock.close()
+"""
+
+
+def other_build(reports: Path, identity: str) -> tuple[subprocess.Popen[str], str]:
+    """Another process (record locks belong to a process) holding one run and a staging dir."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(reports), identity],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def test_run_lock_excludes_another_build_only_for_that_run(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    # flock locks belong to the open file description, so a second open in the same process
-    # conflicts just as another process would.
-    with (
-        archive.build_lock(reports),
-        pytest.raises(archive.BuildLockedError, match="--no-wait"),
-        archive.build_lock(reports, wait=False),
-    ):
-        pass
-    with archive.build_lock(reports, wait=False):
-        pass
+    proc, _staging = other_build(reports, "p/fy2023/x")
+    try:
+        with archive.ArchiveLock(reports) as lock:
+            with pytest.raises(archive.BuildLockedError, match="not waiting \\(--no-wait\\)"):
+                lock.acquire_run("p/fy2023/x", wait=False, label="p: x FY2023")
+            lock.acquire_run("p/fy2022/x", wait=False)  # another run: free
+            lock.release_run("p/fy2022/x")
+            with lock.committing():  # commits are not held by a running build
+                pass
+    finally:
+        proc.communicate("", timeout=30)
+    with archive.ArchiveLock(reports) as lock:
+        lock.acquire_run("p/fy2023/x", wait=False)  # released when the other build ended
+
+
+def test_staging_of_a_running_build_survives_cleanup(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    proc, alive = other_build(reports, "p/fy2023/x")
+    try:
+        dead = reports / ".staging" / "0123456789abcdef-dead"
+        dead.mkdir()
+        (dead / "half.html").write_text("<ht")
+        with archive.ArchiveLock(reports) as lock:
+            mine = lock.staging_dir()
+            assert lock.clean_staging() == 1  # the killed build's, not the running one's
+            assert {p.name for p in (reports / ".staging").iterdir()} == {alive, mine.name}
+            assert lock.clean_staging(own=True) == 1
+            assert not mine.exists()
+    finally:
+        proc.communicate("", timeout=30)
+    assert archive.clean_staging(reports) == 1  # its owner has ended now
 
 
 def test_clean_staging(tmp_path: Path) -> None:

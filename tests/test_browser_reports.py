@@ -85,7 +85,7 @@ def fy2023_attainment(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy2(ROOT / name, root / name)
     summary = build(root, fiscal_years=[2023], notebooks=["attainment"], jobs=1, progress=False)
     assert summary.count("ok") == 1, summary.outcomes
-    return root / "reports" / "fy2023" / "attainment.html"
+    return root / "reports" / "23205-community" / "fy2023" / "attainment.html"
 
 
 def test_fy2023_attainment_renders_japanese(fy2023_attainment: Path, chromium, tmp_path) -> None:  # noqa: F811

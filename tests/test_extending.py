@@ -86,16 +86,17 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     assert second.count("ok") == 3 and second.count("skipped") == 9
     after = _digests(root / "reports")
     assert {k: after[k] for k in before} == before  # byte-for-byte, records included
-    assert {k for k in after if k.startswith("fy2024/")} == {
-        f"fy2024/{n}.{ext}"
-        for n in ("attainment", "panel", "trends")
+    assert {k for k in after if "/fy2024/" in k} == {
+        f"{scope}/fy2024/{n}.{ext}"
+        for scope, n in ((PID, "attainment"), (PID, "trends"), ("panel", "panel"))
         for ext in ("html", "ipynb", "run.json")
     }
-    html = (root / "reports" / "fy2024" / "attainment.html").read_text(encoding="utf-8")
+    html = (root / "reports" / PID / "fy2024" / "attainment.html").read_text(encoding="utf-8")
     # FY2024: participants 190 against 180 → 105.6 %; waiting list (decrease) 20 against 20.
     assert '<td class="num">105.6%</td>' in html and "架空の事業" in html
 
-    # A new notebook runs for every fiscal year with no code change.
+    # A new notebook runs for every fiscal year with no code change (without a programme_id
+    # parameter it is panel-scoped: once per year over all programmes).
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("fiscal_year: int = 2023  # the report's fiscal year")
     params.metadata["tags"] = ["parameters"]
@@ -108,5 +109,6 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     nbformat.write(nb, root / "notebooks" / "extra.ipynb")
     third = build(root, jobs=2, progress=False)
     assert third.count("ok") == 4 and third.count("skipped") == 12
-    assert "year 2022" in (root / "reports" / "fy2022" / "extra.html").read_text(encoding="utf-8")
+    extra = root / "reports" / "panel" / "fy2022" / "extra.html"
+    assert "year 2022" in extra.read_text(encoding="utf-8")
     assert {k: _digests(root / "reports")[k] for k in before} == before

@@ -151,6 +151,11 @@ def hostile_programme(raw: Path) -> None:
     write_rows(folder / "verdicts.csv", verdicts)
 
 
+def scope_of(notebook: str) -> str:
+    """Archive folder of a notebook's runs: the programme's, or ``panel`` for the panel report."""
+    return "panel" if notebook == "panel" else PID
+
+
 def new_project(base: Path) -> Path:
     root = base / "project"
     (root / "data" / "raw").mkdir(parents=True)
@@ -173,9 +178,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pages = {"index": root / "reports" / "index.html", "en-index": root / "reports-en/index.html"}
     for fy in YEARS:
         for nb in NOTEBOOKS:
-            pages[f"fy{fy}/{nb}"] = root / "reports" / f"fy{fy}" / f"{nb}.html"
+            pages[f"fy{fy}/{nb}"] = root / "reports" / scope_of(nb) / f"fy{fy}" / f"{nb}.html"
     for nb in NOTEBOOKS:
-        pages[f"en-fy2023/{nb}"] = root / "reports-en" / "fy2023" / f"{nb}.html"
+        pages[f"en-fy2023/{nb}"] = root / "reports-en" / scope_of(nb) / "fy2023" / f"{nb}.en.html"
     return pages
 
 
@@ -247,7 +252,11 @@ def test_no_payload_survives_as_markup(built: dict[str, Path]) -> None:
                     # Only embedded images and links to sibling reports: nothing leaves the file.
                     assert (
                         v.startswith("data:image/png;base64,")
-                        or (tag == "a" and name.endswith("index") and v.startswith("fy"))
+                        or (
+                            tag == "a"
+                            and name.endswith("index")
+                            and v.startswith((f"{PID}/fy", "panel/fy"))
+                        )
                         or (tag == "a" and not name.endswith("index") and allowed_report_link(v))
                     ), (name, tag, attr, v[:40])
             if tag == "img":
@@ -306,7 +315,7 @@ def test_reports_inert_in_real_browser(built: dict[str, Path], chromium) -> None
         assert report.console == (), (name, report.console)
         if name.endswith("index"):
             assert sorted(report.hrefs) == sorted(
-                f"fy{fy}/{nb}.html"
+                f"{scope_of(nb)}/fy{fy}/{nb}{'' if name == 'index' else '.en'}.html"
                 for fy in (YEARS if name == "index" else (2023,))
                 for nb in NOTEBOOKS
             )
@@ -357,7 +366,7 @@ def test_build_refuses_bad_fiscal_year_before_kernel(
 ) -> None:
     with pytest.raises(ParameterError, match=message.replace("(", r"\(")):
         pipeline.build(small_project, fiscal_years=[year], progress=False)  # type: ignore[list-item]
-    assert not list((small_project / "reports").glob("fy*"))
+    assert not list((small_project / "reports").glob("*/fy*"))
 
 
 @pytest.mark.parametrize(
@@ -376,7 +385,7 @@ def test_build_refuses_bad_option_before_kernel(
 ) -> None:
     with pytest.raises(ParameterError, match=message):
         pipeline.build(small_project, progress=False, **kw)
-    assert not list((small_project / "reports").glob("fy*"))
+    assert not list((small_project / "reports").glob("*/fy*"))
 
 
 @pytest.mark.parametrize(
@@ -417,4 +426,4 @@ def test_cli_refuses_bad_parameter_before_kernel(
     assert message in last, err
     if code == 1:
         assert err.count("\n") == 1 and err.startswith("kpianalysis build: error: ")
-    assert not list((small_project / "reports").glob("fy*"))
+    assert not list((small_project / "reports").glob("*/fy*"))

@@ -94,7 +94,7 @@ def test_attainment_report_fy2023_figures(attainment_2023: str):
     html = _visible(attainment_2023)
     for rate in ("69.2%", "2.8%", "100.0%", "268.2%"):
         assert f'<td class="num">{rate}</td>' in html
-    assert "2023年度は4指標中2指標が目標を達成しました" in html
+    assert "2023年度：評価した4指標中2指標が目標を達成（50.0%）。" in html
     assert "事業費 19,272,695円、交付額 9,636,346円（交付率 1/2）" in html
     assert "差異 -1.5円" in html  # the sheet's 1.5-yen rounding gap (9,636,347.5 expected)
     assert "7名／7名" in html  # the panel's vote
@@ -166,7 +166,7 @@ def test_attainment_report_is_lean(attainment_2023: str):
 @pytest.mark.slow
 def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
     html = _visible(attainment_2022)
-    assert "2022年度は4指標中2指標が目標を達成しました" in html
+    assert "2022年度：評価した4指標中2指標が目標を達成（50.0%）。" in html
     assert '<td class="num">87.5%</td>' in html  # ① 7/8 in FY2022
     # Nothing known only from FY2023 leaks in: actuals, cost, grant, panel vote, rates.
     for later in ("1,341人", "累計 9団体", "83人", "19,272,695", "7名／7名", "268.2"):

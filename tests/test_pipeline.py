@@ -204,7 +204,7 @@ def test_build_refuses_year_without_data(
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     with pytest.raises(ParameterError, match=f"fiscal_year {year} has no data"):
         do_build(root, fiscal_years=[year])
-    assert not (root / "reports" / f"fy{year}").exists()
+    assert not (root / "reports" / "panel" / f"fy{year}").exists()
 
 
 @pytest.mark.parametrize("raw", ["../x", "/etc", "data/../../x"])
@@ -261,7 +261,7 @@ def test_data_error_aborts_before_kernel(tmp_path: Path, monkeypatch, capsys) ->
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and "kpi.csv, row 3, column 'target'" in err
-    assert not list((root / "reports").glob("fy*"))
+    assert not list((root / "reports").glob("*/fy*"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_build_then_noop_starts_no_kernel(tmp_path: Path, fake, monkeypatch) -> 
     }
     reports = root / "reports"
     before = snapshot(reports)
-    assert "fy2023/alpha.html" in before and "fy2021/beta.run.json" in before
+    assert "panel/fy2023/alpha.html" in before and "panel/fy2021/beta.run.json" in before
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     s2 = do_build(root)
     assert s2.count("skipped") == 6 and s2.count("ok") == 0
@@ -292,21 +292,21 @@ def test_force_reruns_with_identical_reports(tmp_path: Path, fake) -> None:
     root = make_project(tmp_path)
     do_build(root)
     reports = root / "reports"
-    html = reports / "fy2022" / "alpha.html"
+    html = reports / "panel" / "fy2022" / "alpha.html"
     before, inode = html.read_bytes(), html.stat().st_ino
     s = do_build(root, force=True)
     assert s.count("ok") == 6 and len(fake.calls) == 12
     # Timestamps are stripped, so identical inputs give identical bytes and the file is not
     # even replaced (same inode).
     assert html.read_bytes() == before and html.stat().st_ino == inode
-    ipynb = (reports / "fy2022" / "alpha.ipynb").read_text()
+    ipynb = (reports / "panel" / "fy2022" / "alpha.ipynb").read_text()
     assert "start_time" not in ipynb and "iopub" not in ipynb and "injected-parameters" in ipynb
 
 
 def test_changed_input_or_tampered_output_reruns(tmp_path: Path, fake) -> None:
     root = make_project(tmp_path)
     do_build(root)
-    (root / "reports" / "fy2021" / "beta.html").write_text("tampered")
+    (root / "reports" / "panel" / "fy2021" / "beta.html").write_text("tampered")
     s = do_build(root)
     assert [(o.spec.name, o.spec.fiscal_year) for o in s.outcomes if o.outcome == "ok"] == [
         ("beta", 2021)
@@ -341,11 +341,11 @@ def test_failing_notebook_keeps_previous_report(tmp_path: Path, fake) -> None:
     assert "beta FY2023" in msg and "alpha" not in msg and "\n" not in msg
     after = snapshot(reports)
     for k, v in before.items():
-        if k.startswith("fy") and "beta" in k:
+        if k.startswith("panel/fy") and "beta" in k:
             assert after[k] == v, k
-    kept = reports / "failed" / "fy2023" / "beta.ipynb"
+    kept = reports / "failed" / "panel" / "fy2023" / "beta.ipynb"
     assert "boom" in kept.read_text()
-    rec = archive.read_record(reports / "failed" / "fy2023" / "beta.run.json")
+    rec = archive.read_record(reports / "failed" / "panel" / "fy2023" / "beta.run.json")
     assert rec["outcome"] == "failed" and "cell 2" in rec["error"]
     assert "Failed runs" in (reports / "index.html").read_text()
     # Inputs unchanged since the good runs: nothing to redo. A successful rerun removes the
@@ -391,23 +391,36 @@ def test_disk_full_during_commit_leaves_complete_archive(
     # The record is written last: whatever moved, the old record no longer matches the files
     # (or nothing moved), so the run is not considered archived and is redone.
     after = snapshot(reports)
-    assert after["fy2023/alpha.run.json"] == before["fy2023/alpha.run.json"]
+    assert after["panel/fy2023/alpha.run.json"] == before["panel/fy2023/alpha.run.json"]
     assert not list((reports / ".staging").iterdir())
     monkeypatch.setattr(archive.os, "replace", real_replace)
     s = do_build(root, fiscal_years=[2023])
     assert s.count("ok") == 1
-    assert archive.is_archived(reports, 2023, "alpha", s.outcomes[0].spec.run_key)
+    assert archive.is_archived(reports, "panel/fy2023", "alpha", s.outcomes[0].spec.run_key)
 
 
-def test_lock_refuses_second_build(tmp_path: Path, fake, capsys, monkeypatch) -> None:
+def test_no_wait_refuses_a_run_another_build_is_producing(
+    tmp_path: Path, fake, capsys, monkeypatch
+) -> None:
+    from test_archive import other_build
+
     monkeypatch.setattr(pipeline, "prepare_data", fake_prepare)
     root = make_project(tmp_path)
-    with archive.build_lock(root / "reports"):
+    proc, _ = other_build(root / "reports", "panel/fy2022/alpha")
+    try:
         with pytest.raises(archive.BuildLockedError, match="another build holds"):
-            do_build(root, wait_for_lock=False)
-        code = main(["build", "--root", str(root), "--no-wait", "--no-progress"])
-    assert code == 1 and "not waiting (--no-wait)" in capsys.readouterr().err
-    assert fake.calls == []
+            do_build(root, wait_for_lock=False, jobs=1)
+        code = main(["build", "--root", str(root), "--no-wait", "--no-progress", "--jobs", "1"])
+    finally:
+        proc.communicate("", timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1 and "for alpha FY2022;" in err and "not waiting (--no-wait)" in err
+    assert err.count("\n") == 1
+    assert ("alpha", {"fiscal_year": 2022, "raw_dir": "data/raw", "language": "ja"}) not in [
+        (n, p) for n, p in fake.calls
+    ]
+    # Once the other build has ended, the run is free again.
+    assert do_build(root, wait_for_lock=False).count("failed") == 0
 
 
 def test_stale_staging_is_cleaned(tmp_path: Path, fake) -> None:
@@ -484,7 +497,7 @@ def test_index_lists_years_and_reports(tmp_path: Path, fake) -> None:
     do_build(root)
     page = (root / "reports" / "index.html").read_text()
     assert page.index("FY2023") < page.index("FY2022") < page.index("FY2021")
-    assert page.count('href="fy2022/') == 2 and 'href="fy2022/alpha.html"' in page
+    assert page.count('href="panel/fy2022/') == 2 and 'href="panel/fy2022/alpha.html"' in page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,11 +520,11 @@ def test_real_kernel_build_render_and_noop(tmp_path: Path, monkeypatch) -> None:
         root, prepare=fake_prepare, fiscal_years=[2022, 2023], jobs=2, progress=False
     )
     assert s.count("ok") == 2
-    html = (root / "reports" / "fy2023" / "fig.html").read_text()
+    html = (root / "reports" / "panel" / "fy2023" / "fig.html").read_text()
     assert "年度 2023 True" in html and "True" in html
     assert html.count('src="data:image/png;base64,') == 1
     assert "SECRET_SOURCE" not in html and "<script" not in html
-    rec = archive.read_record(root / "reports" / "fy2023" / "fig.run.json")
+    rec = archive.read_record(root / "reports" / "panel" / "fy2023" / "fig.run.json")
     assert rec["parameters"] == {"fiscal_year": 2023, "raw_dir": "data/raw", "language": "ja"}
     assert rec["packages"]["papermill"] == papermill.__version__
     before = snapshot(root / "reports")
@@ -533,33 +546,39 @@ def test_real_kernel_failure_and_death(tmp_path: Path) -> None:
     msg = str(info.value)
     assert "bad FY2023 failed at cell 3" in msg and "ValueError: 壊れた" in msg
     assert "dies FY2023 failed at" in msg and "kernel died" in msg
-    assert (root / "reports" / "failed" / "fy2023" / "bad.ipynb").exists()
-    assert not (root / "reports" / "fy2023" / "bad.html").exists()
+    assert (root / "reports" / "failed" / "panel" / "fy2023" / "bad.ipynb").exists()
+    assert not (root / "reports" / "panel" / "fy2023" / "bad.html").exists()
 
 
-def test_headline_from_programme_summary_rows() -> None:
-    # A programme_summary-like frame: NaN reasons become JSON null, rows become dicts.
-    import pandas as pd
+def test_headline_one_denominator_and_kpis_without_actual_apart(seed) -> None:
+    import dataclasses
 
-    from kpianalysis.report.index import headline_text
+    from kpianalysis.analysis.results import YearResults
+    from kpianalysis.report.headline import headline_text
 
-    frame = pd.DataFrame(
-        {"programme_id": ["23205-community"], "n_kpis": [4], "n_achieved": [2], "r": [float("nan")]}
+    obs = seed.observations.copy()
+    # FY2023 KPI ④ (1,341 against 500, achieved) loses its actual: 3 evaluated, 1 without.
+    obs.loc[(obs["indicator_id"] == 4) & (obs["fiscal_year"] == 2023), "actual"] = float("nan")
+    h = headline.headline_for(YearResults(dataclasses.replace(seed, observations=obs).as_of(2023)))
+    assert (h["n_kpis"], h["n_evaluated"], h["n_achieved"], h["n_without_actual"]) == (4, 3, 1, 1)
+    # ① 9/13 missed, ② 83/3000 missed, ③ 50/50 achieved: 1 of 3 = 33.3 %, not 1 of 4.
+    assert h["share_achieved"] == pytest.approx(1 / 3)
+    assert headline_text({**h, "rates": []}) == (
+        "生きがいと社会貢献を育む新地域コミュニティの構築事業（半田市）: "
+        "評価した3指標中1指標が目標を達成（33.3%）、実績値なし1指標 / "
+        "1 of 3 evaluated KPIs achieved (33.3%); 1 without an actual"
     )
-    rows = fileio.jsonable(frame)
-    assert rows == [{"programme_id": "23205-community", "n_kpis": 4, "n_achieved": 2, "r": None}]
-    assert headline_text(rows) == "23205-community: 4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
 
 
 def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
     from kpianalysis.analysis.results import YearResults
-    from kpianalysis.report.index import headline_text
+    from kpianalysis.report.headline import headline_text
 
     text = headline_text(headline.headline_for(YearResults(seed.as_of(2023))))
     # FY2023 sheet: 9/13, 83/3000, 50/50, 1341/500, rounded half-up to one decimal.
     assert text == (
         "生きがいと社会貢献を育む新地域コミュニティの構築事業（半田市）: "
-        "4指標中2指標が目標を達成 / 2 of 4 KPIs achieved"
+        "評価した4指標中2指標が目標を達成（50.0%） / 2 of 4 evaluated KPIs achieved (50.0%)"
         "（達成率 achievement: ① 69.2%, ② 2.8%, ③ 100.0%, ④ 268.2%）"
     )
 
@@ -580,3 +599,142 @@ def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> 
     assert (out / "observations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     (out / "trends_fy2022.parquet").unlink()
     assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 26
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-programme archive, languages, shards (fake kernels, real data)
+
+PROGRAMME_PARAMS = PARAMS_CELL + 'programme_id: str = "23205-community"  # the programme\n'
+
+
+def programme_project(tmp_path: Path) -> Path:
+    """Handa's raw data plus the synthetic 99999-demo programme; one programme-scoped notebook
+    (``attainment``) and one panel-scoped (``panel``)."""
+    from conftest import RAW
+    from test_extending import _demo_programme
+
+    root = tmp_path / "proj"
+    shutil.copytree(RAW, root / "data" / "raw")
+    _demo_programme(root / "data" / "raw", range(2021, 2023))
+    write_notebook(root / "notebooks" / "attainment.ipynb", "print(1)", params=PROGRAMME_PARAMS)
+    write_notebook(root / "notebooks" / "panel.ipynb", "print(2)")
+    return root
+
+
+def real_build(root: Path, **kw: Any) -> pipeline.BuildSummary:
+    kw.setdefault("jobs", 2)
+    return pipeline.build(root, progress=False, **kw)
+
+
+def runs_of(summary: pipeline.BuildSummary, outcome: str) -> list[str]:
+    return sorted(o.spec.identity for o in summary.outcomes if o.outcome == outcome)
+
+
+def test_programme_scoped_runs_and_keys_follow_their_own_programme(tmp_path: Path, fake) -> None:
+    from test_extending import _demo_programme
+
+    root = programme_project(tmp_path)
+    s = real_build(root)
+    # Handa has actuals for FY2021–2023, the demo programme for FY2021–2022; the panel runs
+    # for every year with data.
+    assert runs_of(s, "ok") == [
+        "23205-community/fy2021/attainment",
+        "23205-community/fy2022/attainment",
+        "23205-community/fy2023/attainment",
+        "99999-demo/fy2021/attainment",
+        "99999-demo/fy2022/attainment",
+        "panel/fy2021/panel",
+        "panel/fy2022/panel",
+        "panel/fy2023/panel",
+    ]
+    params = {p["programme_id"] for n, p in fake.calls if n == "attainment"}
+    assert params == {"23205-community", "99999-demo"}
+    assert all("programme_id" not in p for n, p in fake.calls if n == "panel")
+    reports = root / "reports"
+    rec = archive.read_record(reports / "99999-demo" / "fy2022" / "attainment.run.json")
+    # Its own raw files only, and a note that no source document was checked.
+    assert {k.split("/")[1] for k in rec["inputs"] if k.startswith("raw/")} == {"99999-demo"}
+    assert rec["provenance"]["source_checked"] is False
+    assert "not checked against a source" in rec["provenance"]["note"]
+    assert rec["headline"]["programme_id"] == "99999-demo"
+    handa = archive.read_record(reports / "23205-community" / "fy2023" / "attainment.run.json")
+    assert handa["provenance"] == {"source_checked": True}
+    panel = archive.read_record(reports / "panel" / "fy2023" / "panel.run.json")
+    assert panel["provenance"] == {"unchecked_programmes": ["99999-demo"]}
+    handa_files = {k: v for k, v in snapshot(reports).items() if k.startswith("23205-community/")}
+    assert len(handa_files) == 9
+
+    # The demo programme gets FY2023 actuals: its runs and the panel's rerun, Handa's do not.
+    _demo_programme(root / "data" / "raw", range(2021, 2024))
+    s2 = real_build(root)
+    rerun = runs_of(s2, "ok")
+    # (Which earlier demo/panel years rerun depends on what the data as of a year includes.)
+    assert {"99999-demo/fy2023/attainment", "panel/fy2023/panel"} <= set(rerun)
+    assert all(r.startswith(("99999-demo/", "panel/")) for r in rerun)
+    assert len(runs_of(s2, "skipped")) + len(rerun) == 9
+    assert {f"23205-community/fy{y}/attainment" for y in YEARS} <= set(runs_of(s2, "skipped"))
+    after = snapshot(reports)
+    assert {k: after[k] for k in handa_files} == handa_files
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert page.index("架空の事業（架空市）") > page.index("生きがいと社会貢献")
+    assert "transcription not checked against a source" in page
+    assert 'href="99999-demo/fy2023/attainment.html"' in page and "Panel reports" in page
+
+
+def test_programme_option_restricts_and_refuses_unknown(tmp_path: Path, fake) -> None:
+    root = programme_project(tmp_path)
+    s = real_build(root, programmes=["99999-demo"], fiscal_years=[2022])
+    assert runs_of(s, "ok") == ["99999-demo/fy2022/attainment"]
+    with pytest.raises(ParameterError, match="unknown programme 'nope'"):
+        real_build(root, programmes=["nope"])
+
+
+def test_english_reports_beside_the_japanese_ones(tmp_path: Path, fake) -> None:
+    root = make_project(tmp_path, names=("alpha",))
+    do_build(root, fiscal_years=[2023])
+    reports = root / "reports"
+    ja = snapshot(reports)
+    s = do_build(root, fiscal_years=[2023], language="en")
+    assert runs_of(s, "ok") == ["panel/fy2023/alpha.en"]
+    after = snapshot(reports)
+    assert {k: after[k] for k in ja if k != "index.html"} == {
+        k: v for k, v in ja.items() if k != "index.html"
+    }
+    assert {k for k in after if ".en." in k} == {
+        "panel/fy2023/alpha.en.html",
+        "panel/fy2023/alpha.en.ipynb",
+        "panel/fy2023/alpha.en.run.json",
+    }
+    assert b'<html lang="en">' in after["panel/fy2023/alpha.en.html"]
+    rec = archive.read_record(reports / "panel" / "fy2023" / "alpha.en.run.json")
+    assert rec["language"] == "en" and rec["parameters"]["language"] == "en"
+    page = after["index.html"].decode()
+    assert 'href="panel/fy2023/alpha.html" hreflang="ja"' in page
+    assert 'href="panel/fy2023/alpha.en.html" hreflang="en">alpha (en)</a>' in page
+    # Both stay archived: a Japanese no-op build skips its run and leaves the English one.
+    assert do_build(root, fiscal_years=[2023]).count("skipped") == 1
+    assert (reports / "panel" / "fy2023" / "alpha.en.html").exists()
+
+
+def test_shards_partition_the_runs_of_a_single_build(tmp_path: Path, fake) -> None:
+    root = programme_project(tmp_path)
+    single = runs_of(real_build(root), "ok")
+    shutil.rmtree(root / "reports")
+    parts = [runs_of(real_build(root, shard=(k, 3), index=False), "ok") for k in (1, 2, 3)]
+    assert sorted(r for p in parts for r in p) == single  # every run once
+    assert all(parts)  # 8 runs over 3 shards: none empty with this partition
+    assert not (root / "reports" / "index.html").exists()
+    assert main(["index", "--reports", str(root / "reports")]) == 0
+    page = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{r}.html"' in page for r in single)
+    assert real_build(root).count("skipped") == len(single)
+
+
+def test_shard_option_parsed_and_checked() -> None:
+    from kpianalysis.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["build", "--shard", "3/4"]).shard == (3, 4)
+    for bad in ("0/4", "5/4", "x/4", "3"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["build", "--shard", bad])

@@ -1,4 +1,4 @@
-"""Command line: ``kpianalysis build|validate|process|list`` (also ``python -m kpianalysis``).
+"""Command line: ``kpianalysis build|index|validate|process|list`` (also ``python -m kpianalysis``).
 
 Exit codes: 0 ok; 1 bad input or a failed run (one line on stderr says why); 2 usage error.
 """
@@ -90,7 +90,43 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="process the data and build every fiscal year's reports")
     add_build_arguments(p)
     p.set_defaults(func=run_build)
+
+    p = sub.add_parser("index", help="rebuild reports/index.html from the run records")
+    p.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="archive directory")
+    p.set_defaults(func=_cmd_index)
     return parser
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from kpianalysis.build.archive import ArchiveLock, collect_records
+    from kpianalysis.build.commit import write_index
+
+    with ArchiveLock(args.reports) as lock:
+        path = write_index(args.reports, lock)
+    print(f"index: {path} ({len(collect_records(args.reports))} report(s))")
+    return 0
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` → ``(K, N)`` with 1 ≤ K ≤ N (a Slurm array index or CI matrix entry).
+
+    Examples
+    --------
+    >>> parse_shard("2/4")
+    (2, 4)
+    >>> parse_shard("0/4")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected K/N with 1 <= K <= N (e.g. 2/4), got '0/4'
+    """
+    k, sep, n = text.partition("/")
+    try:
+        shard = (int(k), int(n))
+    except ValueError:
+        shard = (0, 0)
+    if not sep or not (1 <= shard[0] <= shard[1]):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N (e.g. 2/4), got {text!r}")
+    return shard
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +165,24 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         help="build only this notebook, by file stem (repeatable; default: every report)",
     )
     parser.add_argument(
+        "--programme",
+        action="append",
+        metavar="ID",
+        help="build only this programme's reports, no panel report (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        default=None,
+        metavar="K/N",
+        help="build only shard K of N of the planned runs (a job array fills one archive)",
+    )
+    parser.add_argument(
+        "--no-index",
+        action="store_true",
+        help="do not write reports/index.html (run `kpianalysis index` after the last shard)",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -140,7 +194,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-wait",
         action="store_true",
-        help="fail at once if another build holds the lock, instead of waiting",
+        help="fail at once if another build is producing one of these runs, instead of waiting",
     )
     parser.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
     parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="raw data directory")
@@ -188,6 +242,9 @@ def run_build(args: argparse.Namespace) -> int:
             wait_for_lock=not args.no_wait,
             progress=args.progress,
             language=args.language,
+            programmes=args.programme,
+            shard=args.shard,
+            index=not args.no_index,
         )
     except KpiAnalysisError:
         raise

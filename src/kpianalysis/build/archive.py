@@ -1,28 +1,40 @@
-"""The report archive: atomic commits, run records, the build lock and stale-staging cleanup.
+"""The report archive: atomic commits, run records, locks and stale-staging cleanup.
 
 Archive scheme
 --------------
 ::
 
     reports/
-      .lock                      fcntl.flock: one build at a time
-      .staging/<run-id>/         a run being produced (same filesystem as the archive)
-      fy2023/attainment.ipynb    executed notebook (normalised: no timestamps, fixed ids)
-      fy2023/attainment.html     the report
-      fy2023/attainment.run.json run record = commit marker (written last)
-      failed/fy2023/attainment.ipynb, .run.json   the last failed attempt, for debugging
+      .lock                                  byte-range locks (fcntl): see "Concurrency" below
+      .staging/<build>-<run>/                a run being produced (same filesystem as the archive)
+      <programme_id>/fy2023/attainment.ipynb executed notebook (normalised: no timestamps, ids)
+      <programme_id>/fy2023/attainment.html  the report
+      <programme_id>/fy2023/attainment.run.json  run record = commit marker (written last)
+      <programme_id>/fy2023/attainment.en.html   the English report beside it (``--language en``)
+      panel/fy2023/<notebook>.html …         panel-scoped notebooks (no ``programme_id``)
+      failed/<programme_id|panel>/fy2023/<notebook>.ipynb, .run.json   last failed attempt
       index.html
 
-A run is produced entirely inside ``.staging/<run-id>/`` and every file is fsynced there. The
-commit then moves the files into ``fy<YEAR>/`` with :func:`os.replace` (atomic on POSIX) in the
-order ``.ipynb`` → ``.html`` → ``.run.json`` and fsyncs the directory. The run record carries the
+A run is produced entirely inside its staging directory and every file is fsynced there. The
+commit then moves the files into place with :func:`os.replace` (atomic on POSIX) in the order
+``.ipynb`` → ``.html`` → ``.run.json`` and fsyncs the directory. The run record carries the
 sha256 of the ``.ipynb`` and ``.html`` it belongs to, so it is the commit marker: a run counts as
 archived only when its record exists, says ``ok`` and both files hash to what it says. A build
 killed between two renames therefore leaves a run that the next build sees as incomplete and
 redoes; a reader never sees a truncated file. A file whose new bytes equal the archived bytes is
 not replaced at all, so an unchanged report stays byte-identical (and keeps its mtime and inode).
-Anything left in ``.staging/`` belongs to a killed build and is removed by the next build once
-it holds the lock.
+
+Concurrency
+-----------
+Several builds (e.g. the shards of a cluster job array) may fill one archive at once. They lock
+byte ranges of ``reports/.lock`` with POSIX record locks (:func:`fcntl.lockf`, which also work on
+NFS with a lock manager): byte 0 while committing a run or writing the index (milliseconds);
+one byte per *run* (from the hash of its archive location) while it is produced and committed, so
+two builds never produce the same run at once — the second waits and then finds it archived;
+and one byte per *build*, held for the build's lifetime, which marks its staging directories as
+alive. A build removes only staging directories whose owner's byte is free (the owner was
+killed), never those of a build still running. Record locks belong to the process: a build
+opens ``.lock`` once and keeps it open until it ends.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -85,39 +98,59 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def run_paths(reports: Path, fiscal_year: int, name: str) -> dict[str, Path]:
-    """Archive paths of one run: ``ipynb``, ``html`` and ``record``.
+def location(scope: str, fiscal_year: int) -> str:
+    """Archive folder of a run, relative to the archive: ``<scope>/fy<YEAR>``.
+
+    ``scope`` is a programme id, or ``panel`` for a notebook over all programmes.
 
     Examples
     --------
-    >>> run_paths(Path("reports"), 2023, "trends")["html"].as_posix()
-    'reports/fy2023/trends.html'
+    >>> location("23205-community", 2023)
+    '23205-community/fy2023'
     """
-    d = Path(reports) / f"fy{fiscal_year}"
+    return f"{scope}/fy{int(fiscal_year)}"
+
+
+def run_paths(reports: Path, where: str, stem: str) -> dict[str, Path]:
+    """Archive paths of one run: ``ipynb``, ``html`` and ``record``.
+
+    Parameters
+    ----------
+    where
+        The run's folder (:func:`location`), e.g. ``panel/fy2023``.
+    stem
+        The notebook name, with ``.en`` for an English report.
+
+    Examples
+    --------
+    >>> run_paths(Path("reports"), "panel/fy2023", "trends")["html"].as_posix()
+    'reports/panel/fy2023/trends.html'
+    """
+    d = Path(reports) / where
     return {
-        "ipynb": d / f"{name}.ipynb",
-        "html": d / f"{name}.html",
-        "record": d / f"{name}{RECORD_SUFFIX}",
+        "ipynb": d / f"{stem}.ipynb",
+        "html": d / f"{stem}.html",
+        "record": d / f"{stem}{RECORD_SUFFIX}",
     }
 
 
-def failed_paths(reports: Path, fiscal_year: int, name: str) -> dict[str, Path]:
+def failed_paths(reports: Path, where: str, stem: str) -> dict[str, Path]:
     """Where the last failed attempt of a run is kept (never over the good report).
 
     Examples
     --------
-    >>> failed_paths(Path("reports"), 2023, "trends")["ipynb"].as_posix()
-    'reports/failed/fy2023/trends.ipynb'
+    >>> failed_paths(Path("reports"), "23205-community/fy2023", "trends")["ipynb"].as_posix()
+    'reports/failed/23205-community/fy2023/trends.ipynb'
     """
-    d = Path(reports) / FAILED / f"fy{fiscal_year}"
+    d = Path(reports) / FAILED / where
     return {
-        "ipynb": d / f"{name}.ipynb",
-        "record": d / f"{name}{RECORD_SUFFIX}",
-        "log": d / f"{name}.kernel.log",
+        "ipynb": d / f"{stem}.ipynb",
+        "record": d / f"{stem}{RECORD_SUFFIX}",
+        "log": d / f"{stem}.kernel.log",
     }
 
 
-def is_archived(reports: Path, fiscal_year: int, name: str, run_key: str) -> bool:
+def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
     """Whether an intact, successful run with ``run_key`` is in the archive.
 
     Intact means: the record parses, has this key and outcome ``ok``, and the ``.ipynb`` and
@@ -125,10 +158,10 @@ def is_archived(reports: Path, fiscal_year: int, name: str, run_key: str) -> boo
 
     Examples
     --------
-    >>> is_archived(Path("/nonexistent"), 2023, "trends", "0" * 64)
+    >>> is_archived(Path("/nonexistent"), "panel/fy2023", "trends", "0" * 64)
     False
     """
-    paths = run_paths(reports, fiscal_year, name)
+    paths = run_paths(reports, where, stem)
     record = read_record(paths["record"])
     if not record or record.get("run_key") != run_key or record.get("outcome") != "ok":
         return False
@@ -172,8 +205,8 @@ def commit_run(
     staged_html: Path,
     record: Mapping[str, Any],
     reports: Path,
-    fiscal_year: int,
-    name: str,
+    where: str,
+    stem: str,
 ) -> list[Path]:
     """Move a complete staged run into the archive; the record goes last (commit marker).
 
@@ -187,13 +220,14 @@ def commit_run(
 
     Examples
     --------
-    >>> commit_run(ipynb, html, {"outcome": "ok"}, Path("reports"), 2023, "x")  # doctest: +SKIP
+    >>> commit_run(ipynb, html, {"outcome": "ok"}, Path("reports"), "panel/fy2023", "x")
+    ... # doctest: +SKIP
     """
-    paths = run_paths(reports, fiscal_year, name)
+    paths = run_paths(reports, where, stem)
     paths["record"].parent.mkdir(parents=True, exist_ok=True)
     rec = dict(record)
     rec["outputs"] = {"ipynb": sha256_file(staged_ipynb), "html": sha256_file(staged_html)}
-    staged_record = staged_ipynb.with_name(f"{name}{RECORD_SUFFIX}")
+    staged_record = staged_ipynb.with_name(f"{stem}{RECORD_SUFFIX}")
     fileio.write_durable(staged_record, record_bytes(rec))
     changed = []
     with sigint_deferred():
@@ -206,7 +240,7 @@ def commit_run(
                 changed.append(paths[kind])
         fsync_dir(paths["record"].parent)
     # A good run supersedes the debugging copy of an earlier failure.
-    for p in failed_paths(reports, fiscal_year, name).values():
+    for p in failed_paths(reports, where, stem).values():
         p.unlink(missing_ok=True)
     return changed
 
@@ -215,13 +249,13 @@ def keep_failed(
     staged_ipynb: Path | None,
     record: Mapping[str, Any],
     reports: Path,
-    fiscal_year: int,
-    name: str,
+    where: str,
+    stem: str,
     kernel_log: Path | None = None,
 ) -> Path:
-    """Keep a failed run's executed notebook under ``reports/failed/fy<YEAR>/``.
+    """Keep a failed run's executed notebook under ``reports/failed/<where>/``.
 
-    The last good report in ``fy<YEAR>/`` is never touched.
+    The last good report in ``<where>/`` is never touched.
 
     Returns
     -------
@@ -230,9 +264,10 @@ def keep_failed(
 
     Examples
     --------
-    >>> keep_failed(ipynb, {"outcome": "failed"}, Path("reports"), 2023, "x")  # doctest: +SKIP
+    >>> keep_failed(ipynb, {"outcome": "failed"}, Path("reports"), "panel/fy2023", "x")
+    ... # doctest: +SKIP
     """
-    paths = failed_paths(reports, fiscal_year, name)
+    paths = failed_paths(reports, where, stem)
     paths["ipynb"].parent.mkdir(parents=True, exist_ok=True)
     with sigint_deferred():
         if staged_ipynb is not None and staged_ipynb.exists():
@@ -247,8 +282,148 @@ def keep_failed(
     return paths["ipynb"] if paths["ipynb"].exists() else paths["record"]
 
 
+def _offset(kind: str, label: str) -> int:
+    """Lock byte of a build (1 … 2**30 - 1) or a run (2**30 … 2**31 - 2); 0 is commits.
+
+    Disjoint ranges, so a run's byte never coincides with a build's: a process testing whether
+    another build is alive (lock, then unlock) can never release one of its own run locks.
+    """
+    h = int(hashlib.sha256(label.encode()).hexdigest()[:8], 16)
+    if kind == "build":
+        return 1 + h % (2**30 - 1)
+    return 2**30 + h % (2**30 - 1)
+
+
+def _locked_elsewhere(exc: OSError) -> bool:
+    return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+
+
+class ArchiveLock:
+    """One build's hold on ``reports/.lock``: commit lock, run locks, its staging directories.
+
+    Open it once per build (record locks belong to the process and closing any descriptor of
+    the file releases them all) and :meth:`close` it at the end.
+
+    Examples
+    --------
+    >>> lock = ArchiveLock(Path("/tmp/_kpi_reports"))
+    >>> with lock.committing():
+    ...     pass
+    >>> lock.close()
+    """
+
+    def __init__(self, reports: Path) -> None:
+        self.reports = Path(reports)
+        self.reports.mkdir(parents=True, exist_ok=True)
+        self.path = self.reports / LOCK
+        self.build_id = uuid.uuid4().hex[:16]
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._waited = False
+        # Held until close(): marks this build's staging directories as alive.
+        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, _offset("build", self.build_id))
+
+    def close(self) -> None:
+        """Release every lock of this build (closing the descriptor releases them)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> ArchiveLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def committing(self) -> Iterator[None]:
+        """Hold the commit lock (byte 0): while a run is committed or the index written."""
+        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, 0)
+        try:
+            yield
+        finally:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, 0)
+
+    def acquire_run(
+        self,
+        identity: str,
+        *,
+        wait: bool = True,
+        notify: Callable[[str], None] | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Lock one run (by its archive location) against other builds producing it.
+
+        Raises
+        ------
+        BuildLockedError
+            When another build holds it and ``wait`` is false.
+        """
+        offset = _offset("run", identity)
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+            return
+        except OSError as exc:
+            if not _locked_elsewhere(exc):
+                raise
+        msg = f"another build holds {self.path} for {label or identity}"
+        if not wait:
+            raise BuildLockedError(f"{msg}; not waiting (--no-wait)")
+        if not self._waited:
+            # Once per build: a shard waiting on many runs says so one time.
+            self._waited = True
+            (notify or (lambda m: print(m, file=sys.stderr, flush=True)))(
+                f"{msg}; waiting for it to finish …"
+            )
+        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, offset)
+
+    def release_run(self, identity: str) -> None:
+        """Release a run lock taken by :meth:`acquire_run`."""
+        if self._fd >= 0:
+            fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, _offset("run", identity))
+
+    def staging_dir(self) -> Path:
+        """A fresh, empty staging directory of this build: ``.staging/<build>-<uuid>``."""
+        d = self.reports / STAGING / f"{self.build_id}-{uuid.uuid4().hex}"
+        d.mkdir(parents=True)
+        return d
+
+    def clean_staging(self, *, own: bool = False) -> int:
+        """Remove staging left by killed builds (their build lock is free); ``own`` adds ours.
+
+        Returns the number of entries removed.
+        """
+        staging = self.reports / STAGING
+        if not staging.is_dir():
+            return 0
+        n = 0
+        for entry in staging.iterdir():
+            owner = entry.name.split("-", 1)[0]
+            if owner == self.build_id:
+                if not own:
+                    continue
+            elif not self._owner_gone(owner):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            n += 1
+        return n
+
+    def _owner_gone(self, build_id: str) -> bool:
+        offset = _offset("build", build_id)
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+        except OSError as exc:
+            if _locked_elsewhere(exc):
+                return False
+            raise
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, offset)
+        return True
+
+
 def new_staging_dir(reports: Path) -> Path:
-    """A fresh, empty directory under ``reports/.staging/``.
+    """A fresh, empty directory under ``reports/.staging/`` (outside any build).
 
     Examples
     --------
@@ -261,7 +436,10 @@ def new_staging_dir(reports: Path) -> Path:
 
 
 def clean_staging(reports: Path) -> int:
-    """Remove what a killed build left in ``reports/.staging/``; call only holding the lock.
+    """Remove what killed builds left in ``reports/.staging/`` (never a running build's runs).
+
+    Not for use inside a build: it opens (and closes) ``.lock``, which would release the
+    calling process's own record locks; a build calls :meth:`ArchiveLock.clean_staging`.
 
     Returns
     -------
@@ -273,69 +451,24 @@ def clean_staging(reports: Path) -> int:
     >>> clean_staging(Path("/nonexistent"))
     0
     """
-    staging = Path(reports) / STAGING
-    if not staging.is_dir():
+    if not (Path(reports) / STAGING).is_dir():
         return 0
-    n = 0
-    for entry in staging.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
-        n += 1
-    return n
+    with ArchiveLock(reports) as lock:
+        return lock.clean_staging()
 
 
-@contextlib.contextmanager
-def build_lock(
-    reports: Path, *, wait: bool = True, notify: Callable[[str], None] | None = None
-) -> Iterator[Path]:
-    """Hold ``reports/.lock`` (an exclusive ``flock``) for the duration of a build.
-
-    Parameters
-    ----------
-    reports
-        Archive directory (created if missing).
-    wait
-        If another build holds the lock: wait for it (after calling ``notify`` once) or, when
-        ``False``, raise :class:`BuildLockedError` at once.
-    notify
-        Called with a one-line message before waiting; defaults to printing on stderr.
-
-    Examples
-    --------
-    >>> with build_lock(Path("/tmp/_kpi_reports")):
-    ...     pass
-    """
-    reports = Path(reports)
-    reports.mkdir(parents=True, exist_ok=True)
-    lock_path = reports / LOCK
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
-            msg = f"another build holds {lock_path}"
-            if not wait:
-                raise BuildLockedError(f"{msg}; not waiting (--no-wait)") from None
-            (notify or (lambda m: print(m, file=sys.stderr, flush=True)))(
-                f"{msg}; waiting for it to finish …"
-            )
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield lock_path
-    finally:
-        # Closing the descriptor releases the flock.
-        os.close(fd)
+def _record_files(reports: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+    """``(record path, where)`` for ``<scope>/fy<YEAR>/<stem>.run.json`` under ``reports``."""
+    for path in sorted(reports.glob(pattern)):
+        rel = path.relative_to(reports)
+        yield path, rel.parent.as_posix()
 
 
 def collect_records(reports: Path) -> list[dict[str, Any]]:
-    """Successful run records under ``reports/fy*/``, sorted by fiscal year then notebook.
+    """Successful run records under ``reports/<scope>/fy*/``, sorted by scope, year, notebook.
 
-    Records of failed attempts (``reports/failed/``) and unreadable records are left out.
+    Records of failed attempts (``reports/failed/``), staging and unreadable records are left
+    out. Each record gets ``_html``, the report's path relative to the archive.
 
     Examples
     --------
@@ -346,15 +479,41 @@ def collect_records(reports: Path) -> list[dict[str, Any]]:
     reports = Path(reports)
     if not reports.is_dir():
         return out
-    for year_dir in sorted(reports.glob("fy*")):
-        if not year_dir.is_dir() or year_dir.name == FAILED:
+    for path, where in _record_files(reports, f"*/fy*/*{RECORD_SUFFIX}"):
+        if where.split("/")[0] in (FAILED, STAGING):
             continue
-        for path in sorted(year_dir.glob(f"*{RECORD_SUFFIX}")):
-            rec = read_record(path)
-            if rec and rec.get("outcome") == "ok":
-                rec = dict(rec)
-                rec.setdefault("notebook", path.name[: -len(RECORD_SUFFIX)])
-                rec["_html"] = f"{year_dir.name}/{rec['notebook']}.html"
-                out.append(rec)
-    out.sort(key=lambda r: (int(r.get("fiscal_year", 0)), str(r["notebook"])))
+        rec = read_record(path)
+        if rec and rec.get("outcome") == "ok":
+            rec = dict(rec)
+            stem = path.name[: -len(RECORD_SUFFIX)]
+            rec.setdefault("notebook", stem.split(".")[0])
+            rec["_html"] = f"{where}/{stem}.html"
+            out.append(rec)
+    out.sort(
+        key=lambda r: (
+            str(r.get("programme_id") or ""),
+            int(r.get("fiscal_year", 0)),
+            str(r["notebook"]),
+            str(r.get("language") or ""),
+        )
+    )
+    return out
+
+
+def collect_failed(reports: Path) -> list[dict[str, Any]]:
+    """Records of the failed runs still kept under ``reports/failed/`` (a good rerun removes
+    them), sorted like :func:`collect_records`.
+
+    Examples
+    --------
+    >>> collect_failed(Path("/nonexistent"))
+    []
+    """
+    reports = Path(reports)
+    out = []
+    for path, _where in _record_files(reports / FAILED, f"*/fy*/*{RECORD_SUFFIX}"):
+        rec = read_record(path)
+        if rec:
+            out.append(rec)
+    out.sort(key=lambda r: (str(r.get("programme_id") or ""), int(r.get("fiscal_year", 0))))
     return out

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> d
         "format": FORMAT_VERSION,
         "notebook": s.name,
         "notebook_path": f"notebooks/{s.notebook.name}",
+        "programme_id": s.programme_id,
+        "scope": s.scope,
+        "language": s.language,
         "fiscal_year": s.fiscal_year,
         "parameters": s.parameters,
         "inputs": s.inputs,
@@ -32,18 +36,24 @@ def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> d
         "headline": s.headline,
         **environment,
     }
+    if s.provenance is not None:
+        rec["provenance"] = s.provenance
     if st.error:
         rec["error"] = st.error
     return rec
 
 
 def commit_staged(
-    st: StagedRun, reports: Path, environment: Mapping[str, Any]
+    st: StagedRun,
+    reports: Path,
+    environment: Mapping[str, Any],
+    lock: archive.ArchiveLock | None = None,
 ) -> tuple[RunOutcome, dict[str, Any] | None]:
     """Move a staged run into the archive (or its executed notebook into ``failed/``).
 
     Returns the run's outcome and, for a failed run, its record (for the index). The staging
-    directory is removed whatever happens.
+    directory is removed whatever happens. With ``lock``, the commit holds its commit lock (other
+    builds writing the same archive wait for the few milliseconds it takes).
 
     Raises
     ------
@@ -53,30 +63,37 @@ def commit_staged(
         When writing failed (disk full, permissions); nothing of this run was committed.
     """
     s = st.spec
+    guard = lock.committing() if lock is not None else contextlib.nullcontext()
     try:
         if st.ok and st.ipynb is not None and st.html is not None:
-            archive.commit_run(
-                st.ipynb, st.html, run_record(st, environment, "ok"), reports, s.fiscal_year, s.name
-            )
+            with guard:
+                archive.commit_run(
+                    st.ipynb, st.html, run_record(st, environment, "ok"), reports, s.where, s.stem
+                )
             return RunOutcome(s, "ok"), None
         if st.error == "interrupted":
             raise KeyboardInterrupt
         rec = run_record(st, environment, "failed")
-        kept = archive.keep_failed(
-            st.executed, rec, reports, s.fiscal_year, s.name, kernel_log=st.log
-        )
+        with guard:
+            kept = archive.keep_failed(
+                st.executed, rec, reports, s.where, s.stem, kernel_log=st.log
+            )
         return RunOutcome(s, "failed", st.error, kept), rec
     except OSError as exc:
         raise archive.ArchiveError(
-            f"{s.name} FY{s.fiscal_year}: writing the archive failed, nothing of this run was "
-            f"committed: {exc}"
+            f"{s.label}: writing the archive failed, nothing of this run was committed: {exc}"
         ) from exc
     finally:
         shutil.rmtree(st.staging, ignore_errors=True)
 
 
-def write_index(reports: Path, failed: Sequence[Mapping[str, Any]] = ()) -> Path:
-    """Build ``reports/index.html`` from the run records and write it atomically.
+def write_index(reports: Path, lock: archive.ArchiveLock | None = None) -> Path:
+    """Build ``reports/index.html`` from the run records on disk and write it atomically.
+
+    The good runs' records and the failed runs still kept under ``failed/`` are all it reads,
+    so any process (the last shard of a job array, ``kpianalysis index``) writes the same page
+    for the same archive. With ``lock``, reading and writing hold the commit lock: no run is
+    committed half-way through.
 
     Examples
     --------
@@ -84,8 +101,13 @@ def write_index(reports: Path, failed: Sequence[Mapping[str, Any]] = ()) -> Path
     'index.html'
     """
     path = Path(reports) / "index.html"
+    guard = lock.committing() if lock is not None else contextlib.nullcontext()
     try:
-        write_atomic(path, render_index(archive.collect_records(reports), failed=failed).encode())
+        with guard:
+            page = render_index(
+                archive.collect_records(reports), failed=archive.collect_failed(reports)
+            )
+            write_atomic(path, page.encode())
     except OSError as exc:
         raise archive.ArchiveError(f"writing {path} failed: {exc}") from exc
     return path

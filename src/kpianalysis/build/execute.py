@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,7 +148,7 @@ def _normalise(nb: Any, spec: RunSpec) -> Any:
     for k in ("start_time", "end_time", "duration"):
         pm.pop(k, None)
     pm["input_path"] = f"notebooks/{spec.notebook.name}"
-    pm["output_path"] = f"fy{spec.fiscal_year}/{spec.name}.ipynb"
+    pm["output_path"] = f"{spec.where}/{spec.stem}.ipynb"
     for cell in nb.cells:
         md = cell.get("metadata", {})
         md.pop("execution", None)
@@ -246,7 +246,7 @@ def provenance_for(
     from kpianalysis.report.render import Provenance, build_time
 
     env = environment or {}
-    final = archive.run_paths(reports, spec.fiscal_year, spec.name)
+    final = archive.run_paths(reports, spec.where, spec.stem)
     here = final["html"].parent
 
     def rel(p: Path) -> str:
@@ -283,6 +283,8 @@ def execute_run(
     reports: Path,
     stop: threading.Event,
     environment: Mapping[str, Any] | None = None,
+    *,
+    staging_dir: Callable[[], Path] | None = None,
 ) -> StagedRun:
     """Execute and render one run into a fresh staging directory (no archive change).
 
@@ -292,6 +294,10 @@ def execute_run(
 
     ``environment`` (Python, packages, git state) goes into the report's footer, with links
     relative to the run's archive paths.
+
+    ``staging_dir`` makes that directory (a build passes its
+    :meth:`~kpianalysis.build.archive.ArchiveLock.staging_dir`); default
+    :func:`~kpianalysis.build.archive.new_staging_dir`.
 
     Examples
     --------
@@ -305,7 +311,7 @@ def execute_run(
     use_local_handler_without_chdir()
 
     root = Path(root).resolve()
-    staging = archive.new_staging_dir(reports)
+    staging = staging_dir() if staging_dir is not None else archive.new_staging_dir(reports)
     executed = staging / "executed.ipynb"
     log = staging / "kernel.log"
     st = StagedRun(spec, ok=False, staging=staging, executed=executed, log=log, start=now_utc())

@@ -1,26 +1,33 @@
-"""``kpianalysis build``: each (notebook, fiscal year) → executed notebook, HTML report, run record.
+"""``kpianalysis build``: each (notebook, programme or panel, fiscal year) → executed notebook,
+HTML report, run record.
 
 Steps, in order, all before any kernel starts except the last:
 
-1. take the archive lock (``reports/.lock``) and remove stale ``reports/.staging`` content;
+1. open the archive's lock file (``reports/.lock``, see :mod:`kpianalysis.build.archive`) and
+   remove ``reports/.staging`` content of killed builds (never that of a build still running);
 2. load and validate the raw data, write ``data/processed/`` (a
    :class:`~kpianalysis.errors.DataError` aborts here, exit 1, nothing else touched);
 3. discover reports: every ``notebooks/*.ipynb`` with a code cell tagged ``parameters``;
-4. validate each run's parameters (:mod:`kpianalysis.build.parameters`);
+4. plan the runs — programme-scoped notebooks once per (programme, fiscal year), panel-scoped
+   ones once per fiscal year (:mod:`kpianalysis.build.plan`) — and validate each run's
+   parameters (:mod:`kpianalysis.build.parameters`);
 5. compute each run's key — sha256 over the inputs (the content of the validated data *as of
-   the run's fiscal year*, the notebook, every ``kpianalysis/*.py``, ``uv.lock``) and the
-   parameters; the raw files' digests and the git commit are recorded but not part of the key,
-   so new rows for a later year rerun nothing earlier — and skip runs whose archived record has
-   that key and intact files (:func:`kpianalysis.build.archive.is_archived`);
+   the run's fiscal year*: the run's own programme's, or all for a panel run; the notebook, every
+   ``kpianalysis/*.py``, ``uv.lock``) and the parameters; the raw files' digests and the git
+   commit are recorded but not part of the key, so new rows for a later year or another
+   programme rerun nothing else — keep this shard's runs (``--shard K/N``) and skip those whose
+   archived record has that key and intact files (:func:`kpianalysis.build.archive.is_archived`);
 6. execute the remaining runs in a thread pool (each papermill kernel is its own process) with the
-   project root as the kernel's working directory, render HTML in the worker thread, stage
-   everything under ``reports/.staging`` and commit from the main thread
-   (:func:`kpianalysis.build.archive.commit_run`); write ``reports/index.html``.
+   project root as the kernel's working directory — each holding its run lock, so a concurrent
+   build never produces the same run — render HTML in the worker thread, stage everything under
+   ``reports/.staging`` and commit from the main thread
+   (:func:`kpianalysis.build.archive.commit_run`, under the commit lock); write
+   ``reports/index.html`` from the records on disk.
 
-A failed run is kept under ``reports/failed/fy<YEAR>/`` and makes the command exit 1 naming the
-notebook, fiscal year and cell. Ctrl-C stops scheduling, interrupts running kernels (each runs in
-its own session, so the terminal's signal does not reach it), commits nothing more and exits 130
-with the archive intact.
+A failed run is kept under ``reports/failed/<scope>/fy<YEAR>/`` and makes the command exit 1
+naming the notebook, programme, fiscal year and cell. Ctrl-C stops scheduling, interrupts running
+kernels (each runs in its own session, so the terminal's signal does not reach it), commits
+nothing more and exits 130 with the archive intact.
 """
 
 from __future__ import annotations
@@ -39,7 +46,13 @@ from kpianalysis.build import archive
 from kpianalysis.build.commit import commit_staged, write_index
 from kpianalysis.build.execute import StagedRun, execute_run, interrupt_kernels
 from kpianalysis.build.parameters import check_path
-from kpianalysis.build.plan import RunOutcome, RunSpec, discover_notebooks, plan_runs
+from kpianalysis.build.plan import (
+    RunOutcome,
+    RunSpec,
+    discover_notebooks,
+    plan_runs,
+    select_shard,
+)
 from kpianalysis.build.processed import prepare_data
 from kpianalysis.build.record import git_state, package_versions
 from kpianalysis.errors import ParameterError, RunError
@@ -98,9 +111,12 @@ def build(
     wait_for_lock: bool = True,
     progress: bool | None = None,
     language: str = "ja",
+    programmes: Sequence[str] | None = None,
+    shard: tuple[int, int] | None = None,
+    index: bool = True,
     prepare: Callable[[Path, str, str], tuple[list[int], Any, list[Path]]] | None = None,
 ) -> BuildSummary:
-    """Build every (notebook, fiscal year) report that is not already archived.
+    """Build every (notebook, programme or panel, fiscal year) report not already archived.
 
     Parameters
     ----------
@@ -119,11 +135,21 @@ def build(
     jobs
         Parallel runs; default ``os.cpu_count()``.
     wait_for_lock
-        Wait for a concurrent build (``True``) or refuse (:class:`archive.BuildLockedError`).
+        When another build is producing one of this build's runs: wait for it (``True``) or
+        refuse (:class:`archive.BuildLockedError`).
     progress
         Show a tqdm bar on stderr; default: when stderr is a terminal.
     language
-        ``language`` parameter for every notebook (``"ja"`` or ``"en"``).
+        ``language`` parameter for every notebook (``"ja"`` or ``"en"``); English reports are
+        archived beside the Japanese ones as ``<notebook>.en.html``.
+    programmes
+        Restrict to these programmes' runs (``--programme``; no panel run); default all.
+    shard
+        ``(K, N)``: only the runs of shard K of N (:func:`kpianalysis.build.plan.select_shard`),
+        for N processes filling one archive at once.
+    index
+        Write ``reports/index.html`` at the end (a job array may leave it to
+        ``kpianalysis index`` once all shards are done).
     prepare
         ``(root, raw_dir, processed_dir) -> (fiscal_years, results or dataset, written)``; default
         :func:`prepare_data`. Tests substitute it.
@@ -158,30 +184,27 @@ def build(
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
     summary = BuildSummary()
-    with archive.build_lock(reports_path, wait=wait_for_lock):
-        archive.clean_staging(reports_path)
+    with archive.ArchiveLock(reports_path) as lock:
+        lock.clean_staging()
         data_years, dataset, summary.processed = (prepare or prepare_data)(root, raw_s, processed_s)
-        years = list(dict.fromkeys(fiscal_years)) if fiscal_years else list(data_years)
         nb_paths = discover_notebooks(root / notebooks_s, notebooks)
         specs = plan_runs(
             nb_paths,
             root=root,
-            fiscal_years=years,
+            fiscal_years=list(dict.fromkeys(fiscal_years or ())),
             data_years=data_years,
             raw_dir=raw_s,
             processed_dir=processed_s,
             language=language,
             dataset=dataset,
+            programmes=programmes,
         )
         todo = []
-        for spec in specs:
-            if not force and archive.is_archived(
-                reports_path, spec.fiscal_year, spec.name, spec.run_key
-            ):
+        for spec in select_shard(specs, shard):
+            if not force and archive.is_archived(reports_path, spec.where, spec.stem, spec.run_key):
                 summary.outcomes.append(RunOutcome(spec, "skipped"))
             else:
                 todo.append(spec)
-        failed_records: list[dict[str, Any]] = []
         if todo:
             environment = {
                 "python": platform.python_version(),
@@ -190,14 +213,24 @@ def build(
                 "git": git_state(root),
             }
             _execute_all(
-                todo, root, reports_path, environment, jobs, progress, summary, failed_records
+                todo,
+                root,
+                reports_path,
+                environment,
+                jobs,
+                progress,
+                summary,
+                lock,
+                wait_for_lock=wait_for_lock,
+                force=force,
             )
-        summary.index = write_index(reports_path, failed_records)
+        if index:
+            summary.index = write_index(reports_path, lock)
     failures = [o for o in summary.outcomes if o.outcome == "failed"]
     if failures:
         raise RunError(
             "; ".join(
-                f"{o.spec.name} FY{o.spec.fiscal_year} failed at {o.error}"
+                f"{o.spec.label} failed at {o.error}"
                 + (f" (executed notebook: {o.failed_notebook})" if o.failed_notebook else "")
                 for o in failures
             )
@@ -213,6 +246,33 @@ def _relative_inside(root: Path) -> Callable[[str, str | Path], str]:
     return rel
 
 
+def _produce(
+    spec: RunSpec,
+    root: Path,
+    reports: Path,
+    stop: threading.Event,
+    lock: archive.ArchiveLock,
+    wait_for_lock: bool,
+    force: bool,
+    environment: Mapping[str, Any] | None = None,
+) -> StagedRun | RunOutcome:
+    """Worker thread: take the run's lock, then execute it unless another build just did."""
+    if stop.is_set():
+        raise KeyboardInterrupt
+    lock.acquire_run(spec.identity, wait=wait_for_lock, label=spec.label)
+    try:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        # Another build may have committed this very run while we waited for its lock.
+        if not force and archive.is_archived(reports, spec.where, spec.stem, spec.run_key):
+            lock.release_run(spec.identity)
+            return RunOutcome(spec, "skipped")
+        return execute_run(spec, root, reports, stop, environment, staging_dir=lock.staging_dir)
+    except BaseException:
+        lock.release_run(spec.identity)
+        raise
+
+
 def _execute_all(
     todo: list[RunSpec],
     root: Path,
@@ -221,40 +281,51 @@ def _execute_all(
     jobs: int | None,
     progress: bool | None,
     summary: BuildSummary,
-    failed_records: list[dict[str, Any]],
+    lock: archive.ArchiveLock,
+    *,
+    wait_for_lock: bool = True,
+    force: bool = False,
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     stop = threading.Event()
     show = sys.stderr.isatty() if progress is None else progress
     bar = _progress(len(todo), show)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpi-run")
-    pending: set[Future[StagedRun]] = set()
+    pending: set[Future[StagedRun | RunOutcome]] = set()
     try:
-        pending = {pool.submit(execute_run, s, root, reports, stop, environment) for s in todo}
+        pending = {
+            pool.submit(_produce, s, root, reports, stop, lock, wait_for_lock, force, environment)
+            for s in todo
+        }
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 st = fut.result()
-                outcome, failed_record = commit_staged(st, reports, environment)
-                summary.outcomes.append(outcome)
-                if failed_record is not None:
-                    failed_records.append(failed_record)
+                if isinstance(st, RunOutcome):
+                    summary.outcomes.append(st)
+                else:
+                    try:
+                        outcome, _failed = commit_staged(st, reports, environment, lock)
+                    finally:
+                        lock.release_run(st.spec.identity)
+                    summary.outcomes.append(outcome)
                 bar.update(1)
                 bar.set_postfix_str(f"{len(todo) - bar.n} left")
-    except BaseException:
-        # Ctrl-C (or a bug): schedule nothing more, interrupt running kernels, commit nothing
-        # of theirs.
+    except BaseException as exc:
+        # Ctrl-C (or a refused run lock, or a bug): schedule nothing more, interrupt running
+        # kernels, commit nothing of theirs.
         stop.set()
         for fut in pending:
             fut.cancel()
-        print(
-            "kpianalysis build: stopping; interrupting running kernels …",
-            file=sys.stderr,
-            flush=True,
-        )
+        if isinstance(exc, KeyboardInterrupt):
+            print(
+                "kpianalysis build: stopping; interrupting running kernels …",
+                file=sys.stderr,
+                flush=True,
+            )
         interrupt_kernels()
         pool.shutdown(wait=True, cancel_futures=True)
-        archive.clean_staging(reports)
+        lock.clean_staging(own=True)
         raise
     finally:
         bar.close()

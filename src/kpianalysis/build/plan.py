@@ -1,7 +1,13 @@
-"""Planning a build: which notebooks run for which fiscal years, their parameters and run keys.
+"""Planning a build: which notebooks run for which programmes and fiscal years, their parameters,
+run keys and archive locations.
 
-No kernel starts here. A run's key is the sha256 of everything its report depends on (the data as
-of its fiscal year, the notebook, the library source, ``uv.lock``) and its parameters.
+No kernel starts here. A notebook whose parameters cell declares ``programme_id`` is
+*programme-scoped*: one run per (programme, fiscal year of that programme), archived under
+``<programme_id>/fy<YEAR>/``. Any other notebook is *panel-scoped*: one run per fiscal year over
+all programmes, under ``panel/fy<YEAR>/``. A run's key is the sha256 of everything its report
+depends on — for a programme run, *that programme's* data as of its fiscal year; for a panel run,
+all programmes' — plus the notebook, the library source, ``uv.lock`` and its parameters. So adding
+or changing one programme changes the keys of that programme's runs and of the panel runs only.
 """
 
 from __future__ import annotations
@@ -13,25 +19,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpianalysis.analysis.results import ResultsByYear
+from kpianalysis.analysis.results import ResultsByYear, YearResults
+from kpianalysis.build.archive import location
 from kpianalysis.build.parameters import (
     STANDARD_DEFAULTS,
+    check_fiscal_year,
     has_parameters_cell,
     notebook_parameter_names,
     validate_parameters,
 )
-from kpianalysis.data.dataset import Dataset
+from kpianalysis.data.dataset import Dataset, programme_folders
 from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
-from kpianalysis.report.headline import headline_for
+from kpianalysis.report.headline import panel_headline, programme_headline
 
 # Bump when the run record layout or output normalisation changes: invalidates every run key.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: Archive scope of panel-scoped notebooks (a programme id may not take this name).
+PANEL = "panel"
+#: Names a programme id may not have: they are folders of the archive itself.
+RESERVED_SCOPES = (PANEL, "failed")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: a notebook for one fiscal year, with validated parameters and its key."""
+    """One run: a notebook for one programme (or the panel) and fiscal year, with validated
+    parameters, its key and where it is archived."""
 
     notebook: Path
     name: str
@@ -40,6 +54,35 @@ class RunSpec:
     inputs: dict[str, str]
     run_key: str
     headline: Any = None
+    programme_id: str | None = None
+    language: str = "ja"
+    provenance: dict[str, Any] | None = None
+
+    @property
+    def scope(self) -> str:
+        """The programme id, or ``panel``."""
+        return self.programme_id or PANEL
+
+    @property
+    def stem(self) -> str:
+        """File stem in the archive: the notebook name, ``.en`` added for English."""
+        return self.name if self.language == "ja" else f"{self.name}.{self.language}"
+
+    @property
+    def where(self) -> str:
+        """Archive folder relative to the archive, e.g. ``23205-community/fy2023``."""
+        return location(self.scope, self.fiscal_year)
+
+    @property
+    def identity(self) -> str:
+        """What the run is, independent of its inputs: ``<scope>/fy<YEAR>/<stem>``."""
+        return f"{self.where}/{self.stem}"
+
+    @property
+    def label(self) -> str:
+        """For messages: ``attainment FY2023`` (panel) or ``23205-community: attainment FY2023``."""
+        who = f"{self.programme_id}: " if self.programme_id else ""
+        return f"{who}{self.stem} FY{self.fiscal_year}"
 
 
 @dataclass
@@ -132,6 +175,79 @@ def run_key(inputs: Mapping[str, str], parameters: Mapping[str, Any], notebook: 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def programme_years(dataset: Any) -> dict[str, list[int]]:
+    """Fiscal years of each programme's reports: the years it has an actual value for.
+
+    A programme with targets but no actual yet gets one *plan report*, for its plan's first
+    fiscal year.
+
+    Examples
+    --------
+    >>> programme_years(load_dataset("data/raw"))  # doctest: +SKIP
+    {'23205-community': [2021, 2022, 2023]}
+    """
+    obs = dataset.observations
+    known = obs.loc[obs["actual"].notna(), ["programme_id", "fiscal_year"]].drop_duplicates()
+    years: dict[str, list[int]] = {}
+    for pid, fy in zip(known["programme_id"], known["fiscal_year"], strict=True):
+        years.setdefault(str(pid), []).append(int(fy))
+    out = {}
+    for pid, start in zip(
+        dataset.programmes["programme_id"], dataset.programmes["plan_start"], strict=True
+    ):
+        out[str(pid)] = sorted(years.get(str(pid), [])) or [int(start)]
+    return out
+
+
+def select_shard(specs: Sequence[RunSpec], shard: tuple[int, int] | None) -> list[RunSpec]:
+    """The runs of shard ``K`` of ``N`` (1-based): those whose identity hashes to ``K - 1``.
+
+    The partition depends only on each run's identity (programme, year, notebook, language),
+    not on the plan or the machine, so N processes given ``1/N`` … ``N/N`` together run every
+    run exactly once, and a run stays in its shard from one build to the next.
+
+    Examples
+    --------
+    >>> spec = lambda y: RunSpec(Path("n.ipynb"), "n", y, {}, {}, "")
+    >>> runs = [spec(y) for y in range(2000, 2010)]
+    >>> parts = [select_shard(runs, (k, 3)) for k in (1, 2, 3)]
+    >>> sorted(s.fiscal_year for p in parts for s in p) == list(range(2000, 2010))
+    True
+    """
+    if shard is None:
+        return list(specs)
+    k, n = shard
+    if not (n >= 1 and 1 <= k <= n):
+        raise ParameterError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
+
+    def bucket(spec: RunSpec) -> int:
+        return int(hashlib.sha256(spec.identity.encode()).hexdigest()[:16], 16) % n
+
+    return [s for s in specs if bucket(s) == k - 1]
+
+
+def _raw_by_programme(
+    shared: Mapping[str, str], root: Path, raw_dir: str, programme_ids: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """Each programme's raw-file digests (``raw/<folder>/<file>``), for its run records."""
+    wanted = set(programme_ids)
+    if not wanted:
+        return {}
+    raw_path = (Path(root) / raw_dir).resolve()
+    out: dict[str, dict[str, str]] = {pid: {} for pid in wanted}
+    folder_of = {
+        folder.resolve().relative_to(raw_path).as_posix(): pid
+        for pid, folder in programme_folders(raw_path).items()
+        if pid in wanted
+    }
+    for key, digest in shared.items():
+        if key.startswith("raw/"):
+            folder = key[len("raw/") :].rsplit("/", 1)[0]
+            if folder in folder_of:
+                out[folder_of[folder]][key] = digest
+    return out
+
+
 def plan_runs(
     notebooks: Sequence[Path],
     *,
@@ -142,17 +258,28 @@ def plan_runs(
     processed_dir: str,
     language: str = "ja",
     dataset: ResultsByYear | Dataset | None = None,
+    programmes: Sequence[str] | None = None,
 ) -> list[RunSpec]:
     """Validate every run's parameters and compute its key; no kernel is started.
 
-    ``dataset`` is the validated data, best as the :class:`ResultsByYear` that already wrote
-    ``data/processed``: each year's cut and tables are then reused for the run key and the
-    headline, not computed again.
+    Parameters
+    ----------
+    fiscal_years
+        The years asked for (each must be in the data of some programme or of the panel).
+    data_years
+        Fiscal years with an actual in the whole data (the panel's years).
+    dataset
+        The validated data, best as the :class:`ResultsByYear` that already wrote
+        ``data/processed``: each year's cut and tables are then reused for the run keys and the
+        headlines, not computed again. ``None`` plans panel runs only (keyed on the raw files).
+    programmes
+        Restrict to these programmes (``--programme``): their runs only, no panel run.
 
     Raises
     ------
     ParameterError
-        For the first refused parameter (bad year, path outside the project, unknown name, ...).
+        For the first refused parameter (bad year, unknown programme, path outside the
+        project, unknown name, ...).
 
     Examples
     --------
@@ -161,40 +288,146 @@ def plan_runs(
     ...           processed_dir="data/processed")  # doctest: +SKIP
     """
     shared = common_inputs(root, raw_dir) if notebooks else {}
+    library = {k: v for k, v in shared.items() if not k.startswith("raw/")}
     results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
-    headlines: dict[int, Any] = {}
-    as_of: dict[int, str | None] = {}
-    specs = []
-    for nb_path in notebooks:
-        declared = notebook_parameter_names(nb_path)
+    ds = results.dataset if results is not None else None
+    years_of = programme_years(ds) if ds is not None else {}
+    for pid in years_of:
+        if pid in RESERVED_SCOPES:
+            raise ParameterError(f"programme id {pid!r} is reserved for the archive's own folders")
+    if programmes is not None:
+        unknown = [p for p in dict.fromkeys(programmes) if p not in years_of]
+        if unknown:
+            raise ParameterError(
+                f"unknown programme {', '.join(map(repr, unknown))} "
+                f"(programmes: {', '.join(years_of) or 'none'})"
+            )
+    selected = list(dict.fromkeys(programmes)) if programmes is not None else list(years_of)
+    all_years = sorted({*map(int, data_years), *(y for ys in years_of.values() for y in ys)})
+    for fy in fiscal_years:
+        check_fiscal_year(fy, all_years)
+    wanted_years = set(fiscal_years)
+    declared_of = {nb: notebook_parameter_names(nb) for nb in notebooks}
+    for nb_path, declared in declared_of.items():
         if "fiscal_year" not in declared:
             raise ParameterError(f"{nb_path.name}: its parameters cell must declare fiscal_year")
-        inputs = {**shared, f"notebooks/{nb_path.name}": sha256_file(nb_path)}
-        for fy in fiscal_years:
-            wanted = {
-                "fiscal_year": fy,
-                **STANDARD_DEFAULTS,
-                "raw_dir": raw_dir,
-                "processed_dir": processed_dir,
-                "language": language,
-            }
-            # Standard parameters a notebook does not declare are not passed to it.
-            wanted = {k: v for k, v in wanted.items() if k == "fiscal_year" or k in declared}
+    any_programme_nb = any("programme_id" in d for d in declared_of.values())
+    raw_of = _raw_by_programme(shared, root, raw_dir, selected if any_programme_nb else [])
+    unchecked = list(ds.unchecked_programmes) if ds is not None else []
+
+    # Each year is cut once (by ResultsByYear, shared with data/processed) and split by
+    # programme once; a plan report's year without any actual in the data is cut per programme.
+    cut_parts: dict[int, dict[str, Dataset]] = {}
+    own_years: dict[tuple[str, int], YearResults] = {}
+    whole_parts: dict[str, Dataset] = {}
+
+    def programme_cut(pid: str, fy: int) -> Dataset:
+        if results is not None and fy in results:
+            if fy not in cut_parts:
+                cut_parts[fy] = results[fy].dataset.by_programme()
+            return cut_parts[fy][pid]
+        if (pid, fy) not in own_years:
+            if not whole_parts:
+                whole_parts.update(ds.by_programme())
+            own_years[(pid, fy)] = YearResults(whole_parts[pid].as_of(fy))
+        return own_years[(pid, fy)].dataset
+
+    headlines: dict[tuple[str, int], Any] = {}
+
+    def headline(pid: str, fy: int) -> Any:
+        if (pid, fy) not in headlines:
+            if results is not None and fy in results:
+                year = results[fy]  # the panel's tables of the year, this programme's rows
+            else:
+                programme_cut(pid, fy)
+                year = own_years[(pid, fy)]
+            headlines[(pid, fy)] = programme_headline(year, pid)
+        return headlines[(pid, fy)]
+
+    panel_digest: dict[int, str] = {}
+    specs = []
+    for nb_path, declared in declared_of.items():
+        notebook_input = {f"notebooks/{nb_path.name}": sha256_file(nb_path)}
+        base = {
+            **STANDARD_DEFAULTS,
+            "raw_dir": raw_dir,
+            "processed_dir": processed_dir,
+            "language": language,
+        }
+        # Standard parameters a notebook does not declare are not passed to it.
+        base = {k: v for k, v in base.items() if k in declared}
+        if "programme_id" in declared:
+            for pid in selected:
+                years = years_of[pid]
+                for fy in years:
+                    if fiscal_years and fy not in wanted_years:
+                        continue
+                    params = validate_parameters(
+                        {"fiscal_year": fy, **base, "programme_id": pid},
+                        declared=declared,
+                        fiscal_years=years,
+                        root=root,
+                        notebook=nb_path.name,
+                    )
+                    # Keyed on this programme's data as of the year: another programme's
+                    # folder cannot change it. Its raw files are recorded for provenance.
+                    key_inputs = {
+                        **library,
+                        **notebook_input,
+                        f"data/{pid}/as_of_fy{fy}": programme_cut(pid, fy).digest(),
+                    }
+                    source = pid not in unchecked
+                    specs.append(
+                        RunSpec(
+                            notebook=nb_path,
+                            name=nb_path.stem,
+                            fiscal_year=fy,
+                            parameters=params,
+                            inputs={**key_inputs, **raw_of.get(pid, {})},
+                            run_key=run_key(key_inputs, params, nb_path.stem),
+                            headline=headline(pid, fy),
+                            programme_id=pid,
+                            language=language,
+                            provenance={
+                                "source_checked": source,
+                                **(
+                                    {}
+                                    if source
+                                    else {
+                                        "note": "transcription not checked against a source "
+                                        "document (programme.csv names no source_file)"
+                                    }
+                                ),
+                            },
+                        )
+                    )
+            continue
+        if programmes is not None:
+            continue  # --programme: that programme's runs only, no panel run
+        for fy in fiscal_years or data_years:
+            if fy not in data_years:
+                continue  # a year of a plan report only: no panel for it
             params = validate_parameters(
-                wanted, declared=declared, fiscal_years=data_years, root=root, notebook=nb_path.name
+                {"fiscal_year": fy, **base},
+                declared=declared,
+                fiscal_years=data_years,
+                root=root,
+                notebook=nb_path.name,
             )
-            if fy not in headlines:
-                year = results[fy] if results is not None else None
-                headlines[fy] = headline_for(year)
-                as_of[fy] = year.dataset.digest() if year is not None else None
-            run_inputs = dict(inputs)
-            key_inputs = inputs
-            if as_of[fy] is not None:
+            run_inputs = {**shared, **notebook_input}
+            key_inputs = run_inputs
+            panel_head = None
+            if results is not None:
+                if fy not in panel_digest:
+                    panel_digest[fy] = results[fy].dataset.digest()
                 # Key on the data as of this year, not on the raw files: new rows for a later
                 # year leave this run's key, and so its archived report, untouched. The raw
                 # files' digests are still recorded for provenance.
-                run_inputs[f"data/as_of_fy{fy}"] = as_of[fy]
+                run_inputs[f"data/as_of_fy{fy}"] = panel_digest[fy]
                 key_inputs = {k: v for k, v in run_inputs.items() if not k.startswith("raw/")}
+                panel_head = panel_headline(
+                    [headline(p, fy) for p, ys in years_of.items() if fy in ys], fy
+                )
             specs.append(
                 RunSpec(
                     notebook=nb_path,
@@ -203,7 +436,9 @@ def plan_runs(
                     parameters=params,
                     inputs=run_inputs,
                     run_key=run_key(key_inputs, params, nb_path.stem),
-                    headline=headlines[fy],
+                    headline=panel_head,
+                    language=language,
+                    provenance={"unchecked_programmes": unchecked} if ds is not None else None,
                 )
             )
     return specs

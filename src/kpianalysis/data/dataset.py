@@ -269,6 +269,35 @@ class Dataset:
             h.update(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         return h.hexdigest()
 
+    def by_programme(self) -> dict[str, Dataset]:
+        """One dataset per programme, keyed by ``programme_id``, in the programmes' order.
+
+        Each table is split once (a group-by, not one filter per programme), so a national panel
+        of thousands of programmes splits in one pass. A programme's dataset holds exactly its own
+        rows, in their original order: its :meth:`digest` does not depend on other programmes.
+
+        Examples
+        --------
+        >>> parts = load_dataset("data/raw").by_programme()  # doctest: +SKIP
+        >>> list(parts)  # doctest: +SKIP
+        ['23205-community']
+        """
+        split: dict[str, dict[str, pd.DataFrame]] = {}
+        for name, df in self.tables().items():
+            groups = {
+                str(pid): g.reset_index(drop=True)
+                for pid, g in df.groupby("programme_id", sort=False)
+            }
+            split[name] = groups
+        empty = {name: df.iloc[0:0].reset_index(drop=True) for name, df in self.tables().items()}
+        return {
+            pid: replace(
+                self,
+                **{name: split[name].get(pid, empty[name]) for name in empty},
+            )
+            for pid in map(str, self.programmes["programme_id"])
+        }
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tidy tables by name, in a stable order."""
         return {
@@ -1068,6 +1097,36 @@ def programme_dirs(raw_dir: Path | str) -> list[Path]:
     if not dirs:
         raise DataError("no programme folders (a sub-folder with programme.csv)", file=str(raw))
     return dirs
+
+
+def programme_folders(raw_dir: Path | str) -> dict[str, Path]:
+    """``programme_id`` → its folder under ``raw_dir``, read from each ``programme.csv``.
+
+    Only the programme table is read (not validated beyond its header), so a report for one
+    programme can load its own folder without reading every other programme's sheets.
+
+    Examples
+    --------
+    >>> programme_folders("data/raw")  # doctest: +SKIP
+    {'23205-community': PosixPath('data/raw/23205-community')}
+    """
+    out: dict[str, Path] = {}
+    spec = SPECS["programme"]
+    for folder in programme_dirs(raw_dir):
+        path = folder / spec.filename
+        table = read_table(path, spec.required, spec.optional, display_name=str(path))
+        if len(table):
+            pid = _programme_id(table.rows[0])
+            if pid in out:
+                raise DuplicateRowError(
+                    f"programme id {pid!r} is used by two folders",
+                    file=str(path),
+                    row=2,
+                    column="programme_id",
+                    text=pid,
+                )
+            out[pid] = folder
+    return out
 
 
 def load_programme(folder: Path | str) -> Dataset:

@@ -19,11 +19,12 @@ from typing import Any
 import pandas as pd
 
 from kpianalysis.analysis.measures import format_percent
-from kpianalysis.data.dataset import Dataset, load_dataset
+from kpianalysis.data.dataset import Dataset, load_dataset, load_programme, programme_folders
 from kpianalysis.errors import ParameterError
 from kpianalysis.paths import DEFAULT_RAW, project_root
 from kpianalysis.reasons import reason_label
 from kpianalysis.report import present as P
+from kpianalysis.report.headline import counts_text
 
 
 def load_report_data(
@@ -33,6 +34,11 @@ def load_report_data(
 
     The notebook's edge: the data is cut here, once; the analysis functions take the cut.
 
+    With a ``programme_id`` only that programme's folder is read and validated: its report
+    depends on its own sheets alone (another programme's folder, even a broken one, cannot
+    change it). A programme with targets but no actual yet has a *plan report* for any fiscal
+    year of its plan period.
+
     Raises :class:`ParameterError` when ``fiscal_year`` has no data or the programme is unknown.
     """
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
@@ -40,25 +46,26 @@ def load_report_data(
     raw = Path(raw_dir)
     if not raw.is_absolute():
         raw = project_root() / raw
-    full = load_dataset(raw)
     if programme_id:
-        if programme_id not in set(full.programmes["programme_id"]):
-            raise ParameterError(f"unknown programme_id {programme_id!r}")
-        full = _only(full, programme_id)
-    if fiscal_year not in full.fiscal_years:
+        folders = programme_folders(raw)
+        if programme_id not in folders:
+            known = ", ".join(folders) or "none"
+            raise ParameterError(f"unknown programme_id {programme_id!r} (programmes: {known})")
+        full = load_programme(folders[programme_id])
+    else:
+        full = load_dataset(raw)
+    if fiscal_year not in full.fiscal_years and not _plan_year(full, programme_id, fiscal_year):
         years = ", ".join(map(str, full.fiscal_years))
         raise ParameterError(f"no actual values for FY{fiscal_year}; the data has FY {years}")
     return full, full.as_of(fiscal_year)
 
 
-def _only(ds: Dataset, programme_id: str) -> Dataset:
-    from dataclasses import replace
-
-    tables = {
-        name: df.loc[df["programme_id"] == programme_id].reset_index(drop=True)
-        for name, df in ds.tables().items()
-    }
-    return replace(ds, **tables)
+def _plan_year(full: Dataset, programme_id: str, fiscal_year: int) -> bool:
+    """Whether a one-programme dataset without any actual has ``fiscal_year`` in its plan."""
+    if not programme_id or full.fiscal_years or len(full.programmes) != 1:
+        return False
+    row = full.programmes.iloc[0]
+    return int(row["plan_start"]) <= fiscal_year <= int(row["plan_end"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -247,14 +254,25 @@ def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, 
 
 
 def headline_sentence(s: Any, language: str = "ja") -> str:
-    """「2023年度は4指標中2指標が目標を達成しました（達成割合 50.0%）。」 from a summary row."""
-    n, k, fy = int(s["n_kpis"]), int(s["n_achieved"]), int(s["fiscal_year"])
-    share = _pct(s["share_achieved"])
+    """「2023年度：評価した4指標中2指標が目標を達成（50.0%）。」 from a summary row.
+
+    One denominator (issue 10): KPIs achieved among those evaluated; the others are counted
+    apart (see :func:`kpianalysis.report.headline.counts_text`).
+    """
+    n, m, k = int(s["n_kpis"]), int(s["n_known"]), int(s["n_achieved"])
+    counts = {
+        "n_kpis": n,
+        "n_evaluated": m,
+        "n_achieved": k,
+        "n_without_actual": n - m,
+        "n_not_evaluable": 0,
+        "share_achieved": k / m if m else None,
+        "plan_only": n > 0 and m == 0,
+    }
+    fy = int(s["fiscal_year"])
     if language == "ja":
-        return f"{fy}年度は{n}指標中{k}指標が目標を達成しました" + (
-            f"（達成割合 {share}）。" if share else "。"
-        )
-    return f"In FY{fy}, {k} of {n} KPIs reached their target" + (f" ({share})." if share else ".")
+        return f"{fy}年度：{counts_text(counts, 'ja')}。"
+    return f"FY{fy}: {counts_text(counts, 'en')}."
 
 
 def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P.Html:
