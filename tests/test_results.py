@@ -73,8 +73,9 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     assert counted == once
     # The headline is read from the same table: FY2022, 2 of 4 KPIs, ① 7/8 = 87.5 %.
     fy2022 = next(s for s in specs if s.fiscal_year == 2022)
-    assert fy2022.headline[0]["n_achieved"] == 2 and fy2022.headline[0]["n_kpis"] == 4
-    assert fy2022.headline[0]["rates"][0] == "① 87.5%"
+    # (A programme run's headline is its programme's: one mapping.)
+    assert fy2022.headline["n_achieved"] == 2 and fy2022.headline["n_kpis"] == 4
+    assert fy2022.headline["rates"][0] == "① 87.5%"
     # A no-op build (processed files up to date) computes the headline's table only.
     counted.clear()
     _, results, written = processed.prepare_data(root, "data/raw", "data/processed")

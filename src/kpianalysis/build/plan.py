@@ -31,7 +31,7 @@ from kpianalysis.build.parameters import (
 from kpianalysis.data.dataset import Dataset, programme_folders
 from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
-from kpianalysis.report.headline import panel_headline, programme_headline
+from kpianalysis.report.headline import panel_headline, programme_headlines
 
 # Bump when the run record layout or output normalisation changes: invalidates every run key.
 FORMAT_VERSION = 2
@@ -332,17 +332,19 @@ def plan_runs(
             own_years[(pid, fy)] = YearResults(whole_parts[pid].as_of(fy))
         return own_years[(pid, fy)].dataset
 
-    headlines: dict[tuple[str, int], Any] = {}
+    year_headlines: dict[int, dict[str, Any]] = {}
+    own_headlines: dict[tuple[str, int], Any] = {}
 
     def headline(pid: str, fy: int) -> Any:
-        if (pid, fy) not in headlines:
-            if results is not None and fy in results:
-                year = results[fy]  # the panel's tables of the year, this programme's rows
-            else:
-                programme_cut(pid, fy)
-                year = own_years[(pid, fy)]
-            headlines[(pid, fy)] = programme_headline(year, pid)
-        return headlines[(pid, fy)]
+        if results is not None and fy in results:
+            # The panel's tables of the year (shared with data/processed), split once.
+            if fy not in year_headlines:
+                year_headlines[fy] = programme_headlines(results[fy])
+            return year_headlines[fy][pid]
+        if (pid, fy) not in own_headlines:
+            programme_cut(pid, fy)
+            own_headlines[(pid, fy)] = programme_headlines(own_years[(pid, fy)])[pid]
+        return own_headlines[(pid, fy)]
 
     panel_digest: dict[int, str] = {}
     specs = []

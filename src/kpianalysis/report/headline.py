@@ -53,46 +53,51 @@ def achievement_counts(table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def programme_headline(results: YearResults, programme_id: str) -> dict[str, Any]:
-    """Headline of one programme in a fiscal year's results (its rows of the computed tables).
+def programme_headlines(results: YearResults) -> dict[str, dict[str, Any]]:
+    """Headline of every programme in a fiscal year's results, by ``programme_id``.
 
-    The programme's names, municipality and plan period, the counts of
+    The year's attainment table is split by programme once (a group-by), so a panel of
+    thousands of programmes costs one pass, not one filter per programme. Each headline holds
+    the programme's names, municipality and plan period, the counts of
     :func:`achievement_counts` (``plan_only``: no actual for the year, a plan report), each
     evaluated KPI's achievement rate (``rates``) and ``source_checked`` (its transcription was
     checked against a source document). JSON-safe; nothing is recomputed.
 
     Examples
     --------
-    >>> programme_headline(YearResults(ds.as_of(2023)), "23205-community")  # doctest: +SKIP
+    >>> programme_headlines(YearResults(ds.as_of(2023)))["23205-community"]  # doctest: +SKIP
     """
     table = results.attainment
-    t = table.loc[table["programme_id"] == programme_id]
-    progs = results.dataset.programmes
-    prog = progs.loc[progs["programme_id"] == programme_id].to_dict("records")[0]
-    return jsonable(
-        {
-            "programme_id": programme_id,
-            "name_ja": prog.get("name_ja", ""),
-            "name_en": prog.get("name_en", ""),
-            "municipality_ja": prog.get("municipality_ja", ""),
-            "municipality_en": prog.get("municipality_en", ""),
-            "plan_start": prog.get("plan_start"),
-            "plan_end": prog.get("plan_end"),
-            "fiscal_year": int(results.fiscal_year),
-            **achievement_counts(t),
-            "rates": [
-                f"{r.indicator_label} {format_percent(r.achievement_rate, 1)}"
-                for r in t.itertuples()
-                if pd.notna(r.achievement_rate)
-            ],
-            "source_checked": bool(str(prog.get("source_file") or "").strip()),
-        }
-    )
+    rows = {str(p): t for p, t in table.groupby("programme_id", sort=False)}
+    out = {}
+    for prog in results.dataset.programmes.to_dict("records"):
+        pid = str(prog["programme_id"])
+        t = rows.get(pid, table.iloc[0:0])
+        out[pid] = jsonable(
+            {
+                "programme_id": pid,
+                "name_ja": prog.get("name_ja", ""),
+                "name_en": prog.get("name_en", ""),
+                "municipality_ja": prog.get("municipality_ja", ""),
+                "municipality_en": prog.get("municipality_en", ""),
+                "plan_start": prog.get("plan_start"),
+                "plan_end": prog.get("plan_end"),
+                "fiscal_year": int(results.fiscal_year),
+                **achievement_counts(t),
+                "rates": [
+                    f"{r.indicator_label} {format_percent(r.achievement_rate, 1)}"
+                    for r in t.itertuples()
+                    if pd.notna(r.achievement_rate)
+                ],
+                "source_checked": bool(str(prog.get("source_file") or "").strip()),
+            }
+        )
+    return out
 
 
 def headline_for(results: YearResults | None) -> Any:
     """Headline of each programme in a fiscal year's results: one dict per programme
-    (:func:`programme_headline`), a single dict for a one-programme dataset.
+    (:func:`programme_headlines`), a single dict for a one-programme dataset.
 
     Returns ``None`` when no results are given.
 
@@ -103,7 +108,7 @@ def headline_for(results: YearResults | None) -> Any:
     """
     if results is None:
         return None
-    rows = [programme_headline(results, str(p)) for p in results.dataset.programmes["programme_id"]]
+    rows = list(programme_headlines(results).values())
     return rows[0] if len(rows) == 1 else rows
 
 
