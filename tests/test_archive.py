@@ -158,6 +158,24 @@ def test_run_lock_excludes_another_build_only_for_that_run(tmp_path: Path) -> No
         lock.acquire_run("p/fy2023/x", wait=False)  # released when the other build ended
 
 
+def test_waiting_for_a_run_lock_ends_on_stop(tmp_path: Path) -> None:
+    import threading
+
+    reports = tmp_path / "reports"
+    proc, _staging = other_build(reports, "p/fy2023/x")
+    messages: list[str] = []
+    try:
+        with archive.ArchiveLock(reports) as lock:
+            stop = threading.Event()
+            threading.Timer(0.5, stop.set).start()
+            # Ctrl-C sets the build's stop event: a wait on another build's run gives up.
+            with pytest.raises(KeyboardInterrupt):
+                lock.acquire_run("p/fy2023/x", stop=stop, notify=messages.append, poll=0.05)
+    finally:
+        proc.communicate("", timeout=30)
+    assert len(messages) == 1 and "waiting for it to finish" in messages[0]
+
+
 def test_staging_of_a_running_build_survives_cleanup(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     proc, alive = other_build(reports, "p/fy2023/x")

@@ -285,19 +285,24 @@ def test_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) 
 def test_two_builds_at_once(tmp_path: Path) -> None:
     root = project(tmp_path, {"slow": (SLOW,)})
     reports = root / "reports"
-    first = cli(root, "--jobs", "2", sleep=8)
+    # Builds lock runs, not the archive: the second and third build start while the first one's
+    # kernels sleep (long enough for them to start and plan on a loaded machine).
+    first = cli(root, "--jobs", "2", sleep=25)
+    waiting = None
     try:
         wait_for(lambda: bool(staged_runs(reports)), "the first build to start a run")
+        waiting = cli(root, "--jobs", "2")
         refused = subprocess.run(
             [sys.executable, "-m", "kpianalysis", "build", "--root", str(root), "--no-wait",
              "--no-progress"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        waiting = cli(root)
-        out2, err2 = waiting.communicate(timeout=120)
-        out1, err1 = first.communicate(timeout=120)
+        out2, err2 = waiting.communicate(timeout=180)
+        out1, err1 = first.communicate(timeout=180)
     finally:
-        for p in (first,):
+        for p in (first, waiting):
+            if p is None:
+                continue
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
@@ -305,7 +310,7 @@ def test_two_builds_at_once(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1 and "not waiting (--no-wait)" in refused.stderr
     assert first.returncode == 0 and out1.startswith("built 2, unchanged 0, failed 0"), err1
-    # The second waited (said so once) and then found everything up to date.
+    # The second waited (said so once) and then found everything up to date: no run twice.
     assert waiting.returncode == 0 and "waiting for it to finish" in err2
     assert out2.startswith("built 0, unchanged 2, failed 0"), (out2, err2)
     assert assert_archive_complete(reports) == 2

@@ -131,9 +131,12 @@ def test_adding_programmes_leaves_every_handa_file_byte_identical(tmp_path: Path
     ]:
         assert f'<h3 id="{pid}">' in page and f"（{municipality}）" in page
     assert "plan period FY2015–FY2016, ID 28209-media" in page
-    # The 2015 programme's headline: its own KPIs only, counted against those evaluated.
     assert "transcription not checked against a source" in page
-    assert "3指標中0指標" not in page
+    # Each programme is listed for its own years only (no FY2023 line for a plan that ended in
+    # FY2016, as when every report covered every programme), each headline with its own KPIs:
+    # 豊岡市 FY2015: ① 18/20 = 90.0 %, ② 14/12 = 116.7 %, ③ 1,262/1,250 = 101.0 % (千人 scaled).
+    assert 'href="28209-media/fy2023/' not in page and 'href="28209-media/fy2015/' in page
+    assert "（豊岡市）: 評価した3指標中2指標が目標を達成（66.7%）" in page
 
     # Nothing changed: a no-op build plans without starting a kernel.
     third = build(root, jobs=2, progress=False)

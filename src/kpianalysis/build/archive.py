@@ -49,6 +49,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -350,31 +351,45 @@ class ArchiveLock:
         wait: bool = True,
         notify: Callable[[str], None] | None = None,
         label: str | None = None,
+        stop: threading.Event | None = None,
+        poll: float = 0.2,
     ) -> None:
         """Lock one run (by its archive location) against other builds producing it.
+
+        While another build holds it, poll every ``poll`` seconds, so that a Ctrl-C (``stop``
+        set) ends the wait instead of a blocking lock call that nothing can interrupt.
 
         Raises
         ------
         BuildLockedError
             When another build holds it and ``wait`` is false.
+        KeyboardInterrupt
+            When ``stop`` is set while waiting.
         """
         offset = _offset("run", identity)
-        try:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
-            return
-        except OSError as exc:
-            if not _locked_elsewhere(exc):
-                raise
-        msg = f"another build holds {self.path} for {label or identity}"
-        if not wait:
-            raise BuildLockedError(f"{msg}; not waiting (--no-wait)")
-        if not self._waited:
-            # Once per build: a shard waiting on many runs says so one time.
-            self._waited = True
-            (notify or (lambda m: print(m, file=sys.stderr, flush=True)))(
-                f"{msg}; waiting for it to finish …"
-            )
-        fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, offset)
+        first = True
+        while True:
+            try:
+                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                return
+            except OSError as exc:
+                if not _locked_elsewhere(exc):
+                    raise
+            if first:
+                first = False
+                msg = f"another build holds {self.path} for {label or identity}"
+                if not wait:
+                    raise BuildLockedError(f"{msg}; not waiting (--no-wait)")
+                if not self._waited:
+                    # Once per build: a shard waiting on many runs says so one time.
+                    self._waited = True
+                    (notify or (lambda m: print(m, file=sys.stderr, flush=True)))(
+                        f"{msg}; waiting for it to finish …"
+                    )
+            if stop is not None and stop.wait(poll):
+                raise KeyboardInterrupt
+            if stop is None:
+                time.sleep(poll)
 
     def release_run(self, identity: str) -> None:
         """Release a run lock taken by :meth:`acquire_run`."""

@@ -259,7 +259,7 @@ def _produce(
     """Worker thread: take the run's lock, then execute it unless another build just did."""
     if stop.is_set():
         raise KeyboardInterrupt
-    lock.acquire_run(spec.identity, wait=wait_for_lock, label=spec.label)
+    lock.acquire_run(spec.identity, wait=wait_for_lock, label=spec.label, stop=stop)
     try:
         if stop.is_set():
             raise KeyboardInterrupt
