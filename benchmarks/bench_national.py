@@ -152,8 +152,9 @@ def plan_noop(ds: Any, work: Path) -> dict[str, Any]:
     def prepare(_root: Path, _raw: str, _processed: str) -> tuple[list[int], Any, list[Path]]:
         return years, ds, []
 
-    def stand_in(spec: Any, _root: Path, reports: Path, _stop: Any) -> StagedRun:
-        staging = archive.new_staging_dir(reports)
+    def stand_in(spec: Any, _root: Path, reports: Path, _stop: Any, **kw: Any) -> StagedRun:
+        make = kw.get("staging_dir")
+        staging = make() if make is not None else archive.new_staging_dir(reports)
         ipynb, html = staging / "out.ipynb", staging / "out.html"
         ipynb.write_text("{}", encoding="utf-8")
         html.write_text("<html></html>", encoding="utf-8")
