@@ -142,7 +142,7 @@ def test_attainment_report_fy2023_answer_first(attainment_2023: str):
 def test_attainment_report_fy2023_english(attainment_2023_en: str):
     html = _visible(attainment_2023_en)
     assert '<html lang="en">' in html
-    assert "In FY2023, 2 of 4 KPIs reached their target (50.0%)." in html
+    assert "FY2023: 2 of 4 evaluated KPIs achieved (50.0%)." in html
     # Headings, captions, column headers and figure text in English: no Japanese characters.
     japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
     texts = re.findall(r"<(h1|h2|h3|th|caption|figcaption)[^>]*>(.*?)</\1>", html, flags=re.S)
