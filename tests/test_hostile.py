@@ -257,6 +257,7 @@ def test_no_payload_survives_as_markup(built: dict[str, Path]) -> None:
                             and name.endswith("index")
                             and v.startswith((f"{PID}/fy", "panel/fy"))
                         )
+                        or (tag == "a" and name.endswith("index") and v == "index.en.html")
                         or (tag == "a" and not name.endswith("index") and allowed_report_link(v))
                     ), (name, tag, attr, v[:40])
             if tag == "img":
@@ -314,10 +315,15 @@ def test_reports_inert_in_real_browser(built: dict[str, Path], chromium) -> None
         assert report.console_errors == (), (name, report.console_errors)
         assert report.console == (), (name, report.console)
         if name.endswith("index"):
+            # Each report and its run record, and the page in the other language.
             assert sorted(report.hrefs) == sorted(
-                f"{scope_of(nb)}/fy{fy}/{nb}{'' if name == 'index' else '.en'}.html"
-                for fy in (YEARS if name == "index" else (2023,))
-                for nb in NOTEBOOKS
+                [
+                    f"{scope_of(nb)}/fy{fy}/{nb}{'' if name == 'index' else '.en'}.{ext}"
+                    for fy in (YEARS if name == "index" else (2023,))
+                    for nb in NOTEBOOKS
+                    for ext in ("html", "run.json")
+                ]
+                + ["index.en.html"]
             )
         else:
             assert report.hrefs and all(allowed_report_link(h) for h in report.hrefs), name

@@ -347,7 +347,8 @@ def test_failing_notebook_keeps_previous_report(tmp_path: Path, fake) -> None:
     assert "boom" in kept.read_text()
     rec = archive.read_record(reports / "failed" / "panel" / "fy2023" / "beta.run.json")
     assert rec["outcome"] == "failed" and "cell 2" in rec["error"]
-    assert "Failed runs" in (reports / "index.html").read_text()
+    assert "失敗した実行" in (reports / "index.html").read_text()
+    assert "Failed runs" in (reports / "index.en.html").read_text()
     # Inputs unchanged since the good runs: nothing to redo. A successful rerun removes the
     # debugging copy.
     fake.fail = None
@@ -492,12 +493,31 @@ def test_index_escapes_hostile_text() -> None:
     assert '<html lang="ja">' in page and "http" not in page.replace("http-equiv", "")
 
 
+def test_index_in_japanese_and_english_with_titles_jst_and_records() -> None:
+    rec = {
+        "notebook": "attainment",
+        "programme_id": "23205-community",
+        "fiscal_year": 2023,
+        "_html": "23205-community/fy2023/attainment.html",
+        "end_time": "2026-12-01T06:22:47+00:00",  # 15:22 in Japan (UTC+9)
+        "git": {"commit": "5f3b29bde6f0aaaa", "dirty": True},
+    }
+    ja = render_index([rec], language="ja")
+    en = render_index([rec], language="en")
+    assert '<html lang="ja">' in ja and '<html lang="en">' in en
+    assert ">KPI達成状況</a>" in ja and ">KPI attainment (Japanese)</a>" in en
+    assert "2026-12-01 15:22 JST" in ja and "2026-12-01 15:22 JST" in en
+    assert 'href="23205-community/fy2023/attainment.run.json"' in ja
+    assert "5f3b29bde6f0（未コミットの変更あり）" in ja and "5f3b29bde6f0 (modified)" in en
+    assert 'href="index.en.html"' in ja and 'href="index.html"' in en
+
+
 def test_index_lists_years_and_reports(tmp_path: Path, fake) -> None:
     root = make_project(tmp_path)
     do_build(root)
     page = (root / "reports" / "index.html").read_text()
-    assert page.index("FY2023") < page.index("FY2022") < page.index("FY2021")
-    assert page.count('href="panel/fy2022/') == 2 and 'href="panel/fy2022/alpha.html"' in page
+    assert page.index("2023年度") < page.index("2022年度") < page.index("2021年度")
+    assert page.count('href="panel/fy2022/') == 4 and 'href="panel/fy2022/alpha.html"' in page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,8 +697,13 @@ def test_programme_scoped_runs_and_keys_follow_their_own_programme(tmp_path: Pat
     assert {k: after[k] for k in handa_files} == handa_files
     page = (reports / "index.html").read_text(encoding="utf-8")
     assert page.index("架空の事業（架空市）") > page.index("生きがいと社会貢献")
-    assert "transcription not checked against a source" in page
-    assert 'href="99999-demo/fy2023/attainment.html"' in page and "Panel reports" in page
+    assert "原資料との照合なし" in page and "全事業（横断集計）" in page
+    assert 'href="99999-demo/fy2023/attainment.html"' in page
+    # The run record beside each report is linked; the English index says it in English.
+    assert 'href="99999-demo/fy2023/attainment.run.json"' in page
+    en = (reports / "index.en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in en and "transcription not checked against a source" in en
+    assert "All programmes (panel)" in en and ">KPI attainment (Japanese)</a>" in en
 
 
 def test_programme_option_restricts_and_refuses_unknown(tmp_path: Path, fake) -> None:
@@ -697,10 +722,11 @@ def test_english_reports_beside_the_japanese_ones(tmp_path: Path, fake) -> None:
     s = do_build(root, fiscal_years=[2023], language="en")
     assert runs_of(s, "ok") == ["panel/fy2023/alpha.en"]
     after = snapshot(reports)
-    assert {k: after[k] for k in ja if k != "index.html"} == {
-        k: v for k, v in ja.items() if k != "index.html"
+    indexes = ("index.html", "index.en.html")
+    assert {k: after[k] for k in ja if k not in indexes} == {
+        k: v for k, v in ja.items() if k not in indexes
     }
-    assert {k for k in after if ".en." in k} == {
+    assert {k for k in after if ".en." in k and not k.startswith("index")} == {
         "panel/fy2023/alpha.en.html",
         "panel/fy2023/alpha.en.ipynb",
         "panel/fy2023/alpha.en.run.json",
@@ -710,7 +736,10 @@ def test_english_reports_beside_the_japanese_ones(tmp_path: Path, fake) -> None:
     assert rec["language"] == "en" and rec["parameters"]["language"] == "en"
     page = after["index.html"].decode()
     assert 'href="panel/fy2023/alpha.html" hreflang="ja"' in page
-    assert 'href="panel/fy2023/alpha.en.html" hreflang="en">alpha (en)</a>' in page
+    assert 'href="panel/fy2023/alpha.en.html" hreflang="en" lang="en">alpha（英語版）</a>' in page
+    assert page.index('alpha.html"') < page.index('alpha.en.html"')  # the page's language first
+    en = after["index.en.html"].decode()
+    assert en.index('alpha.en.html"') < en.index('alpha.html"')
     # Both stay archived: a Japanese no-op build skips its run and leaves the English one.
     assert do_build(root, fiscal_years=[2023]).count("skipped") == 1
     assert (reports / "panel" / "fy2023" / "alpha.en.html").exists()

@@ -104,10 +104,11 @@ def write_index(reports: Path, lock: archive.ArchiveLock | None = None) -> Path:
     guard = lock.committing() if lock is not None else contextlib.nullcontext()
     try:
         with guard:
-            page = render_index(
-                archive.collect_records(reports), failed=archive.collect_failed(reports)
-            )
-            write_atomic(path, page.encode())
+            records = archive.collect_records(reports)
+            failed = archive.collect_failed(reports)
+            for language, name in (("en", "index.en.html"), ("ja", "index.html")):
+                page = render_index(records, failed=failed, language=language)
+                write_atomic(Path(reports) / name, page.encode())
     except OSError as exc:
         raise archive.ArchiveError(f"writing {path} failed: {exc}") from exc
     return path

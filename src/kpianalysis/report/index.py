@@ -10,6 +10,7 @@ Content-Security-Policy as the reports, and is written atomically.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,50 +24,155 @@ table { border-collapse: collapse; margin-bottom: 1.5em; }
 th, td { border: 1px solid #bbb; padding: 0.3em 0.7em; text-align: left; }
 th { background: #eee; }
 .failed { color: #a00; }
+.lang { font-size: 90%; }
 """
+
+#: Report titles by notebook (link text); a notebook not listed is shown by its file name.
+REPORT_TITLES: dict[str, tuple[str, str]] = {
+    "attainment": ("KPI達成状況", "KPI attainment"),
+    "trends": ("KPIの推移と見通し", "KPI trends and outlook"),
+    "panel": ("全事業の横断集計", "Cross-programme panel"),
+}
+
+#: Page words by language.
+WORDS: dict[str, dict[str, str]] = {
+    "ja": {
+        "title": "KPI 効果検証レポート",
+        "other": "English",
+        "other_href": "index.en.html",
+        "programmes": "事業別",
+        "panel": "全事業（横断集計）",
+        "failed": "失敗した実行",
+        "none": "レポートはまだありません。",
+        "fy": "年度",
+        "headline": "見出し",
+        "reports": "レポート",
+        "built": "作成日時（日本時間）",
+        "commit": "コミット",
+        "record": "実行記録",
+        "period": "計画期間",
+        "dirty": "（未コミットの変更あり）",
+        "unchecked": "［原資料との照合なし］",
+    },
+    "en": {
+        "title": "KPI evaluation reports",
+        "other": "日本語",
+        "other_href": "index.html",
+        "programmes": "Programmes",
+        "panel": "All programmes (panel)",
+        "failed": "Failed runs",
+        "none": "No reports yet.",
+        "fy": "Fiscal year",
+        "headline": "Headline",
+        "reports": "Reports",
+        "built": "Built (JST)",
+        "commit": "Commit",
+        "record": "run record",
+        "period": "Plan period",
+        "dirty": " (modified)",
+        "unchecked": " [transcription not checked against a source]",
+    },
+}
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def jst(timestamp: object) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM JST`` (the text unchanged when it is not one).
+
+    Examples
+    --------
+    >>> jst("2026-12-01T06:22:47+00:00")
+    '2026-12-01 15:22 JST'
+    >>> jst("")
+    ''
+    """
+    try:
+        t = dt.datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return str(timestamp or "")
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+
+
+def report_title(notebook: str, language: str) -> str:
+    """The title a notebook's report goes by in the index.
+
+    Examples
+    --------
+    >>> report_title("attainment", "ja"), report_title("attainment", "en")
+    ('KPI達成状況', 'KPI attainment')
+    >>> report_title("my_new_analysis", "en")
+    'my_new_analysis'
+    """
+    ja, en = REPORT_TITLES.get(notebook, (notebook, notebook))
+    return ja if language == "ja" else en
+
+
+def record_href(report_href: str) -> str:
+    """Where the run record of a report lies: beside it, ``.html`` → ``.run.json``.
+
+    Examples
+    --------
+    >>> record_href("23205-community/fy2023/attainment.en.html")
+    '23205-community/fy2023/attainment.en.run.json'
+    """
+    return report_href[: -len(".html")] + ".run.json" if report_href.endswith(".html") else ""
 
 
 def _sort_year(rec: Mapping[str, Any]) -> int:
     return -int(rec.get("fiscal_year", 0))
 
 
-def _links(recs: Sequence[Mapping[str, Any]]) -> str:
-    """Links to the reports of one (scope, fiscal year): per notebook, each language."""
+def _links(recs: Sequence[Mapping[str, Any]], language: str) -> str:
+    """Links to the reports of one (scope, fiscal year): per notebook, each language and record."""
     e = html.escape
+    w = WORDS[language]
     by_notebook: dict[str, list[Mapping[str, Any]]] = {}
     for rec in recs:
         by_notebook.setdefault(str(rec["notebook"]), []).append(rec)
     items = []
     for name in sorted(by_notebook):
-        langs = sorted(by_notebook[name], key=lambda r: str(r.get("language") or "ja"))
+        # The page's own language first, then the other.
+        langs = sorted(by_notebook[name], key=lambda r: str(r.get("language") or "ja") != language)
         links = []
         for r in langs:
             lang = str(r.get("language") or "ja")
-            label = name if lang == "ja" else f"{name} ({lang})"
-            links.append(f'<a href="{e(str(r["_html"]))}" hreflang="{e(lang)}">{e(label)}</a>')
-        items.append(" ".join(links))
+            href = str(r["_html"])
+            label = report_title(name, language)
+            if lang != language:  # the report is in the other language: say so
+                label += {"ja": "（英語版）", "en": " (Japanese)"}[language]
+            links.append(
+                f'<a href="{e(href)}" hreflang="{e(lang)}" lang="{e(lang)}">{e(label)}</a>'
+                f' <span class="lang">(<a href="{e(record_href(href))}">{e(w["record"])}</a>)'
+                "</span>"
+            )
+        items.append(" · ".join(links))
     return "<br>".join(items)
 
 
-def _run_info(recs: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+def _run_info(recs: Sequence[Mapping[str, Any]], language: str) -> tuple[str, str]:
     latest = max(recs, key=lambda r: str(r.get("end_time", "")))
     git = latest.get("git") or {}
-    commit = str(git.get("commit") or "—")[:12] + (" (dirty)" if git.get("dirty") else "")
-    return str(latest.get("end_time", "")), commit
+    dirty = WORDS[language]["dirty"] if git.get("dirty") else ""
+    return jst(latest.get("end_time", "")), str(git.get("commit") or "—")[:12] + dirty
 
 
-def _year_table(rows: list[tuple[int, str, list[Mapping[str, Any]]]]) -> list[str]:
+def _year_table(rows: list[tuple[int, str, list[Mapping[str, Any]]]], language: str) -> list[str]:
     e = html.escape
+    w = WORDS[language]
     out = [
-        "<table><thead><tr><th>年度 / FY</th><th>見出し / Headline</th>"
-        "<th>レポート / Reports</th><th>実行日時 / Run at</th><th>コミット / Commit</th>"
+        f"<table><thead><tr><th>{e(w['fy'])}</th><th>{e(w['headline'])}</th>"
+        f"<th>{e(w['reports'])}</th><th>{e(w['built'])}</th><th>{e(w['commit'])}</th>"
         "</tr></thead><tbody>"
     ]
     for year, headline, recs in rows:
-        run_at, commit = _run_info(recs)
+        run_at, commit = _run_info(recs, language)
+        fy = f"{year}年度" if language == "ja" else f"FY{year}"
         out.append(
-            f'<tr><td>{year}年度 / FY{year}</td><td class="headline">{e(headline)}</td>'
-            f"<td>{_links(recs)}</td><td>{e(run_at)}</td><td>{e(commit)}</td></tr>"
+            f'<tr><td>{fy}</td><td class="headline">{e(headline)}</td>'
+            f"<td>{_links(recs, language)}</td><td>{e(run_at)}</td><td>{e(commit)}</td></tr>"
         )
     out.append("</tbody></table>")
     return out
@@ -76,7 +182,7 @@ def render_index(
     records: Sequence[Mapping[str, Any]],
     *,
     failed: Sequence[Mapping[str, Any]] = (),
-    title: str = "KPI 効果検証レポート / KPI evaluation reports",
+    language: str = "ja",
 ) -> str:
     """HTML of the index page.
 
@@ -87,8 +193,9 @@ def render_index(
     failed
         Records of failed runs whose debugging copy is still under ``failed/`` (listed,
         escaped, linking nothing).
-    title
-        Page title.
+    language
+        ``"ja"`` (``index.html``) or ``"en"`` (``index.en.html``): page words, link order and
+        ``lang``; each page links the other.
 
     Examples
     --------
@@ -97,9 +204,11 @@ def render_index(
     True
     """
     e = html.escape
+    w = WORDS[language]
+    title = w["title"]
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="ja">',
+        f'<html lang="{e(language)}">',
         "<head>",
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">',
@@ -108,6 +217,7 @@ def render_index(
         "</head>",
         "<body>",
         f"<h1>{e(title)}</h1>",
+        f'<p><a href="{e(w["other_href"])}">{e(w["other"])}</a></p>',
     ]
     programmes: dict[str, list[Mapping[str, Any]]] = {}
     panel: list[Mapping[str, Any]] = []
@@ -118,9 +228,9 @@ def render_index(
         else:
             panel.append(rec)
     if not records:
-        parts.append("<p>レポートはまだありません / No reports yet.</p>")
+        parts.append(f"<p>{e(w['none'])}</p>")
     if programmes:
-        parts.append("<h2>事業別 / Programmes</h2>")
+        parts.append(f"<h2>{e(w['programmes'])}</h2>")
     for pid in sorted(programmes):
         recs = programmes[pid]
         latest = max(recs, key=lambda r: int(r.get("fiscal_year", 0)))
@@ -129,7 +239,7 @@ def render_index(
         parts.append(f'<h3 id="{e(pid)}">{e(name)}</h3>')
         period = ""
         if info.get("plan_start") is not None and info.get("plan_end") is not None:
-            period = f"計画期間 / plan period FY{info['plan_start']}–FY{info['plan_end']}, "
+            period = f"{w['period']} FY{info['plan_start']}–FY{info['plan_end']}, "
         parts.append(f"<p>{e(period)}ID {e(pid)}</p>")
         by_year: dict[int, list[Mapping[str, Any]]] = {}
         for rec in recs:
@@ -137,15 +247,17 @@ def render_index(
         rows = []
         for year in sorted(by_year, reverse=True):
             h = next((r.get("headline") for r in by_year[year] if r.get("headline")), None)
-            text = counts_text(h) if isinstance(h, Mapping) and "n_evaluated" in h else ""
+            evaluated = isinstance(h, Mapping) and "n_evaluated" in h
+            text = counts_text(h, language) if evaluated else ""
             if isinstance(h, Mapping) and h.get("rates"):
-                text += f"（達成率 achievement: {', '.join(map(str, h['rates']))}）"
+                word = "達成率" if language == "ja" else "achievement"
+                text += f"（{word}: {', '.join(map(str, h['rates']))}）"
             if isinstance(h, Mapping) and h.get("source_checked") is False:
-                text += "［原資料との照合なし / transcription not checked against a source］"
+                text += w["unchecked"]
             rows.append((year, f"{name}: {text}" if text else headline_text(h), by_year[year]))
-        parts += _year_table(rows)
+        parts += _year_table(rows, language)
     if panel:
-        parts.append("<h2>全事業 / Panel reports</h2>")
+        parts.append(f"<h2>{e(w['panel'])}</h2>")
         by_year = {}
         for rec in panel:
             by_year.setdefault(int(rec["fiscal_year"]), []).append(rec)
@@ -154,9 +266,9 @@ def render_index(
             h = next((r.get("headline") for r in by_year[year] if r.get("headline")), None)
             is_panel = isinstance(h, Mapping) and h.get("panel")
             rows.append((year, panel_text(h) if is_panel else headline_text(h), by_year[year]))
-        parts += _year_table(rows)
+        parts += _year_table(rows, language)
     if failed:
-        parts.append("<h2>失敗した実行 / Failed runs</h2><ul>")
+        parts.append(f"<h2>{e(w['failed'])}</h2><ul>")
         for rec in failed:
             name, year = e(str(rec.get("notebook"))), e(str(rec.get("fiscal_year")))
             if rec.get("programme_id"):
