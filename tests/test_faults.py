@@ -142,7 +142,8 @@ def fault_count(request: pytest.FixtureRequest):
     fault test of the module was selected.
     """
     yield
-    selected = [i for i in request.session.items if i.module is request.module]
+    # Doctest items have no `module` attribute: compare through getattr.
+    selected = [i for i in request.session.items if getattr(i, "module", None) is request.module]
     if len(selected) < FAULT_TESTS:
         return
     print(json.dumps({"faults_injected": len(FAULTS), "faults": FAULTS}, ensure_ascii=False))

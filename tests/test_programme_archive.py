@@ -131,8 +131,11 @@ def test_adding_programmes_leaves_every_handa_file_byte_identical(tmp_path: Path
         (PLAN_ONLY, "計画市"),
     ]:
         assert f'<h3 id="{pid}">' in page and f"（{municipality}）" in page
-    assert "plan period FY2015–FY2016, ID 28209-media" in page
-    assert "transcription not checked against a source" in page
+    assert "計画期間 FY2015–FY2016, ID 28209-media" in page
+    assert "原資料との照合なし" in page
+    en = (reports / "index.en.html").read_text(encoding="utf-8")
+    assert "Plan period FY2015–FY2016, ID 28209-media" in en
+    assert "transcription not checked against a source" in en
     # Each programme is listed for its own years only (no FY2023 line for a plan that ended in
     # FY2016, as when every report covered every programme), each headline with its own KPIs:
     # 豊岡市 FY2015: ① 18/20 = 90.0 %, ② 14/12 = 116.7 %, ③ 1,262/1,250 = 101.0 % (千人 scaled).
