@@ -19,7 +19,7 @@ from kpianalysis.report.render import render_html
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_two_reports_are_shipped():
+def test_the_three_reports_are_shipped():
     assert [p.stem for p in NOTEBOOKS] == ["attainment", "panel", "trends"]
 
 
@@ -223,3 +223,23 @@ def test_panel_report_fy2023_is_a_one_programme_panel(panel_2023: str):
     assert "半田市" in html and "地方創生推進タイプ" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
     assert "from kpianalysis" not in html and "display(" not in html
+
+
+@pytest.mark.slow
+def test_panel_report_fy2023_reads_like_the_others(panel_2023: str):
+    """One title, a table of contents from the sections, captions numbered in reading order."""
+    html = _visible(panel_2023)
+    assert html.count("<h1>") == 1 and "<h1>事業横断パネル — 2023年度（令和5年度）</h1>" in html
+    for anchor, title in (
+        ("panel_headline", "全体の達成状況"),
+        ("distribution", "達成率の分布"),
+        ("progress_classes", "複数年度の進捗分類"),
+        ("programmes", "事業別の達成割合"),
+        ("methods", "方法"),
+    ):
+        assert f'<a href="#{anchor}">{title}</a>' in html and f'<h2 id="{anchor}">' in html
+    # One figure (the distribution), then the tables: by kind, by grant type, classes,
+    # programmes.
+    nums = re.findall(r'<span class="kpi-num">(図|表)(\d+)', html)
+    assert nums == [("図", "1"), ("表", "1"), ("表", "2"), ("表", "3"), ("表", "4")]
+    assert "papermill" not in html and "Cross-programme panel" not in html  # no developer note

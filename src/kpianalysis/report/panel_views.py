@@ -47,6 +47,10 @@ ASSESSMENT_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Up to this many KPIs the distribution figure draws each as a point (beyond, boxes only).
+POINTS_SHOWN = 400
+
+
 def _pct(value: Any) -> str:
     text = format_percent(value, 1)
     return "" if text == "-" else str(text)
@@ -83,12 +87,15 @@ def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja"
     >>> html = panel_title(pd.DataFrame({"programme_id": ["a"]}), 2023)
     >>> "1事業" in html and "<h1>" in html
     True
+    >>> "<h1>Cross-programme panel — FY2023</h1>" in panel_title(
+    ...     pd.DataFrame({"programme_id": ["a"]}), 2023, "en")
+    True
     """
     n = len(programmes)
-    title = (
-        P.pick("事業横断パネル", "Cross-programme panel", language)
-        + " — "
-        + fiscal_year_label(fiscal_year)
+    title = P.pick(
+        f"事業横断パネル — {fiscal_year_label(fiscal_year)}",
+        f"Cross-programme panel — FY{fiscal_year}",
+        language,
     )
     parts = [
         P.Html(P.STYLE),
@@ -100,6 +107,8 @@ def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja"
                 language,
             )
         ),
+        # Filled with the sections' headings when the report is rendered.
+        P.Html('<nav class="kpi-toc"></nav>'),
     ]
     return P.concat(*parts)
 
@@ -213,7 +222,13 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         "q3_s": P.pick("第3四分位", "Q3", language),
         "max_s": P.pick("最大", "max", language),
     }
-    return P.table(d, cols, na_rep="")
+    caption = (
+        P.pick("KPIの種類別の達成率", "Achievement rates by KPI kind", language)
+        if by == "kind"
+        else P.pick("交付金の種類別の達成率", "Achievement rates by grant type", language)
+    )
+    numeric = ("n_kpis", "n_rates", "min_s", "q1_s", "median_s", "q3_s", "max_s")
+    return P.table(d, cols, na_rep="", caption=caption, numeric=numeric)
 
 
 def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
@@ -223,6 +238,8 @@ def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja
     data = kpis.assign(kind_label=[_kind(k, language) for k in kpis["kind"]])
     fig = distribution_figure(
         data,
+        max_points=POINTS_SHOWN,
+        xlabel=P.pick("達成率 achievement rate", "Achievement rate", language),
         groups=[
             ("kind_label", P.pick("KPIの種類別", "By KPI kind", language)),
             ("grant_type_ja", P.pick("交付金の種類別", "By grant type", language)),
@@ -231,7 +248,18 @@ def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja
             f"{fiscal_year}年度 達成率の分布", f"FY{fiscal_year} achievement rates", language
         ),
     )
-    return figure_html(fig, P.label("achievement_rate", language))
+    caption = P.pick(
+        "KPIの種類別・交付金の種類別の達成率（破線は目標の100%）",
+        "Achievement rates by KPI kind and by grant type (dashed line: the target, 100 %)",
+        language,
+    )
+    if data["achievement_rate"].notna().sum() <= POINTS_SHOWN:
+        caption += P.pick(
+            "。点は各KPI（青: 達成、橙: 未達成）",
+            "; a dot per KPI (blue: achieved, orange: not achieved)",
+            language,
+        )
+    return figure_html(fig, P.label("achievement_rate", language), caption)
 
 
 def progress_classes_view(classes: pd.DataFrame, language: str = "ja") -> P.Html:
@@ -249,7 +277,12 @@ def progress_classes_view(classes: pd.DataFrame, language: str = "ja") -> P.Html
         "share_s": P.pick("指標の割合", "Share of KPIs", language),
         "n_programmes": P.pick("該当する事業数", "Programmes with such a KPI", language),
     }
-    return P.table(c, cols, na_rep="")
+    caption = P.pick(
+        "評価方法ごとの進捗分類の指標数", "KPIs per progress class, by assessment", language
+    )
+    return P.table(
+        c, cols, na_rep="", caption=caption, numeric=("n_kpis", "share_s", "n_programmes")
+    )
 
 
 def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
@@ -275,7 +308,18 @@ def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
         "share_s": P.pick("達成割合", "Share achieved", language),
         "n_without_actual": P.pick("実績値なし", "Without an actual", language),
     }
-    return P.table(p, cols, na_rep="")
+    caption = P.pick(
+        "事業別の達成割合（達成割合の高い順）",
+        "Programmes by share of evaluated KPIs achieved (highest first)",
+        language,
+    )
+    return P.table(
+        p,
+        cols,
+        na_rep="",
+        caption=caption,
+        numeric=("achieved_s", "share_s", "n_without_actual"),
+    )
 
 
 def panel_methods(language: str = "ja") -> P.Html:

@@ -84,6 +84,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "fits": ("当てはめの結果", "Fitted trends"),
     "methods": ("方法", "Methods"),
     "notes": ("付録：転記上の注意", "Appendix: transcription notes"),
+    # The cross-programme panel report
+    "panel_headline": ("全体の達成状況", "Headline"),
+    "distribution": ("達成率の分布", "Distribution of achievement rates"),
+    "progress_classes": ("複数年度の進捗分類", "Multi-year progress classes"),
+    "programmes": ("事業別の達成割合", "Programmes by share achieved"),
 }
 
 
