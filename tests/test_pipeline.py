@@ -512,6 +512,24 @@ def test_index_in_japanese_and_english_with_titles_jst_and_records() -> None:
     assert 'href="index.en.html"' in ja and 'href="index.html"' in en
 
 
+def test_index_panel_line_in_the_page_language() -> None:
+    """The panel's headline in the Japanese index is Japanese only, in the English one English."""
+    rec = {
+        "notebook": "panel",
+        "fiscal_year": 2023,
+        "_html": "panel/fy2023/panel.html",
+        # The FY2023 seed: one programme, 4 KPIs evaluated, 2 achieved (①9/13 ②83/3000 miss).
+        "headline": headline.panel_headline(
+            [{"n_kpis": 4, "n_evaluated": 4, "n_achieved": 2, "n_without_actual": 0}], 2023
+        ),
+    }
+    ja = render_index([rec], language="ja")
+    en = render_index([rec], language="en")
+    assert "1事業: 評価した4指標中2指標が目標を達成（50.0%）、1事業中1事業が1指標以上を達成" in ja
+    assert "programme(s)" not in ja
+    assert "1 of 1 programmes achieved at least one KPI" in en and "事業中" not in en
+
+
 def test_index_lists_years_and_reports(tmp_path: Path, fake) -> None:
     root = make_project(tmp_path)
     do_build(root)

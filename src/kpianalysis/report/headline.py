@@ -213,22 +213,26 @@ def panel_headline(headlines: Sequence[Mapping[str, Any]], fiscal_year: int) -> 
     }
 
 
-def panel_text(headline: Mapping[str, Any]) -> str:
-    """One line for a panel headline (:func:`panel_headline`).
+def panel_text(headline: Mapping[str, Any], language: str = "both") -> str:
+    """One line for a panel headline (:func:`panel_headline`): ``ja``, ``en`` or ``both``.
 
     Examples
     --------
-    >>> panel_text({"n_programmes": 1, "n_programmes_evaluated": 1,
-    ...             "n_programmes_any_achieved": 1, "n_kpis": 4, "n_evaluated": 4,
-    ...             "n_achieved": 2, "share_achieved": 0.5})  # doctest: +NORMALIZE_WHITESPACE
-    '1事業: 評価した4指標中2指標が目標を達成（50.0%）、1事業中1事業が1指標以上を達成 /
-    1 programme(s): 2 of 4 evaluated KPIs achieved (50.0%); 1 of 1 programmes achieved at least
+    >>> h = {"n_programmes": 1, "n_programmes_evaluated": 1, "n_programmes_any_achieved": 1,
+    ...      "n_kpis": 4, "n_evaluated": 4, "n_achieved": 2, "share_achieved": 0.5}
+    >>> panel_text(h, "ja")
+    '1事業: 評価した4指標中2指標が目標を達成（50.0%）、1事業中1事業が1指標以上を達成'
+    >>> panel_text(h, "en")  # doctest: +NORMALIZE_WHITESPACE
+    '1 programme(s): 2 of 4 evaluated KPIs achieved (50.0%); 1 of 1 programmes achieved at least
     one KPI'
+    >>> panel_text(h) == panel_text(h, "ja") + " / " + panel_text(h, "en")
+    True
     """
     n, m = int(headline["n_programmes_any_achieved"]), int(headline["n_programmes_evaluated"])
-    ja, en = counts_text(headline, "ja"), counts_text(headline, "en")
     p = int(headline["n_programmes"])
-    return (
-        f"{p}事業: {ja}、{m}事業中{n}事業が1指標以上を達成 / "
-        f"{p} programme(s): {en}; {n} of {m} programmes achieved at least one KPI"
+    ja = f"{p}事業: {counts_text(headline, 'ja')}、{m}事業中{n}事業が1指標以上を達成"
+    en = (
+        f"{p} programme(s): {counts_text(headline, 'en')}; "
+        f"{n} of {m} programmes achieved at least one KPI"
     )
+    return {"ja": ja, "en": en}.get(language, f"{ja} / {en}")

@@ -265,7 +265,8 @@ def render_index(
         for year in sorted(by_year, reverse=True):
             h = next((r.get("headline") for r in by_year[year] if r.get("headline")), None)
             is_panel = isinstance(h, Mapping) and h.get("panel")
-            rows.append((year, panel_text(h) if is_panel else headline_text(h), by_year[year]))
+            text = panel_text(h, language) if is_panel else headline_text(h)
+            rows.append((year, text, by_year[year]))
         parts += _year_table(rows, language)
     if failed:
         parts.append(f"<h2>{e(w['failed'])}</h2><ul>")
