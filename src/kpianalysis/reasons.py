@@ -56,157 +56,114 @@ class Reason(NamedTuple):
     family: str
 
 
-#: Families in the order their entries are listed below.
-FAMILIES: tuple[str, ...] = ("measure", "assessment_outcome", "trend_fit", "projection")
+#: Each family's entries as (code, Japanese, English), in order; within a family the order is the
+#: category order of its columns.
+_TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # -- measure: single-year measures, ratings, multi-year assessment preconditions
+    "measure": (
+        ("no_actual", "実績値なし", "no actual value"),
+        ("no_target", "目標値なし", "no target value"),
+        ("no_baseline", "当初値なし", "no baseline"),
+        ("target_zero", "目標値が0", "target is zero"),
+        (
+            "actual_zero",
+            "実績値が0（逆数の比が定義できない）",
+            "actual is zero (inverse ratio undefined)",
+        ),
+        ("target_equals_baseline", "目標値が当初値と同じ", "target equals baseline"),
+        ("baseline_zero", "当初値が0", "baseline is zero"),
+        ("sign_change", "符号が変わる（0を含む）", "series changes sign or touches zero"),
+        ("negative_values", "負の値の系列", "series of negative values"),
+        ("insufficient_points", "データ点が不足", "too few data points"),
+        ("missing_increment", "途中の増加分が欠けている", "an earlier increment is missing"),
+        ("no_improvement", "当初値から改善なし", "no improvement over the baseline"),
+        ("no_cost", "事業費なし", "no cost recorded"),
+        ("target_year_not_after_base", "目標年度が基準年度以前", "target year not after base year"),
+        ("no_verdict", "評価の記録なし", "no verdict recorded"),
+        ("tie", "票数が同数", "tied vote"),
+    ),
+    # -- assessment_outcome: classes of the multi-year assessments
+    "assessment_outcome": (
+        ("target_achieved", "目標達成", "target achieved"),
+        # current status index
+        ("on_track", "順調", "on track"),
+        ("behind", "遅れ", "behind schedule"),
+        ("no_progress", "進捗なし・後退", "no progress or regression"),
+        # anticipated progress
+        ("maintain", "現状維持で達成見込み", "maintain: target expected to be met"),
+        ("accelerate", "加速が必要", "accelerate"),
+        ("reverse_trend", "傾向の反転が必要", "reverse the trend"),
+        # CAGR ratio (Open SDG status names)
+        ("substantial_progress", "大きく前進", "substantial progress"),
+        ("moderate_progress", "ある程度前進", "moderate progress"),
+        ("limited_progress", "わずかに前進", "limited progress"),
+        ("deterioration", "悪化", "deterioration"),
+        # miss share (Destatis weather symbols)
+        ("nearly_on_track", "ほぼ順調", "nearly on track"),
+        ("right_direction_insufficient", "方向は正しいが不十分", "right direction, not enough"),
+        ("wrong_direction", "逆方向", "wrong direction"),
+        # cannot apply
+        ("insufficient_data", "データ不足", "insufficient data"),
+        ("not_applicable_sign_change", "適用不可（符号の変化）", "not applicable (sign change)"),
+        (
+            "negative_series_needs_level_measure",
+            "負の系列のため水準による指標が必要",
+            "negative series: needs a level-based measure",
+        ),
+    ),
+    # -- trend_fit: why a trend has no slope or no interval
+    "trend_fit": (
+        ("too_few_points", "データ点が2点未満", "fewer than 2 points: no trend"),
+        (
+            "no_interval_with_2_points",
+            "2点のみのため区間なし",
+            "2 points: slope only, no standard error or interval",
+        ),
+        ("no_variation_in_year", "年度が1種類のみ", "all points in one fiscal year: no slope"),
+        ("non_positive_values", "0以下の値あり", "log-linear model needs strictly positive values"),
+        # Not "negative_values": that code already means a negative series in the measure family.
+        (
+            "negative_counts",
+            "負の値あり（ポアソンモデルは非負の件数が必要）",
+            "Poisson model needs non-negative counts",
+        ),
+        ("non_integer_values", "整数でない値あり", "Poisson model needs integer counts"),
+        (
+            "no_finite_estimate",
+            "推定値が有限にならない",
+            "Poisson estimate diverges: all counts zero, or non-zero counts only at one end",
+        ),
+        ("numerical_problem", "数値計算上の問題", "the fit warned or gave non-finite numbers"),
+        (
+            "decreasing_running_total",
+            "累計値が減少しており件数の増加モデルは適用不可",
+            "a running total that decreases: the count-increment model cannot apply",
+        ),
+    ),
+    # -- projection
+    "projection": (
+        ("no_final_target", "最終年度の目標値なし", "the plan has no target for its final year"),
+        (
+            "too_few_df",
+            "統合後も残差自由度が2未満のため区間・確率なし",
+            "fewer than 2 residual degrees of freedom after pooling: no interval, no probability",
+        ),
+        (
+            "plan_ended",
+            "計画期間終了: 結果は確定（確率は示さない）",
+            "the plan has ended: the outcome is known (no probability)",
+        ),
+        ("final_achieved", "最終目標を達成", "plan-end target achieved"),
+        ("final_missed", "最終目標は未達成", "plan-end target missed"),
+    ),
+}
 
-#: Every entry, in order; within a family the order is the category order of its columns.
-ENTRIES: tuple[Reason, ...] = (
-    # -- measure: single-year measures, ratings, multi-year assessment preconditions ----------
-    Reason("no_actual", "実績値なし", "no actual value", "measure"),
-    Reason("no_target", "目標値なし", "no target value", "measure"),
-    Reason("no_baseline", "当初値なし", "no baseline", "measure"),
-    Reason("target_zero", "目標値が0", "target is zero", "measure"),
-    Reason(
-        "actual_zero",
-        "実績値が0（逆数の比が定義できない）",
-        "actual is zero (inverse ratio undefined)",
-        "measure",
-    ),
-    Reason("target_equals_baseline", "目標値が当初値と同じ", "target equals baseline", "measure"),
-    Reason("baseline_zero", "当初値が0", "baseline is zero", "measure"),
-    Reason(
-        "sign_change", "符号が変わる（0を含む）", "series changes sign or touches zero", "measure"
-    ),
-    Reason("negative_values", "負の値の系列", "series of negative values", "measure"),
-    Reason("insufficient_points", "データ点が不足", "too few data points", "measure"),
-    Reason(
-        "missing_increment",
-        "途中の増加分が欠けている",
-        "an earlier increment is missing",
-        "measure",
-    ),
-    Reason("no_improvement", "当初値から改善なし", "no improvement over the baseline", "measure"),
-    Reason("no_cost", "事業費なし", "no cost recorded", "measure"),
-    Reason(
-        "target_year_not_after_base",
-        "目標年度が基準年度以前",
-        "target year not after base year",
-        "measure",
-    ),
-    Reason("no_verdict", "評価の記録なし", "no verdict recorded", "measure"),
-    Reason("tie", "票数が同数", "tied vote", "measure"),
-    # -- assessment_outcome: classes of the multi-year assessments -----------------------------
-    Reason("target_achieved", "目標達成", "target achieved", "assessment_outcome"),
-    # current status index
-    Reason("on_track", "順調", "on track", "assessment_outcome"),
-    Reason("behind", "遅れ", "behind schedule", "assessment_outcome"),
-    Reason("no_progress", "進捗なし・後退", "no progress or regression", "assessment_outcome"),
-    # anticipated progress
-    Reason(
-        "maintain",
-        "現状維持で達成見込み",
-        "maintain: target expected to be met",
-        "assessment_outcome",
-    ),
-    Reason("accelerate", "加速が必要", "accelerate", "assessment_outcome"),
-    Reason("reverse_trend", "傾向の反転が必要", "reverse the trend", "assessment_outcome"),
-    # CAGR ratio (Open SDG status names)
-    Reason("substantial_progress", "大きく前進", "substantial progress", "assessment_outcome"),
-    Reason("moderate_progress", "ある程度前進", "moderate progress", "assessment_outcome"),
-    Reason("limited_progress", "わずかに前進", "limited progress", "assessment_outcome"),
-    Reason("deterioration", "悪化", "deterioration", "assessment_outcome"),
-    # miss share (Destatis weather symbols)
-    Reason("nearly_on_track", "ほぼ順調", "nearly on track", "assessment_outcome"),
-    Reason(
-        "right_direction_insufficient",
-        "方向は正しいが不十分",
-        "right direction, not enough",
-        "assessment_outcome",
-    ),
-    Reason("wrong_direction", "逆方向", "wrong direction", "assessment_outcome"),
-    # cannot apply
-    Reason("insufficient_data", "データ不足", "insufficient data", "assessment_outcome"),
-    Reason(
-        "not_applicable_sign_change",
-        "適用不可（符号の変化）",
-        "not applicable (sign change)",
-        "assessment_outcome",
-    ),
-    Reason(
-        "negative_series_needs_level_measure",
-        "負の系列のため水準による指標が必要",
-        "negative series: needs a level-based measure",
-        "assessment_outcome",
-    ),
-    # -- trend_fit: why a trend has no slope or no interval -----------------------------------
-    Reason("too_few_points", "データ点が2点未満", "fewer than 2 points: no trend", "trend_fit"),
-    Reason(
-        "no_interval_with_2_points",
-        "2点のみのため区間なし",
-        "2 points: slope only, no standard error or interval",
-        "trend_fit",
-    ),
-    Reason(
-        "no_variation_in_year",
-        "年度が1種類のみ",
-        "all points in one fiscal year: no slope",
-        "trend_fit",
-    ),
-    Reason(
-        "non_positive_values",
-        "0以下の値あり",
-        "log-linear model needs strictly positive values",
-        "trend_fit",
-    ),
-    # Not "negative_values": that code already means a negative series in the measure family.
-    Reason(
-        "negative_counts",
-        "負の値あり（ポアソンモデルは非負の件数が必要）",
-        "Poisson model needs non-negative counts",
-        "trend_fit",
-    ),
-    Reason(
-        "non_integer_values", "整数でない値あり", "Poisson model needs integer counts", "trend_fit"
-    ),
-    Reason(
-        "no_finite_estimate",
-        "推定値が有限にならない",
-        "Poisson estimate diverges: all counts zero, or non-zero counts only at one end",
-        "trend_fit",
-    ),
-    Reason(
-        "numerical_problem",
-        "数値計算上の問題",
-        "the fit warned or gave non-finite numbers",
-        "trend_fit",
-    ),
-    Reason(
-        "decreasing_running_total",
-        "累計値が減少しており件数の増加モデルは適用不可",
-        "a running total that decreases: the count-increment model cannot apply",
-        "trend_fit",
-    ),
-    # -- projection ---------------------------------------------------------------------------
-    Reason(
-        "no_final_target",
-        "最終年度の目標値なし",
-        "the plan has no target for its final year",
-        "projection",
-    ),
-    Reason(
-        "too_few_df",
-        "統合後も残差自由度が2未満のため区間・確率なし",
-        "fewer than 2 residual degrees of freedom after pooling: no interval, no probability",
-        "projection",
-    ),
-    Reason(
-        "plan_ended",
-        "計画期間終了: 結果は確定（確率は示さない）",
-        "the plan has ended: the outcome is known (no probability)",
-        "projection",
-    ),
-    Reason("final_achieved", "最終目標を達成", "plan-end target achieved", "projection"),
-    Reason("final_missed", "最終目標は未達成", "plan-end target missed", "projection"),
+#: Families in the order their entries are listed above.
+FAMILIES: tuple[str, ...] = tuple(_TABLE)
+
+#: Every entry, in order.
+ENTRIES: tuple[Reason, ...] = tuple(
+    Reason(code, ja, en, family) for family, rows in _TABLE.items() for code, ja, en in rows
 )
 
 
