@@ -61,6 +61,19 @@ def test_module_tables_are_views_of_the_registry():
     }  # fmt: skip
 
 
+def test_pro_rata_classes_read_back_from_the_registry():
+    # classify_pro_rata's keys, best first, with the words 多摩市 prints (on track is the
+    # status-index class, in the same words).
+    assert measures.PRO_RATA_LABELS == {
+        "on_track": ("順調", "on track"),
+        "roughly_on_track": ("概ね順調", "roughly on track"),
+        "needs_improvement": ("改善が必要", "needs improvement"),
+    }
+    assert list(measures.PRO_RATA_LABELS) == ["on_track", "roughly_on_track", "needs_improvement"]
+    for rate, words in ((1.0, "on track"), (0.6, "roughly on track"), (0.5, "needs improvement")):
+        assert reasons.reason_label(measures.classify_pro_rata(rate), "en") == words
+
+
 def _codes_used_in_source() -> dict[str, set[str]]:
     """String literals used as a reason code or outcome key in the analysis layer.
 

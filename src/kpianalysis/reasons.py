@@ -16,11 +16,16 @@ Each entry names the *family* it belongs to:
     Why a trend fit has no slope, or no standard error and interval.
 ``projection``
     Why the trend table of a report year has no probability of reaching the final target.
+``pro_rata``
+    The classes of a rate against the pro-rata expectation of a plan with only a final target,
+    below ``on_track`` (which is the status-index class of ``assessment_outcome``, in the same
+    words).
 
 Codes are unique across families (:func:`build_registry` refuses a repeated code). The modules
 that produce codes keep their historical names as views of this registry:
 ``analysis.measures.REASONS``/``REASON_LABELS``, ``analysis.progress.OUTCOME_LABELS``,
-``analysis.trends.REASONS`` and ``analysis.projection.REASONS``.
+``analysis.trends.REASONS``, ``analysis.projection.REASONS`` and
+``analysis.measures.PRO_RATA_LABELS``.
 
 Examples
 --------
@@ -155,6 +160,11 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
         ),
         ("final_achieved", "最終目標を達成", "plan-end target achieved"),
         ("final_missed", "最終目標は未達成", "plan-end target missed"),
+    ),
+    # -- pro_rata: classes of a pro-rata rate below on track (on track is the status-index code)
+    "pro_rata": (
+        ("roughly_on_track", "概ね順調", "roughly on track"),
+        ("needs_improvement", "改善が必要", "needs improvement"),
     ),
 }
 

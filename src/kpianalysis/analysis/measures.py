@@ -443,10 +443,12 @@ def progress_rate(actual: Any, target: Any, baseline: Any) -> Any:
 # Plans with only a final target
 
 
+#: Classes of :func:`classify_pro_rata`, best first → (Japanese, English): a view of the reasons
+#: registry, where ``on_track`` is the status-index class (the same words) and the other two are
+#: the ``pro_rata`` family.
 PRO_RATA_LABELS: dict[str, tuple[str, str]] = {
-    "on_track": ("順調", "on track"),
-    "roughly_on_track": ("概ね順調", "roughly on track"),
-    "needs_improvement": ("改善が必要", "needs improvement"),
+    "on_track": reasons.labels("assessment_outcome")["on_track"],
+    **reasons.labels("pro_rata"),
 }
 
 
