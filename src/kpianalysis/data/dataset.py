@@ -16,10 +16,10 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,9 @@ MAX_KPI_MAGNITUDE = 1e9
 MAX_YEN = 1e12
 #: Plausible fiscal years for this kind of programme.
 MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 1989, 2100
+
+#: The key :func:`_refuse_repeat` tells rows apart by.
+_Key = TypeVar("_Key", bound=Hashable)
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ① … ⑳
 _COMPONENT_RE = re.compile(r"^\s*(\d+)\s*[.．、]?\s*$")
@@ -503,19 +506,23 @@ def _check_programme(row: RawRow, programme_id: str) -> None:
         )
 
 
+def _refuse_repeat(
+    seen: dict[_Key, RawRow], key: _Key, row: RawRow, column: str, what: str
+) -> None:
+    """Remember ``row`` under ``key``; a key an earlier row has is a :class:`DuplicateRowError`
+    at ``column``: "``what`` in row N", N the earlier row."""
+    if key in seen:
+        raise row.error(DuplicateRowError, column, f"{what} in row {seen[key].row}")
+    seen[key] = row
+
+
 def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     seen: dict[int, RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         ind = _numbered(row, "indicator_no")
-        if ind in seen:
-            raise row.error(
-                DuplicateRowError,
-                "indicator_no",
-                f"indicator {ind} is already defined in row {seen[ind].row}",
-            )
-        seen[ind] = row
+        _refuse_repeat(seen, ind, row, "indicator_no", f"indicator {ind} is already defined")
         unit = _required_text(row, "unit")
         try:
             unit_norm = notation.normalise_unit(unit)
@@ -635,15 +642,13 @@ def _parse_observations(
             raise row.error(
                 PeriodError, "fiscal_year", f"FY{fy} is outside the plan period FY{start}–FY{end}"
             )
-        key = (ind_id, fy)
-        if key in seen:
-            raise row.error(
-                DuplicateRowError,
-                "fiscal_year",
-                f"indicator {ind['indicator_label']} FY{fy} is already given in row "
-                f"{seen[key].row}",
-            )
-        seen[key] = row
+        _refuse_repeat(
+            seen,
+            (ind_id, fy),
+            row,
+            "fiscal_year",
+            f"indicator {ind['indicator_label']} FY{fy} is already given",
+        )
         baseline_year = ind["baseline_year"]
         if baseline_year is not None and fy <= int(baseline_year):  # type: ignore[call-overload]
             base_row: RawRow = ind["_row"]  # type: ignore[assignment]
@@ -840,11 +845,7 @@ def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[s
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         fy = _fiscal_year(row, "fiscal_year")
-        if fy in seen:
-            raise row.error(
-                DuplicateRowError, "fiscal_year", f"FY{fy} is already given in row {seen[fy].row}"
-            )
-        seen[fy] = row
+        _refuse_repeat(seen, fy, row, "fiscal_year", f"FY{fy} is already given")
         money = {}
         for column in ("cost", "grant"):
             q = _quantity(row, column, required=True, unit="円")
@@ -884,11 +885,7 @@ def _parse_components(table: RawTable, programme: dict[str, object]) -> list[dic
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         no = _numbered(row, "component_no")
-        if no in seen:
-            raise row.error(
-                DuplicateRowError, "component_no", f"already given in row {seen[no].row}"
-            )
-        seen[no] = row
+        _refuse_repeat(seen, no, row, "component_no", "already given")
         out.append(
             {
                 "programme_id": programme["programme_id"],
@@ -911,11 +908,7 @@ def _parse_subprojects(
         _check_programme(row, str(programme["programme_id"]))
         comp = _numbered(row, "component_no")
         key = (comp, _numbered(row, "slot"), _cell(row, "name_ja").strip())
-        if key in seen:
-            raise row.error(
-                DuplicateRowError, "name_ja", f"the same sub-project is in row {seen[key].row}"
-            )
-        seen[key] = row
+        _refuse_repeat(seen, key, row, "name_ja", "the same sub-project is")
         if components and comp not in known:
             raise row.error(
                 UnknownComponentError, "component_no", "no such component in components.csv"
@@ -943,14 +936,10 @@ def _parse_verdicts(table: RawTable, programme: dict[str, object]) -> list[dict[
         fy = _fiscal_year(row, "fiscal_year")
         evaluator = _choice(row, "evaluator", EVALUATORS)
         option_no, option_ja = _leading_circled(row, "option")
-        if (fy, evaluator, option_no) in seen:
-            raise row.error(
-                DuplicateRowError,
-                "option",
-                f"FY{fy} {evaluator} option {option_no} is already in row "
-                f"{seen[(fy, evaluator, option_no)].row}",
-            )
-        seen[(fy, evaluator, option_no)] = row
+        key = (fy, evaluator, option_no)
+        _refuse_repeat(
+            seen, key, row, "option", f"FY{fy} {evaluator} option {option_no} is already"
+        )
         if evaluator == "external" and any(
             k[:2] == (fy, "external") for k in seen if k[2] != option_no
         ):
