@@ -226,15 +226,9 @@ def trend_table(
         ended = fiscal_year >= plan_end
         projection_year = fiscal_year + 1 if ended else plan_end
         final = series.loc[series["fiscal_year"] == plan_end]
-        final_target = (
-            float(final["target"].iloc[0])
-            if len(final) and pd.notna(final["target"].iloc[0])
-            else np.nan
-        )
-        final_actual = (
-            float(final["actual"].iloc[0])
-            if len(final) and pd.notna(final["actual"].iloc[0])
-            else np.nan
+        final_target, final_actual = (
+            float(final[c].iloc[0]) if len(final) and pd.notna(final[c].iloc[0]) else np.nan
+            for c in ("target", "actual")
         )
         known = series[series["actual"].notna()]
         shown = interval_shown(fit)
