@@ -15,7 +15,7 @@ Two traps handled here, once:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib
 
@@ -199,6 +199,21 @@ def achievement_figure(
     return fig
 
 
+def _panel_grid(
+    n_panels: int, ncols: int, size: Callable[[int, int], tuple[float, float]]
+) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n_panels`` small multiples, ``ncols`` a row (fewer when there are fewer
+    panels), sized ``size(nrows, ncols)`` inches; the unused cells of the last row are hidden."""
+    ncols = max(1, min(ncols, n_panels))
+    nrows = int(np.ceil(n_panels / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=size(nrows, ncols), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def series_figure(
     observations: pd.DataFrame,
     baselines: pd.DataFrame,
@@ -238,13 +253,7 @@ def series_figure(
     use_japanese_theme(context="paper")
     words = FIGURE_WORDS[language]
     names = list(dict.fromkeys(str(p) for p in observations[panel]))
-    ncols = max(1, min(ncols, len(names)))
-    nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(width, 0.3 + 1.6 * nrows), layout="constrained", squeeze=False
-    )
-    for ax in axes.flat[len(names) :]:
-        ax.set_visible(False)
+    fig, axes = _panel_grid(len(names), ncols, lambda nrows, _: (width, 0.3 + 1.6 * nrows))
     base = baselines.assign(**{panel: baselines[panel].astype(str)}).set_index(panel)
     for ax, name in zip(axes.flat, names, strict=False):
         obs = observations[observations[panel].astype(str) == name].sort_values(x)
@@ -348,13 +357,7 @@ def trend_figure(
     """
     use_japanese_theme()
     names = list(dict.fromkeys(str(p) for p in observations[panel]))
-    ncols = max(1, min(ncols, len(names)))
-    nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(6.2 * ncols, 3.6 * nrows), layout="constrained", squeeze=False
-    )
-    for ax in axes.flat[len(names) :]:
-        ax.set_visible(False)
+    fig, axes = _panel_grid(len(names), ncols, lambda nrows, ncols: (6.2 * ncols, 3.6 * nrows))
     legend: dict[str, object] = {}
     for ax, name in zip(axes.flat, names, strict=False):
         obs = observations[observations[panel].astype(str) == name].sort_values(x)
