@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped raw data, and writable copies of it for bad-input tests."""
+"""Shared fixtures: the shipped raw data, writable copies of it for bad-input tests, project
+folders to build in, and synthetic programmes to add to them."""
 
 from __future__ import annotations
 
@@ -58,3 +59,77 @@ def edit_cell(raw_copy: Path) -> Callable[[str, int, str, str], Path]:
         return path
 
     return edit
+
+
+def project_copy(root: Path, *, shipped: bool = False) -> Path:
+    """A project folder at ``root`` with the real notebooks, to build in.
+
+    ``shipped``: the shipped ``data/raw``, ``pyproject.toml`` and ``uv.lock`` as well (a build
+    of the project as it is); otherwise ``data/raw`` is empty (add programmes to it) and
+    ``pyproject.toml`` a stub.
+    """
+    (root / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    if shipped:
+        shutil.copytree(RAW, root / "data" / "raw")
+        for name in ("pyproject.toml", "uv.lock"):
+            shutil.copy2(ROOT / name, root / name)
+    else:
+        (root / "data" / "raw").mkdir()
+        (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
+    return root
+
+
+def write_programme(
+    raw: Path, programme: list[str], indicators: list[list[str]], observations: list[list[str]]
+) -> Path:
+    """Write a synthetic programme's folder ``raw/<programme_id>`` and return it.
+
+    ``programme`` is the row of programme.csv (id, municipality code, municipality, name, plan
+    start, plan end); ``indicators`` the rows of indicators.csv (id, number, name, unit, kind,
+    direction, baseline, baseline year); ``observations`` those of observations.csv (id,
+    number, fiscal year, target, actual). No source document, so no provenance check.
+    """
+    folder = raw / programme[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    write_rows(
+        folder / "programme.csv",
+        [["programme_id", "municipality_code", "municipality_ja", "name_ja", "plan_start",
+          "plan_end"], programme],
+    )  # fmt: skip
+    write_rows(
+        folder / "indicators.csv",
+        [["programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline",
+          "baseline_year"], *indicators],
+    )  # fmt: skip
+    write_rows(
+        folder / "observations.csv",
+        [["programme_id", "indicator_no", "fiscal_year", "target", "actual"], *observations],
+    )
+    return folder
+
+
+#: The synthetic second programme of :func:`demo_programme`.
+DEMO_ID = "99999-demo"
+
+
+def demo_programme(raw: Path, years: range) -> None:
+    """A synthetic second programme, FY2021–2025, with the actuals of ``years``."""
+    # Every target of the plan (FY2021–2025) is there from the start — targets are fixed when
+    # the plan is approved — and a fiscal year brings its actuals.
+    observations = []
+    for i, fy in enumerate(range(2021, 2026)):
+        known = fy in years
+        observations += [
+            [DEMO_ID, "1", f"{fy}年度", f"({120 + 20 * i}人)", f"{115 + 25 * i}人" * known],
+            [DEMO_ID, "2", f"{fy}年度", f"({35 - 5 * i}人)", f"{38 - 6 * i}人" * known],
+        ]
+    write_programme(
+        raw,
+        [DEMO_ID, "99999", "架空市", "架空の事業", "令和3年度", "令和7年度"],
+        [
+            [DEMO_ID, "1", "参加者数", "人", "stock", "increase", "100人", "R2"],
+            [DEMO_ID, "2", "待機児童数", "人", "stock", "decrease", "40人", "R2"],
+        ],
+        observations,
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from browser import browser, chromium  # noqa: F401 - pytest fixture
-from conftest import ROOT
+from conftest import project_copy
 from kpianalysis.build.pipeline import build
 
 pytestmark = [pytest.mark.slow, browser]
@@ -77,12 +77,7 @@ _LAYOUT_FACTS = r"""
 
 @pytest.fixture(scope="module")
 def fy2023_attainment(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("shipped") / "project"
-    (root / "data").mkdir(parents=True)
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    for name in ("pyproject.toml", "uv.lock"):
-        shutil.copy2(ROOT / name, root / name)
+    root = project_copy(tmp_path_factory.mktemp("shipped") / "project", shipped=True)
     summary = build(root, fiscal_years=[2023], notebooks=["attainment"], jobs=1, progress=False)
     assert summary.count("ok") == 1, summary.outcomes
     return root / "reports" / "23205-community" / "fy2023" / "attainment.html"

@@ -11,58 +11,22 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import ROOT, write_rows
+from conftest import DEMO_ID, demo_programme, project_copy
 from kpianalysis.build.pipeline import build
 
 pytestmark = pytest.mark.slow
 
-PID = "99999-demo"
-
-
-def _demo_programme(raw: Path, years: range) -> None:
-    """A synthetic second programme (no source document, so no provenance check)."""
-    folder = raw / PID
-    folder.mkdir(parents=True, exist_ok=True)
-    write_rows(
-        folder / "programme.csv",
-        [
-            ["programme_id", "municipality_code", "municipality_ja", "name_ja", "plan_start",
-             "plan_end"],
-            [PID, "99999", "架空市", "架空の事業", "令和3年度", "令和7年度"],
-        ],
-    )  # fmt: skip
-    write_rows(
-        folder / "indicators.csv",
-        [
-            ["programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline",
-             "baseline_year"],
-            [PID, "1", "参加者数", "人", "stock", "increase", "100人", "R2"],
-            [PID, "2", "待機児童数", "人", "stock", "decrease", "40人", "R2"],
-        ],
-    )  # fmt: skip
-    # Every target of the plan (FY2021–2025) is there from the start — targets are fixed when
-    # the plan is approved — and a fiscal year brings its actuals.
-    rows = [["programme_id", "indicator_no", "fiscal_year", "target", "actual"]]
-    for i, fy in enumerate(range(2021, 2026)):
-        known = fy in years
-        rows.append([PID, "1", f"{fy}年度", f"({120 + 20 * i}人)", f"{115 + 25 * i}人" * known])
-        rows.append([PID, "2", f"{fy}年度", f"({35 - 5 * i}人)", f"{38 - 6 * i}人" * known])
-    write_rows(folder / "observations.csv", rows)
+PID = DEMO_ID
 
 
 def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "data").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    (root / "data" / "raw").mkdir()
-    _demo_programme(root / "data" / "raw", range(2021, 2024))
+    root = project_copy(tmp_path / "project")
+    demo_programme(root / "data" / "raw", range(2021, 2024))
     return root
 
 
@@ -81,7 +45,7 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     before = _digests(root / "reports")
     assert len(before) == 27  # .html, .ipynb, .run.json per run
 
-    _demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 actuals arrive
+    demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 actuals arrive
     second = build(root, jobs=2, progress=False)
     assert second.count("ok") == 3 and second.count("skipped") == 9
     after = _digests(root / "reports")

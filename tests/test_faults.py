@@ -29,10 +29,10 @@ from typing import Any
 import nbformat
 import pytest
 
+from conftest import demo_programme
 from kpianalysis import fileio
 from kpianalysis.build import archive, pipeline
 from kpianalysis.errors import RunError
-from test_extending import _demo_programme
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ def project(tmp_path: Path, notebooks: dict[str, tuple[str, ...]]) -> Path:
     (root / "data" / "raw").mkdir(parents=True)
     (root / "notebooks").mkdir()
     (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
-    _demo_programme(root / "data" / "raw", range(2022, 2024))
+    demo_programme(root / "data" / "raw", range(2022, 2024))
     for name, bodies in notebooks.items():
         write_notebook(root / "notebooks" / f"{name}.ipynb", *bodies)
     return root

@@ -18,7 +18,6 @@ Parameter tests prove a refused fiscal year, path or option never starts a kerne
 from __future__ import annotations
 
 import html.parser
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import papermill
 import pytest
 
 from browser import browser, chromium  # noqa: F401 - pytest fixture
-from conftest import ROOT, write_rows
+from conftest import demo_programme, project_copy, write_rows
 from kpianalysis.build import pipeline
 from kpianalysis.cli import main
 from kpianalysis.errors import ParameterError
@@ -157,10 +156,7 @@ def scope_of(notebook: str) -> str:
 
 
 def new_project(base: Path) -> Path:
-    root = base / "project"
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    root = project_copy(base / "project")
     hostile_programme(root / "data" / "raw")
     return root
 
@@ -345,13 +341,8 @@ def no_kernel(*args: Any, **kwargs: Any) -> None:
 @pytest.fixture
 def small_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with the real notebooks and a valid, harmless synthetic programme."""
-    root = tmp_path / "p"
-    (root / "data" / "raw").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    from test_extending import _demo_programme
-
-    _demo_programme(root / "data" / "raw", range(2021, 2024))
+    root = project_copy(tmp_path / "p")
+    demo_programme(root / "data" / "raw", range(2021, 2024))
     monkeypatch.setattr(papermill, "execute_notebook", no_kernel)
     return root
 

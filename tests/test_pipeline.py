@@ -648,12 +648,11 @@ PROGRAMME_PARAMS = PARAMS_CELL + 'programme_id: str = "23205-community"  # the p
 def programme_project(tmp_path: Path) -> Path:
     """Handa's raw data plus the synthetic 99999-demo programme; one programme-scoped notebook
     (``attainment``) and one panel-scoped (``panel``)."""
-    from conftest import RAW
-    from test_extending import _demo_programme
+    from conftest import RAW, demo_programme
 
     root = tmp_path / "proj"
     shutil.copytree(RAW, root / "data" / "raw")
-    _demo_programme(root / "data" / "raw", range(2021, 2023))
+    demo_programme(root / "data" / "raw", range(2021, 2023))
     write_notebook(root / "notebooks" / "attainment.ipynb", "print(1)", params=PROGRAMME_PARAMS)
     write_notebook(root / "notebooks" / "panel.ipynb", "print(2)")
     return root
@@ -669,7 +668,7 @@ def runs_of(summary: pipeline.BuildSummary, outcome: str) -> list[str]:
 
 
 def test_programme_scoped_runs_and_keys_follow_their_own_programme(tmp_path: Path, fake) -> None:
-    from test_extending import _demo_programme
+    from conftest import demo_programme
 
     root = programme_project(tmp_path)
     s = real_build(root)
@@ -703,7 +702,7 @@ def test_programme_scoped_runs_and_keys_follow_their_own_programme(tmp_path: Pat
     assert len(handa_files) == 9
 
     # The demo programme gets FY2023 actuals: its runs and the panel's rerun, Handa's do not.
-    _demo_programme(root / "data" / "raw", range(2021, 2024))
+    demo_programme(root / "data" / "raw", range(2021, 2024))
     s2 = real_build(root)
     rerun = runs_of(s2, "ok")
     # (Which earlier demo/panel years rerun depends on what the data as of a year includes.)

@@ -20,11 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, write_rows
+from conftest import ROOT, demo_programme, project_copy, write_programme
 from kpianalysis.build import archive
 from kpianalysis.build.pipeline import build
 from kpianalysis.cli import main
-from test_extending import _demo_programme
 
 pytestmark = pytest.mark.slow
 
@@ -41,40 +40,13 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-def shipped_project(base: Path) -> Path:
-    root = base / "project"
-    (root / "data").mkdir(parents=True)
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    for name in ("pyproject.toml", "uv.lock"):
-        shutil.copy2(ROOT / name, root / name)
-    return root
-
-
 def plan_only_programme(raw: Path) -> None:
     """Targets for FY2024–2025, no actual yet."""
-    folder = raw / PLAN_ONLY
-    folder.mkdir()
-    write_rows(
-        folder / "programme.csv",
+    write_programme(
+        raw,
+        [PLAN_ONLY, "99998", "計画市", "計画だけの事業", "令和6年度", "令和7年度"],
+        [[PLAN_ONLY, "1", "参加者数", "人", "stock", "increase", "100人", "R5"]],
         [
-            ["programme_id", "municipality_code", "municipality_ja", "name_ja", "plan_start",
-             "plan_end"],
-            [PLAN_ONLY, "99998", "計画市", "計画だけの事業", "令和6年度", "令和7年度"],
-        ],
-    )  # fmt: skip
-    write_rows(
-        folder / "indicators.csv",
-        [
-            ["programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline",
-             "baseline_year"],
-            [PLAN_ONLY, "1", "参加者数", "人", "stock", "increase", "100人", "R5"],
-        ],
-    )  # fmt: skip
-    write_rows(
-        folder / "observations.csv",
-        [
-            ["programme_id", "indicator_no", "fiscal_year", "target", "actual"],
             [PLAN_ONLY, "1", "2024年度", "120人", ""],
             [PLAN_ONLY, "1", "2025年度", "140人", ""],
         ],
@@ -82,7 +54,7 @@ def plan_only_programme(raw: Path) -> None:
 
 
 def test_adding_programmes_leaves_every_handa_file_byte_identical(tmp_path: Path) -> None:
-    root = shipped_project(tmp_path)
+    root = project_copy(tmp_path / "project", shipped=True)
     reports = root / "reports"
     first = build(root, jobs=2, progress=False)
     # FY2021–2023 × attainment, trends (Handa's) and the panel report's three years.
@@ -171,7 +143,7 @@ def shard_project(base: Path) -> Path:
     (root / "notebooks").mkdir()
     (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
     shutil.copytree(ROOT / "data" / "raw" / HANDA, root / "data" / "raw" / HANDA)
-    _demo_programme(root / "data" / "raw", range(2021, 2024))
+    demo_programme(root / "data" / "raw", range(2021, 2024))
     tiny_notebook(root / "notebooks" / "panel.ipynb", PARAMS)
     tiny_notebook(
         root / "notebooks" / "kpi.ipynb", PARAMS + 'programme_id: str = ""  # the programme\n'
