@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +60,24 @@ def edit_cell(raw_copy: Path) -> Callable[[str, int, str, str], Path]:
         return path
 
     return edit
+
+
+def write_notebook(path: Path, params: str, *bodies: str, title: str | None = None) -> Path:
+    """Write a report notebook for the python3 kernel and return its path: an optional markdown
+    ``title`` cell, a code cell tagged ``parameters`` holding ``params``, one code cell a body."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(title)] if title is not None else []
+    nb.cells += [cell, *(nbformat.v4.new_code_cell(b) for b in bodies)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
 
 
 def project_copy(root: Path, *, shipped: bool = False) -> Path:

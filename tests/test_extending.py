@@ -13,10 +13,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from conftest import DEMO_ID, demo_programme, project_copy
+from conftest import DEMO_ID, demo_programme, project_copy, write_notebook
 from kpianalysis.build.pipeline import build
 
 pytestmark = pytest.mark.slow
@@ -61,16 +60,11 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
 
     # A new notebook runs for every fiscal year with no code change (without a programme_id
     # parameter it is panel-scoped: once per year over all programmes).
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("fiscal_year: int = 2023  # the report's fiscal year")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("print('year', fiscal_year)")]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, root / "notebooks" / "extra.ipynb")
+    write_notebook(
+        root / "notebooks" / "extra.ipynb",
+        "fiscal_year: int = 2023  # the report's fiscal year",
+        "print('year', fiscal_year)",
+    )
     third = build(root, jobs=2, progress=False)
     assert third.count("ok") == 4 and third.count("skipped") == 12
     extra = root / "reports" / "panel" / "fy2022" / "extra.html"

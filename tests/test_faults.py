@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
+import conftest
 from conftest import demo_programme
 from kpianalysis import fileio
 from kpianalysis.build import archive, pipeline
@@ -43,16 +43,7 @@ SLOW = "import os, time\ntime.sleep(float(os.environ.get('KPI_TEST_SLEEP', '0'))
 
 
 def write_notebook(path: Path, *bodies: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, *(nbformat.v4.new_code_cell(b) for b in bodies)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
+    conftest.write_notebook(path, PARAMS, *bodies)
 
 
 def project(tmp_path: Path, notebooks: dict[str, tuple[str, ...]]) -> Path:

@@ -18,6 +18,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+import conftest
 from kpianalysis import fileio
 from kpianalysis.build import archive, pipeline, plan, processed
 from kpianalysis.build.parameters import check_fiscal_year, notebook_parameter_names
@@ -36,19 +37,7 @@ PARAMS_CELL = (
 
 
 def write_notebook(path: Path, *bodies: str, params: str = PARAMS_CELL) -> Path:
-    nb = nbformat.v4.new_notebook()
-    p = nbformat.v4.new_code_cell(params)
-    p.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# テスト"), p]
-    nb.cells += [nbformat.v4.new_code_cell(b) for b in bodies]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
+    return conftest.write_notebook(path, params, *bodies, title="# テスト")
 
 
 def make_project(tmp_path: Path, names: tuple[str, ...] = ("alpha", "beta")) -> Path:

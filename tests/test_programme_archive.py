@@ -17,10 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from conftest import ROOT, demo_programme, project_copy, write_programme
+from conftest import ROOT, demo_programme, project_copy, write_notebook, write_programme
 from kpianalysis.build import archive
 from kpianalysis.build.pipeline import build
 from kpianalysis.cli import main
@@ -125,16 +124,7 @@ PARAMS = "fiscal_year: int = 2023  # the report's fiscal year\n"
 
 
 def tiny_notebook(path: Path, params: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell("print('report', fiscal_year)")]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
+    write_notebook(path, params, "print('report', fiscal_year)")
 
 
 def shard_project(base: Path) -> Path:

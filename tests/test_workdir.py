@@ -18,10 +18,9 @@ import shutil
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from conftest import ROOT, SEED_ID, read_rows, write_rows
+from conftest import ROOT, SEED_ID, read_rows, write_notebook, write_rows
 from kpianalysis.build import pipeline
 from kpianalysis.paths import PROJECT_ROOT_ENV, project_root
 
@@ -76,18 +75,11 @@ def make_decoy(dest: Path) -> Path:
 
 
 def write_whereami(path: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(
-        'fiscal_year: int = 2023\nraw_dir: str = "data/raw"  # relative to the project root\n'
+    write_notebook(
+        path,
+        'fiscal_year: int = 2023\nraw_dir: str = "data/raw"  # relative to the project root\n',
+        WHEREAMI,
     )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(WHEREAMI)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
 
 
 def decoy_numbers() -> list[str]:
