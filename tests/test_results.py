@@ -59,15 +59,19 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     assert years == [2021, 2022, 2023] and len(written) == 26
     notebooks = plan.discover_notebooks(root / "notebooks")
     assert [p.stem for p in notebooks] == ["attainment", "panel", "trends"]
-    specs = plan.plan_runs(
-        notebooks,
-        root=root,
-        fiscal_years=years,
-        data_years=years,
-        raw_dir="data/raw",
-        processed_dir="data/processed",
-        dataset=results,
-    )
+
+    def plan_runs(results: ResultsByYear) -> list[plan.RunSpec]:
+        return plan.plan_runs(
+            notebooks,
+            root=root,
+            fiscal_years=years,
+            data_years=years,
+            raw_dir="data/raw",
+            processed_dir="data/processed",
+            dataset=results,
+        )
+
+    specs = plan_runs(results)
     assert len(specs) == 9
     once = {(kind, fy): 1 for fy in years for kind in ("attainment", "trends")}
     assert counted == once
@@ -80,15 +84,7 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     counted.clear()
     _, results, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert written == []
-    plan.plan_runs(
-        notebooks,
-        root=root,
-        fiscal_years=years,
-        data_years=years,
-        raw_dir="data/raw",
-        processed_dir="data/processed",
-        dataset=results,
-    )
+    plan_runs(results)
     assert counted == {("attainment", fy): 1 for fy in years}
 
 
