@@ -505,6 +505,24 @@ def _bands_code(x: np.ndarray, bands: tuple[float, float, float]) -> np.ndarray:
     ).astype(np.int8)
 
 
+def _ranges(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``first[i] .. first[i] + count[i] − 1`` for every i, in order, and their i."""
+    total = int(count.sum())
+    owner = np.repeat(np.arange(len(count)), count)
+    offset = np.cumsum(count) - count  # where each range starts in the output
+    return np.arange(total) + (first - offset)[owner], owner
+
+
+def _count_prefix(
+    sel: np.ndarray, start: np.ndarray, k: np.ndarray, yr: np.ndarray, limit: np.ndarray, op: Any
+) -> np.ndarray:
+    """For the series ``sel`` (a mask), how many of their points have ``op(year, limit)``."""
+    ids = np.flatnonzero(sel)
+    pos, owner = _ranges(start[ids], k[ids])
+    hit = op(yr[pos], limit[ids][owner])
+    return np.bincount(owner[hit], minlength=len(ids))
+
+
 def panel_core(
     group: np.ndarray,
     year: np.ndarray,
@@ -525,19 +543,28 @@ def panel_core(
     n_series = len(baseline)
     b, by, tgt, ty = baseline, baseline_year, target, target_year
     has_base = ~np.isnan(b) & ~np.isnan(by)
-    # _points: drop unknown actuals, and actuals at or before the baseline year
+    # _points: drop unknown actuals, and actuals at or before the baseline year (NaN where there
+    # is no baseline compares False: one gather per observation instead of two)
+    by_known = np.where(has_base, by, np.nan)
     keep = ~np.isnan(value)
-    keep &= ~(has_base[group] & (year <= by[group]))
-    g, yr, val = group[keep], year[keep], value[keep]
+    keep &= ~(year <= by_known[group])
+    if keep.all():  # nothing to drop: no 1M-element copies
+        g, yr, val = group, year, value
+    else:
+        g, yr, val = group[keep], year[keep], value[keep]
     if len(g) > 1:
         step_g = np.diff(g)
         step_y = np.diff(yr)
-        if not np.all((step_g > 0) | ((step_g == 0) & (step_y >= 0))):
-            order = np.lexsort((yr, g))
-            g, yr, val = g[order], yr[order], val[order]
-            step_g, step_y = np.diff(g), np.diff(yr)
-        if np.any((step_g == 0) & (step_y == 0)):
-            raise ParameterError("one value per fiscal year is expected")
+        # The usual input is sorted with one value per series and year: strictly increasing
+        # (group, year) settles both checks at once; anything else (NaN years too) goes the
+        # long way.
+        if np.any(step_g < 0) or np.any((step_g == 0) & ~(step_y > 0)):
+            if not np.all((step_g > 0) | ((step_g == 0) & (step_y >= 0))):
+                order = np.lexsort((yr, g))
+                g, yr, val = g[order], yr[order], val[order]
+                step_g, step_y = np.diff(g), np.diff(yr)
+            if np.any((step_g == 0) & (step_y == 0)):
+                raise ParameterError("one value per fiscal year is expected")
     m = len(g)
     k = np.bincount(g, minlength=n_series)  # actuals kept per series
     end = np.cumsum(k)
@@ -588,7 +615,11 @@ def panel_core(
         out["expected_share"] = np.where(fired, nan, expected)
 
         # anticipated progress: the points up to the target year
-        used_obs = np.bincount(g, weights=yr <= ty[g], minlength=n_series).astype(np.intp)
+        # A series' points are sorted by year, so those up to the target year are a prefix:
+        # all of them when the last is (the usual case); the others are counted point by point.
+        used_obs = k.copy()
+        cut = (k > 0) & ~(yr_s[last_obs] <= ty)
+        used_obs[cut] = _count_prefix(cut, start, k, yr, ty, np.less_equal)
         base_used = has_base & (by <= ty)
         n_use = used_obs + base_used
         last_used = np.where(used_obs > 0, start + used_obs - 1, m)
@@ -604,14 +635,21 @@ def panel_core(
             fired |= mask
         at_target = last_year == ty
         fit = ~fired & ~at_target
-        fit_base = fit & has_base
-        fit_obs = fit[g] & (yr <= ty[g])
-        pg = np.concatenate([np.flatnonzero(fit_base), g[fit_obs]])
-        p_year = np.concatenate([by[fit_base], yr[fit_obs]])
-        p_val = np.concatenate([b[fit_base], val[fit_obs]])
-        tau = p_year - ty[pg]
-        tau0 = base_year[pg] - ty[pg]
-        projection = _weighted_projection(tau, p_val, tau0 / tau, pg, n_series)
+        # The regression only for the series that need it, numbered 0..n_fit−1: their points
+        # (the baseline first, then the used actuals by year) in the order the one-series
+        # function sums them; the others' projection is NaN, as their empty sums would give.
+        fit_ids = np.flatnonzero(fit)
+        fit_code = np.cumsum(fit) - 1
+        fit_base = np.flatnonzero(fit & has_base)
+        pos, owner = _ranges(start[fit_ids], used_obs[fit_ids])
+        p_series = np.concatenate([fit_base, fit_ids[owner]])
+        pg = np.concatenate([fit_code[fit_base], owner])
+        p_year = np.concatenate([by[fit_base], yr[pos]])
+        p_val = np.concatenate([b[fit_base], val[pos]])
+        tau = p_year - ty[p_series]
+        tau0 = base_year[p_series] - ty[p_series]
+        projection = np.full(n_series, np.nan)
+        projection[fit_ids] = _weighted_projection(tau, p_val, tau0 / tau, pg, len(fit_ids))
         projection = np.where(at_target, last_value, projection)
         ap = (projection - base_value) / (tgt - base_value)
         cls = np.where(
@@ -623,20 +661,18 @@ def panel_core(
         out["anticipated_projection"] = np.where(fired, nan, projection)
         out["anticipated_rule"] = np.where(fired, -1, np.where(at_target, 0, 1)).astype(np.int8)
 
-        # CAGR ratio: signs of all points (and the target) from per-series min and max
+        # CAGR ratio: signs of all points (and the target). The smallest point is ≤ 0 when any
+        # is, the largest ≥ 0 when any is; counting the non-positive actuals (a few) is much
+        # cheaper than a grouped min and max over all of them.
         has_tgt = ~np.isnan(tgt)
-        lo = np.full(n_series, np.inf)
-        hi = np.full(n_series, -np.inf)
-        nonempty = k > 0
-        if m:
-            lo[nonempty] = np.minimum.reduceat(val, start[nonempty])
-            hi[nonempty] = np.maximum.reduceat(val, start[nonempty])
-        lo = np.where(has_base, np.minimum(lo, b), lo)
-        hi = np.where(has_base, np.maximum(hi, b), hi)
-        lo = np.where(has_tgt, np.minimum(lo, tgt), lo)
-        hi = np.where(has_tgt, np.maximum(hi, tgt), hi)
-        sign_change = (lo <= 0) & (hi >= 0)
-        all_negative = hi < 0
+        nonpos = val <= 0
+        g_nonpos = g[nonpos]
+        n_nonpos = np.bincount(g_nonpos, minlength=n_series)
+        n_neg = np.bincount(g_nonpos[val[nonpos] < 0], minlength=n_series)
+        any_le0 = (n_nonpos > 0) | (has_base & (b <= 0)) | (has_tgt & (tgt <= 0))
+        any_ge0 = (k > n_neg) | (has_base & (b >= 0)) | (has_tgt & (tgt >= 0))
+        sign_change = any_le0 & any_ge0
+        all_negative = ~any_ge0
         rules = [
             (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
             (has_tgt & met, (_OUT["target_achieved"], ok)),
@@ -682,7 +718,10 @@ def panel_core(
 
         # miss share: the first point at or after now − window
         window_start = now_year - _MISS_WINDOW
-        before = np.bincount(g, weights=yr < window_start[g], minlength=n_series).astype(np.intp)
+        # Points before the window are a prefix too: none when the first point is in it.
+        before = np.zeros(n_series, dtype=np.intp)
+        cut = (k > 0) & ~(yr_s[first_obs] >= window_start)
+        before[cut] = _count_prefix(cut, start, k, yr, window_start, np.less)
         base_first = has_base & (by >= window_start)
         win_obs = np.where(before < k, start + before, m)
         first_year = np.where(base_first, by, yr_s[win_obs])
