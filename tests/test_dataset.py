@@ -135,6 +135,21 @@ def test_as_of_keeps_the_plan_targets_and_hides_later_actuals(seed):
     assert seed.as_of(2023).observations.equals(seed.observations)
 
 
+def test_as_of_shares_no_state_with_the_dataset(seed):
+    # as_of copies no column it does not blank (copy-on-write): editing a cut, or cutting,
+    # must still leave the dataset as loaded. ① FY2023 actual 累計 9団体, FY2023 cost
+    # 19,272,695円.
+    obs = seed.observations
+    first_2023 = obs.index[(obs["indicator_id"] == 1) & (obs["fiscal_year"] == 2023)][0]
+    seed.as_of(2022)
+    assert obs.loc[first_2023, "actual"] == 9 and obs.loc[first_2023, "actual_text"] == "累計 9団体"
+    last = seed.as_of(2023)
+    last.observations.loc[first_2023, "actual"] = -1.0
+    last.finance.loc[0, "cost_yen"] = -1.0
+    assert obs.loc[first_2023, "actual"] == 9
+    assert seed.finance.loc[0, "cost_yen"] == 19_272_695
+
+
 def test_write_processed_csv_has_bom_and_parquet_round_trips(seed, tmp_path):
     written = write_processed(seed, tmp_path)
     assert len(written) == 14

@@ -242,15 +242,22 @@ class Dataset:
         fy = notation.parse_fiscal_year(fiscal_year)
 
         def upto(df: pd.DataFrame) -> pd.DataFrame:
-            return df.loc[df["fiscal_year"] <= fy].reset_index(drop=True)
+            keep = df["fiscal_year"] <= fy
+            if keep.all():  # nothing to drop (a cut at the last year): no copy
+                return df.reset_index(drop=True)
+            return df.loc[keep].reset_index(drop=True)
 
-        obs = self.observations.copy()
+        # A shallow copy: with pandas' copy-on-write, the columns replaced below are new arrays
+        # and the others stay shared with self yet cannot change through either dataset. A cut
+        # at the last year (nothing later) copies nothing.
+        obs = self.observations.copy(deep=False)
         later = (obs["fiscal_year"] > fy).to_numpy()
-        # Everything a later year's sheet reports about its actual (the value, as written, the
-        # printed achievement, why it is missing) is unknown in fiscal_year.
-        for column, blank in ACTUAL_COLUMNS.items():
-            if column in obs.columns:
-                obs.loc[later, column] = blank
+        if later.any():
+            # Everything a later year's sheet reports about its actual (the value, as written,
+            # the printed achievement, why it is missing) is unknown in fiscal_year.
+            for column, blank in ACTUAL_COLUMNS.items():
+                if column in obs.columns:
+                    obs[column] = obs[column].mask(later, blank)
         return replace(
             self,
             observations=obs,
