@@ -765,22 +765,22 @@ within_rounding=True)
     return GrantCheck(expected, gap, rel, abs(gap) <= rounding_tolerance_yen)
 
 
-def cost_per_unit_change(
-    cost_yen: Any, actual: Any, baseline: Any, direction: Any = "increase"
-) -> Measure:
-    """Cost per unit of KPI change since the baseline: cost / (d·(A − b)).
+def cost_per_unit_change_core(
+    cost_yen: np.ndarray, actual: np.ndarray, baseline: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cost_per_unit_change` on float arrays (``d`` = ±1): values and int8 reason codes.
 
-    Only meaningful when the KPI moved in the desired direction; otherwise NaN with
-    ``"no_improvement"`` (also ``"no_actual"``, ``"no_baseline"``, ``"no_cost"``).
+    Codes index :data:`REASONS` (−1 = defined), so a table labels them with
+    :func:`reason_categorical` instead of building one Python string per row.
 
     Examples
     --------
-    >>> cost_per_unit_change(19_272_695, 9, 4).value
-    3854539.0
-    >>> cost_per_unit_change(1000, 3, 4).reason
-    'no_improvement'
+    >>> value, code = cost_per_unit_change_core(
+    ...     np.array([19_272_695.0]), np.array([9.0]), np.array([4.0]), np.array([1.0]))
+    >>> float(value[0]), int(code[0])
+    (3854539.0, -1)
     """
-    shape, (c, a, b, d) = prepare_with_direction(direction, cost_yen, actual, baseline)
+    c, a, b = cost_yen, actual, baseline
     change = d * (a - b)
     codes = np.where(
         np.isnan(a),
@@ -797,6 +797,26 @@ def cost_per_unit_change(
     ).astype(np.int8)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(codes < 0, c / np.where(change > 0, change, 1.0), np.nan)
+    return value, codes
+
+
+def cost_per_unit_change(
+    cost_yen: Any, actual: Any, baseline: Any, direction: Any = "increase"
+) -> Measure:
+    """Cost per unit of KPI change since the baseline: cost / (d·(A − b)).
+
+    Only meaningful when the KPI moved in the desired direction; otherwise NaN with
+    ``"no_improvement"`` (also ``"no_actual"``, ``"no_baseline"``, ``"no_cost"``).
+
+    Examples
+    --------
+    >>> cost_per_unit_change(19_272_695, 9, 4).value
+    3854539.0
+    >>> cost_per_unit_change(1000, 3, 4).reason
+    'no_improvement'
+    """
+    shape, (c, a, b, d) = prepare_with_direction(direction, cost_yen, actual, baseline)
+    value, codes = cost_per_unit_change_core(c, a, b, d)
     value, codes = np.broadcast_arrays(value, codes)
     return Measure(
         _wrap_float(value, shape, "cost_per_unit_change"),

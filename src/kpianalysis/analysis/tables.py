@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpianalysis.analysis import progress, ratings
 from kpianalysis.analysis.measures import (
@@ -20,7 +22,7 @@ from kpianalysis.analysis.measures import (
     achieved_core,
     achievement_core,
     any_achieved,
-    cost_per_unit_change,
+    cost_per_unit_change_core,
     direction_sign,
     grant_check,
     progress_core,
@@ -116,14 +118,67 @@ def _obs_column(obs: pd.DataFrame, column: str, at: np.ndarray, missing: Any) ->
         values = np.full(len(at), missing, dtype=object if isinstance(missing, str) else float)
     else:
         src = obs[column]
-        if isinstance(missing, str):
-            pool = np.append(src.fillna(missing).astype(str).to_numpy(dtype=object), missing)
-        else:
-            pool = np.append(src.to_numpy(dtype=float, na_value=np.nan), missing)
+        if not isinstance(missing, str):
+            return _take(src.to_numpy(dtype=float, na_value=np.nan), at, missing)
+        dtype = src.dtype
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            # Arrow text is taken in Arrow: a million Python strings cost more than the table.
+            arr = src.array.__arrow_array__()
+            taken = pc.take(arr, pa.array(at, mask=at < 0))
+            return pd.array(pc.fill_null(taken, missing), dtype="str")
+        pool = np.append(src.fillna(missing).astype(str).to_numpy(dtype=object), missing)
         values = pool[at]  # at = −1 picks the appended missing value
     if isinstance(missing, str):
         return pd.array(values, dtype="str")
     return values.astype(float)
+
+
+def _take(values: np.ndarray, at: np.ndarray, missing: float = np.nan) -> np.ndarray:
+    """``values[at]`` as floats, ``missing`` where ``at`` is −1."""
+    if len(values) == 0:
+        return np.full(len(at), missing)
+    out = values.take(np.maximum(at, 0)).astype(float, copy=False)
+    out[at < 0] = missing
+    return out
+
+
+def _year_cells(row: np.ndarray, year: np.ndarray, n_rows: int) -> tuple[np.ndarray, int] | None:
+    """Each KPI's observation of each year: a (KPI × year) table of positions (−1: none) and
+    its first year; ``None`` when a KPI has two observations of one year, or when the years
+    span so far that the table would dwarf the observations.
+
+    With it, "the observation of year y" is one lookup per KPI instead of a pass over all the
+    observations for every question asked.
+    """
+    if len(year) == 0:
+        return None
+    y0 = int(year.min())
+    span = int(year.max()) - y0 + 1
+    if n_rows * span > 4 * len(year) + 1024:
+        return None
+    cell = row * span + (year - y0)
+    cells = np.full(n_rows * span, -1, dtype=np.intp)
+    cells[cell] = np.arange(len(cell))
+    if np.count_nonzero(cells >= 0) != len(cell):
+        return None
+    return cells.reshape(n_rows, span), y0
+
+
+def _cell_at(cells: np.ndarray, y0: int, years: np.ndarray) -> np.ndarray:
+    """Per KPI, the position of its observation of ``years`` (one per KPI; NaN: none)."""
+    col = years - y0
+    valid = (col >= 0) & (col < cells.shape[1]) & (col == np.floor(col))
+    out = np.full(len(years), -1, dtype=np.intp)
+    kpi = np.flatnonzero(valid)
+    out[kpi] = cells[kpi, col[kpi].astype(np.intp)]
+    return out
+
+
+def _last_where(row: np.ndarray, where: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per KPI, the position of its last observation where ``where`` holds (−1: none)."""
+    out = np.full(n_rows, -1, dtype=np.intp)
+    out[row[where]] = np.flatnonzero(where)
+    return out
 
 
 def _str_take(names: Any, codes: np.ndarray) -> Any:
@@ -137,13 +192,6 @@ def _codes_among(values: pd.Series, uniques: pd.Index) -> np.ndarray:
     pos = uniques.get_indexer(found) if len(found) else np.zeros(0, dtype=np.intp)
     pos = np.where(pos < 0, len(uniques), pos)
     return np.append(pos, len(uniques))[codes]  # code −1 (missing) → not there
-
-
-def _first_at(row: np.ndarray, where: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Per KPI, the value at the (single) observation where ``where`` holds; NaN if none."""
-    out = np.full(n_rows, np.nan)
-    out[row[where]] = values[where]
-    return out
 
 
 def _costs_since_baseline(
@@ -246,19 +294,50 @@ def attainment_table(
     # without their actuals. Targets and actuals are levels already (increments are converted
     # once, in the data layer: kpianalysis.data.levels).
     full = ds.observations
-    row = _row_of(ind, full)
+    row = _row_of(ind, full).astype(np.intp, copy=False)
+    year = full["fiscal_year"].to_numpy(dtype=np.int64)
+    target_lv = full["target"].to_numpy(dtype=float)
+    actual_lv = full["actual"].to_numpy(dtype=float)
     known = row >= 0
-    row = row[known].astype(np.intp)
-    year = full["fiscal_year"].to_numpy(dtype=np.int64)[known]
-    target_lv = full["target"].to_numpy(dtype=float)[known]
-    actual_lv = full["actual"].to_numpy(dtype=float)[known]
+    all_known = bool(known.all())  # the usual case: no copies of the million observations
+    if not all_known:
+        row, year = row[known], year[known]
+        target_lv, actual_lv = target_lv[known], actual_lv[known]
     baseline = ind["baseline"].to_numpy(dtype=float)
     baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
-    now = year == fy
-    obs_at = np.full(n_rows, -1, dtype=np.intp)  # each KPI's observation of the year in `full`
-    obs_at[row[now]] = np.flatnonzero(known)[now]
-    target = _first_at(row, now, target_lv, n_rows)
-    actual = _first_at(row, now, actual_lv, n_rows)
+    pcode, programme_ids = progress.factorize_runs(ind["programme_id"])
+    if assessment_target == "plan_end":
+        progs = ds.programmes
+        ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
+        at = _codes_among(progs["programme_id"], programme_ids)
+        ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
+        plan_end = ends[pcode]
+    # Each KPI's observation of the year (at_now), the one with the year's target (at_now_t)
+    # and the one with the plan-end target (at_end), as positions among the known observations.
+    # With one observation per KPI and year these are lookups in a (KPI × year) table;
+    # otherwise the last matching observation, as a pass over all of them.
+    cells = _year_cells(row, year, n_rows)
+    if cells is not None:
+        at_now = _cell_at(cells[0], cells[1], np.full(n_rows, float(fy)))
+        at_now_t = at_now
+        at_end = (
+            _cell_at(cells[0], cells[1], plan_end)
+            if assessment_target == "plan_end"
+            else np.full(n_rows, -1, dtype=np.intp)
+        )
+    else:
+        now = year == fy
+        has_t = ~np.isnan(target_lv)
+        at_now = _last_where(row, now, n_rows)
+        at_now_t = _last_where(row, has_t & now, n_rows)
+        if assessment_target == "plan_end":
+            at_end = _last_where(row, has_t & (year == plan_end[row]), n_rows)
+        else:
+            at_end = np.full(n_rows, -1, dtype=np.intp)
+    # each KPI's observation of the year in `full`
+    obs_at = at_now if all_known else np.where(at_now >= 0, np.flatnonzero(known)[at_now], -1)
+    target = _take(target_lv, at_now)
+    actual = _take(actual_lv, at_now)
     direction = direction_sign(ind["direction"])
 
     table = ratings.get_rank_table(rank_table)
@@ -322,7 +401,6 @@ def attainment_table(
 
     # Cost per unit of change: the programme's cost spent since the baseline year.
     fin = ds.finance
-    pcode, programme_ids = pd.factorize(ind["programme_id"])
     costs = _costs_since_baseline(
         pcode,
         baseline_year,
@@ -330,26 +408,16 @@ def attainment_table(
         fin["fiscal_year"].to_numpy(dtype=np.int64),
         fin["cost_yen"].to_numpy(dtype=float, na_value=np.nan),
     )
-    cpu = cost_per_unit_change(costs, actual, baseline, direction)
+    cpu_value, cpu_reason = cost_per_unit_change_core(costs, actual, baseline, direction)
     cols["cost_yen_since_baseline"] = costs
-    cols["cost_per_unit_change"] = cpu.value
-    cols["cost_per_unit_change_reason"] = pd.Categorical(cpu.reason, categories=list(REASONS))
+    cols["cost_per_unit_change"] = cpu_value
+    cols["cost_per_unit_change_reason"] = reason_categorical(cpu_reason)
 
     # The assessment target: the plan-end target, else the year's own.
-    has_t = ~np.isnan(target_lv)
-    if assessment_target == "plan_end":
-        progs = ds.programmes
-        ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
-        at = _codes_among(progs["programme_id"], programme_ids)
-        ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
-        plan_end = ends[pcode]
-        at_end = has_t & (year == plan_end[row])
-    else:
-        at_end = np.zeros(len(row), dtype=bool)
-    at_now = has_t & now
-    end_t = _first_at(row, at_end, target_lv, n_rows)
-    end_y = _first_at(row, at_end, year.astype(float), n_rows)
-    now_t = _first_at(row, at_now, target_lv, n_rows)
+    end_t = _take(target_lv, at_end)
+    # the plan-end observation counts only with a target (NaN: none)
+    end_y = np.where(np.isnan(end_t), np.nan, _take(year, at_end))
+    now_t = _take(target_lv, at_now_t)
     use_end = ~np.isnan(end_y)
     a_target = np.where(use_end, end_t, now_t)
     a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
@@ -360,10 +428,12 @@ def attainment_table(
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
     upto = year <= fy
+    if not upto.all():  # a cut at the last year keeps every observation: no copies
+        row, year, actual_lv = row[upto], year[upto], actual_lv[upto]
     res = progress.panel_core(
-        row[upto],
-        year[upto].astype(float),
-        actual_lv[upto],
+        row,
+        year.astype(float),
+        actual_lv,
         baseline,
         baseline_year,
         a_target,
