@@ -540,21 +540,57 @@ def panel_core(
     """The four assessments for every series; float arrays with NaN for missing.
 
     ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
-    ``d``. Returns per-series arrays: values, int8 outcome codes (:data:`OUTCOMES`), int8
-    reason codes (``measures.REASONS``, −1 = none) and the details.
+    ``d``; ``year`` may be integer (read as float). Returns per-series arrays: values, int8
+    outcome codes (:data:`OUTCOMES`), int8 reason codes (``measures.REASONS``, −1 = none) and
+    the details.
     """
 
     n_series = len(baseline)
     has_base = ~np.isnan(baseline) & ~np.isnan(baseline_year)
-    # _points: drop unknown actuals, and actuals at or before the baseline year (NaN where there
-    # is no baseline compares False: one gather per observation instead of two)
+    # NaN where there is no baseline: `year <= by_known` drops the actuals at or before the
+    # baseline year (_points) with one gather per observation.
     by_known = np.where(has_base, baseline_year, np.nan)
-    keep = ~np.isnan(value)
-    keep &= ~(year <= by_known[group])
-    if keep.all():  # nothing to drop: no 1M-element copies
-        g, yr, val = group, year, value
-    else:
-        g, yr, val = group[keep], year[keep], value[keep]
+    if len(group) > 1 and not np.all(group[1:] >= group[:-1]):
+        # Observations grouped by series (stable: a series keeps its rows' order).
+        order = np.argsort(group, kind="stable")
+        group, year, value = group[order], year[order], value[order]
+    # All the work is per series, block by block, the observations of a block being a slice:
+    # a block's temporaries (a few hundred kB each) stay in the cache and in memory the
+    # allocator reuses, where whole-panel temporaries cost a page fault per 4 kB, each time.
+    # Series are independent, so the results are the same.
+    out: dict[str, np.ndarray] = {}
+    for s0 in range(0, max(n_series, 1), _BLOCK):
+        s1 = min(s0 + _BLOCK, n_series)
+        o0, o1 = np.searchsorted(group, [s0, s1])
+        g = group[o0:o1] - s0
+        yr = np.asarray(year[o0:o1], dtype=float)
+        val = value[o0:o1]
+        keep = ~np.isnan(val)
+        keep &= ~(yr <= by_known[s0:s1][g])
+        if not keep.all():
+            g, yr, val = g[keep], yr[keep], val[keep]
+        g, yr, val = _sorted_points(g, yr, val)
+        part = _panel_block(
+            g,
+            yr,
+            val,
+            baseline[s0:s1],
+            baseline_year[s0:s1],
+            target[s0:s1],
+            target_year[s0:s1],
+            d[s0:s1],
+        )
+        if not out:
+            out = {name: np.empty(n_series, dtype=x.dtype) for name, x in part.items()}
+        for name, x in part.items():
+            out[name][s0:s1] = x
+    return out
+
+
+def _sorted_points(
+    g: np.ndarray, yr: np.ndarray, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points sorted by series and year; refuses two values of one series and year."""
     if len(g) > 1:
         step_g = np.diff(g)
         step_y = np.diff(yr)
@@ -568,28 +604,7 @@ def panel_core(
                 step_g, step_y = np.diff(g), np.diff(yr)
             if np.any((step_g == 0) & (step_y == 0)):
                 raise ParameterError("one value per fiscal year is expected")
-    # The rest is per series, block by block: a block's temporaries (a few hundred kB each)
-    # stay in the cache and in memory the allocator reuses, where whole-panel temporaries cost
-    # a page fault per 4 kB, each time. Series are independent, so the results are the same.
-    out: dict[str, np.ndarray] = {}
-    for s0 in range(0, max(n_series, 1), _BLOCK):
-        s1 = min(s0 + _BLOCK, n_series)
-        o0, o1 = np.searchsorted(g, [s0, s1])
-        part = _panel_block(
-            g[o0:o1] - s0,
-            yr[o0:o1],
-            val[o0:o1],
-            baseline[s0:s1],
-            baseline_year[s0:s1],
-            target[s0:s1],
-            target_year[s0:s1],
-            d[s0:s1],
-        )
-        if not out:
-            out = {name: np.empty(n_series, dtype=x.dtype) for name, x in part.items()}
-        for name, x in part.items():
-            out[name][s0:s1] = x
-    return out
+    return g, yr, val
 
 
 def _panel_block(

@@ -432,7 +432,7 @@ def attainment_table(
         row, year, actual_lv = row[upto], year[upto], actual_lv[upto]
     res = progress.panel_core(
         row,
-        year.astype(float),
+        year,  # read as float block by block: no million-element copy
         actual_lv,
         baseline,
         baseline_year,
