@@ -485,26 +485,39 @@ _BLOCK = 16_384
 _MISS_BANDS = (0.05, 0.20)
 
 
+def _pick(mask: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    """``np.where(mask, a, b)`` (same values, same dtype) by positions.
+
+    ``np.where`` branches on every element: on an irregular mask (which series have a
+    baseline, a target, ...) the mispredictions cost more than the arithmetic around it.
+    """
+    out = np.empty(mask.shape, dtype=np.result_type(a, b))
+    out[...] = b
+    at = np.flatnonzero(mask)
+    out[at] = a[at] if isinstance(a, np.ndarray) else a
+    return out
+
+
 def _select(rules: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.ndarray:
     """Value of the first rule whose mask holds, in order (the one-series ``if`` chain)."""
     out = np.full(n, default)
-    done = np.zeros(n, dtype=bool)
-    for mask, value in rules:
-        take = mask & ~done
-        out[take] = value[take] if isinstance(value, np.ndarray) else value
-        done |= mask
+    # The last rule first, so that the first one that holds writes last; by positions, as
+    # boolean-mask assignment branches on every element (see _pick).
+    for mask, value in reversed(rules):
+        at = np.flatnonzero(mask)
+        out[at] = value[at] if isinstance(value, np.ndarray) else value
     return out
 
 
 def _bands_code(x: np.ndarray, bands: tuple[float, float, float]) -> np.ndarray:
     high, med, low = bands
-    return np.where(
+    return _pick(
         x >= high,
         _OUT["substantial_progress"],
-        np.where(
+        _pick(
             x >= med,
             _OUT["moderate_progress"],
-            np.where(x >= low, _OUT["limited_progress"], _OUT["deterioration"]),
+            _pick(x >= low, _OUT["limited_progress"], _OUT["deterioration"]),
         ),
     ).astype(np.int8)
 
@@ -630,12 +643,12 @@ def _panel_block(
     # A sentinel NaN at position m stands for "no actual" when k = 0.
     yr_s = np.append(yr, np.nan)
     val_s = np.append(val, np.nan)
-    first_obs = np.where(k > 0, start, m)
-    last_obs = np.where(k > 0, end - 1, m)
-    base_year = np.where(has_base, by, yr_s[first_obs])
-    base_value = np.where(has_base, b, val_s[first_obs])
-    now_year = np.where(k > 0, yr_s[last_obs], base_year)
-    now = np.where(k > 0, val_s[last_obs], base_value)
+    first_obs = _pick(k > 0, start, m)
+    last_obs = _pick(k > 0, end - 1, m)
+    base_year = _pick(has_base, by, yr_s[first_obs])
+    base_value = _pick(has_base, b, val_s[first_obs])
+    now_year = _pick(k > 0, yr_s[last_obs], base_year)
+    now = _pick(k > 0, val_s[last_obs], base_value)
     no_target = np.isnan(tgt) | np.isnan(ty)
     met = d * (now - tgt) >= 0  # NaN compares False
     insufficient = _OUT["insufficient_data"]
@@ -643,7 +656,7 @@ def _panel_block(
         "n_points": n,
         "base_year": base_year,
         "base_value": base_value,
-        "base_source": np.where(n == 0, -1, np.where(has_base, 0, 1)).astype(np.int8),
+        "base_source": _pick(n == 0, -1, _pick(has_base, 0, 1)).astype(np.int8),
     }
     nan = np.full(n_series, np.nan)
     ok = np.int8(-1)
@@ -662,13 +675,13 @@ def _panel_block(
             fired |= mask
         cs = np.minimum((now - base_value) / (tgt - base_value), 1.0)
         expected = np.minimum((now_year - base_year) / (ty - base_year), 1.0)
-        cls = np.where(
-            cs <= 0, _OUT["no_progress"], np.where(cs >= expected, _OUT["on_track"], _OUT["behind"])
+        cls = _pick(
+            cs <= 0, _OUT["no_progress"], _pick(cs >= expected, _OUT["on_track"], _OUT["behind"])
         ).astype(np.int8)
-        out["status_index"] = np.where(fired, np.where(met & ~(n < 2) & ~no_target, 1.0, nan), cs)
+        out["status_index"] = _pick(fired, _pick(met & ~(n < 2) & ~no_target, 1.0, nan), cs)
         out["status_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
         out["status_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["expected_share"] = np.where(fired, nan, expected)
+        out["expected_share"] = _pick(fired, nan, expected)
 
         # anticipated progress: the points up to the target year
         # A series' points are sorted by year, so those up to the target year are a prefix:
@@ -678,9 +691,9 @@ def _panel_block(
         used_obs[cut] = _count_prefix(cut, start, k, yr, ty, np.less_equal)
         base_used = has_base & (by <= ty)
         n_use = used_obs + base_used
-        last_used = np.where(used_obs > 0, start + used_obs - 1, m)
-        last_year = np.where(used_obs > 0, yr_s[last_used], np.where(base_used, by, np.nan))
-        last_value = np.where(used_obs > 0, val_s[last_used], np.where(base_used, b, np.nan))
+        last_used = _pick(used_obs > 0, start + used_obs - 1, m)
+        last_year = _pick(used_obs > 0, yr_s[last_used], _pick(base_used, by, np.nan))
+        last_value = _pick(used_obs > 0, val_s[last_used], _pick(base_used, b, np.nan))
         rules = [
             (no_target, REASON_CODE["no_target"]),
             (n_use < 3, REASON_CODE["insufficient_points"]),
@@ -706,16 +719,16 @@ def _panel_block(
         tau0 = base_year[p_series] - ty[p_series]
         projection = np.full(n_series, np.nan)
         projection[fit_ids] = _weighted_projection(tau, p_val, tau0 / tau, pg, len(fit_ids))
-        projection = np.where(at_target, last_value, projection)
+        projection = _pick(at_target, last_value, projection)
         ap = (projection - base_value) / (tgt - base_value)
-        cls = np.where(
-            ap >= 1, _OUT["maintain"], np.where(ap > 0, _OUT["accelerate"], _OUT["reverse_trend"])
+        cls = _pick(
+            ap >= 1, _OUT["maintain"], _pick(ap > 0, _OUT["accelerate"], _OUT["reverse_trend"])
         ).astype(np.int8)
-        out["anticipated_progress"] = np.where(fired, nan, ap)
-        out["anticipated_class"] = np.where(fired, insufficient, cls).astype(np.int8)
+        out["anticipated_progress"] = _pick(fired, nan, ap)
+        out["anticipated_class"] = _pick(fired, insufficient, cls).astype(np.int8)
         out["anticipated_reason"] = _select(rules, ok, n_series)
-        out["anticipated_projection"] = np.where(fired, nan, projection)
-        out["anticipated_rule"] = np.where(fired, -1, np.where(at_target, 0, 1)).astype(np.int8)
+        out["anticipated_projection"] = _pick(fired, nan, projection)
+        out["anticipated_rule"] = _pick(fired, -1, _pick(at_target, 0, 1)).astype(np.int8)
 
         # CAGR ratio: signs of all points (and the target). The smallest point is ≤ 0 when any
         # is, the largest ≥ 0 when any is; counting the non-positive actuals (a few) is much
@@ -742,7 +755,8 @@ def _panel_block(
         for mask, _ in rules:
             fired |= mask
         cagr_a = nan.copy()
-        cagr_a[~fired] = _growth(now[~fired] / base_value[~fired], (now_year - base_year)[~fired])
+        live = np.flatnonzero(~fired)
+        cagr_a[live] = _growth(now[live] / base_value[live], now_year[live] - base_year[live])
         with_tgt = ~fired & has_tgt
         rules_t = [
             (
@@ -752,12 +766,13 @@ def _panel_block(
         ]
         reach = with_tgt & ~rules_t[0][0]
         cagr_r = nan.copy()
-        cagr_r[reach] = _growth(tgt[reach] / base_value[reach], (ty - base_year)[reach])
+        at = np.flatnonzero(reach)
+        cagr_r[at] = _growth(tgt[at] / base_value[at], ty[at] - base_year[at])
         rules_t.append((cagr_r == 0, (insufficient, REASON_CODE["target_equals_baseline"])))
         ratio = d * cagr_a / np.abs(cagr_r)
         plain = d * cagr_a
-        value = np.where(has_tgt, ratio, plain)
-        cls = np.where(
+        value = _pick(has_tgt, ratio, plain)
+        cls = _pick(
             has_tgt,
             _bands_code(ratio, CAGR_THRESHOLDS),
             _bands_code(plain, CAGR_NO_TARGET_THRESHOLDS),
@@ -766,11 +781,11 @@ def _panel_block(
         fired_all = np.zeros(n_series, dtype=bool)
         for mask, _ in all_rules:
             fired_all |= mask
-        out["cagr_ratio"] = np.where(fired_all, nan, value)
+        out["cagr_ratio"] = _pick(fired_all, nan, value)
         out["cagr_class"] = _select([(m_, v[0]) for m_, v in all_rules], cls, n_series)
         out["cagr_reason"] = _select([(m_, v[1]) for m_, v in all_rules], ok, n_series)
-        out["cagr_actual"] = np.where(fired_all, nan, cagr_a)
-        out["cagr_required"] = np.where(fired_all, nan, cagr_r)
+        out["cagr_actual"] = _pick(fired_all, nan, cagr_a)
+        out["cagr_required"] = _pick(fired_all, nan, cagr_r)
 
         # miss share: the first point at or after now − window
         window_start = now_year - _MISS_WINDOW
@@ -779,10 +794,10 @@ def _panel_block(
         cut = (k > 0) & ~(yr_s[first_obs] >= window_start)
         before[cut] = _count_prefix(cut, start, k, yr, window_start, np.less)
         base_first = has_base & (by >= window_start)
-        win_obs = np.where(before < k, start + before, m)
-        first_year = np.where(base_first, by, yr_s[win_obs])
-        first_value = np.where(base_first, b, val_s[win_obs])
-        first_pos = np.where(base_first, 0, hb + before)
+        win_obs = _pick(before < k, start + before, m)
+        first_year = _pick(base_first, by, yr_s[win_obs])
+        first_value = _pick(base_first, b, val_s[win_obs])
+        first_pos = _pick(base_first, 0, hb + before)
         rules = [
             (no_target, (insufficient, REASON_CODE["no_target"])),
             (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
@@ -796,22 +811,22 @@ def _panel_block(
         miss_projection = now + slope * np.maximum(ty - now_year, 0)
         share = (tgt - miss_projection) / (tgt - now)
         lo_band, hi_band = _MISS_BANDS
-        cls = np.where(
+        cls = _pick(
             d * slope <= 0,
             _OUT["wrong_direction"],
-            np.where(
+            _pick(
                 share < lo_band,
                 _OUT["on_track"],
-                np.where(
+                _pick(
                     share <= hi_band, _OUT["nearly_on_track"], _OUT["right_direction_insufficient"]
                 ),
             ),
         ).astype(np.int8)
-        out["miss_share"] = np.where(fired, nan, share)
+        out["miss_share"] = _pick(fired, nan, share)
         out["miss_share_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
         out["miss_share_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["miss_projection"] = np.where(fired, nan, miss_projection)
-        out["slope_per_year"] = np.where(fired, nan, slope)
+        out["miss_projection"] = _pick(fired, nan, miss_projection)
+        out["slope_per_year"] = _pick(fired, nan, slope)
     return out
 
 
