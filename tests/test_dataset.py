@@ -16,7 +16,13 @@ import pytest
 from conftest import RAW, SEED_DIR, SEED_ID, read_rows, write_rows
 from kpianalysis import errors
 from kpianalysis.cli import main as cli_main
-from kpianalysis.data.dataset import check_provenance, load_dataset, write_processed
+from kpianalysis.data.dataset import (
+    TABLE_DTYPES,
+    check_provenance,
+    empty_table,
+    load_dataset,
+    write_processed,
+)
 from kpianalysis.data.rawio import read_table
 
 # (indicator, fiscal year) -> (target, actual), as printed in the sheet: 実績値（目標値）.
@@ -148,6 +154,21 @@ def test_as_of_shares_no_state_with_the_dataset(seed):
     last.finance.loc[0, "cost_yen"] = -1.0
     assert obs.loc[first_2023, "actual"] == 9
     assert seed.finance.loc[0, "cost_yen"] == 19_272_695
+
+
+def test_table_schema_is_public_and_is_what_the_loader_makes(seed):
+    # TABLE_DTYPES is the schema of every loaded table; empty_table builds one with no rows.
+    assert list(TABLE_DTYPES) == list(seed.tables())
+    for name, df in seed.tables().items():
+        assert {c: str(t) for c, t in df.dtypes.items()} == dict(TABLE_DTYPES[name])
+        empty = empty_table(name)
+        assert len(empty) == 0 and empty.dtypes.equals(df.dtypes)
+    assert TABLE_DTYPES["observations"]["actual"] == "float64"
+    assert TABLE_DTYPES["indicators"]["baseline_year"] == "Int64"
+    with pytest.raises(errors.ParameterError, match="observation"):
+        empty_table("observation")
+    with pytest.raises(TypeError):
+        TABLE_DTYPES["finance"]["cost_yen"] = "int64"  # type: ignore[index]
 
 
 def test_write_processed_csv_has_bom_and_parquet_round_trips(seed, tmp_path):

@@ -16,9 +16,10 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -1388,6 +1389,38 @@ _TABLE_DTYPES = {
     "subprojects": _SUBPROJECT_DTYPES,
     "verdicts": _VERDICT_DTYPES,
 }
+
+
+#: The schema of the tidy tables: Dataset attribute (``"programmes"``, ``"indicators"``,
+#: ``"observations"``, ``"finance"``, ``"components"``, ``"subprojects"``, ``"verdicts"``, in
+#: the order of :meth:`Dataset.tables`) → column → pandas dtype, as the loader produces them.
+#: Read-only; ``dict(TABLE_DTYPES[name])`` gives a copy to pass to ``DataFrame.astype``.
+TABLE_DTYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {name: MappingProxyType(dtypes) for name, dtypes in _TABLE_DTYPES.items()}
+)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty tidy table ``name`` with the loader's columns and dtypes (:data:`TABLE_DTYPES`).
+
+    For building a :class:`Dataset` by hand (a test, a benchmark, a conversion from another
+    source) without a table the data has none of.
+
+    Raises
+    ------
+    ParameterError
+        When ``name`` is not one of the tables of :data:`TABLE_DTYPES`.
+
+    Examples
+    --------
+    >>> empty_table("verdicts").dtypes["selected"]
+    dtype('bool')
+    >>> list(empty_table("components").columns)
+    ['programme_id', 'component_no', 'component_ja', 'summary_ja', 'ambiguity']
+    """
+    if name not in _TABLE_DTYPES:
+        raise ParameterError(f"no tidy table {name!r}: one of {', '.join(_TABLE_DTYPES)}")
+    return _frame([], _TABLE_DTYPES[name])
 
 
 def _frame(records: list[dict[str, object]], dtypes: dict[str, str]) -> pd.DataFrame:
