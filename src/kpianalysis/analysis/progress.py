@@ -848,7 +848,8 @@ def factorize_runs(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     dtype = values.dtype
     if n < 1024 or not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
         return pd.factorize(values)
-    arr = pa.chunked_array(values.array.__arrow_array__()).combine_chunks()
+    arr = pa.chunked_array(values.array.__arrow_array__())
+    arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
     # A missing value starts a run of its own (null compares null): pd.factorize codes it −1.
     new_run = pc.fill_null(pc.not_equal(arr[1:], arr[:-1]), True)
     starts = np.concatenate([[0], np.flatnonzero(new_run.to_numpy(zero_copy_only=False)) + 1])
@@ -867,19 +868,39 @@ def key_codes(
     values of the series table are then looked up among the observations'.
     """
     s_code = np.zeros(len(series_keys[0]) if series_keys else 0, dtype=np.int64)
-    o_code = np.zeros(len(obs_keys[0]) if obs_keys else 0, dtype=np.int64)
+    o_code: np.ndarray | None = None
     size = 1
     for sk, ok in zip(series_keys, obs_keys, strict=True):
-        oc, ou = factorize_runs(ok)
+        oc, ou = _obs_key_codes(ok)
         sc, su = pd.factorize(sk)
         pos = pd.Index(ou).get_indexer(su)
         fresh = pos < 0  # values only the series table has
         pos[fresh] = len(ou) + np.arange(int(fresh.sum()))
         width = len(ou) + int(fresh.sum())
         s_code = s_code * width + np.where(sc < 0, 0, pos[np.maximum(sc, 0)])
-        o_code = o_code * width + oc
+        if o_code is None:
+            o_code = oc.astype(np.int64, copy=False)
+        else:  # in place: one pass, no million-element temporaries
+            o_code *= width
+            o_code += oc
         size *= max(width, 1)
+    if o_code is None:
+        o_code = np.zeros(len(obs_keys[0]) if obs_keys else 0, dtype=np.int64)
     return s_code, o_code, size
+
+
+def _obs_key_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
+    """Codes (a new array) and the values they stand for, for one key column of the observations.
+
+    Integers in a narrow range are their own codes (less the smallest): no hashing; the codes
+    only need to be consistent within the column.
+    """
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu" and len(values) > 0:
+        v = values.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 2 * len(v) + 1024:
+            return np.subtract(v, lo, dtype=np.int64), pd.RangeIndex(lo, hi + 1)
+    return factorize_runs(values)
 
 
 def series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
