@@ -782,21 +782,21 @@ def cost_per_unit_change_core(
     """
     c, a, b = cost_yen, actual, baseline
     change = d * (a - b)
-    codes = np.where(
-        np.isnan(a),
-        REASON_CODE["no_actual"],
-        np.where(
-            np.isnan(b),
-            REASON_CODE["no_baseline"],
-            np.where(
-                np.isnan(c),
-                REASON_CODE["no_cost"],
-                np.where(change > 0, DEFINED, REASON_CODE["no_improvement"]),
-            ),
-        ),
-    ).astype(np.int8)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(codes < 0, c / np.where(change > 0, change, 1.0), np.nan)
+        value = np.array(c / change, dtype=float)  # kept only where change > 0, below
+    codes = np.full(value.shape, DEFINED, dtype=np.int8)
+    # The first reason that applies, by positions: the last rule is written first, and nested
+    # np.where would branch on every element.
+    rules = (
+        (~(change > 0), REASON_CODE["no_improvement"]),
+        (np.isnan(c), REASON_CODE["no_cost"]),
+        (np.isnan(b), REASON_CODE["no_baseline"]),
+        (np.isnan(a), REASON_CODE["no_actual"]),
+    )
+    flat = codes.reshape(-1)
+    for mask, code in rules:
+        flat[np.flatnonzero(np.broadcast_to(mask, value.shape))] = code
+    value.reshape(-1)[np.flatnonzero(flat >= 0)] = np.nan
     return value, codes
 
 

@@ -215,8 +215,19 @@ def _costs_since_baseline(
     cost = np.nan_to_num(fin_cost[order], nan=0.0)
     csum = np.concatenate([[0.0], np.cumsum(cost)])
     after = np.where(np.isnan(baseline_year), 0, np.clip(baseline_year + 1 - y0, 0, span - 1))
+    after = after.astype(np.int64)
+    n_prog = int(ind_pcode.max()) + 1 if len(ind_pcode) else 0
+    if n_prog * span <= len(ind_pcode) and ind_pcode.min() >= 0:  # (−1: no programme id)
+        # Many KPIs share a programme: search each (programme, first year) once, then look the
+        # sums up per KPI — the same bounds, so the same differences of the same sums.
+        base = np.arange(n_prog, dtype=np.int64) * span
+        lo = np.searchsorted(key, base[:, None] + np.arange(span), side="left")
+        hi = np.searchsorted(key, base + span, side="left")[:, None]
+        with np.errstate(invalid="ignore"):
+            per_start = np.where(hi > lo, csum[hi] - csum[lo], np.nan).ravel()
+        return per_start[ind_pcode.astype(np.int64) * span + after]
     base = ind_pcode.astype(np.int64) * span
-    lo = np.searchsorted(key, base + after.astype(np.int64), side="left")
+    lo = np.searchsorted(key, base + after, side="left")
     hi = np.searchsorted(key, base + span, side="left")
     with np.errstate(invalid="ignore"):
         return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
