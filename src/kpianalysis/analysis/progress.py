@@ -872,7 +872,7 @@ def key_codes(
     size = 1
     for sk, ok in zip(series_keys, obs_keys, strict=True):
         oc, ou = _obs_key_codes(ok)
-        sc, su = pd.factorize(sk)
+        sc, su = factorize_runs(sk)
         pos = pd.Index(ou).get_indexer(su)
         fresh = pos < 0  # values only the series table has
         pos[fresh] = len(ou) + np.arange(int(fresh.sum()))
