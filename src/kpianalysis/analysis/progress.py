@@ -480,6 +480,9 @@ OUTCOMES: tuple[str, ...] = tuple(OUTCOME_LABELS)
 _OUT = {name: np.int8(i) for i, name in enumerate(OUTCOMES)}
 _BASE_SOURCES: tuple[str, ...] = ("baseline", "first_actual")
 _MISS_WINDOW = 5
+# Outcome codes by how many of a chain of ordered conditions hold (see _count).
+_BANDS = ("deterioration", "limited_progress", "moderate_progress", "substantial_progress")
+_BANDS_LUT = np.array([_OUT[k] for k in _BANDS], dtype=np.int8)
 #: Series per block in panel_core (see there): 16,384 keeps each temporary near 128 kB.
 _BLOCK = 16_384
 _MISS_BANDS = (0.05, 0.20)
@@ -498,6 +501,21 @@ def _pick(mask: np.ndarray, a: Any, b: Any) -> np.ndarray:
     return out
 
 
+def _blank(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.where(mask, nan, x)`` in place, by positions: ``x`` is the caller's own new array."""
+    x[np.flatnonzero(mask)] = np.nan
+    return x
+
+
+def _count(*masks: np.ndarray) -> np.ndarray:
+    """How many of ``masks`` hold, per element (int8): with a table of codes, a chain of
+    comparisons of one value against ordered thresholds without a branch per element."""
+    total = masks[0].view(np.int8).copy()
+    for mask in masks[1:]:
+        total += mask.view(np.int8)
+    return total
+
+
 def _select(rules: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.ndarray:
     """Value of the first rule whose mask holds, in order (the one-series ``if`` chain)."""
     out = np.full(n, default)
@@ -511,6 +529,8 @@ def _select(rules: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.nda
 
 def _bands_code(x: np.ndarray, bands: tuple[float, float, float]) -> np.ndarray:
     high, med, low = bands
+    if high >= med >= low:  # the band is how many thresholds x reaches (NaN: none)
+        return _BANDS_LUT[_count(x >= high, x >= med, x >= low)]
     return _pick(
         x >= high,
         _OUT["substantial_progress"],
@@ -656,7 +676,7 @@ def _panel_block(
         "n_points": n,
         "base_year": base_year,
         "base_value": base_value,
-        "base_source": _pick(n == 0, -1, _pick(has_base, 0, 1)).astype(np.int8),
+        "base_source": np.array([1, 0, -1, -1], dtype=np.int8)[_count(has_base, n == 0, n == 0)],
     }
     nan = np.full(n_series, np.nan)
     ok = np.int8(-1)
@@ -675,13 +695,15 @@ def _panel_block(
             fired |= mask
         cs = np.minimum((now - base_value) / (tgt - base_value), 1.0)
         expected = np.minimum((now_year - base_year) / (ty - base_year), 1.0)
-        cls = _pick(
-            cs <= 0, _OUT["no_progress"], _pick(cs >= expected, _OUT["on_track"], _OUT["behind"])
-        ).astype(np.int8)
+        # no progress when cs ≤ 0 (counted twice), else on track when cs ≥ expected
+        cls = np.array(
+            [_OUT["behind"], _OUT["on_track"], _OUT["no_progress"], _OUT["no_progress"]],
+            dtype=np.int8,
+        )[_count(cs >= expected, cs <= 0, cs <= 0)]
         out["status_index"] = _pick(fired, _pick(met & ~(n < 2) & ~no_target, 1.0, nan), cs)
         out["status_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
         out["status_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["expected_share"] = _pick(fired, nan, expected)
+        out["expected_share"] = _blank(fired, expected)
 
         # anticipated progress: the points up to the target year
         # A series' points are sorted by year, so those up to the target year are a prefix:
@@ -721,14 +743,16 @@ def _panel_block(
         projection[fit_ids] = _weighted_projection(tau, p_val, tau0 / tau, pg, len(fit_ids))
         projection = _pick(at_target, last_value, projection)
         ap = (projection - base_value) / (tgt - base_value)
-        cls = _pick(
-            ap >= 1, _OUT["maintain"], _pick(ap > 0, _OUT["accelerate"], _OUT["reverse_trend"])
-        ).astype(np.int8)
-        out["anticipated_progress"] = _pick(fired, nan, ap)
+        cls = np.array(
+            [_OUT["reverse_trend"], _OUT["accelerate"], _OUT["maintain"]], dtype=np.int8
+        )[_count(ap > 0, ap >= 1)]
+        out["anticipated_progress"] = _blank(fired, ap)
         out["anticipated_class"] = _pick(fired, insufficient, cls).astype(np.int8)
         out["anticipated_reason"] = _select(rules, ok, n_series)
-        out["anticipated_projection"] = _pick(fired, nan, projection)
-        out["anticipated_rule"] = _pick(fired, -1, _pick(at_target, 0, 1)).astype(np.int8)
+        out["anticipated_projection"] = _blank(fired, projection)
+        out["anticipated_rule"] = np.array([1, 0, -1, -1], dtype=np.int8)[
+            _count(at_target, fired, fired)
+        ]
 
         # CAGR ratio: signs of all points (and the target). The smallest point is ≤ 0 when any
         # is, the largest ≥ 0 when any is; counting the non-positive actuals (a few) is much
@@ -781,11 +805,11 @@ def _panel_block(
         fired_all = np.zeros(n_series, dtype=bool)
         for mask, _ in all_rules:
             fired_all |= mask
-        out["cagr_ratio"] = _pick(fired_all, nan, value)
+        out["cagr_ratio"] = _blank(fired_all, value)
         out["cagr_class"] = _select([(m_, v[0]) for m_, v in all_rules], cls, n_series)
         out["cagr_reason"] = _select([(m_, v[1]) for m_, v in all_rules], ok, n_series)
-        out["cagr_actual"] = _pick(fired_all, nan, cagr_a)
-        out["cagr_required"] = _pick(fired_all, nan, cagr_r)
+        out["cagr_actual"] = _blank(fired_all, cagr_a)
+        out["cagr_required"] = _blank(fired_all, cagr_r)
 
         # miss share: the first point at or after now − window
         window_start = now_year - _MISS_WINDOW
@@ -811,22 +835,18 @@ def _panel_block(
         miss_projection = now + slope * np.maximum(ty - now_year, 0)
         share = (tgt - miss_projection) / (tgt - now)
         lo_band, hi_band = _MISS_BANDS
-        cls = _pick(
-            d * slope <= 0,
-            _OUT["wrong_direction"],
-            _pick(
-                share < lo_band,
-                _OUT["on_track"],
-                _pick(
-                    share <= hi_band, _OUT["nearly_on_track"], _OUT["right_direction_insufficient"]
-                ),
-            ),
-        ).astype(np.int8)
-        out["miss_share"] = _pick(fired, nan, share)
+        # wrong direction when d·slope ≤ 0 (counted three times), else by the share's band
+        wrong = d * slope <= 0
+        cls = np.array(
+            [_OUT["right_direction_insufficient"], _OUT["nearly_on_track"], _OUT["on_track"]]
+            + [_OUT["wrong_direction"]] * 4,
+            dtype=np.int8,
+        )[_count(share <= hi_band, share < lo_band, wrong, wrong, wrong)]
+        out["miss_share"] = _blank(fired, share)
         out["miss_share_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
         out["miss_share_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["miss_projection"] = _pick(fired, nan, miss_projection)
-        out["slope_per_year"] = _pick(fired, nan, slope)
+        out["miss_projection"] = _blank(fired, miss_projection)
+        out["slope_per_year"] = _blank(fired, slope)
     return out
 
 
