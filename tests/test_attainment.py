@@ -7,6 +7,7 @@ fixture below. Worked checks: /work/shared/METHODS.md §1.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -429,6 +430,27 @@ def test_interim_year_is_assessed_against_the_plan_end_target(seed_dataset):
     # (8 − 7)/(8 − 7) = 1.0. That reading is still available on request.
     cur = attainment_table(seed_dataset.as_of(2022), 2022, assessment_target="current_year")
     assert cur["assessment_target"][0] == 8.0 and cur["miss_share"][0] == 1.0
+
+
+def test_table_does_not_depend_on_the_observations_layout(seed_dataset):
+    # The table looks each KPI's observations up by position: shuffled rows, a row of a KPI
+    # the indicators do not list, and a repeated FY2023 row (a KPI with two rows for one year:
+    # the lookup table is given up for a pass over the rows) give the FY2022 table of the
+    # seed, with its hand values (test_interim_year_is_assessed_against_the_plan_end_target).
+    ref = attainment_table(seed_dataset.as_of(2022), 2022)
+    obs = seed_dataset.observations
+    stray = obs.iloc[[0]].assign(indicator_id=99)
+    repeated = obs.loc[obs["fiscal_year"] == 2023]
+    for layout in (
+        obs.sample(frac=1.0, random_state=7),
+        pd.concat([obs, stray]),
+        pd.concat([obs, repeated]).sample(frac=1.0, random_state=8),
+    ):
+        ds = dataclasses.replace(seed_dataset, observations=layout.reset_index(drop=True))
+        t = attainment_table(ds.as_of(2022), 2022)
+        pd.testing.assert_frame_equal(t, ref, check_exact=True)
+        assert list(t["achievement_rate"]) == [7 / 8, -127 / 1500, 56 / 45, 1019 / 400]
+        assert t["assessment_target"][0] == 13.0 and t["miss_share"][0] == 0.75
 
 
 def test_tables_refuse_a_dataset_not_cut_at_the_year(seed_dataset):

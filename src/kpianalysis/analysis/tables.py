@@ -164,13 +164,18 @@ def _year_cells(row: np.ndarray, year: np.ndarray, n_rows: int) -> tuple[np.ndar
     return cells.reshape(n_rows, span), y0
 
 
-def _cell_at(cells: np.ndarray, y0: int, years: np.ndarray) -> np.ndarray:
-    """Per KPI, the position of its observation of ``years`` (one per KPI; NaN: none)."""
+def _cell_at(cells: np.ndarray, y0: int, years: Any) -> np.ndarray:
+    """Per KPI, the position of its observation of ``years`` (a year for all, or one per KPI;
+    NaN: none)."""
+    n_rows, span = cells.shape
+    if np.ndim(years) == 0:
+        col = int(years) - y0
+        return cells[:, col].copy() if 0 <= col < span else np.full(n_rows, -1, dtype=np.intp)
     col = years - y0
-    valid = (col >= 0) & (col < cells.shape[1]) & (col == np.floor(col))
-    out = np.full(len(years), -1, dtype=np.intp)
+    valid = (col >= 0) & (col < span) & (col == np.floor(col))
+    out = np.full(n_rows, -1, dtype=np.intp)
     kpi = np.flatnonzero(valid)
-    out[kpi] = cells[kpi, col[kpi].astype(np.intp)]
+    out[kpi] = cells.ravel()[kpi * span + col[kpi].astype(np.intp)]
     return out
 
 
@@ -329,7 +334,7 @@ def attainment_table(
     # otherwise the last matching observation, as a pass over all of them.
     cells = _year_cells(row, year, n_rows)
     if cells is not None:
-        at_now = _cell_at(cells[0], cells[1], np.full(n_rows, float(fy)))
+        at_now = _cell_at(cells[0], cells[1], fy)
         at_now_t = at_now
         at_end = (
             _cell_at(cells[0], cells[1], plan_end)
