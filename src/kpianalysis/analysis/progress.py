@@ -36,7 +36,7 @@ Methods
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -569,13 +569,15 @@ def panel_core(
     target: np.ndarray,
     target_year: np.ndarray,
     d: np.ndarray,
+    outputs: Collection[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The four assessments for every series; float arrays with NaN for missing.
 
     ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
     ``d``; ``year`` may be integer (read as float). Returns per-series arrays: values, int8
     outcome codes (:data:`OUTCOMES`), int8 reason codes (``measures.REASONS``, −1 = none) and
-    the details.
+    the details; only those named in ``outputs`` when given (a caller that needs a few of the
+    23 arrays does not pay for the others).
     """
 
     n_series = len(baseline)
@@ -614,9 +616,13 @@ def panel_core(
             d[s0:s1],
         )
         if not out:
-            out = {name: np.empty(n_series, dtype=x.dtype) for name, x in part.items()}
-        for name, x in part.items():
-            out[name][s0:s1] = x
+            out = {
+                name: np.empty(n_series, dtype=x.dtype)
+                for name, x in part.items()
+                if outputs is None or name in outputs
+            }
+        for name, x in out.items():
+            x[s0:s1] = part[name]
     return out
 
 
@@ -1044,17 +1050,40 @@ def assess_panel(
     else:
         d = np.broadcast_to(direction_sign(direction), (len(source),))
     present = group >= 0
+    # Numeric years go as they are (panel_core reads them as float block by block), and
+    # nothing is copied when every observation belongs to a series.
+    x_dtype = df[x].dtype
+    if isinstance(x_dtype, np.dtype) and x_dtype.kind in "iuf":
+        years = df[x].to_numpy()
+    else:
+        years = df[x].to_numpy(dtype=float)
+    values = df[y].to_numpy(dtype=float, na_value=np.nan)
+    if not present.all():
+        group, years, values = group[present], years[present], values[present]
     core = panel_core(
-        np.asarray(group[present], dtype=np.intp),
-        df[x].to_numpy(dtype=float)[present],
-        df[y].to_numpy(dtype=float, na_value=np.nan)[present],
+        np.asarray(group, dtype=np.intp),
+        years,
+        values,
         _attribute(source, baseline, "baseline"),
         _attribute(source, baseline_year, "baseline_year"),
         _attribute(source, target, "target"),
         _attribute(source, target_year, "target_year"),
         np.asarray(d, dtype=float),
+        outputs=None if details else _FRAME_OUTPUTS,
     )
     return _panel_frame(source[by], core, list(REASONS), details)
+
+
+#: What _panel_frame shows without the details.
+_FRAME_OUTPUTS = frozenset(
+    {
+        *("n_points", "base_year", "base_value", "base_source"),
+        *("status_index", "status_class", "status_reason"),
+        *("anticipated_progress", "anticipated_class", "anticipated_reason"),
+        *("cagr_ratio", "cagr_class", "cagr_reason"),
+        *("miss_share", "miss_share_class", "miss_share_reason"),
+    }
+)
 
 
 def _panel_frame(

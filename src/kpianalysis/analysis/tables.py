@@ -238,6 +238,15 @@ def _costs_since_baseline(
         return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
 
 
+#: The multi-year assessments in the table: value column and the prefix of its class and reason.
+_ASSESSMENTS = (
+    ("status_index", "status"),
+    ("anticipated_progress", "anticipated"),
+    ("cagr_ratio", "cagr"),
+    ("miss_share", "miss_share"),
+)
+
+
 def attainment_table(
     dataset: Any,
     fiscal_year: int,
@@ -455,13 +464,9 @@ def attainment_table(
         a_target,
         a_year,
         direction,
+        outputs=[c for v, p in _ASSESSMENTS for c in (v, f"{p}_class", f"{p}_reason")],
     )
-    for value, prefix in (
-        ("status_index", "status"),
-        ("anticipated_progress", "anticipated"),
-        ("cagr_ratio", "cagr"),
-        ("miss_share", "miss_share"),
-    ):
+    for value, prefix in _ASSESSMENTS:
         cols[value] = res[value]
         cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
         cols[f"{prefix}_reason"] = reason_categorical(res[f"{prefix}_reason"])
