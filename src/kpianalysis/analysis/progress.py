@@ -897,36 +897,48 @@ def key_codes(
     o_code: np.ndarray | None = None
     size = 1
     for sk, ok in zip(series_keys, obs_keys, strict=True):
-        oc, ou = _obs_key_codes(ok)
+        oc, offset, ou = _obs_key_codes(ok)
         sc, su = factorize_runs(sk)
         pos = pd.Index(ou).get_indexer(su)
         fresh = pos < 0  # values only the series table has
         pos[fresh] = len(ou) + np.arange(int(fresh.sum()))
         width = len(ou) + int(fresh.sum())
         s_code = s_code * width + np.where(sc < 0, 0, pos[np.maximum(sc, 0)])
+        # The codes are oc − offset (oc itself, a new array, when offset is None); built in
+        # place: no million-element temporaries.
         if o_code is None:
-            o_code = oc.astype(np.int64, copy=False)
-        else:  # in place: one pass, no million-element temporaries
+            o_code = (
+                oc.astype(np.int64, copy=False)
+                if offset is None
+                else np.subtract(oc, offset, dtype=np.int64)
+            )
+        else:
             o_code *= width
             o_code += oc
+            if offset is not None:
+                o_code -= offset
         size *= max(width, 1)
     if o_code is None:
         o_code = np.zeros(len(obs_keys[0]) if obs_keys else 0, dtype=np.int64)
     return s_code, o_code, size
 
 
-def _obs_key_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
-    """Codes (a new array) and the values they stand for, for one key column of the observations.
+def _obs_key_codes(values: pd.Series) -> tuple[np.ndarray, int | None, Any]:
+    """Codes of one key column of the observations, as ``codes − offset``, and the values the
+    codes stand for.
 
-    Integers in a narrow range are their own codes (less the smallest): no hashing; the codes
-    only need to be consistent within the column.
+    Integers in a narrow range are their own codes (the column itself, less the smallest, the
+    offset): no hashing, no copy; the codes only need to be consistent within the column.
+    Otherwise the codes of :func:`factorize_runs`, a new array (offset ``None``).
     """
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu" and len(values) > 0:
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and np.can_cast(dtype, np.int64):
         v = values.to_numpy()
-        lo, hi = int(v.min()), int(v.max())
+        lo, hi = (int(v.min()), int(v.max())) if len(v) else (0, -1)
         if hi - lo < 2 * len(v) + 1024:
-            return np.subtract(v, lo, dtype=np.int64), pd.RangeIndex(lo, hi + 1)
-    return factorize_runs(values)
+            return v, lo, pd.RangeIndex(lo, hi + 1)
+    codes, uniques = factorize_runs(values)
+    return codes, None, uniques
 
 
 def series_index(s_code: np.ndarray, o_code: np.ndarray, size: int) -> np.ndarray:
