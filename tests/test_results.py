@@ -75,7 +75,10 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     assert len(specs) == 9
     once = {(kind, fy): 1 for fy in years for kind in ("attainment", "trends")}
     assert counted == once
-    # The headline is read from the same table: FY2022, 2 of 4 KPIs, ① 7/8 = 87.5 %.
+    # The headline is read from the same table: FY2022, 2 of 4 KPIs, ① 7/8 = 87.5 %. It is
+    # filled in for the runs that execute only (resolved), so planning alone computes nothing.
+    specs = [s.resolved() for s in specs]
+    assert counted == once
     fy2022 = next(s for s in specs if s.fiscal_year == 2022)
     # (A programme run's headline is its programme's: one mapping.)
     assert fy2022.headline["n_achieved"] == 2 and fy2022.headline["n_kpis"] == 4
@@ -84,7 +87,12 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     counted.clear()
     _, results, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert written == []
-    plan_runs(results)
+    specs = plan_runs(results)
+    # Planning alone computes no table (a build that skips every run needs no headline); a run
+    # that executes gets its headline from the year's table, computed once.
+    assert counted == {}
+    for spec in specs:
+        spec.resolved()
     assert counted == {("attainment", fy): 1 for fy in years}
 
 

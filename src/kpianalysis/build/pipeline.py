@@ -204,7 +204,9 @@ def build(
             if not force and archive.is_archived(reports_path, spec.where, spec.stem, spec.run_key):
                 summary.outcomes.append(RunOutcome(spec, "skipped"))
             else:
-                todo.append(spec)
+                # The headline and the raw files' digests, for the record: only for runs that
+                # execute (computed once per year / build, before any kernel starts).
+                todo.append(spec.resolved())
         if todo:
             environment = {
                 "python": platform.python_version(),

@@ -12,10 +12,11 @@ or changing one programme changes the keys of that programme's runs and of the p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,22 @@ class RunSpec:
     programme_id: str | None = None
     language: str = "ja"
     provenance: dict[str, Any] | None = None
+    #: What the run's record needs but its key does not — the headline, the raw files' digests
+    #: — as a function giving the fields to fill in: :meth:`resolved` calls it for the runs
+    #: that are executed only, so a build that skips every run never computes them.
+    pending: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    def resolved(self) -> RunSpec:
+        """This run with :attr:`pending` filled in (``headline``, ``inputs`` with the raw files).
+
+        Examples
+        --------
+        >>> spec = RunSpec(Path("n.ipynb"), "n", 2023, {}, {"a": "1"}, "",
+        ...                pending=lambda: {"headline": {"n_kpis": 4}})
+        >>> spec.headline is None, spec.resolved().headline
+        (True, {'n_kpis': 4})
+        """
+        return replace(self, **self.pending(), pending=None) if self.pending else self
 
     @property
     def scope(self) -> str:
@@ -287,10 +304,20 @@ def plan_runs(
     ...           data_years=[2023], raw_dir="data/raw",
     ...           processed_dir="data/processed")  # doctest: +SKIP
     """
-    shared = common_inputs(root, raw_dir) if notebooks else {}
-    library = {k: v for k, v in shared.items() if not k.startswith("raw/")}
     results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
     ds = results.dataset if results is not None else None
+    library = common_inputs(root, raw_dir, raw=False) if notebooks else {}
+
+    # The raw files' digests key only a panel run planned without the data; otherwise they are
+    # recorded for provenance, hashed (~43,000 files for the country) only if a run executes.
+    @functools.cache
+    def shared() -> dict[str, str]:
+        return common_inputs(root, raw_dir) if notebooks else {}
+
+    @functools.cache
+    def raw_of() -> dict[str, dict[str, str]]:
+        return _raw_by_programme(shared(), root, raw_dir, selected if any_programme_nb else [])
+
     years_of = programme_years(ds) if ds is not None else {}
     for pid in years_of:
         if pid in RESERVED_SCOPES:
@@ -312,7 +339,6 @@ def plan_runs(
         if "fiscal_year" not in declared:
             raise ParameterError(f"{nb_path.name}: its parameters cell must declare fiscal_year")
     any_programme_nb = any("programme_id" in d for d in declared_of.values())
-    raw_of = _raw_by_programme(shared, root, raw_dir, selected if any_programme_nb else [])
     unchecked = list(ds.unchecked_programmes) if ds is not None else []
 
     # Each year is cut once (by ResultsByYear, shared with data/processed) and split by
@@ -346,6 +372,36 @@ def plan_runs(
             own_headlines[(pid, fy)] = programme_headlines(own_years[(pid, fy)])[pid]
         return own_headlines[(pid, fy)]
 
+    # Every programme-year's data digest at once (one CSV formatting per table, not one per
+    # programme-year); the years of plan reports only are cut per programme below.
+    fast_digests: dict[tuple[str, int], str] = {}
+    if results is not None and any_programme_nb:
+        in_results = {
+            fy
+            for pid in selected
+            for fy in years_of[pid]
+            if fy in results and (not fiscal_years or fy in wanted_years)
+        }
+        fast_digests = ds.programme_digests(sorted(in_results)) or {}
+
+    def programme_digest(pid: str, fy: int) -> str:
+        known = fast_digests.get((pid, fy))
+        return known if known is not None else programme_cut(pid, fy).digest()
+
+    def programme_pending(pid: str, fy: int, inputs: dict[str, str]) -> Callable[[], Any]:
+        return lambda: {
+            "headline": headline(pid, fy),
+            "inputs": {**inputs, **raw_of().get(pid, {})},
+        }
+
+    def panel_pending(fy: int, inputs: dict[str, str]) -> Callable[[], Any]:
+        def fill() -> dict[str, Any]:
+            raw = {k: v for k, v in shared().items() if k.startswith("raw/")}
+            head = panel_headline([headline(p, fy) for p, ys in years_of.items() if fy in ys], fy)
+            return {"headline": head, "inputs": {**inputs, **raw}}
+
+        return fill
+
     panel_digest: dict[int, str] = {}
     specs = []
     for nb_path, declared in declared_of.items():
@@ -356,27 +412,35 @@ def plan_runs(
             "processed_dir": processed_dir,
             "language": language,
         }
-        # Standard parameters a notebook does not declare are not passed to it.
-        base = {k: v for k, v in base.items() if k in declared}
+        # Standard parameters a notebook does not declare are not passed to it. They are the
+        # same for every run of the notebook: checked once (paths resolved on disk), not per run.
+        base = validate_parameters(
+            {k: v for k, v in base.items() if k in declared},
+            declared=[k for k in declared if k != "fiscal_year"],
+            fiscal_years=(),
+            root=root,
+            notebook=nb_path.name,
+        )
         if "programme_id" in declared:
             for pid in selected:
                 years = years_of[pid]
                 for fy in years:
                     if fiscal_years and fy not in wanted_years:
                         continue
-                    params = validate_parameters(
-                        {"fiscal_year": fy, **base, "programme_id": pid},
+                    own = validate_parameters(
+                        {"fiscal_year": fy, "programme_id": pid},
                         declared=declared,
                         fiscal_years=years,
                         root=root,
                         notebook=nb_path.name,
                     )
+                    params = {"fiscal_year": own["fiscal_year"], **base, "programme_id": pid}
                     # Keyed on this programme's data as of the year: another programme's
                     # folder cannot change it. Its raw files are recorded for provenance.
                     key_inputs = {
                         **library,
                         **notebook_input,
-                        f"data/{pid}/as_of_fy{fy}": programme_cut(pid, fy).digest(),
+                        f"data/{pid}/as_of_fy{fy}": programme_digest(pid, fy),
                     }
                     source = pid not in unchecked
                     specs.append(
@@ -385,9 +449,8 @@ def plan_runs(
                             name=nb_path.stem,
                             fiscal_year=fy,
                             parameters=params,
-                            inputs={**key_inputs, **raw_of.get(pid, {})},
+                            inputs=key_inputs,
                             run_key=run_key(key_inputs, params, nb_path.stem),
-                            headline=headline(pid, fy),
                             programme_id=pid,
                             language=language,
                             provenance={
@@ -401,6 +464,7 @@ def plan_runs(
                                     }
                                 ),
                             },
+                            pending=programme_pending(pid, fy, key_inputs),
                         )
                     )
             continue
@@ -409,38 +473,36 @@ def plan_runs(
         for fy in fiscal_years or data_years:
             if fy not in data_years:
                 continue  # a year of a plan report only: no panel for it
-            params = validate_parameters(
-                {"fiscal_year": fy, **base},
+            own = validate_parameters(
+                {"fiscal_year": fy},
                 declared=declared,
                 fiscal_years=data_years,
                 root=root,
                 notebook=nb_path.name,
             )
-            run_inputs = {**shared, **notebook_input}
-            key_inputs = run_inputs
-            panel_head = None
+            params = {**own, **base}
+            pending = None
             if results is not None:
                 if fy not in panel_digest:
                     panel_digest[fy] = results[fy].dataset.digest()
                 # Key on the data as of this year, not on the raw files: new rows for a later
                 # year leave this run's key, and so its archived report, untouched. The raw
                 # files' digests are still recorded for provenance.
-                run_inputs[f"data/as_of_fy{fy}"] = panel_digest[fy]
-                key_inputs = {k: v for k, v in run_inputs.items() if not k.startswith("raw/")}
-                panel_head = panel_headline(
-                    [headline(p, fy) for p, ys in years_of.items() if fy in ys], fy
-                )
+                key_inputs = {**library, **notebook_input, f"data/as_of_fy{fy}": panel_digest[fy]}
+                pending = panel_pending(fy, key_inputs)
+            else:
+                key_inputs = {**shared(), **notebook_input}
             specs.append(
                 RunSpec(
                     notebook=nb_path,
                     name=nb_path.stem,
                     fiscal_year=fy,
                     parameters=params,
-                    inputs=run_inputs,
+                    inputs=key_inputs,
                     run_key=run_key(key_inputs, params, nb_path.stem),
-                    headline=panel_head,
                     language=language,
                     provenance={"unchecked_programmes": unchecked} if ds is not None else None,
+                    pending=pending,
                 )
             )
     return specs
