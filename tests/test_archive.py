@@ -77,8 +77,9 @@ def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, mon
     changed = archive.commit_run(
         ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
     )
-    assert order == ["x.ipynb", "x.html", "x.run.json"]
-    assert [p.name for p in changed] == order
+    # Then the archive's change token (the index is rebuilt when it differs).
+    assert order == ["x.ipynb", "x.html", "x.run.json", ".generation"]
+    assert [p.name for p in changed] == order[:3]
     assert archive.is_archived(reports, "p/fy2023", "x", "k")
     rec = archive.read_record(reports / "p" / "fy2023" / "x.run.json")
     assert rec["outputs"]["html"] == fileio.sha256_file(reports / "p" / "fy2023" / "x.html")
@@ -88,7 +89,7 @@ def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, mon
     order.clear()
     ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
     archive.commit_run(ipynb, html, {"run_key": "k2", "outcome": "ok"}, reports, "p/fy2023", "x")
-    assert order == ["x.run.json"]
+    assert order == ["x.run.json", ".generation"]
     assert (reports / "p" / "fy2023" / "x.html").stat().st_ino == inode
 
 
@@ -101,6 +102,96 @@ def test_is_archived_detects_mismatch(tmp_path: Path) -> None:
     assert not archive.is_archived(reports, "p/fy2023", "x", "k")
     (reports / "p" / "fy2023" / "x.run.json").write_text("{not json")
     assert archive.read_record(reports / "p" / "fy2023" / "x.run.json") is None
+
+
+KEY = "ab" * 32
+
+
+def _committed(tmp_path: Path, html: bytes = b"<html>report</html>") -> Path:
+    """A committed run whose outputs are older than its record (written a tick before)."""
+    reports = tmp_path / "reports"
+    ipynb, staged_html = _stage(tmp_path, html, b"{}")
+    for p in (ipynb, staged_html):  # written a second before the commit, as a real run is
+        os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns - 10**9))
+    archive.commit_run(
+        ipynb, staged_html, {"run_key": KEY, "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
+    return reports
+
+
+def test_record_keeps_size_and_mtime_of_the_archived_outputs(tmp_path: Path) -> None:
+    reports = _committed(tmp_path)
+    rec = archive.read_record(reports / "p" / "fy2023" / "x.run.json")
+    html = reports / "p" / "fy2023" / "x.html"
+    assert rec["output_stat"]["html"] == {
+        "size": len(b"<html>report</html>"),
+        "mtime_ns": html.stat().st_mtime_ns,
+    }
+    assert rec["output_stat"]["ipynb"]["size"] == 2
+    # The fast reader of is_archived gives what the JSON says, for a record as written.
+    fields = archive._read_archived_fields(reports / "p" / "fy2023" / "x.run.json")
+    assert {k: fields[k] for k in ("run_key", "outcome", "outputs", "output_stat")} == {
+        k: rec[k] for k in ("run_key", "outcome", "outputs", "output_stat")
+    }
+
+
+def test_stat_shortcut_trusts_an_unchanged_file_without_hashing(tmp_path, monkeypatch) -> None:
+    reports = _committed(tmp_path)
+    hashed: list[Path] = []
+    real = archive.sha256_file
+    monkeypatch.setattr(archive, "sha256_file", lambda p: hashed.append(Path(p)) or real(p))
+    assert archive.is_archived(reports, "p/fy2023", "x", KEY)
+    assert hashed == []
+
+
+def test_stat_shortcut_still_catches_changed_outputs(tmp_path: Path) -> None:
+    reports = _committed(tmp_path)
+    html = reports / "p" / "fy2023" / "x.html"
+    before = html.stat()
+    # Truncated: another size.
+    html.write_bytes(b"<html>rep")
+    assert not archive.is_archived(reports, "p/fy2023", "x", KEY)
+    # Same size, other bytes, a new mtime: hashed, and the hash differs.
+    html.write_bytes(b"<html>REPORT</html>")
+    os.utime(html, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert not archive.is_archived(reports, "p/fy2023", "x", KEY)
+    # The original bytes back under a new mtime: hashed, and it matches.
+    html.write_bytes(b"<html>report</html>")
+    assert archive.is_archived(reports, "p/fy2023", "x", KEY)
+
+
+def test_stat_shortcut_hashes_a_file_as_new_as_its_record(tmp_path: Path) -> None:
+    # git's racily clean entries: a file whose mtime is not older than the record could have
+    # been rewritten in the same clock tick, so its stat proves nothing and it is hashed.
+    reports = _committed(tmp_path)
+    where = reports / "p" / "fy2023"
+    record, html = where / "x.run.json", where / "x.html"
+    tick = record.stat().st_mtime_ns
+    html.write_bytes(b"<html>REPORT</html>")  # same size, other bytes
+    os.utime(html, ns=(tick, tick))
+    rec = archive.read_record(record)
+    rec["output_stat"]["html"]["mtime_ns"] = tick  # as if stat-ed right after that write
+    record.write_bytes(archive.record_bytes(rec))
+    os.utime(record, ns=(tick, tick))
+    assert not archive.is_archived(reports, "p/fy2023", "x", KEY)
+
+
+def test_is_archived_reads_a_record_not_written_by_record_bytes(tmp_path: Path) -> None:
+    # An edited record (compact JSON, no output_stat): parsed in full, outputs hashed.
+    import json
+
+    reports = _committed(tmp_path)
+    record = reports / "p" / "fy2023" / "x.run.json"
+    rec = archive.read_record(record)
+    del rec["output_stat"]
+    record.write_text(json.dumps(rec))
+    assert archive.is_archived(reports, "p/fy2023", "x", KEY)
+    record.write_text(json.dumps({**rec, "outcome": "failed"}))
+    assert not archive.is_archived(reports, "p/fy2023", "x", KEY)
+    # A key written twice: JSON keeps the last, and so does the check.
+    text = archive.record_bytes(rec).decode()
+    record.write_text(text.replace('  "outcome": "ok",', '  "outcome": "ok",\n  "outcome": "x",'))
+    assert not archive.is_archived(reports, "p/fy2023", "x", KEY)
 
 
 def test_keep_failed_beside_good_report(tmp_path: Path) -> None:

@@ -427,3 +427,55 @@ def test_list_command_names_programmes_and_indicators(capsys):
     name = "生きがいと社会貢献を育む新地域コミュニティの構築事業"
     assert out[0] == f"{SEED_ID}\t{name}\tFY2021–FY2023"
     assert out[2] == "  2\t若い世代（39歳以下）の転入者数ー転出者数\t[人]"
+
+
+def _two_programmes(seed):
+    """The seed and a copy of it under another id (``-b``), tables interleaved row by row."""
+    import dataclasses
+
+    tables = {}
+    for name, df in seed.tables().items():
+        other = df.copy()
+        other["programme_id"] = other["programme_id"] + "-b"
+        both = pd.concat([df, other], ignore_index=True)
+        order = [i for k in range(len(df)) for i in (k, k + len(df))]
+        tables[name] = both.iloc[order].reset_index(drop=True)
+    return dataclasses.replace(seed, **tables)
+
+
+def _slow_digests(ds, years):
+    return {
+        (pid, fy): part.digest()
+        for fy in years
+        for pid, part in ds.as_of(fy).by_programme().items()
+    }
+
+
+def test_programme_digests_equal_each_cut_digested(seed) -> None:
+    # The one-pass digests equal those of each programme's cut, digested one by one, on the
+    # shipped data and with cells the CSV must quote (comma, quote, newline, CR), empty text,
+    # a missing Int64 and a plan year (2020) before every actual.
+    ds = _two_programmes(seed)
+    years = [2020, *ds.fiscal_years]
+    assert ds.programme_digests(years) == _slow_digests(ds, years)
+    obs = ds.observations.copy()
+    obs["actual_text"] = obs["actual_text"].astype(object)
+    obs.loc[0, "actual_text"] = 'a, "quoted"\nline'
+    obs.loc[1, "target_text"] = "cr\rhere"
+    obs.loc[2, "missing_reason_ja"] = ""
+    progs = ds.programmes.copy()
+    progs.loc[0, "sheet_fiscal_year"] = pd.NA
+    awkward = ds.__class__(**{**ds.__dict__, "observations": obs, "programmes": progs})
+    fast = awkward.programme_digests(years)
+    assert fast == _slow_digests(awkward, years)
+    assert fast != ds.programme_digests(years)
+
+
+def test_programme_digests_decline_what_they_cannot_split(seed) -> None:
+    # A cell holding the line mark would be quoted unlike in digest(): None, the caller digests
+    # each cut itself.
+    obs = seed.observations.copy()
+    obs.loc[0, "missing_reason_ja"] = "mark\x1e"
+    ds = seed.__class__(**{**seed.__dict__, "observations": obs})
+    assert ds.programme_digests([2023]) is None
+    assert seed.programme_digests([]) == {}

@@ -33,7 +33,10 @@ def _digests(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name not in ("index.html", "index.en.html", ".lock")
+        # Hidden files are the archive's bookkeeping (.lock, .generation, .index.json).
+        if p.is_file()
+        and p.name not in ("index.html", "index.en.html")
+        and not p.name.startswith(".")
     }
 
 

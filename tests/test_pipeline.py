@@ -117,7 +117,8 @@ def snapshot(reports: Path) -> dict[str, bytes]:
     return {
         p.relative_to(reports).as_posix(): p.read_bytes()
         for p in sorted(reports.rglob("*"))
-        if p.is_file() and p.name != ".lock" and "failed" not in p.parts
+        # Hidden files are the archive's bookkeeping (.lock, .generation, .index.json).
+        if p.is_file() and not p.name.startswith(".") and "failed" not in p.parts
     }
 
 
@@ -773,3 +774,70 @@ def test_shard_option_parsed_and_checked() -> None:
     for bad in ("0/4", "5/4", "x/4", "3"):
         with pytest.raises(SystemExit):
             parser.parse_args(["build", "--shard", bad])
+
+
+def test_noop_build_leaves_the_index_and_a_commit_rewrites_it(tmp_path: Path, fake) -> None:
+    root = programme_project(tmp_path)
+    real_build(root)
+    reports = root / "reports"
+    pages = [reports / "index.html", reports / "index.en.html"]
+    before = [(p.stat().st_ino, p.read_bytes()) for p in pages]
+    assert real_build(root).count("ok") == 0
+    # Nothing changed: the pages were not rewritten (same inodes: no atomic replace).
+    assert [(p.stat().st_ino, p.read_bytes()) for p in pages] == before
+    # A committed run changes the archive's token: the next build writes the pages again.
+    assert real_build(root, force=True, notebooks=["panel"]).count("ok") >= 1
+    assert [p.stat().st_ino for p in pages] != [ino for ino, _ in before]
+    # A page removed by hand is written again even by a no-op build.
+    pages[1].unlink()
+    real_build(root)
+    assert pages[1].read_bytes() == before[1][1]
+    # `kpianalysis index` always rebuilds, whatever the token says.
+    inode = pages[0].stat().st_ino
+    assert main(["index", "--reports", str(reports)]) == 0
+    assert pages[0].stat().st_ino != inode and pages[0].read_bytes() == before[0][1]
+
+
+def test_planned_keys_are_the_per_programme_digests_keys(tmp_path: Path) -> None:
+    # The planner digests every programme-year in one pass (Dataset.programme_digests) and
+    # validates the shared parameters once: its keys must be those of the plain recipe —
+    # run_key over the library, the notebook and this programme's own data as of the year,
+    # with the run's parameters — computed here independently, cut by cut.
+    from kpianalysis.data.dataset import load_dataset
+
+    root = programme_project(tmp_path)
+    ds = load_dataset(root / "data" / "raw")
+    notebooks = plan.discover_notebooks(root / "notebooks")
+    specs = plan.plan_runs(
+        notebooks,
+        root=root,
+        fiscal_years=[],
+        data_years=ds.fiscal_years,
+        raw_dir="data/raw",
+        processed_dir="data/processed",
+        dataset=ds,
+    )
+    library = plan.common_inputs(root, "data/raw", raw=False)
+    nb = root / "notebooks" / "attainment.ipynb"
+    expected = {}
+    for pid, years in plan.programme_years(ds).items():
+        for fy in years:
+            inputs = {
+                **library,
+                "notebooks/attainment.ipynb": fileio.sha256_file(nb),
+                f"data/{pid}/as_of_fy{fy}": ds.as_of(fy).by_programme()[pid].digest(),
+            }
+            # What its parameters cell declares (no processed_dir).
+            params = {
+                "fiscal_year": fy,
+                "raw_dir": "data/raw",
+                "language": "ja",
+                "programme_id": pid,
+            }
+            expected[f"{pid}/fy{fy}/attainment"] = plan.run_key(inputs, params, "attainment")
+    got = {s.identity: s.run_key for s in specs if s.programme_id}
+    assert got == expected and len(got) == 5  # Handa FY2021–2023, the demo FY2021–2022
+    # The record still gets the programme's raw files, once the run is resolved to execute.
+    demo = next(s for s in specs if s.programme_id == "99999-demo").resolved()
+    assert any(k.startswith("raw/") and "programme.csv" in k for k in demo.inputs)
+    assert demo.headline["programme_id"] == "99999-demo"

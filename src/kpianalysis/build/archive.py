@@ -19,7 +19,14 @@ A run is produced entirely inside its staging directory and every file is fsynce
 commit then moves the files into place with :func:`os.replace` (atomic on POSIX) in the order
 ``.ipynb`` → ``.html`` → ``.run.json`` and fsyncs the directory. The run record carries the
 sha256 of the ``.ipynb`` and ``.html`` it belongs to, so it is the commit marker: a run counts as
-archived only when its record exists, says ``ok`` and both files hash to what it says. A build
+archived only when its record exists, says ``ok`` and both files hash to what it says. The
+record also holds each file's size and ``mtime_ns`` as committed (``output_stat``); as git's index
+does, a file whose size and mtime are exactly those, and whose mtime is older than the record's
+own, is taken to be the file that was hashed without reading it again (a national archive is
+~30 GB of reports; its no-op build stats them instead). Any write changes the mtime (and a
+truncation the size too), so it is hashed and caught; a file written in the same clock tick as
+its record is always hashed (git's "racily clean" case). Only an edit that keeps the size and
+then sets the mtime back (``touch -r``) goes unnoticed: ``--force`` rebuilds regardless. A build
 killed between two renames therefore leaves a run that the next build sees as incomplete and
 redoes; a reader never sees a truncated file. A file whose new bytes equal the archived bytes is
 not replaced at all, so an unchanged report stays byte-identical (and keeps its mtime and inode).
@@ -45,6 +52,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -60,6 +68,9 @@ from kpianalysis.errors import KpiAnalysisError
 from kpianalysis.fileio import fsync_dir, sha256_file
 
 RECORD_SUFFIX = ".run.json"
+#: Rewritten (a fresh token) by every change to the archive through this module, under the
+#: commit lock: the index is rebuilt only when it differs from the token it was built at.
+GENERATION = ".generation"
 STAGING = ".staging"
 LOCK = ".lock"
 FAILED = "failed"
@@ -155,7 +166,8 @@ def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
     """Whether an intact, successful run with ``run_key`` is in the archive.
 
     Intact means: the record parses, has this key and outcome ``ok``, and the ``.ipynb`` and
-    ``.html`` on disk hash to the sha256 the record holds.
+    ``.html`` on disk hash to the sha256 the record holds — or have exactly the size and mtime
+    the record kept, older than the record itself (see the module's notes).
 
     Examples
     --------
@@ -163,17 +175,103 @@ def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
     False
     """
     paths = run_paths(reports, where, stem)
-    record = read_record(paths["record"])
+    record = _read_archived_fields(paths["record"])
     if not record or record.get("run_key") != run_key or record.get("outcome") != "ok":
         return False
     outputs = record.get("outputs") or {}
+    stats = record.get("output_stat") or {}
     for kind in ("ipynb", "html"):
         try:
+            if _stat_matches(os.stat(paths[kind]), stats.get(kind), record["_mtime_ns"]):
+                continue
             if sha256_file(paths[kind]) != outputs.get(kind):
                 return False
         except OSError:
             return False
     return True
+
+
+def output_stat(path: Path) -> dict[str, int]:
+    """``{"size", "mtime_ns"}`` of an archived output, as its record keeps it.
+
+    Examples
+    --------
+    >>> p = Path("/tmp/_kpi_stat_example")
+    >>> _ = p.write_bytes(b"abc")
+    >>> output_stat(p)["size"]
+    3
+    """
+    st = os.stat(path)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _stat_matches(st: os.stat_result, recorded: Any, record_mtime_ns: int) -> bool:
+    """Whether a file's stat is the one its record kept, so hashing it can be skipped.
+
+    The file must also be older than the record: a file modified in the clock tick the record
+    was written in could keep its mtime, so it is hashed (git's racily clean entries).
+    """
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("size") == st.st_size
+        and recorded.get("mtime_ns") == st.st_mtime_ns
+        and st.st_mtime_ns < record_mtime_ns
+    )
+
+
+# A record as record_bytes writes it: its top-level keys at two spaces' indent, one per line.
+_RUN_KEY = re.compile(rb'^  "run_key": "([0-9a-f]{64})",?$', re.M)
+_OUTCOME = re.compile(rb'^  "outcome": "([a-z]+)",?$', re.M)
+_OUTPUTS = re.compile(
+    rb'^  "outputs": \{\n    "html": "([0-9a-f]{64})",\n    "ipynb": "([0-9a-f]{64})"\n  \},?$',
+    re.M,
+)
+_OUTPUT_STAT = re.compile(
+    rb'^  "output_stat": \{\n    "html": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)\n    \},'
+    rb'\n    "ipynb": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)\n    \}\n  \},?$',
+    re.M,
+)
+
+
+def _read_archived_fields(path: Path) -> dict[str, Any] | None:
+    """What :func:`is_archived` needs of a record: key, outcome, outputs, output_stat, mtime.
+
+    A record as :func:`record_bytes` writes it is read with four patterns instead of parsing
+    its ~6 KB of JSON (a no-op build of the country reads 174,000); anything else (an edited
+    record, a key twice) is parsed in full.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        mtime_ns = os.fstat(fd).st_mtime_ns
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    found = [p.findall(data) for p in (_RUN_KEY, _OUTCOME, _OUTPUTS, _OUTPUT_STAT)]
+    if all(len(f) == 1 for f in found) and data.startswith(b"{\n") and data.endswith(b"\n}\n"):
+        (key,), (outcome,), ((html, ipynb),), ((h_mtime, h_size, i_mtime, i_size),) = found
+        return {
+            "run_key": key.decode(),
+            "outcome": outcome.decode(),
+            "outputs": {"html": html.decode(), "ipynb": ipynb.decode()},
+            "output_stat": {
+                "html": {"mtime_ns": int(h_mtime), "size": int(h_size)},
+                "ipynb": {"mtime_ns": int(i_mtime), "size": int(i_size)},
+            },
+            "_mtime_ns": mtime_ns,
+        }
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return None
+    return {**record, "_mtime_ns": mtime_ns} if isinstance(record, dict) else None
 
 
 @contextlib.contextmanager
@@ -211,7 +309,8 @@ def commit_run(
 ) -> list[Path]:
     """Move a complete staged run into the archive; the record goes last (commit marker).
 
-    ``record["outputs"]`` is set here to the sha256 of the staged files. The staged files must
+    ``record["outputs"]`` is set here to the sha256 of the staged files, ``output_stat`` to
+    their size and mtime once in the archive. The staged files must
     be on the same filesystem as ``reports`` (they are, under ``reports/.staging``).
 
     Returns
@@ -229,17 +328,18 @@ def commit_run(
     rec = dict(record)
     rec["outputs"] = {"ipynb": sha256_file(staged_ipynb), "html": sha256_file(staged_html)}
     staged_record = staged_ipynb.with_name(f"{stem}{RECORD_SUFFIX}")
-    fileio.write_durable(staged_record, record_bytes(rec))
     changed = []
     with sigint_deferred():
-        for src, kind in (
-            (staged_ipynb, "ipynb"),
-            (staged_html, "html"),
-            (staged_record, "record"),
-        ):
+        for src, kind in ((staged_ipynb, "ipynb"), (staged_html, "html")):
             if _move_unless_identical(src, paths[kind]):
                 changed.append(paths[kind])
+        # The files as they now lie in the archive (a file left in place keeps its own mtime).
+        rec["output_stat"] = {kind: output_stat(paths[kind]) for kind in ("ipynb", "html")}
+        fileio.write_durable(staged_record, record_bytes(rec))
+        if _move_unless_identical(staged_record, paths["record"]):
+            changed.append(paths["record"])
         fsync_dir(paths["record"].parent)
+        bump_generation(reports)
     # A good run supersedes the debugging copy of an earlier failure.
     for p in failed_paths(reports, where, stem).values():
         p.unlink(missing_ok=True)
@@ -280,7 +380,27 @@ def keep_failed(
         else:
             paths["log"].unlink(missing_ok=True)
         fileio.write_atomic(paths["record"], record_bytes(record))
+        bump_generation(reports)
     return paths["ipynb"] if paths["ipynb"].exists() else paths["record"]
+
+
+def bump_generation(reports: Path) -> None:
+    """Mark the archive as changed (a new token in ``.generation``; see :func:`generation`)."""
+    fileio.write_atomic(Path(reports) / GENERATION, uuid.uuid4().hex.encode())
+
+
+def generation(reports: Path) -> str:
+    """The archive's change token: a new one after every commit or kept failure (``""`` if none).
+
+    Examples
+    --------
+    >>> generation(Path("/nonexistent"))
+    ''
+    """
+    try:
+        return (Path(reports) / GENERATION).read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _offset(kind: str, label: str) -> int:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,8 +13,8 @@ from typing import Any
 
 from kpianalysis.build import archive
 from kpianalysis.build.execute import StagedRun
-from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome
-from kpianalysis.fileio import write_atomic
+from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, library_dir
+from kpianalysis.fileio import sha256_file, write_atomic
 from kpianalysis.report.index import render_index
 
 
@@ -87,13 +90,21 @@ def commit_staged(
         shutil.rmtree(st.staging, ignore_errors=True)
 
 
-def write_index(reports: Path, lock: archive.ArchiveLock | None = None) -> Path:
+def write_index(
+    reports: Path, lock: archive.ArchiveLock | None = None, *, if_changed: bool = False
+) -> Path:
     """Build ``reports/index.html`` from the run records on disk and write it atomically.
 
     The good runs' records and the failed runs still kept under ``failed/`` are all it reads,
     so any process (the last shard of a job array, ``kpianalysis index``) writes the same page
     for the same archive. With ``lock``, reading and writing hold the commit lock: no run is
     committed half-way through.
+
+    ``if_changed`` (a build) leaves both pages as they are when the archive has not changed
+    since they were written — the same :func:`archive.generation` token and the same library
+    source, kept in ``reports/.index.json`` — instead of reading every record again (87,000
+    programme-years for the country). An archive edited by hand (a report folder removed)
+    changes no token: ``kpianalysis index`` always rebuilds.
 
     Examples
     --------
@@ -104,11 +115,40 @@ def write_index(reports: Path, lock: archive.ArchiveLock | None = None) -> Path:
     guard = lock.committing() if lock is not None else contextlib.nullcontext()
     try:
         with guard:
+            state = json.dumps(
+                {"generation": archive.generation(reports), "library": _library_digest()}
+            )
+            stamp = Path(reports) / INDEX_STAMP
+            pages = [Path(reports) / n for n in ("index.html", "index.en.html")]
+            if if_changed and all(p.is_file() for p in pages) and _read(stamp) == state:
+                return path
             records = archive.collect_records(reports)
             failed = archive.collect_failed(reports)
             for language, name in (("en", "index.en.html"), ("ja", "index.html")):
                 page = render_index(records, failed=failed, language=language)
                 write_atomic(Path(reports) / name, page.encode())
+            write_atomic(stamp, state.encode())
     except OSError as exc:
         raise archive.ArchiveError(f"writing {path} failed: {exc}") from exc
     return path
+
+
+#: What the index pages were built from (see :func:`write_index`).
+INDEX_STAMP = ".index.json"
+
+
+@functools.cache
+def _library_digest() -> str:
+    """sha256 over the library's source (the index's rendering code is part of it)."""
+    lib = library_dir()
+    h = hashlib.sha256()
+    for p in sorted(lib.rglob("*.py")):
+        h.update(f"{p.relative_to(lib).as_posix()}\0{sha256_file(p)}\n".encode())
+    return h.hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None

@@ -227,7 +227,7 @@ def build(
                 force=force,
             )
         if index:
-            summary.index = write_index(reports_path, lock)
+            summary.index = write_index(reports_path, lock, if_changed=True)
     failures = [o for o in summary.outcomes if o.outcome == "failed"]
     if failures:
         raise RunError(

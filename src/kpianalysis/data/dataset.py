@@ -345,8 +345,10 @@ class Dataset:
         before = min(years[0], int(obs["fiscal_year"].min()) if len(obs) else years[0]) - 1
         blank = self.as_of(before).observations
         cells = {name: _csv_cells(df) for name, df in tables.items()}
+        if any(c is None for c in cells.values()):
+            return None
         blank_cells = _csv_cells(blank, like=(obs, cells["observations"]))
-        if blank_cells is None or any(c is None for c in cells.values()):
+        if blank_cells is None:
             return None
         rows = {
             name: _by_programme(df, pids, _csv_rows(cells[name], df.shape[1]))
