@@ -157,6 +157,26 @@ def test_run_key_stable_and_sensitive() -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", key)
 
 
+def test_run_keys_over_shared_inputs_equal_run_key() -> None:
+    # The planner writes the shared inputs' JSON once per notebook; each key must be the one
+    # run_key gives for the merged inputs: own input sorted first, between, last, non-ASCII,
+    # nested parameters, an own input shadowing a shared one, nothing shared.
+    common = {"kpianalysis/a.py": "1", "notebooks/x.ipynb": "2", "uv.lock": "3"}
+    params = {"language": "ja", "fiscal_year": 2023, "extra": {"b": [1, 2], "a": None}}
+    for shared in (common, {}):
+        key = plan.run_keys_over(shared, "x")
+        for own in (
+            {"data/p/as_of_fy2023": "d"},
+            {"m.py": "d"},
+            {"zz": "d"},
+            {"データ/年度": "値"},
+            {"uv.lock": "shadow"},
+            {"a": "1", "b": "2"},
+            {},
+        ):
+            assert key(own, params) == plan.run_key({**shared, **own}, params, "x"), own
+
+
 def test_common_inputs_cover_raw_library_and_lock(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / "uv.lock").write_text("lock")

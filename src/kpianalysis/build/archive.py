@@ -219,26 +219,35 @@ def _stat_matches(st: os.stat_result, recorded: Any, record_mtime_ns: int) -> bo
     )
 
 
-# A record as record_bytes writes it: its top-level keys at two spaces' indent, one per line.
-_RUN_KEY = re.compile(rb'^  "run_key": "([0-9a-f]{64})",?$', re.M)
-_OUTCOME = re.compile(rb'^  "outcome": "([a-z]+)",?$', re.M)
-_OUTPUTS = re.compile(
-    rb'^  "outputs": \{\n    "html": "([0-9a-f]{64})",\n    "ipynb": "([0-9a-f]{64})"\n  \},?$',
-    re.M,
-)
-_OUTPUT_STAT = re.compile(
-    rb'^  "output_stat": \{\n    "html": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)\n    \},'
-    rb'\n    "ipynb": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)\n    \}\n  \},?$',
-    re.M,
+# A record as record_bytes writes it: each top-level key at two spaces' indent on its own line.
+# (key line, its whole value as written), for the fields is_archived reads.
+_FIELDS = (
+    (b'\n  "run_key": ', re.compile(rb'\n  "run_key": "([0-9a-f]{64})",?\n')),
+    (b'\n  "outcome": ', re.compile(rb'\n  "outcome": "([a-z]+)",?\n')),
+    (
+        b'\n  "outputs": ',
+        re.compile(
+            rb'\n  "outputs": \{\n    "html": "([0-9a-f]{64})",\n    "ipynb": "([0-9a-f]{64})"\n'
+            rb"  \},?\n"
+        ),
+    ),
+    (
+        b'\n  "output_stat": ',
+        re.compile(
+            rb'\n  "output_stat": \{\n    "html": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)'
+            rb'\n    \},\n    "ipynb": \{\n      "mtime_ns": (\d+),\n      "size": (\d+)\n    \}\n'
+            rb"  \},?\n"
+        ),
+    ),
 )
 
 
 def _read_archived_fields(path: Path) -> dict[str, Any] | None:
     """What :func:`is_archived` needs of a record: key, outcome, outputs, output_stat, mtime.
 
-    A record as :func:`record_bytes` writes it is read with four patterns instead of parsing
-    its ~6 KB of JSON (a no-op build of the country reads 174,000); anything else (an edited
-    record, a key twice) is parsed in full.
+    A record as :func:`record_bytes` writes it is read by finding its four key lines instead of
+    parsing its ~6 KB of JSON (a no-op build of the country reads 174,000); anything else (an
+    edited record, a key twice, no ``output_stat``) is parsed in full.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -254,9 +263,18 @@ def _read_archived_fields(path: Path) -> dict[str, Any] | None:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    found = [p.findall(data) for p in (_RUN_KEY, _OUTCOME, _OUTPUTS, _OUTPUT_STAT)]
-    if all(len(f) == 1 for f in found) and data.startswith(b"{\n") and data.endswith(b"\n}\n"):
-        (key,), (outcome,), ((html, ipynb),), ((h_mtime, h_size, i_mtime, i_size),) = found
+    found = []
+    if data.startswith(b"{\n") and data.endswith(b"\n}\n"):
+        for key, pattern in _FIELDS:
+            # Exactly one such key line, its value as record_bytes writes it (matched in place:
+            # scanning 6 KB with four patterns would cost more than parsing the JSON).
+            at = data.find(key)
+            m = pattern.match(data, at) if at >= 0 and data.find(key, at + 1) < 0 else None
+            if m is None:
+                break
+            found.append(m.groups())
+    if len(found) == len(_FIELDS):
+        (key,), (outcome,), (html, ipynb), (h_mtime, h_size, i_mtime, i_size) = found
         return {
             "run_key": key.decode(),
             "outcome": outcome.decode(),
