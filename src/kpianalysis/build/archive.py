@@ -174,8 +174,11 @@ def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
     >>> is_archived(Path("/nonexistent"), "panel/fy2023", "trends", "0" * 64)
     False
     """
-    paths = run_paths(reports, where, stem)
-    record = _read_archived_fields(paths["record"])
+    # Plain strings, not run_paths(): four Path objects per run cost a no-op build of the
+    # country more than reading its records.
+    base = f"{os.fspath(reports)}/{where}/{stem}"
+    paths = {"ipynb": f"{base}.ipynb", "html": f"{base}.html"}
+    record = _read_archived_fields(f"{base}{RECORD_SUFFIX}")
     if not record or record.get("run_key") != run_key or record.get("outcome") != "ok":
         return False
     outputs = record.get("outputs") or {}
@@ -184,7 +187,7 @@ def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
         try:
             if _stat_matches(os.stat(paths[kind]), stats.get(kind), record["_mtime_ns"]):
                 continue
-            if sha256_file(paths[kind]) != outputs.get(kind):
+            if sha256_file(Path(paths[kind])) != outputs.get(kind):
                 return False
         except OSError:
             return False
@@ -242,7 +245,7 @@ _FIELDS = (
 )
 
 
-def _read_archived_fields(path: Path) -> dict[str, Any] | None:
+def _read_archived_fields(path: str | Path) -> dict[str, Any] | None:
     """What :func:`is_archived` needs of a record: key, outcome, outputs, output_stat, mtime.
 
     A record as :func:`record_bytes` writes it is read by finding its four key lines instead of
