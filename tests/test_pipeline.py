@@ -162,7 +162,14 @@ def test_run_keys_over_shared_inputs_equal_run_key() -> None:
     # run_key gives for the merged inputs: own input sorted first, between, last, non-ASCII,
     # nested parameters, an own input shadowing a shared one, nothing shared.
     common = {"kpianalysis/a.py": "1", "notebooks/x.ipynb": "2", "uv.lock": "3"}
-    params = {"language": "ja", "fiscal_year": 2023, "extra": {"b": [1, 2], "a": None}}
+    params = {
+        "language": "ja",
+        "fiscal_year": 2023,
+        "extra": {"b": [1, 2], "a": None},
+        "on": True,
+        "x": 0.5,
+        "年": "度",
+    }
     for shared in (common, {}):
         key = plan.run_keys_over(shared, "x")
         for own in (

@@ -127,14 +127,14 @@ def check_fiscal_year(value: object, years: Iterable[int]) -> int:
     ...
     kpianalysis.errors.ParameterError: fiscal_year must be an integer, got str '2023'
     """
-    known = sorted(int(y) for y in years)
     # bool is a subclass of int: True would otherwise pass as fiscal year 1.
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParameterError(
             f"fiscal_year must be an integer, got {type(value).__name__} {value!r}"
         )
-    if value not in known:
-        shown = ", ".join(map(str, known)) or "none"
+    years = list(years)
+    if value not in years and value not in {int(y) for y in years}:
+        shown = ", ".join(map(str, sorted(int(y) for y in years))) or "none"
         raise ParameterError(f"fiscal_year {value} has no data (fiscal years in the data: {shown})")
     return value
 

@@ -193,6 +193,33 @@ def run_key(inputs: Mapping[str, str], parameters: Mapping[str, Any], notebook: 
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+#: What ``json.dumps`` writes for a string (with its default ``ensure_ascii``).
+_json_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+def _json_flat(mapping: Mapping[str, Any]) -> str:
+    """``json.dumps(mapping, sort_keys=True)``, with string and integer values written directly.
+
+    Examples
+    --------
+    >>> _json_flat({"b": "x", "a": 2023, "c": [1, {"z": 1, "y": None}]})
+    '{"a": 2023, "b": "x", "c": [1, {"y": null, "z": 1}]}'
+    """
+    parts = []
+    for k in sorted(mapping):
+        if not isinstance(k, str):
+            return json.dumps(mapping, sort_keys=True)
+        v = mapping[k]
+        if type(v) is str:
+            text = _json_str(v)
+        elif type(v) is int:
+            text = int.__repr__(v)
+        else:
+            text = json.dumps(v, sort_keys=True)
+        parts.append(f"{_json_str(k)}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def run_keys_over(common: Mapping[str, str], notebook: str) -> Callable[..., str]:
     """``key(own, parameters)`` = ``run_key({**common, **own}, parameters, notebook)``.
 
@@ -221,9 +248,9 @@ def run_keys_over(common: Mapping[str, str], notebook: str) -> Callable[..., str
         if at not in around:
             around[at] = (", ".join(written[:at]), ", ".join(written[at:]))
         left, right = around[at]
-        entry = f"{json.dumps(name)}: {json.dumps(digest)}"
+        entry = f"{_json_str(name)}: {_json_str(digest)}"
         inputs = ", ".join(part for part in (left, entry, right) if part)
-        text = head + inputs + tail + json.dumps(dict(parameters), sort_keys=True) + "}"
+        text = head + inputs + tail + _json_flat(parameters) + "}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     return key

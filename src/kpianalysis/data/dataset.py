@@ -442,6 +442,15 @@ def _csv_cells(
             if other.iloc[:, j].equals(column):
                 out.append(like[1][j])
                 continue
+        if dtype == np.float64 or dtype == np.int64:
+            # What to_csv writes for these (NumPy's str of each value, NaN empty), without its
+            # csv writer: numbers need no quoting.
+            values = column.to_numpy()
+            text_of = values.astype(str)
+            if dtype == np.float64:
+                text_of[np.isnan(values)] = ""
+            out.append(text_of.tolist())
+            continue
         text = column.to_frame().to_csv(index=False, header=False, lineterminator=_CELL_END)
         if text.count("\x1e") != len(column):
             return None  # a cell holds the mark: it would be quoted unlike in digest()
