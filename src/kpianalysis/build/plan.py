@@ -13,6 +13,7 @@ or changing one programme changes the keys of that programme's runs and of the p
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import hashlib
 import json
@@ -53,7 +54,7 @@ class RunSpec:
     name: str
     fiscal_year: int
     parameters: dict[str, Any]
-    inputs: dict[str, str]
+    inputs: Mapping[str, str]
     run_key: str
     headline: Any = None
     programme_id: str | None = None
@@ -404,6 +405,14 @@ def plan_runs(
             raise ParameterError(f"{nb_path.name}: its parameters cell must declare fiscal_year")
     any_programme_nb = any("programme_id" in d for d in declared_of.values())
     unchecked = list(ds.unchecked_programmes) if ds is not None else []
+    unchecked_set = set(unchecked)
+    # Each programme run's provenance: one of two (shared, never modified) mappings.
+    checked = {"source_checked": True}
+    not_checked = {
+        "source_checked": False,
+        "note": "transcription not checked against a source document (programme.csv names no "
+        "source_file)",
+    }
 
     # Each year is cut once (by ResultsByYear, shared with data/processed) and split by
     # programme once; a plan report's year without any actual in the data is cut per programme.
@@ -452,7 +461,7 @@ def plan_runs(
         known = fast_digests.get((pid, fy))
         return known if known is not None else programme_cut(pid, fy).digest()
 
-    def programme_pending(pid: str, fy: int, inputs: dict[str, str]) -> Callable[[], Any]:
+    def programme_pending(pid: str, fy: int, inputs: Mapping[str, str]) -> Callable[[], Any]:
         return lambda: {
             "headline": headline(pid, fy),
             "inputs": {**inputs, **raw_of().get(pid, {})},
@@ -487,24 +496,29 @@ def plan_runs(
         )
         if "programme_id" in declared:
             key_of = run_keys_over({**library, **notebook_input}, nb_path.stem)
+            # The shared inputs are one mapping under every run's own (a ChainMap: 174,000
+            # copies of ~50 digests would hold ~400 MB); resolved() makes each a dict.
+            shared_inputs = {**library, **notebook_input}
             for pid in selected:
                 years = years_of[pid]
+                # The programme id and the type of its years, checked once; each year below is
+                # one of its own years, so among them.
+                validate_parameters(
+                    {"fiscal_year": years[0], "programme_id": pid},
+                    declared=declared,
+                    fiscal_years=years,
+                    root=root,
+                    notebook=nb_path.name,
+                )
+                provenance = checked if pid not in unchecked_set else not_checked
                 for fy in years:
                     if fiscal_years and fy not in wanted_years:
                         continue
-                    own = validate_parameters(
-                        {"fiscal_year": fy, "programme_id": pid},
-                        declared=declared,
-                        fiscal_years=years,
-                        root=root,
-                        notebook=nb_path.name,
-                    )
-                    params = {"fiscal_year": own["fiscal_year"], **base, "programme_id": pid}
+                    params = {"fiscal_year": fy, **base, "programme_id": pid}
                     # Keyed on this programme's data as of the year: another programme's
                     # folder cannot change it. Its raw files are recorded for provenance.
                     own_input = {f"data/{pid}/as_of_fy{fy}": programme_digest(pid, fy)}
-                    key_inputs = {**library, **notebook_input, **own_input}
-                    source = pid not in unchecked
+                    key_inputs = collections.ChainMap(own_input, shared_inputs)
                     specs.append(
                         RunSpec(
                             notebook=nb_path,
@@ -515,17 +529,7 @@ def plan_runs(
                             run_key=key_of(own_input, params),
                             programme_id=pid,
                             language=language,
-                            provenance={
-                                "source_checked": source,
-                                **(
-                                    {}
-                                    if source
-                                    else {
-                                        "note": "transcription not checked against a source "
-                                        "document (programme.csv names no source_file)"
-                                    }
-                                ),
-                            },
+                            provenance=provenance,
                             pending=programme_pending(pid, fy, key_inputs),
                         )
                     )
