@@ -30,7 +30,7 @@ def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> d
         "language": s.language,
         "fiscal_year": s.fiscal_year,
         "parameters": s.parameters,
-        "inputs": s.inputs,
+        "inputs": dict(s.inputs),
         "run_key": s.run_key,
         "outcome": outcome,
         "start_time": st.start,
