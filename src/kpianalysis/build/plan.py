@@ -45,7 +45,7 @@ PANEL = "panel"
 RESERVED_SCOPES = (PANEL, "failed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a national plan holds 174,000
 class RunSpec:
     """One run: a notebook for one programme (or the panel) and fiscal year, with validated
     parameters, its key and where it is archived."""
