@@ -371,6 +371,9 @@ def plan_runs(
     """
     results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
     ds = results.dataset if results is not None else None
+    # The years it holds, from its keys: `fy in results` would cut the year (a Mapping's `in`
+    # gets the item), 0.3 s and 20 MB a year for the country, for a no-op build that needs none.
+    result_years = set(results) if results is not None else set()
     library = common_inputs(root, raw_dir, raw=False) if notebooks else {}
 
     # The raw files' digests key only a panel run planned without the data; otherwise they are
@@ -421,7 +424,7 @@ def plan_runs(
     whole_parts: dict[str, Dataset] = {}
 
     def programme_cut(pid: str, fy: int) -> Dataset:
-        if results is not None and fy in results:
+        if fy in result_years:
             if fy not in cut_parts:
                 cut_parts[fy] = results[fy].dataset.by_programme()
             return cut_parts[fy][pid]
@@ -435,7 +438,7 @@ def plan_runs(
     own_headlines: dict[tuple[str, int], Any] = {}
 
     def headline(pid: str, fy: int) -> Any:
-        if results is not None and fy in results:
+        if fy in result_years:
             # The panel's tables of the year (shared with data/processed), split once.
             if fy not in year_headlines:
                 year_headlines[fy] = programme_headlines(results[fy])
@@ -453,7 +456,7 @@ def plan_runs(
             fy
             for pid in selected
             for fy in years_of[pid]
-            if fy in results and (not fiscal_years or fy in wanted_years)
+            if fy in result_years and (not fiscal_years or fy in wanted_years)
         }
         fast_digests = ds.programme_digests(sorted(in_results)) or {}
 

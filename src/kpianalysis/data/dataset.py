@@ -344,17 +344,21 @@ class Dataset:
         obs = tables["observations"]
         before = min(years[0], int(obs["fiscal_year"].min()) if len(obs) else years[0]) - 1
         blank = self.as_of(before).observations
-        cells = {name: _csv_cells(df) for name, df in tables.items()}
-        if any(c is None for c in cells.values()):
-            return None
-        blank_cells = _csv_cells(blank, like=(obs, cells["observations"]))
-        if blank_cells is None:
-            return None
-        rows = {
-            name: _by_programme(df, pids, _csv_rows(cells[name], df.shape[1]))
-            for name, df in tables.items()
-        }
-        blank_rows = _by_programme(blank, pids, _csv_rows(blank_cells, blank.shape[1]))
+        # Table by table, each column's cells dropped once its lines are made (a national
+        # observations table is 4.6 million cells).
+        rows: dict[str, dict[str, list[str]]] = {}
+        for name, df in tables.items():
+            cells = _csv_cells(df)
+            if cells is None:
+                return None
+            if name == "observations":
+                blank_cells = _csv_cells(blank, like=(obs, cells))
+                if blank_cells is None:
+                    return None
+                blank_rows = _by_programme(blank, pids, _csv_rows(blank_cells, blank.shape[1]))
+                del blank_cells
+            rows[name] = _by_programme(df, pids, _csv_rows(cells, df.shape[1]))
+            del cells
         year_of = {
             name: _by_programme(df, pids, df["fiscal_year"].astype(int).tolist())
             for name, df in tables.items()
