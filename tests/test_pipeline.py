@@ -868,3 +868,44 @@ def test_planned_keys_are_the_per_programme_digests_keys(tmp_path: Path) -> None
     demo = next(s for s in specs if s.programme_id == "99999-demo").resolved()
     assert any(k.startswith("raw/") and "programme.csv" in k for k in demo.inputs)
     assert demo.headline["programme_id"] == "99999-demo"
+
+
+def test_programme_headlines_equal_each_programme_counted_alone(seed) -> None:
+    # programme_headlines reads the year's table in one pass; each headline must be what the
+    # programme's own rows give (achievement_counts, the rates row by row), here for the seed,
+    # a copy with its FY2023 actuals removed (no actual, plan only) and a programme without
+    # any row in the table.
+    import dataclasses
+
+    import pandas as pd
+
+    from kpianalysis.analysis.measures import format_percent
+    from kpianalysis.analysis.results import YearResults
+
+    tables = {}
+    for name, df in seed.tables().items():
+        other = df.copy()
+        other["programme_id"] = other["programme_id"] + "-b"
+        if name == "observations":
+            other.loc[other["fiscal_year"] == 2023, ["actual", "actual_text"]] = [None, ""]
+        tables[name] = pd.concat([df, other], ignore_index=True)
+    extra = tables["programmes"].iloc[:1].copy()
+    extra["programme_id"] = "no-rows"
+    tables["programmes"] = pd.concat([tables["programmes"], extra], ignore_index=True)
+    for fy in (2022, 2023):
+        year = YearResults(dataclasses.replace(seed, **tables).as_of(fy))
+        got = headline.programme_headlines(year)
+        assert list(got) == ["23205-community", "23205-community-b", "no-rows"]
+        for pid, h in got.items():
+            t = year.attainment[year.attainment["programme_id"] == pid]
+            assert {k: h[k] for k in headline.achievement_counts(t)} == fileio.jsonable(
+                headline.achievement_counts(t)
+            )
+            assert h["rates"] == [
+                f"{r.indicator_label} {format_percent(r.achievement_rate, 1)}"
+                for r in t.itertuples()
+                if pd.notna(r.achievement_rate)
+            ]
+        assert got["no-rows"]["n_kpis"] == 0 and got["no-rows"]["rates"] == []
+    assert got["23205-community-b"]["plan_only"] is True
+    assert got["23205-community"]["n_evaluated"] == 4

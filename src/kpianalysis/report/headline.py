@@ -42,22 +42,26 @@ def achievement_counts(table: pd.DataFrame) -> dict[str, Any]:
     n_evaluated = int(known.sum())
     n_achieved = int(np.asarray(achieved[known], dtype=bool).sum())
     n_without = int(no_actual.sum())
+    return _counts(len(table), n_evaluated, n_achieved, n_without)
+
+
+def _counts(n_kpis: int, n_evaluated: int, n_achieved: int, n_without: int) -> dict[str, Any]:
     return {
-        "n_kpis": len(table),
+        "n_kpis": n_kpis,
         "n_evaluated": n_evaluated,
         "n_achieved": n_achieved,
         "n_without_actual": n_without,
-        "n_not_evaluable": len(table) - n_evaluated - n_without,
+        "n_not_evaluable": n_kpis - n_evaluated - n_without,
         "share_achieved": n_achieved / n_evaluated if n_evaluated else None,
-        "plan_only": len(table) > 0 and n_without == len(table),
+        "plan_only": n_kpis > 0 and n_without == n_kpis,
     }
 
 
 def programme_headlines(results: YearResults) -> dict[str, dict[str, Any]]:
     """Headline of every programme in a fiscal year's results, by ``programme_id``.
 
-    The year's attainment table is split by programme once (a group-by), so a panel of
-    thousands of programmes costs one pass, not one filter per programme. Each headline holds
+    The year's attainment table is read in one pass, so a panel of thousands of programmes
+    costs one pass, not one filter per programme. Each headline holds
     the programme's names, municipality and plan period, the counts of
     :func:`achievement_counts` (``plan_only``: no actual for the year, a plan report), each
     evaluated KPI's achievement rate (``rates``) and ``source_checked`` (its transcription was
@@ -68,11 +72,37 @@ def programme_headlines(results: YearResults) -> dict[str, dict[str, Any]]:
     >>> programme_headlines(YearResults(ds.as_of(2023)))["23205-community"]  # doctest: +SKIP
     """
     table = results.attainment
-    rows = {str(p): t for p, t in table.groupby("programme_id", sort=False)}
+    # One pass over the year's table (per-programme frames and itertuples cost 3 ms a programme:
+    # 27 s a year for the country): each row's part in its programme's counts and rates, with
+    # the conversions of achievement_counts applied to the whole column at once.
+    achieved = pd.array(list(table["achieved"]), dtype="boolean")
+    known = ~np.asarray(achieved.isna(), dtype=bool)
+    hit = np.zeros(len(table), dtype=bool)
+    hit[known] = np.asarray(achieved[known], dtype=bool)
+    no_actual = np.asarray(table["actual"].isna(), dtype=bool) & ~known
+    rated = np.asarray(table["achievement_rate"].notna(), dtype=bool)
+    tally: dict[str, list[int]] = {}
+    rates: dict[str, list[str]] = {}
+    for pid, label, rate, k, h, none, r in zip(
+        table["programme_id"].astype(str).tolist(),
+        table["indicator_label"].tolist(),
+        table["achievement_rate"].tolist(),
+        known.tolist(),
+        hit.tolist(),
+        no_actual.tolist(),
+        rated.tolist(),
+        strict=True,
+    ):
+        t = tally.setdefault(pid, [0, 0, 0, 0])
+        t[0] += 1
+        t[1] += k
+        t[2] += h
+        t[3] += none
+        if r:
+            rates.setdefault(pid, []).append(f"{label} {format_percent(rate, 1)}")
     out = {}
     for prog in results.dataset.programmes.to_dict("records"):
         pid = str(prog["programme_id"])
-        t = rows.get(pid, table.iloc[0:0])
         out[pid] = jsonable(
             {
                 "programme_id": pid,
@@ -83,12 +113,8 @@ def programme_headlines(results: YearResults) -> dict[str, dict[str, Any]]:
                 "plan_start": prog.get("plan_start"),
                 "plan_end": prog.get("plan_end"),
                 "fiscal_year": int(results.fiscal_year),
-                **achievement_counts(t),
-                "rates": [
-                    f"{r.indicator_label} {format_percent(r.achievement_rate, 1)}"
-                    for r in t.itertuples()
-                    if pd.notna(r.achievement_rate)
-                ],
+                **_counts(*tally.get(pid, [0, 0, 0, 0])),
+                "rates": rates.get(pid, []),
                 "source_checked": bool(str(prog.get("source_file") or "").strip()),
             }
         )
