@@ -8,8 +8,10 @@ kernel. Tests marked ``slow`` run tiny generated notebooks through a real ``pyth
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -909,3 +911,19 @@ def test_programme_headlines_equal_each_programme_counted_alone(seed) -> None:
         assert got["no-rows"]["n_kpis"] == 0 and got["no-rows"]["rates"] == []
     assert got["23205-community-b"]["plan_only"] is True
     assert got["23205-community"]["n_evaluated"] == 4
+
+
+@pytest.mark.slow
+def test_a_build_leaves_no_unclosed_event_loop(tmp_path: Path) -> None:
+    """papermill drives each kernel through an asyncio loop on the worker thread, which
+    jupyter_core never closes. Left open, its sockets were finalised — with a ResourceWarning —
+    whenever the garbage collector next ran, in whichever test was running then (a module that
+    turns warnings into errors failed for a build it never made)."""
+    root = make_project(tmp_path, names=("alpha",))
+    gc.collect()  # earlier tests' garbage is theirs
+    assert pipeline.build(root, prepare=fake_prepare, progress=False, jobs=2).count("ok") == 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []

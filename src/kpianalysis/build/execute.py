@@ -277,6 +277,42 @@ def provenance_for(
     )
 
 
+def close_thread_event_loop() -> bool:
+    """Close a worker thread's asyncio event loop unless it is running; True if one was closed.
+
+    papermill drives the kernel through ``jupyter_core.utils.run_sync``, which leaves an open
+    loop on the calling thread (and makes a new one when it finds it closed). A build's worker
+    threads end with the build; their loops, left open, had their sockets finalised with a
+    ``ResourceWarning`` whenever the garbage collector got to them — long after the build, in
+    unrelated code. The main thread's loop is left alone: it is reused, not leaked, and other
+    code in the process may rely on it.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> def worker(out):
+    ...     asyncio.set_event_loop(asyncio.new_event_loop())
+    ...     out += [close_thread_event_loop(), close_thread_event_loop()]
+    >>> out = []
+    >>> t = threading.Thread(target=worker, args=(out,)); t.start(); t.join()
+    >>> out, close_thread_event_loop()  # closed once; never in the main thread
+    ([True, False], False)
+    """
+    import asyncio
+
+    if threading.current_thread() is threading.main_thread():
+        return False
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # no loop on this thread
+        return False
+    if loop.is_running() or loop.is_closed():
+        return False
+    loop.close()
+    asyncio.set_event_loop(None)
+    return True
+
+
 def execute_run(
     spec: RunSpec,
     root: Path,
@@ -354,6 +390,7 @@ def execute_run(
         with _RUNNING_LOCK:
             _RUNNING.discard(manager_class)
         log_fh.close()
+        close_thread_event_loop()
         st.duration = round(time.perf_counter() - t0, 3)
         st.end = now_utc()
     return st
