@@ -529,6 +529,9 @@ def test_index_in_japanese_and_english_with_titles_jst_and_records() -> None:
     assert 'href="23205-community/fy2023/attainment.run.json"' in ja
     assert "5f3b29bde6f0（未コミットの変更あり）" in ja and "5f3b29bde6f0 (modified)" in en
     assert 'href="index.en.html"' in ja and 'href="index.html"' in en
+    # A title and its record link each stay whole (Japanese breaks anywhere: "KPI達成状|況").
+    assert '<span class="report"><a href="23205-community/fy2023/attainment.html"' in ja
+    assert ".report a, .report .lang, .when { white-space: nowrap; }" in ja
 
 
 def test_index_panel_line_in_the_page_language() -> None:

@@ -25,6 +25,10 @@ th, td { border: 1px solid #bbb; padding: 0.3em 0.7em; text-align: left; }
 th { background: #eee; }
 .failed { color: #a00; }
 .lang { font-size: 90%; }
+/* Titles, record links and times never break inside (CJK text breaks anywhere); the headline
+   column keeps room to be read. */
+.report a, .report .lang, .when { white-space: nowrap; }
+td.headline { min-width: 12em; }
 """
 
 #: Report titles by notebook (link text); a notebook not listed is shown by its file name.
@@ -144,9 +148,10 @@ def _links(recs: Sequence[Mapping[str, Any]], language: str) -> str:
             if lang != language:  # the report is in the other language: say so
                 label += {"ja": "（英語版）", "en": " (Japanese)"}[language]
             links.append(
+                '<span class="report">'
                 f'<a href="{e(href)}" hreflang="{e(lang)}" lang="{e(lang)}">{e(label)}</a>'
                 f' <span class="lang">(<a href="{e(record_href(href))}">{e(w["record"])}</a>)'
-                "</span>"
+                "</span></span>"
             )
         items.append(" · ".join(links))
     return "<br>".join(items)
@@ -172,7 +177,8 @@ def _year_table(rows: list[tuple[int, str, list[Mapping[str, Any]]]], language: 
         fy = f"{year}年度" if language == "ja" else f"FY{year}"
         out.append(
             f'<tr><td>{fy}</td><td class="headline">{e(headline)}</td>'
-            f"<td>{_links(recs, language)}</td><td>{e(run_at)}</td><td>{e(commit)}</td></tr>"
+            f'<td>{_links(recs, language)}</td><td class="when">{e(run_at)}</td>'
+            f"<td>{e(commit)}</td></tr>"
         )
     out.append("</tbody></table>")
     return out
