@@ -13,8 +13,8 @@ from typing import Any
 
 from kpianalysis.build import archive
 from kpianalysis.build.execute import StagedRun
-from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, library_dir
-from kpianalysis.fileio import sha256_file, write_atomic
+from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, library_inputs
+from kpianalysis.fileio import write_atomic
 from kpianalysis.report.index import render_index
 
 
@@ -140,11 +140,7 @@ INDEX_STAMP = ".index.json"
 @functools.cache
 def _library_digest() -> str:
     """sha256 over the library's source (the index's rendering code is part of it)."""
-    lib = library_dir()
-    h = hashlib.sha256()
-    for p in sorted(lib.rglob("*.py")):
-        h.update(f"{p.relative_to(lib).as_posix()}\0{sha256_file(p)}\n".encode())
-    return h.hexdigest()
+    return hashlib.sha256(json.dumps(library_inputs(), sort_keys=True).encode()).hexdigest()
 
 
 def _read(path: Path) -> str | None:

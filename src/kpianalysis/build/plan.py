@@ -148,6 +148,21 @@ def library_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def library_inputs() -> dict[str, str]:
+    """sha256 of every ``kpianalysis/*.py`` source file, keyed ``kpianalysis/<file>.py``.
+
+    Examples
+    --------
+    >>> "kpianalysis/build/plan.py" in library_inputs()
+    True
+    """
+    lib = library_dir()
+    return {
+        f"kpianalysis/{p.relative_to(lib).as_posix()}": sha256_file(p)
+        for p in sorted(lib.rglob("*.py"))
+    }
+
+
 def common_inputs(root: Path, raw_dir: str, *, raw: bool = True) -> dict[str, str]:
     """sha256 of the inputs shared by every run: raw files, library source, ``uv.lock``.
 
@@ -165,9 +180,7 @@ def common_inputs(root: Path, raw_dir: str, *, raw: bool = True) -> dict[str, st
     for p in sorted(raw_path.rglob("*")) if raw else ():
         if p.is_file():
             out[f"raw/{p.relative_to(raw_path).as_posix()}"] = sha256_file(p)
-    lib = library_dir()
-    for p in sorted(lib.rglob("*.py")):
-        out[f"kpianalysis/{p.relative_to(lib).as_posix()}"] = sha256_file(p)
+    out.update(library_inputs())
     lock = root / "uv.lock"
     if lock.is_file():
         out["uv.lock"] = sha256_file(lock)

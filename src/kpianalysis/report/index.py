@@ -125,10 +125,6 @@ def record_href(report_href: str) -> str:
     return report_href[: -len(".html")] + ".run.json" if report_href.endswith(".html") else ""
 
 
-def _sort_year(rec: Mapping[str, Any]) -> int:
-    return -int(rec.get("fiscal_year", 0))
-
-
 def _links(recs: Sequence[Mapping[str, Any]], language: str) -> str:
     """Links to the reports of one (scope, fiscal year): per notebook, each language and record."""
     e = html.escape
