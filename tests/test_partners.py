@@ -356,3 +356,19 @@ def test_cut_at_an_interim_year_keeps_level_targets_and_hides_later_actuals(pane
     t = attainment_table(cut, 2016, programme_id=KANKO).iloc[0]
     assert (t["target"], t["actual"]) == (1_358_801.0, 1_352_410.0)
     assert (t["assessment_target"], t["assessment_target_year"]) == (1_438_801.0, 2018)
+
+
+def test_summary_line_states_an_increment_target_as_its_level(panel):
+    """The summary's one line per KPI compares like with like: the FY2018 target written as the
+    increment 40,000人 is shown as the level 1,438,801人 (1,318,801 + 3 × 40,000) that the
+    97.3 % is computed against, with the sheet's text beside it; a level actual stays as written."""
+    from kpianalysis.analysis.tables import attainment_table
+    from kpianalysis.report.views import kpi_status_line
+
+    ds = panel.as_of(2018)
+    row = attainment_table(ds, 2018, programme_id=KANKO).iloc[0]
+    line = kpi_status_line(row, ("1,400,000人", "(40,000人)"))
+    assert "1,400,000人／目標 1,438,801人（記載は前年度からの増加数 40,000人）（97.3%）" in line
+    assert "against 1,438,801 persons (97.3%)" in kpi_status_line(
+        row, ("1,400,000人", "(40,000人)"), "en"
+    )

@@ -288,6 +288,12 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
             f' <span class="kpi-miss">{P.esc(P.pick("× 未達成", "not achieved", language))}</span>'
         )
     if language == "ja":
+        # The rate compares levels: a value the sheet writes as an increment is shown as the
+        # level it was compared as, the sheet's text beside it.
+        actual, target = (
+            _as_level(row, kind, written)
+            for kind, written in (("actual", actual), ("target", target))
+        )
         text = f"{indicator_name(row, 'ja')} — {actual or '—'}／目標 {target or '—'}（{rate}）"
     else:
         unit = _unit(row["unit"], "en")
@@ -295,6 +301,15 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
         target_en = P.number(row["target"]) + f" {unit}" if pd.notna(row["target"]) else "—"
         text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
     return P.Html(P.esc(text) + mark)
+
+
+def _as_level(row: Any, kind: str, written: str) -> str:
+    """``written`` — or, for an ``actual``/``target`` written as an increment, its level with
+    the sheet's text: ``1,438,801人（記載は前年度からの増加数 40,000人）``."""
+    if row.get(f"{kind}_form") != "increment" or pd.isna(row[kind]):
+        return written
+    level = P.number(row[kind], _unit(row["unit"], "ja"))
+    return f"{level}（記載は前年度からの増加数 {written}）" if written else level
 
 
 def verdict_sentence(s: Any, language: str = "ja") -> str:
