@@ -185,3 +185,28 @@ def test_trend_figure_shows_both_bands_targets_path_and_baseline():
         "95% 信頼区間 CI (mean)",
     ]
     assert ax.get_ylim()[0] >= 0.0
+
+
+@pytest.mark.parametrize("n_kpis", [1, 2, 4])
+def test_achievement_legend_sits_below_the_bars(n_kpis: int):
+    """With one KPI (a partner's single-KPI programme) the legend was drawn over the bar."""
+    data = pd.DataFrame(
+        {
+            "label": [f"KPI {i}" for i in range(n_kpis)],
+            "achievement_rate": np.linspace(0.5, 1.2, n_kpis),
+            "achieved": np.linspace(0.5, 1.2, n_kpis) >= 1,
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = achievement_figure(data)
+        fig.canvas.draw()
+    # Too short a figure collapsed the axes to nothing ("constrained_layout not applied") and the
+    # legend then covered the bar.
+    assert not [w for w in caught if "constrained_layout not applied" in str(w.message)]
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    bars = fig.axes[0].get_window_extent(renderer)
+    assert bars.height >= 12 * n_kpis  # pixels at 100 dpi: each bar is visible
+    assert legend.y1 <= fig.axes[0].get_tightbbox(renderer).y0  # below the axis label too
+    matplotlib.pyplot.close(fig)

@@ -160,7 +160,9 @@ def achievement_figure(
         for v, f in zip(values, flags, strict=True)
     ]
     words = FIGURE_WORDS[language]
-    height = 0.6 + 0.22 * len(labels)
+    # The legend sits below the axes: with one or two KPIs a height by bars alone left it no
+    # room, and it was drawn over the bar.
+    height = max(0.6 + 0.22 * len(labels), 1.45)
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     y = np.arange(len(labels))
     ax.barh(y, np.nan_to_num(values, nan=0.0), color=colours, height=0.6)
