@@ -4,7 +4,9 @@ Reference values: the seed series of the Handa City FY2023 sheet
 (/work/shared/seed/000_b0c93ac26c5b58c3.txt) and the worked CAGR check of METHODS.md §2
 (b 4 in FY2020, actual 9 in FY2023, target 13 in FY2023 → R 0.644929, moderate progress).
 The randomized test compares every row of ragged random panels with
-:func:`kpianalysis.analysis.progress.assess_series`, which is the reference implementation.
+:func:`kpianalysis.analysis.progress.assess_series`: both run the same ``*_core`` kernels (one
+home per rule), so the test guards the panel's plumbing — keys, blocks, unsorted and ragged
+input — and keeps the two entry points from drifting apart again.
 """
 
 from __future__ import annotations

@@ -81,64 +81,12 @@ class Assessment(NamedTuple):
     detail: dict[str, Any]
 
 
-class _Series(NamedTuple):
-    years: np.ndarray
-    values: np.ndarray
-    base_year: int | None
-    base_value: float
-    base_source: str | None
-
-
-def _points(years: Any, values: Any, baseline: float | None, baseline_year: int | None) -> _Series:
-    y = np.asarray(years, dtype=int).ravel()
-    v = np.asarray(values, dtype=float).ravel()
-    if y.shape != v.shape:
-        raise ParameterError("years and values must have the same length")
-    keep = ~np.isnan(v)
-    y, v = y[keep], v[keep]
-    has_base = baseline is not None and not np.isnan(baseline) and baseline_year is not None
-    if has_base:
-        later = y > baseline_year  # the baseline stands for its own year
-        y = np.concatenate([[baseline_year], y[later]])
-        v = np.concatenate([[float(baseline)], v[later]])
-    order = np.argsort(y, kind="stable")
-    y, v = y[order], v[order]
-    if len(np.unique(y)) != len(y):
-        raise ParameterError("one value per fiscal year is expected")
-    if len(y) == 0:
-        return _Series(y, v, None, float("nan"), None)
-    return _Series(y, v, int(y[0]), float(v[0]), "baseline" if has_base else "first_actual")
-
-
-class _Prepared(NamedTuple):
-    d: float
-    s: _Series
-    n: int
-    base: dict[str, Any]
-
-
-def _prepare_series(
-    years: Any, values: Any, baseline: float | None, baseline_year: int | None, direction: str
-) -> _Prepared:
-    """Direction sign, points and the detail every method reports (the methods' shared start)."""
-    d = float(direction_sign(direction))
-    s = _points(years, values, baseline, baseline_year)
-    n = len(s.years)
-    base = {
-        "n_points": n,
-        "base_year": s.base_year,
-        "base_value": s.base_value,
-        "base_source": s.base_source,
-    }
-    return _Prepared(d, s, n, base)
-
-
 def _group_sum(x: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
     """Per-group sums added in array order, starting from 0 (``np.bincount``).
 
-    The one-series functions sum with this too (a single group), so that the panel path adds the
-    same numbers in the same order and gets bit-identical results; ``np.sum`` switches to
-    pairwise summation from 8 terms on.
+    Always in array order, so that a series' sums do not depend on how many series are summed
+    beside it (one, or a block of thousands); ``np.sum`` switches to pairwise summation from
+    8 terms on.
     """
     if groups is None:
         groups = np.zeros(len(x), dtype=np.intp)
@@ -148,19 +96,89 @@ def _group_sum(x: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 
 def _growth(ratio: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Compound yearly growth ratio^(1/years) − 1, elementwise on arrays.
 
-    Always the array ufunc (also for one series): NumPy's vectorised ``power`` may differ from
-    C ``pow`` (Python's ``**``) in the last bit, and both paths must classify a borderline value
-    alike.
+    Always the array ufunc, never Python's ``**``: NumPy's vectorised ``power`` may differ from
+    C ``pow`` in the last bit, and a borderline value must be classified alike wherever the
+    rule is computed.
     """
     return np.power(ratio, 1.0 / years) - 1.0
 
 
-def _na(outcome: str, reason: str, **detail: Any) -> Assessment:
-    return Assessment(float("nan"), outcome, reason, detail)
+def _scalar_array(x: Any) -> np.ndarray:
+    """A one-series argument as a length-1 float array (``None``/NaN: NaN)."""
+    return np.array([np.nan if x is None or pd.isna(x) else float(x)])
 
 
-def _met(d: float, current: float, target: float) -> bool:
-    return bool(d * (current - target) >= 0)
+def _one_series(
+    years: Any,
+    values: Any,
+    baseline: float | None,
+    baseline_year: int | None,
+    target: float | None,
+    target_year: int | None,
+    direction: str,
+) -> tuple[Points, np.ndarray, np.ndarray, np.ndarray]:
+    """One series as the kernels' arrays: a panel of one, so it takes the panel's code path."""
+    y = np.asarray(years, dtype=int).ravel()
+    v = np.asarray(values, dtype=float).ravel()
+    if y.shape != v.shape:
+        raise ParameterError("years and values must have the same length")
+    d = np.array([float(direction_sign(direction))])
+    p = points_core(
+        np.zeros(len(y), dtype=np.intp),
+        y.astype(float),
+        v,
+        _scalar_array(baseline),
+        _scalar_array(baseline_year),
+    )
+    return p, _scalar_array(target), _scalar_array(target_year), d
+
+
+#: Per method: its value column and its details (kernel output → Assessment.detail key).
+_METHOD_OUTPUTS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "status": ("status_index", (("expected_share", "expected_share"),)),
+    "anticipated": (
+        "anticipated_progress",
+        (("anticipated_projection", "projection"), ("anticipated_rule", "rule")),
+    ),
+    "cagr": ("cagr_ratio", (("cagr_actual", "cagr_actual"), ("cagr_required", "cagr_required"))),
+    "miss_share": (
+        "miss_share",
+        (("miss_projection", "projection"), ("slope_per_year", "slope_per_year")),
+    ),
+}
+#: Outcomes where a method stops before its computation: no details beyond the points.
+_NOT_COMPUTED = frozenset(
+    {
+        "insufficient_data",
+        "target_achieved",
+        "not_applicable_sign_change",
+        "negative_series_needs_level_measure",
+    }
+)
+_RULES: tuple[str, ...] = ("observed_at_target_year", "weighted_regression")
+
+
+def _assessment(out: dict[str, np.ndarray], prefix: str, p: Points) -> Assessment:
+    """The first (only) series of a kernel's output as an :class:`Assessment`."""
+    value_name, detail_names = _METHOD_OUTPUTS[prefix]
+    outcome = OUTCOMES[int(out[f"{prefix}_class"][0])]
+    code = int(out[f"{prefix}_reason"][0])
+    n = int(p.n[0])
+    detail: dict[str, Any] = {"n_points": n}
+    if prefix != "miss_share":
+        detail["base_year"] = None if n == 0 else int(p.base_year[0])
+        detail["base_value"] = float(p.base_value[0])
+        detail["base_source"] = None if n == 0 else _BASE_SOURCES[0 if p.has_base[0] else 1]
+    if outcome not in _NOT_COMPUTED:
+        for name, key in detail_names:
+            x = out[name][0]
+            if name == "anticipated_rule":
+                detail[key] = _RULES[int(x)]
+            elif not np.isnan(x):  # no cagr_required without a target
+                detail[key] = float(x)
+    return Assessment(
+        float(out[value_name][0]), outcome, None if code < 0 else REASONS[code], detail
+    )
 
 
 def current_status(
@@ -200,27 +218,10 @@ def current_status(
     >>> round(a.value, 4), a.outcome
     (0.5556, 'behind')
     """
-    d, s, n, base = _prepare_series(years, values, baseline, baseline_year, direction)
-    if n < min_points:
-        return _na("insufficient_data", "insufficient_points", **base)
-    if target is None or np.isnan(target) or target_year is None:
-        return _na("insufficient_data", "no_target", **base)
-    now_year, now = int(s.years[-1]), float(s.values[-1])
-    if _met(d, now, target):
-        return Assessment(1.0, "target_achieved", None, base)
-    if target == s.base_value:
-        return _na("insufficient_data", "target_equals_baseline", **base)
-    if target_year <= s.base_year:
-        return _na("insufficient_data", "target_year_not_after_base", **base)
-    cs = min((now - s.base_value) / (target - s.base_value), 1.0)
-    expected = min((now_year - s.base_year) / (target_year - s.base_year), 1.0)
-    if cs <= 0:
-        outcome = "no_progress"
-    elif cs >= expected:
-        outcome = "on_track"
-    else:
-        outcome = "behind"
-    return Assessment(cs, outcome, None, {**base, "expected_share": expected})
+    p, tgt, ty, d = _one_series(
+        years, values, baseline, baseline_year, target, target_year, direction
+    )
+    return _assessment(status_core(p, tgt, ty, d, min_points=min_points), "status", p)
 
 
 def _weighted_projection(
@@ -276,42 +277,10 @@ def anticipated_progress(
     >>> round(a.value, 6), a.outcome
     (0.5, 'accelerate')
     """
-    _, s, _, base = _prepare_series(years, values, baseline, baseline_year, direction)
-    if target is None or np.isnan(target) or target_year is None:
-        return _na("insufficient_data", "no_target", **base)
-    use = s.years <= target_year
-    t, y = s.years[use].astype(float), s.values[use]
-    if len(t) < min_points:
-        return _na("insufficient_data", "insufficient_points", **base)
-    if target == s.base_value:
-        return _na("insufficient_data", "target_equals_baseline", **base)
-    if t[-1] == target_year:
-        projection = float(y[-1])
-        rule = "observed_at_target_year"
-    else:
-        tau = t - float(target_year)
-        w = tau[0] / tau  # (t* − t_min)/(t* − t_i)
-        projection = float(_weighted_projection(tau, y, w)[0])
-        rule = "weighted_regression"
-    ap = (projection - s.base_value) / (target - s.base_value)
-    if ap >= 1:
-        outcome = "maintain"
-    elif ap > 0:
-        outcome = "accelerate"
-    else:
-        outcome = "reverse_trend"
-    return Assessment(float(ap), outcome, None, {**base, "projection": projection, "rule": rule})
-
-
-def _classify_bands(x: float, bands: tuple[float, float, float]) -> str:
-    high, med, low = bands
-    if x >= high:
-        return "substantial_progress"
-    if x >= med:
-        return "moderate_progress"
-    if x >= low:
-        return "limited_progress"
-    return "deterioration"
+    p, tgt, ty, d = _one_series(
+        years, values, baseline, baseline_year, target, target_year, direction
+    )
+    return _assessment(anticipated_core(p, tgt, ty, d, min_points=min_points), "anticipated", p)
 
 
 def cagr_assessment(
@@ -343,40 +312,11 @@ def cagr_assessment(
     >>> round(a.value, 6), a.outcome
     (0.644929, 'moderate_progress')
     """
-    d, s, n, base = _prepare_series(years, values, baseline, baseline_year, direction)
-    has_target = target is not None and not np.isnan(target)
-    if n < min_points or n < 2:
-        return _na("insufficient_data", "insufficient_points", **base)
-    now_year, now = int(s.years[-1]), float(s.values[-1])
-    if has_target and _met(d, now, float(target)):
-        return Assessment(float("nan"), "target_achieved", None, base)
-    checked = np.append(s.values, float(target)) if has_target else s.values
-    if np.any(checked == 0) or (np.any(checked > 0) and np.any(checked < 0)):
-        return _na("not_applicable_sign_change", "sign_change", **base)
-    if np.all(checked < 0):
-        return _na("negative_series_needs_level_measure", "negative_values", **base)
-    cagr_a = float(_growth(np.array([now / s.base_value]), np.array([now_year - s.base_year]))[0])
-    if not has_target:
-        value = d * cagr_a
-        bands = thresholds or CAGR_NO_TARGET_THRESHOLDS
-        return Assessment(
-            value, _classify_bands(value, bands), None, {**base, "cagr_actual": cagr_a}
-        )
-    if target_year is None or target_year <= s.base_year:
-        return _na("insufficient_data", "target_year_not_after_base", **base)
-    cagr_r = float(
-        _growth(np.array([float(target) / s.base_value]), np.array([target_year - s.base_year]))[0]
+    p, tgt, ty, d = _one_series(
+        years, values, baseline, baseline_year, target, target_year, direction
     )
-    if cagr_r == 0:
-        return _na("insufficient_data", "target_equals_baseline", **base)
-    ratio = d * cagr_a / abs(cagr_r)
-    bands = thresholds or CAGR_THRESHOLDS
-    return Assessment(
-        ratio,
-        _classify_bands(ratio, bands),
-        None,
-        {**base, "cagr_actual": cagr_a, "cagr_required": cagr_r},
-    )
+    out = cagr_core(p, tgt, ty, d, min_points=min_points, thresholds=thresholds)
+    return _assessment(out, "cagr", p)
 
 
 def miss_share_assessment(
@@ -407,34 +347,11 @@ def miss_share_assessment(
     >>> round(a.value, 6), a.outcome     # slope 1.5 a year → projection 8.5
     (0.75, 'right_direction_insufficient')
     """
-    d, s, n, _ = _prepare_series(years, values, baseline, baseline_year, direction)
-    base = {"n_points": n}
-    if target is None or np.isnan(target) or target_year is None:
-        return _na("insufficient_data", "no_target", **base)
-    if n < min_points or n < 2:
-        return _na("insufficient_data", "insufficient_points", **base)
-    now_year, now = int(s.years[-1]), float(s.values[-1])
-    if _met(d, now, target):
-        return Assessment(float("nan"), "target_achieved", None, base)
-    in_window = s.years >= now_year - window
-    first = int(np.argmax(in_window))
-    if first == n - 1:  # only the latest point lies in the window
-        return _na("insufficient_data", "insufficient_points", **base)
-    slope = (now - s.values[first]) / (now_year - s.years[first])
-    projection = now + slope * max(target_year - now_year, 0)
-    share = (target - projection) / (target - now)  # target not met, so target ≠ now
-    lo, hi = bands
-    if d * slope <= 0:
-        outcome = "wrong_direction"
-    elif share < lo:
-        outcome = "on_track"
-    elif share <= hi:
-        outcome = "nearly_on_track"
-    else:
-        outcome = "right_direction_insufficient"
-    return Assessment(
-        float(share), outcome, None, {**base, "projection": projection, "slope_per_year": slope}
+    p, tgt, ty, d = _one_series(
+        years, values, baseline, baseline_year, target, target_year, direction
     )
+    out = miss_share_core(p, tgt, ty, d, window=window, min_points=min_points, bands=bands)
+    return _assessment(out, "miss_share", p)
 
 
 def assess_series(
@@ -468,12 +385,14 @@ def assess_series(
 
 
 # --------------------------------------------------------------------------------------------
-# Panel path: the four assessments of many series at once, without a loop over series.
+# The kernels: one vectorised home per rule (status_core, anticipated_core, cagr_core,
+# miss_share_core), over the points of many series at once, without a loop over series.
 #
-# Every branch of the one-series functions becomes a mask over series, and every sum over a
-# series' points a grouped sum (np.bincount) over the points in the same order (the baseline
-# first, then the actuals by year), so both paths do the same floating-point operations and
-# give bit-identical values and outcomes. tests/test_panel.py checks this on random panels.
+# Every branch of a rule is a mask over series, and every sum over a series' points a grouped
+# sum (np.bincount) over the points in one order (the baseline first, then the actuals by
+# year). The one-series functions above are a panel of one through the same kernels;
+# tests/test_panel.py still compares assess_panel with them on random panels, which guards
+# the panel's own plumbing (keys, blocks, unsorted and ragged input).
 
 #: Outcome keys in a fixed order: the category order of the panel's class columns.
 OUTCOMES: tuple[str, ...] = tuple(OUTCOME_LABELS)
@@ -560,72 +479,6 @@ def _count_prefix(
     return np.bincount(owner[hit], minlength=len(ids))
 
 
-def panel_core(
-    group: np.ndarray,
-    year: np.ndarray,
-    value: np.ndarray,
-    baseline: np.ndarray,
-    baseline_year: np.ndarray,
-    target: np.ndarray,
-    target_year: np.ndarray,
-    d: np.ndarray,
-    outputs: Collection[str] | None = None,
-) -> dict[str, np.ndarray]:
-    """The four assessments for every series; float arrays with NaN for missing.
-
-    ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
-    ``d``; ``year`` may be integer (read as float). Returns per-series arrays: values, int8
-    outcome codes (:data:`OUTCOMES`), int8 reason codes (``measures.REASONS``, −1 = none) and
-    the details; only those named in ``outputs`` when given (a caller that needs a few of the
-    23 arrays does not pay for the others).
-    """
-
-    n_series = len(baseline)
-    has_base = ~np.isnan(baseline) & ~np.isnan(baseline_year)
-    # NaN where there is no baseline: `year <= by_known` drops the actuals at or before the
-    # baseline year (_points) with one gather per observation.
-    by_known = np.where(has_base, baseline_year, np.nan)
-    if len(group) > 1 and not np.all(group[1:] >= group[:-1]):
-        # Observations grouped by series (stable: a series keeps its rows' order).
-        order = np.argsort(group, kind="stable")
-        group, year, value = group[order], year[order], value[order]
-    # All the work is per series, block by block, the observations of a block being a slice:
-    # a block's temporaries (a few hundred kB each) stay in the cache and in memory the
-    # allocator reuses, where whole-panel temporaries cost a page fault per 4 kB, each time.
-    # Series are independent, so the results are the same.
-    out: dict[str, np.ndarray] = {}
-    for s0 in range(0, max(n_series, 1), _BLOCK):
-        s1 = min(s0 + _BLOCK, n_series)
-        o0, o1 = np.searchsorted(group, [s0, s1])
-        g = group[o0:o1] - s0
-        yr = np.asarray(year[o0:o1], dtype=float)
-        val = value[o0:o1]
-        keep = ~np.isnan(val)
-        keep &= ~(yr <= by_known[s0:s1][g])
-        if not keep.all():
-            g, yr, val = g[keep], yr[keep], val[keep]
-        g, yr, val = _sorted_points(g, yr, val)
-        part = _panel_block(
-            g,
-            yr,
-            val,
-            baseline[s0:s1],
-            baseline_year[s0:s1],
-            target[s0:s1],
-            target_year[s0:s1],
-            d[s0:s1],
-        )
-        if not out:
-            out = {
-                name: np.empty(n_series, dtype=x.dtype)
-                for name, x in part.items()
-                if outputs is None or name in outputs
-            }
-        for name, x in out.items():
-            x[s0:s1] = part[name]
-    return out
-
-
 def _sorted_points(
     g: np.ndarray, yr: np.ndarray, val: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -646,26 +499,69 @@ def _sorted_points(
     return g, yr, val
 
 
-def _panel_block(
-    g: np.ndarray,
-    yr: np.ndarray,
-    val: np.ndarray,
-    b: np.ndarray,
-    by: np.ndarray,
-    tgt: np.ndarray,
-    ty: np.ndarray,
-    d: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """:func:`panel_core` for a block of series, from their kept points sorted by series and
-    year (``g`` numbers the block's series from 0)."""
+class Points(NamedTuple):
+    """The points of a block of series, as every ``*_core`` kernel reads them.
+
+    Per point — the actuals kept (known, after the baseline year), sorted by series then year;
+    the baseline is not among them: ``g`` the series (intp, 0 .. n_series − 1), ``yr`` the
+    fiscal year (float), ``val`` the actual. ``yr_s``/``val_s`` are ``yr``/``val`` with a NaN
+    sentinel appended at position ``len(g)``, which stands for "no actual".
+
+    Per series (length n_series): ``b``/``by`` the baseline and its year as given (NaN: none),
+    ``has_base`` (both known), ``k`` the actuals kept, ``start`` the position of the first,
+    ``first_obs``/``last_obs`` the positions of the first and last actual (the sentinel when
+    ``k`` is 0), ``n`` the points with the baseline, ``base_year``/``base_value`` (the
+    baseline, else the first actual), ``now_year``/``now`` (the latest point).
+    """
+
+    g: np.ndarray
+    yr: np.ndarray
+    val: np.ndarray
+    yr_s: np.ndarray
+    val_s: np.ndarray
+    b: np.ndarray
+    by: np.ndarray
+    has_base: np.ndarray
+    k: np.ndarray
+    start: np.ndarray
+    first_obs: np.ndarray
+    last_obs: np.ndarray
+    n: np.ndarray
+    base_year: np.ndarray
+    base_value: np.ndarray
+    now_year: np.ndarray
+    now: np.ndarray
+
+
+def points_core(
+    g: np.ndarray, yr: np.ndarray, val: np.ndarray, b: np.ndarray, by: np.ndarray
+) -> Points:
+    """The series' points (``METHODS.md`` §2 "Points") for the kernels, from raw observations.
+
+    ``g`` (intp) numbers each observation's series among the per-series ``b``/``by``
+    (baseline and its year, NaN: none); ``yr`` (float) and ``val`` (NaN: not known) are the
+    observations in any order within a series, but grouped by series (``g`` non-decreasing).
+    Drops unknown actuals and those at or before the baseline year (the baseline stands for
+    its own year), sorts each series by year and refuses two values of one series and year
+    (:class:`ParameterError`).
+
+    Every sum the kernels take over a series runs over these points in this order (the
+    baseline first, then the actuals by year), one series or a million alike: one code path,
+    the same floating-point operations, the same last bit.
+    """
     n_series = len(b)
     has_base = ~np.isnan(b) & ~np.isnan(by)
+    # NaN where there is no baseline: `yr <= by_known` compares False there.
+    by_known = np.where(has_base, by, np.nan)
+    keep = ~np.isnan(val)
+    keep &= ~(yr <= by_known[g])
+    if not keep.all():
+        g, yr, val = g[keep], yr[keep], val[keep]
+    g, yr, val = _sorted_points(g, yr, val)
     m = len(g)
     k = np.bincount(g, minlength=n_series)  # actuals kept per series
     end = np.cumsum(k)
     start = end - k
-    hb = has_base.astype(np.intp)
-    n = k + hb
     # A sentinel NaN at position m stands for "no actual" when k = 0.
     yr_s = np.append(yr, np.nan)
     val_s = np.append(val, np.nan)
@@ -675,172 +571,255 @@ def _panel_block(
     base_value = _pick(has_base, b, val_s[first_obs])
     now_year = _pick(k > 0, yr_s[last_obs], base_year)
     now = _pick(k > 0, val_s[last_obs], base_value)
-    no_target = np.isnan(tgt) | np.isnan(ty)
-    met = d * (now - tgt) >= 0  # NaN compares False
-    insufficient = _OUT["insufficient_data"]
-    out: dict[str, np.ndarray] = {
-        "n_points": n,
-        "base_year": base_year,
-        "base_value": base_value,
-        "base_source": np.array([1, 0, -1, -1], dtype=np.int8)[_count(has_base, n == 0, n == 0)],
-    }
-    nan = np.full(n_series, np.nan)
-    ok = np.int8(-1)
+    n = k + has_base.astype(np.intp)
+    return Points(
+        g, yr, val, yr_s, val_s, b, by, has_base, k, start, first_obs, last_obs, n,
+        base_year, base_value, now_year, now,
+    )  # fmt: skip
 
+
+def _met(p: Points, tgt: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The latest point meets the target: d·(A_now − T) ≥ 0 (NaN compares False)."""
+    return d * (p.now - tgt) >= 0
+
+
+def _first_rule(rules: list[tuple[np.ndarray, Any]], n_series: int) -> np.ndarray:
+    """Where any of the rules' masks holds (the one-series ``if`` chain returned early)."""
+    fired = np.zeros(n_series, dtype=bool)
+    for mask, _ in rules:
+        fired |= mask
+    return fired
+
+
+_INSUFFICIENT = _OUT["insufficient_data"]
+_DEFINED = np.int8(-1)
+
+
+def status_core(
+    p: Points, tgt: np.ndarray, ty: np.ndarray, d: np.ndarray, *, min_points: int = 2
+) -> dict[str, np.ndarray]:
+    """Current status index CS = (A_now − b)/(T − b) against the expected share, per series.
+
+    Arrays: ``tgt``, ``ty`` (target and its year, NaN: none) and ``d`` (±1) have one entry per
+    series of ``p``. Returns per-series ``status_index`` (1 once the target is met, NaN where
+    undefined), ``status_class`` (int8 codes of :data:`OUTCOMES`), ``status_reason`` (int8
+    codes of ``measures.REASONS``, −1 = defined) and ``expected_share``
+    E = min((t_now − t_0)/(t_T − t_0), 1).
+
+    Written as masks, one per branch of the rule in order (:func:`_select` keeps the first that
+    holds), so that one series and a panel of millions take the same path without a Python loop.
+    """
+    n_series = len(p.b)
+    no_target = np.isnan(tgt) | np.isnan(ty)
+    met = _met(p, tgt, d)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # current status index
         rules = [
-            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
-            (no_target, (insufficient, REASON_CODE["no_target"])),
-            (met, (_OUT["target_achieved"], ok)),
-            (tgt == base_value, (insufficient, REASON_CODE["target_equals_baseline"])),
-            (ty <= base_year, (insufficient, REASON_CODE["target_year_not_after_base"])),
+            (p.n < min_points, (_INSUFFICIENT, REASON_CODE["insufficient_points"])),
+            (no_target, (_INSUFFICIENT, REASON_CODE["no_target"])),
+            (met, (_OUT["target_achieved"], _DEFINED)),
+            (tgt == p.base_value, (_INSUFFICIENT, REASON_CODE["target_equals_baseline"])),
+            (ty <= p.base_year, (_INSUFFICIENT, REASON_CODE["target_year_not_after_base"])),
         ]
-        fired = np.zeros(n_series, dtype=bool)
-        for mask, _ in rules:
-            fired |= mask
-        cs = np.minimum((now - base_value) / (tgt - base_value), 1.0)
-        expected = np.minimum((now_year - base_year) / (ty - base_year), 1.0)
+        fired = _first_rule(rules, n_series)
+        cs = np.minimum((p.now - p.base_value) / (tgt - p.base_value), 1.0)
+        expected = np.minimum((p.now_year - p.base_year) / (ty - p.base_year), 1.0)
         # no progress when cs ≤ 0 (counted twice), else on track when cs ≥ expected
         cls = np.array(
             [_OUT["behind"], _OUT["on_track"], _OUT["no_progress"], _OUT["no_progress"]],
             dtype=np.int8,
         )[_count(cs >= expected, cs <= 0, cs <= 0)]
-        out["status_index"] = _pick(fired, _pick(met & ~(n < 2) & ~no_target, 1.0, nan), cs)
-        out["status_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
-        out["status_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["expected_share"] = _blank(fired, expected)
+        achieved = met & ~(p.n < min_points) & ~no_target
+        return {
+            "status_index": _pick(fired, _pick(achieved, 1.0, np.full(n_series, np.nan)), cs),
+            "status_class": _select([(m_, v[0]) for m_, v in rules], cls, n_series),
+            "status_reason": _select([(m_, v[1]) for m_, v in rules], _DEFINED, n_series),
+            "expected_share": _blank(fired, expected),
+        }
 
-        # anticipated progress: the points up to the target year
-        # A series' points are sorted by year, so those up to the target year are a prefix:
-        # all of them when the last is (the usual case); the others are counted point by point.
+
+def anticipated_core(
+    p: Points, tgt: np.ndarray, ty: np.ndarray, d: np.ndarray, *, min_points: int = 3
+) -> dict[str, np.ndarray]:
+    """Anticipated progress AP = (Â_T − b)/(T − b), per series, from the points up to t_T.
+
+    Arrays as for :func:`status_core`; ``d`` is not read (the sign of T − b carries the
+    direction) and is taken so that every kernel has the same signature. Returns per-series
+    ``anticipated_progress``, ``anticipated_class``, ``anticipated_reason``,
+    ``anticipated_projection`` (Â_T) and ``anticipated_rule`` (int8: 0 observed at the target
+    year, 1 weighted regression, −1 none).
+
+    The weighted regression runs only for the series that need one, renumbered 0..n_fit − 1,
+    as grouped sums (:func:`_weighted_projection`) over their points in the order of
+    :func:`points_core`; a series' points up to the target year are a prefix of its points,
+    so only the few series with later points are counted point by point.
+    """
+    n_series = len(p.b)
+    no_target = np.isnan(tgt) | np.isnan(ty)
+    k, start, yr, val, m = p.k, p.start, p.yr, p.val, len(p.g)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         used_obs = k.copy()
-        cut = (k > 0) & ~(yr_s[last_obs] <= ty)
+        cut = (k > 0) & ~(p.yr_s[p.last_obs] <= ty)
         used_obs[cut] = _count_prefix(cut, start, k, yr, ty, np.less_equal)
-        base_used = has_base & (by <= ty)
+        base_used = p.has_base & (p.by <= ty)
         n_use = used_obs + base_used
         last_used = _pick(used_obs > 0, start + used_obs - 1, m)
-        last_year = _pick(used_obs > 0, yr_s[last_used], _pick(base_used, by, np.nan))
-        last_value = _pick(used_obs > 0, val_s[last_used], _pick(base_used, b, np.nan))
+        last_year = _pick(used_obs > 0, p.yr_s[last_used], _pick(base_used, p.by, np.nan))
+        last_value = _pick(used_obs > 0, p.val_s[last_used], _pick(base_used, p.b, np.nan))
         rules = [
             (no_target, REASON_CODE["no_target"]),
-            (n_use < 3, REASON_CODE["insufficient_points"]),
-            (tgt == base_value, REASON_CODE["target_equals_baseline"]),
+            (n_use < min_points, REASON_CODE["insufficient_points"]),
+            (tgt == p.base_value, REASON_CODE["target_equals_baseline"]),
         ]
-        fired = np.zeros(n_series, dtype=bool)
-        for mask, _ in rules:
-            fired |= mask
+        fired = _first_rule(rules, n_series)
         at_target = last_year == ty
         fit = ~fired & ~at_target
-        # The regression only for the series that need it, numbered 0..n_fit−1: their points
-        # (the baseline first, then the used actuals by year) in the order the one-series
-        # function sums them; the others' projection is NaN, as their empty sums would give.
+        # Each fitted series' points (the baseline first, then the used actuals by year) in
+        # the order the sums add them; the others' projection is NaN, as their empty sums give.
         fit_ids = np.flatnonzero(fit)
         fit_code = np.cumsum(fit) - 1
-        fit_base = np.flatnonzero(fit & has_base)
+        fit_base = np.flatnonzero(fit & p.has_base)
         pos, owner = _ranges(start[fit_ids], used_obs[fit_ids])
         p_series = np.concatenate([fit_base, fit_ids[owner]])
         pg = np.concatenate([fit_code[fit_base], owner])
-        p_year = np.concatenate([by[fit_base], yr[pos]])
-        p_val = np.concatenate([b[fit_base], val[pos]])
+        p_year = np.concatenate([p.by[fit_base], yr[pos]])
+        p_val = np.concatenate([p.b[fit_base], val[pos]])
         tau = p_year - ty[p_series]
-        tau0 = base_year[p_series] - ty[p_series]
+        tau0 = p.base_year[p_series] - ty[p_series]
         projection = np.full(n_series, np.nan)
         projection[fit_ids] = _weighted_projection(tau, p_val, tau0 / tau, pg, len(fit_ids))
         projection = _pick(at_target, last_value, projection)
-        ap = (projection - base_value) / (tgt - base_value)
+        ap = (projection - p.base_value) / (tgt - p.base_value)
         cls = np.array(
             [_OUT["reverse_trend"], _OUT["accelerate"], _OUT["maintain"]], dtype=np.int8
         )[_count(ap > 0, ap >= 1)]
-        out["anticipated_progress"] = _blank(fired, ap)
-        out["anticipated_class"] = _pick(fired, insufficient, cls).astype(np.int8)
-        out["anticipated_reason"] = _select(rules, ok, n_series)
-        out["anticipated_projection"] = _blank(fired, projection)
-        out["anticipated_rule"] = np.array([1, 0, -1, -1], dtype=np.int8)[
-            _count(at_target, fired, fired)
-        ]
+        return {
+            "anticipated_progress": _blank(fired, ap),
+            "anticipated_class": _pick(fired, _INSUFFICIENT, cls).astype(np.int8),
+            "anticipated_reason": _select(rules, _DEFINED, n_series),
+            "anticipated_projection": _blank(fired, projection),
+            "anticipated_rule": np.array([1, 0, -1, -1], dtype=np.int8)[
+                _count(at_target, fired, fired)
+            ],
+        }
 
-        # CAGR ratio: signs of all points (and the target). The smallest point is ≤ 0 when any
-        # is, the largest ≥ 0 when any is; counting the non-positive actuals (a few) is much
-        # cheaper than a grouped min and max over all of them.
+
+def cagr_core(
+    p: Points,
+    tgt: np.ndarray,
+    ty: np.ndarray,
+    d: np.ndarray,
+    *,
+    min_points: int = 2,
+    thresholds: tuple[float, float, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """CAGR ratio R = d·CAGR_a/|CAGR_r| (with a target) or d·CAGR_a (without), per series.
+
+    Arrays as for :func:`status_core`; ``tgt`` NaN means "no target" (the CAGR alone).
+    ``thresholds`` replaces both :data:`CAGR_THRESHOLDS` and :data:`CAGR_NO_TARGET_THRESHOLDS`.
+    Returns per-series ``cagr_ratio``, ``cagr_class``, ``cagr_reason``, ``cagr_actual`` and
+    ``cagr_required`` (NaN without a target).
+
+    The signs of all points (and the target) decide whether a growth rate exists: the
+    smallest point is ≤ 0 when any is, the largest ≥ 0 when any is, and counting the
+    non-positive actuals (a few) is much cheaper than a grouped min and max over all of them.
+    The power is taken only where the rule reaches it (:func:`_growth`, always the ufunc).
+    """
+    n_series = len(p.b)
+    g, val, has_base, b = p.g, p.val, p.has_base, p.b
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         has_tgt = ~np.isnan(tgt)
         nonpos = val <= 0
         g_nonpos = g[nonpos]
         n_nonpos = np.bincount(g_nonpos, minlength=n_series)
         n_neg = np.bincount(g_nonpos[val[nonpos] < 0], minlength=n_series)
         any_le0 = (n_nonpos > 0) | (has_base & (b <= 0)) | (has_tgt & (tgt <= 0))
-        any_ge0 = (k > n_neg) | (has_base & (b >= 0)) | (has_tgt & (tgt >= 0))
-        sign_change = any_le0 & any_ge0
-        all_negative = ~any_ge0
+        any_ge0 = (p.k > n_neg) | (has_base & (b >= 0)) | (has_tgt & (tgt >= 0))
         rules = [
-            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
-            (has_tgt & met, (_OUT["target_achieved"], ok)),
-            (sign_change, (_OUT["not_applicable_sign_change"], REASON_CODE["sign_change"])),
+            (p.n < max(min_points, 2), (_INSUFFICIENT, REASON_CODE["insufficient_points"])),
+            (has_tgt & _met(p, tgt, d), (_OUT["target_achieved"], _DEFINED)),
+            (any_le0 & any_ge0, (_OUT["not_applicable_sign_change"], REASON_CODE["sign_change"])),
             (
-                all_negative,
+                ~any_ge0,
                 (_OUT["negative_series_needs_level_measure"], REASON_CODE["negative_values"]),
             ),
         ]
-        fired = np.zeros(n_series, dtype=bool)
-        for mask, _ in rules:
-            fired |= mask
-        cagr_a = nan.copy()
+        fired = _first_rule(rules, n_series)
+        cagr_a = np.full(n_series, np.nan)
         live = np.flatnonzero(~fired)
-        cagr_a[live] = _growth(now[live] / base_value[live], now_year[live] - base_year[live])
-        with_tgt = ~fired & has_tgt
-        rules_t = [
-            (
-                np.isnan(ty) | (ty <= base_year),
-                (insufficient, REASON_CODE["target_year_not_after_base"]),
-            ),
-        ]
-        reach = with_tgt & ~rules_t[0][0]
-        cagr_r = nan.copy()
+        cagr_a[live] = _growth(
+            p.now[live] / p.base_value[live], p.now_year[live] - p.base_year[live]
+        )
+        not_after = np.isnan(ty) | (ty <= p.base_year)
+        reach = ~fired & has_tgt & ~not_after
+        cagr_r = np.full(n_series, np.nan)
         at = np.flatnonzero(reach)
-        cagr_r[at] = _growth(tgt[at] / base_value[at], ty[at] - base_year[at])
-        rules_t.append((cagr_r == 0, (insufficient, REASON_CODE["target_equals_baseline"])))
+        cagr_r[at] = _growth(tgt[at] / p.base_value[at], ty[at] - p.base_year[at])
+        rules_t = [
+            (not_after, (_INSUFFICIENT, REASON_CODE["target_year_not_after_base"])),
+            (cagr_r == 0, (_INSUFFICIENT, REASON_CODE["target_equals_baseline"])),
+        ]
         ratio = d * cagr_a / np.abs(cagr_r)
         plain = d * cagr_a
-        value = _pick(has_tgt, ratio, plain)
         cls = _pick(
             has_tgt,
-            _bands_code(ratio, CAGR_THRESHOLDS),
-            _bands_code(plain, CAGR_NO_TARGET_THRESHOLDS),
+            _bands_code(ratio, thresholds or CAGR_THRESHOLDS),
+            _bands_code(plain, thresholds or CAGR_NO_TARGET_THRESHOLDS),
         ).astype(np.int8)
         all_rules = [*rules, *[(mask & has_tgt, v) for mask, v in rules_t]]
-        fired_all = np.zeros(n_series, dtype=bool)
-        for mask, _ in all_rules:
-            fired_all |= mask
-        out["cagr_ratio"] = _blank(fired_all, value)
-        out["cagr_class"] = _select([(m_, v[0]) for m_, v in all_rules], cls, n_series)
-        out["cagr_reason"] = _select([(m_, v[1]) for m_, v in all_rules], ok, n_series)
-        out["cagr_actual"] = _blank(fired_all, cagr_a)
-        out["cagr_required"] = _blank(fired_all, cagr_r)
+        fired_all = _first_rule(all_rules, n_series)
+        return {
+            "cagr_ratio": _blank(fired_all, _pick(has_tgt, ratio, plain)),
+            "cagr_class": _select([(m_, v[0]) for m_, v in all_rules], cls, n_series),
+            "cagr_reason": _select([(m_, v[1]) for m_, v in all_rules], _DEFINED, n_series),
+            "cagr_actual": _blank(fired_all, cagr_a),
+            "cagr_required": _blank(fired_all, cagr_r),
+        }
 
-        # miss share: the first point at or after now − window
-        window_start = now_year - _MISS_WINDOW
-        # Points before the window are a prefix too: none when the first point is in it.
+
+def miss_share_core(
+    p: Points,
+    tgt: np.ndarray,
+    ty: np.ndarray,
+    d: np.ndarray,
+    *,
+    window: int = _MISS_WINDOW,
+    min_points: int = 2,
+    bands: tuple[float, float] = _MISS_BANDS,
+) -> dict[str, np.ndarray]:
+    """Miss share (T − P)/(T − A_now) of the recent change extrapolated to t_T, per series.
+
+    Arrays as for :func:`status_core`. The slope runs from the first point at or after
+    t_now − ``window`` to the latest; P = A_now + slope·max(t_T − t_now, 0). Returns
+    per-series ``miss_share``, ``miss_share_class``, ``miss_share_reason``,
+    ``miss_projection`` (P) and ``slope_per_year``.
+
+    The points before the window are a prefix of each series' points too: none when the
+    first point is in it (the usual case), so only the other series are counted point by point.
+    """
+    n_series = len(p.b)
+    k, start, yr_s, val_s = p.k, p.start, p.yr_s, p.val_s
+    no_target = np.isnan(tgt) | np.isnan(ty)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        window_start = p.now_year - window
         before = np.zeros(n_series, dtype=np.intp)
-        cut = (k > 0) & ~(yr_s[first_obs] >= window_start)
-        before[cut] = _count_prefix(cut, start, k, yr, window_start, np.less)
-        base_first = has_base & (by >= window_start)
-        win_obs = _pick(before < k, start + before, m)
-        first_year = _pick(base_first, by, yr_s[win_obs])
-        first_value = _pick(base_first, b, val_s[win_obs])
-        first_pos = _pick(base_first, 0, hb + before)
+        cut = (k > 0) & ~(yr_s[p.first_obs] >= window_start)
+        before[cut] = _count_prefix(cut, start, k, p.yr, window_start, np.less)
+        base_first = p.has_base & (p.by >= window_start)
+        win_obs = _pick(before < k, start + before, len(p.g))
+        first_year = _pick(base_first, p.by, yr_s[win_obs])
+        first_value = _pick(base_first, p.b, val_s[win_obs])
+        first_pos = _pick(base_first, 0, p.has_base.astype(np.intp) + before)
         rules = [
-            (no_target, (insufficient, REASON_CODE["no_target"])),
-            (n < 2, (insufficient, REASON_CODE["insufficient_points"])),
-            (met, (_OUT["target_achieved"], ok)),
-            (first_pos == n - 1, (insufficient, REASON_CODE["insufficient_points"])),
+            (no_target, (_INSUFFICIENT, REASON_CODE["no_target"])),
+            (p.n < max(min_points, 2), (_INSUFFICIENT, REASON_CODE["insufficient_points"])),
+            (_met(p, tgt, d), (_OUT["target_achieved"], _DEFINED)),
+            (first_pos == p.n - 1, (_INSUFFICIENT, REASON_CODE["insufficient_points"])),
         ]
-        fired = np.zeros(n_series, dtype=bool)
-        for mask, _ in rules:
-            fired |= mask
-        slope = (now - first_value) / (now_year - first_year)
-        miss_projection = now + slope * np.maximum(ty - now_year, 0)
-        share = (tgt - miss_projection) / (tgt - now)
-        lo_band, hi_band = _MISS_BANDS
+        fired = _first_rule(rules, n_series)
+        slope = (p.now - first_value) / (p.now_year - first_year)
+        projection = p.now + slope * np.maximum(ty - p.now_year, 0)
+        share = (tgt - projection) / (tgt - p.now)
+        lo_band, hi_band = bands
         # wrong direction when d·slope ≤ 0 (counted three times), else by the share's band
         wrong = d * slope <= 0
         cls = np.array(
@@ -848,11 +827,114 @@ def _panel_block(
             + [_OUT["wrong_direction"]] * 4,
             dtype=np.int8,
         )[_count(share <= hi_band, share < lo_band, wrong, wrong, wrong)]
-        out["miss_share"] = _blank(fired, share)
-        out["miss_share_class"] = _select([(m_, v[0]) for m_, v in rules], cls, n_series)
-        out["miss_share_reason"] = _select([(m_, v[1]) for m_, v in rules], ok, n_series)
-        out["miss_projection"] = _blank(fired, miss_projection)
-        out["slope_per_year"] = _blank(fired, slope)
+        return {
+            "miss_share": _blank(fired, share),
+            "miss_share_class": _select([(m_, v[0]) for m_, v in rules], cls, n_series),
+            "miss_share_reason": _select([(m_, v[1]) for m_, v in rules], _DEFINED, n_series),
+            "miss_projection": _blank(fired, projection),
+            "slope_per_year": _blank(fired, slope),
+        }
+
+
+#: Each kernel with the outputs it gives (panel_core runs only those asked for).
+_KERNELS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (status_core, ("status_index", "status_class", "status_reason", "expected_share")),
+    (
+        anticipated_core,
+        (
+            "anticipated_progress",
+            "anticipated_class",
+            "anticipated_reason",
+            "anticipated_projection",
+            "anticipated_rule",
+        ),
+    ),
+    (cagr_core, ("cagr_ratio", "cagr_class", "cagr_reason", "cagr_actual", "cagr_required")),
+    (
+        miss_share_core,
+        (
+            "miss_share",
+            "miss_share_class",
+            "miss_share_reason",
+            "miss_projection",
+            "slope_per_year",
+        ),
+    ),
+)
+
+
+def _base_outputs(p: Points) -> dict[str, np.ndarray]:
+    """What every method reports: points, base year and value, and where the base came from."""
+    no_points = p.n == 0
+    return {
+        "n_points": p.n,
+        "base_year": p.base_year,
+        "base_value": p.base_value,
+        # codes of _BASE_SOURCES: baseline 0, first actual 1, none −1
+        "base_source": np.array([1, 0, -1, -1], dtype=np.int8)[
+            _count(p.has_base, no_points, no_points)
+        ],
+    }
+
+
+def panel_core(
+    group: np.ndarray,
+    year: np.ndarray,
+    value: np.ndarray,
+    baseline: np.ndarray,
+    baseline_year: np.ndarray,
+    target: np.ndarray,
+    target_year: np.ndarray,
+    d: np.ndarray,
+    outputs: Collection[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """The four assessments for every series; float arrays with NaN for missing.
+
+    ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
+    ``d``; ``year`` may be integer (read as float). Returns per-series arrays: values, int8
+    outcome codes (:data:`OUTCOMES`), int8 reason codes (``measures.REASONS``, −1 = none) and
+    the details; only those named in ``outputs`` when given (a caller that needs a few of the
+    23 arrays does not pay for the others, nor for a kernel none of them comes from).
+
+    The kernels (:func:`status_core`, :func:`anticipated_core`, :func:`cagr_core`,
+    :func:`miss_share_core`) run block by block of series, the observations of a block being a
+    slice: a block's temporaries (a few hundred kB each) stay in the cache and in memory the
+    allocator reuses, where whole-panel temporaries cost a page fault per 4 kB, each time.
+    Series are independent, so the results are the same.
+    """
+    n_series = len(baseline)
+    if len(group) > 1 and not np.all(group[1:] >= group[:-1]):
+        # Observations grouped by series (stable: a series keeps its rows' order).
+        order = np.argsort(group, kind="stable")
+        group, year, value = group[order], year[order], value[order]
+    kernels = [
+        kernel
+        for kernel, names in _KERNELS
+        if outputs is None or any(name in outputs for name in names)
+    ]
+    out: dict[str, np.ndarray] = {}
+    for s0 in range(0, max(n_series, 1), _BLOCK):
+        s1 = min(s0 + _BLOCK, n_series)
+        o0, o1 = np.searchsorted(group, [s0, s1])
+        p = points_core(
+            group[o0:o1] - s0,
+            np.asarray(year[o0:o1], dtype=float),
+            value[o0:o1],
+            baseline[s0:s1],
+            baseline_year[s0:s1],
+        )
+        part = _base_outputs(p)
+        tgt, ty, dd = target[s0:s1], target_year[s0:s1], d[s0:s1]
+        for kernel in kernels:
+            part.update(kernel(p, tgt, ty, dd))
+        if not out:
+            out = {
+                name: np.empty(n_series, dtype=x.dtype)
+                for name, x in part.items()
+                if outputs is None or name in outputs
+            }
+        for name, x in out.items():
+            x[s0:s1] = part[name]
     return out
 
 
