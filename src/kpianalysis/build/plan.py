@@ -343,6 +343,386 @@ def _raw_by_programme(
     return out
 
 
+def _memo(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Cache a planner method's results per planner and arguments (in ``self._memo``).
+
+    Unlike ``functools.cache`` on a method, the cache lives and dies with the planner (no
+    class-wide cache keeping every planner and its year cuts alive).
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def cached(self: Planner, *args: Any) -> Any:
+        memo = self._memo.setdefault(name, {})
+        if args not in memo:
+            memo[args] = method(self, *args)
+        return memo[args]
+
+    return cached
+
+
+class Planner:
+    """The runs of one build, each step a method whose result is computed once.
+
+    The steps, in the order :meth:`runs` needs them: :attr:`years_of` (each programme's report
+    years), :attr:`selected` (``--programme``), :meth:`check_years`, :attr:`declared` (each
+    notebook's parameter names), :meth:`base_parameters`; then per run :meth:`programme_digest`
+    or :meth:`panel_digest` (the data part of its key) and, only for a run that executes,
+    :meth:`programme_record` / :meth:`panel_record` (headline and raw-file digests for its
+    record). Nothing is computed before it is asked for, so a no-op build cuts no year and
+    hashes no raw file. Arguments as for :func:`plan_runs`.
+
+    Examples
+    --------
+    >>> planner = Planner([Path("notebooks/attainment.ipynb")], root=Path("."),
+    ...                   fiscal_years=[], data_years=[2021, 2022, 2023], raw_dir="data/raw",
+    ...                   processed_dir="data/processed",
+    ...                   dataset=load_dataset("data/raw"))  # doctest: +SKIP
+    >>> planner.years_of  # doctest: +SKIP
+    {'23205-community': [2021, 2022, 2023]}
+    >>> [s.identity for s in planner.runs()][:1]  # doctest: +SKIP
+    ['23205-community/fy2021/attainment']
+    """
+
+    def __init__(
+        self,
+        notebooks: Sequence[Path],
+        *,
+        root: Path,
+        fiscal_years: Sequence[int],
+        data_years: Sequence[int],
+        raw_dir: str,
+        processed_dir: str,
+        language: str = "ja",
+        dataset: ResultsByYear | Dataset | None = None,
+        programmes: Sequence[str] | None = None,
+    ) -> None:
+        self.notebooks = list(notebooks)
+        self.root = root
+        self.fiscal_years = list(fiscal_years)
+        self.data_years = list(data_years)
+        self.raw_dir = raw_dir
+        self.processed_dir = processed_dir
+        self.language = language
+        self.programmes = programmes
+        self.results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
+        self.dataset = self.results.dataset if self.results is not None else None
+        # The years it holds, from its keys: `fy in results` would cut the year (a Mapping's
+        # `in` gets the item), 0.3 s and 20 MB a year for the country, for a no-op build.
+        self.result_years = set(self.results) if self.results is not None else set()
+        self._memo: dict[str, dict[tuple[Any, ...], Any]] = {}
+
+    # ---- inputs shared by the runs
+
+    @functools.cached_property
+    def library(self) -> dict[str, str]:
+        """Digests of the library source and ``uv.lock`` (every run's key has them)."""
+        return common_inputs(self.root, self.raw_dir, raw=False) if self.notebooks else {}
+
+    @functools.cached_property
+    def shared(self) -> dict[str, str]:
+        """:attr:`library` and every raw file's digest (~43,000 files for the country).
+
+        They key only a panel run planned without the data; otherwise they are recorded for
+        provenance, so hashed only when a run executes.
+        """
+        return common_inputs(self.root, self.raw_dir) if self.notebooks else {}
+
+    @functools.cached_property
+    def raw_by_programme(self) -> dict[str, dict[str, str]]:
+        """Each selected programme's raw-file digests, for its programme runs' records."""
+        wanted = self.selected if self.any_programme_notebook else []
+        return _raw_by_programme(self.shared, self.root, self.raw_dir, wanted)
+
+    # ---- what is planned
+
+    @functools.cached_property
+    def years_of(self) -> dict[str, list[int]]:
+        """Each programme's report years (:func:`programme_years`); a reserved id is refused."""
+        years = programme_years(self.dataset) if self.dataset is not None else {}
+        for pid in years:
+            if pid in RESERVED_SCOPES:
+                raise ParameterError(
+                    f"programme id {pid!r} is reserved for the archive's own folders"
+                )
+        return years
+
+    @functools.cached_property
+    def selected(self) -> list[str]:
+        """The programmes planned: ``--programme``'s (each must exist) or every one."""
+        if self.programmes is None:
+            return list(self.years_of)
+        unknown = [p for p in dict.fromkeys(self.programmes) if p not in self.years_of]
+        if unknown:
+            raise ParameterError(
+                f"unknown programme {', '.join(map(repr, unknown))} "
+                f"(programmes: {', '.join(self.years_of) or 'none'})"
+            )
+        return list(dict.fromkeys(self.programmes))
+
+    def check_years(self) -> None:
+        """Refuse a year asked for that is in neither the panel's nor any programme's data."""
+        known = {y for ys in self.years_of.values() for y in ys}
+        all_years = sorted({*map(int, self.data_years), *known})
+        for fy in self.fiscal_years:
+            check_fiscal_year(fy, all_years)
+
+    def wanted(self, fiscal_year: int) -> bool:
+        """Whether the year is asked for (every year when none is named)."""
+        return not self.fiscal_years or fiscal_year in self._wanted_years
+
+    @functools.cached_property
+    def _wanted_years(self) -> set[int]:
+        return set(self.fiscal_years)
+
+    @functools.cached_property
+    def declared(self) -> dict[Path, list[str]]:
+        """Each notebook's declared parameter names; each must declare ``fiscal_year``."""
+        declared = {nb: notebook_parameter_names(nb) for nb in self.notebooks}
+        for nb_path, names in declared.items():
+            if "fiscal_year" not in names:
+                raise ParameterError(
+                    f"{nb_path.name}: its parameters cell must declare fiscal_year"
+                )
+        return declared
+
+    @functools.cached_property
+    def any_programme_notebook(self) -> bool:
+        """Whether some notebook is programme-scoped (declares ``programme_id``)."""
+        return any("programme_id" in names for names in self.declared.values())
+
+    @_memo
+    def base_parameters(self, notebook: Path) -> dict[str, Any]:
+        """The standard parameters the notebook declares, validated (paths resolved on disk).
+
+        The same for every run of the notebook, so checked once, not once per run; a standard
+        parameter the notebook does not declare is not passed to it.
+        """
+        declared = self.declared[notebook]
+        base = {
+            **STANDARD_DEFAULTS,
+            "raw_dir": self.raw_dir,
+            "processed_dir": self.processed_dir,
+            "language": self.language,
+        }
+        return validate_parameters(
+            {k: v for k, v in base.items() if k in declared},
+            declared=[k for k in declared if k != "fiscal_year"],
+            fiscal_years=(),
+            root=self.root,
+            notebook=notebook.name,
+        )
+
+    # ---- a programme's data as of a year
+
+    @_memo
+    def year_parts(self, fiscal_year: int) -> dict[str, Dataset]:
+        """The year's cut (shared with ``data/processed``), split by programme once."""
+        return self.results[fiscal_year].dataset.by_programme()
+
+    @functools.cached_property
+    def whole_parts(self) -> dict[str, Dataset]:
+        """The whole dataset split by programme (for years outside the results)."""
+        return self.dataset.by_programme()
+
+    @_memo
+    def own_year(self, pid: str, fiscal_year: int) -> YearResults:
+        """A plan report's year without any actual in the data: the programme cut alone."""
+        return YearResults(self.whole_parts[pid].as_of(fiscal_year))
+
+    def programme_cut(self, pid: str, fiscal_year: int) -> Dataset:
+        """The programme's data as of the year."""
+        if fiscal_year in self.result_years:
+            return self.year_parts(fiscal_year)[pid]
+        return self.own_year(pid, fiscal_year).dataset
+
+    @functools.cached_property
+    def fast_digests(self) -> dict[tuple[str, int], str]:
+        """Every planned programme-year's data digest in one pass over each year's tables.
+
+        (One CSV formatting per table, not one per programme-year; years of plan reports only
+        are left to :meth:`programme_cut`.)
+        """
+        if self.results is None or not self.any_programme_notebook:
+            return {}
+        years = {
+            fy
+            for pid in self.selected
+            for fy in self.years_of[pid]
+            if fy in self.result_years and self.wanted(fy)
+        }
+        return self.dataset.programme_digests(sorted(years)) or {}
+
+    def programme_digest(self, pid: str, fiscal_year: int) -> str:
+        """sha256 of the programme's data as of the year: a programme run's own key input."""
+        known = self.fast_digests.get((pid, fiscal_year))
+        return known if known is not None else self.programme_cut(pid, fiscal_year).digest()
+
+    @_memo
+    def panel_digest(self, fiscal_year: int) -> str:
+        """sha256 of all programmes' data as of the year: a panel run's own key input."""
+        return self.results[fiscal_year].dataset.digest()
+
+    # ---- what a run's record needs but its key does not
+
+    @_memo
+    def year_headlines(self, fiscal_year: int) -> dict[str, Any]:
+        """Every programme's headline of the year, from the year's tables (read once)."""
+        return programme_headlines(self.results[fiscal_year])
+
+    @_memo
+    def headline(self, pid: str, fiscal_year: int) -> Any:
+        """The programme's headline for the year (index and record)."""
+        if fiscal_year in self.result_years:
+            return self.year_headlines(fiscal_year)[pid]
+        return programme_headlines(self.own_year(pid, fiscal_year))[pid]
+
+    def programme_record(
+        self, pid: str, fiscal_year: int, inputs: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """A programme run's :attr:`RunSpec.pending` fields: headline, inputs with raw files."""
+        raw = self.raw_by_programme.get(pid, {})
+        return {"headline": self.headline(pid, fiscal_year), "inputs": {**inputs, **raw}}
+
+    def panel_record(self, fiscal_year: int, inputs: Mapping[str, str]) -> dict[str, Any]:
+        """A panel run's :attr:`RunSpec.pending` fields: headline, inputs with all raw files."""
+        raw = {k: v for k, v in self.shared.items() if k.startswith("raw/")}
+        heads = [
+            self.headline(p, fiscal_year) for p, ys in self.years_of.items() if fiscal_year in ys
+        ]
+        return {"headline": panel_headline(heads, fiscal_year), "inputs": {**inputs, **raw}}
+
+    # ---- the runs
+
+    def programme_runs(self, notebook: Path) -> list[RunSpec]:
+        """A programme-scoped notebook's runs: one per selected programme and year of its own."""
+        declared = self.declared[notebook]
+        base = self.base_parameters(notebook)
+        notebook_input = {f"notebooks/{notebook.name}": sha256_file(notebook)}
+        # The shared inputs are one mapping under every run's own (a ChainMap: 174,000 copies
+        # of ~50 digests would hold ~400 MB); resolved() makes each a dict.
+        shared_inputs = {**self.library, **notebook_input}
+        key_of = run_keys_over(shared_inputs, notebook.stem)
+        specs = []
+        for pid in self.selected:
+            years = self.years_of[pid]
+            # The programme id and the type of its years, checked once; each year below is one
+            # of its own years, so among them.
+            validate_parameters(
+                {"fiscal_year": years[0], "programme_id": pid},
+                declared=declared,
+                fiscal_years=years,
+                root=self.root,
+                notebook=notebook.name,
+            )
+            provenance = self.programme_provenance[pid not in self.unchecked_set]
+            for fy in years:
+                if not self.wanted(fy):
+                    continue
+                params = {"fiscal_year": fy, **base, "programme_id": pid}
+                # Keyed on this programme's data as of the year: another programme's folder
+                # cannot change it. Its raw files are recorded for provenance.
+                own_input = {f"data/{pid}/as_of_fy{fy}": self.programme_digest(pid, fy)}
+                key_inputs = collections.ChainMap(own_input, shared_inputs)
+                specs.append(
+                    RunSpec(
+                        notebook=notebook,
+                        name=notebook.stem,
+                        fiscal_year=fy,
+                        parameters=params,
+                        inputs=key_inputs,
+                        run_key=key_of(own_input, params),
+                        programme_id=pid,
+                        language=self.language,
+                        provenance=provenance,
+                        pending=functools.partial(self.programme_record, pid, fy, key_inputs),
+                    )
+                )
+        return specs
+
+    def panel_runs(self, notebook: Path) -> list[RunSpec]:
+        """A panel-scoped notebook's runs: one per fiscal year of the panel's data."""
+        if self.programmes is not None:
+            return []  # --programme: that programme's runs only, no panel run
+        notebook_input = {f"notebooks/{notebook.name}": sha256_file(notebook)}
+        base = self.base_parameters(notebook)
+        specs = []
+        for fy in self.fiscal_years or self.data_years:
+            if fy not in self.data_years:
+                continue  # a year of a plan report only: no panel for it
+            own = validate_parameters(
+                {"fiscal_year": fy},
+                declared=self.declared[notebook],
+                fiscal_years=self.data_years,
+                root=self.root,
+                notebook=notebook.name,
+            )
+            params = {**own, **base}
+            pending = None
+            if self.results is not None:
+                # Key on the data as of this year, not on the raw files: new rows for a later
+                # year leave this run's key, and so its archived report, untouched. The raw
+                # files' digests are still recorded for provenance.
+                key_inputs = {
+                    **self.library,
+                    **notebook_input,
+                    f"data/as_of_fy{fy}": self.panel_digest(fy),
+                }
+                pending = functools.partial(self.panel_record, fy, key_inputs)
+            else:
+                key_inputs = {**self.shared, **notebook_input}
+            specs.append(
+                RunSpec(
+                    notebook=notebook,
+                    name=notebook.stem,
+                    fiscal_year=fy,
+                    parameters=params,
+                    inputs=key_inputs,
+                    run_key=run_key(key_inputs, params, notebook.stem),
+                    language=self.language,
+                    provenance=self.panel_provenance,
+                    pending=pending,
+                )
+            )
+        return specs
+
+    @functools.cached_property
+    def unchecked(self) -> list[str]:
+        """Programmes whose transcription names no source document."""
+        return list(self.dataset.unchecked_programmes) if self.dataset is not None else []
+
+    @functools.cached_property
+    def unchecked_set(self) -> set[str]:
+        return set(self.unchecked)
+
+    @functools.cached_property
+    def programme_provenance(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A programme run's provenance, (unchecked, checked): two mappings shared by the runs."""
+        not_checked = {
+            "source_checked": False,
+            "note": "transcription not checked against a source document (programme.csv "
+            "names no source_file)",
+        }
+        return not_checked, {"source_checked": True}
+
+    @functools.cached_property
+    def panel_provenance(self) -> dict[str, Any] | None:
+        """A panel run's provenance: the unchecked programmes (none planned without data)."""
+        return {"unchecked_programmes": self.unchecked} if self.dataset is not None else None
+
+    def runs(self) -> list[RunSpec]:
+        """Every run, notebook by notebook; the first refused parameter raises."""
+        self.selected  # noqa: B018 - refuses a reserved or unknown programme first
+        self.check_years()
+        specs: list[RunSpec] = []
+        for notebook, names in self.declared.items():
+            if "programme_id" in names:
+                specs += self.programme_runs(notebook)
+            else:
+                specs += self.panel_runs(notebook)
+        return specs
+
+
 def plan_runs(
     notebooks: Sequence[Path],
     *,
@@ -382,209 +762,14 @@ def plan_runs(
     ...           data_years=[2023], raw_dir="data/raw",
     ...           processed_dir="data/processed")  # doctest: +SKIP
     """
-    results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
-    ds = results.dataset if results is not None else None
-    # The years it holds, from its keys: `fy in results` would cut the year (a Mapping's `in`
-    # gets the item), 0.3 s and 20 MB a year for the country, for a no-op build that needs none.
-    result_years = set(results) if results is not None else set()
-    library = common_inputs(root, raw_dir, raw=False) if notebooks else {}
-
-    # The raw files' digests key only a panel run planned without the data; otherwise they are
-    # recorded for provenance, hashed (~43,000 files for the country) only if a run executes.
-    @functools.cache
-    def shared() -> dict[str, str]:
-        return common_inputs(root, raw_dir) if notebooks else {}
-
-    @functools.cache
-    def raw_of() -> dict[str, dict[str, str]]:
-        return _raw_by_programme(shared(), root, raw_dir, selected if any_programme_nb else [])
-
-    years_of = programme_years(ds) if ds is not None else {}
-    for pid in years_of:
-        if pid in RESERVED_SCOPES:
-            raise ParameterError(f"programme id {pid!r} is reserved for the archive's own folders")
-    if programmes is not None:
-        unknown = [p for p in dict.fromkeys(programmes) if p not in years_of]
-        if unknown:
-            raise ParameterError(
-                f"unknown programme {', '.join(map(repr, unknown))} "
-                f"(programmes: {', '.join(years_of) or 'none'})"
-            )
-    selected = list(dict.fromkeys(programmes)) if programmes is not None else list(years_of)
-    all_years = sorted({*map(int, data_years), *(y for ys in years_of.values() for y in ys)})
-    for fy in fiscal_years:
-        check_fiscal_year(fy, all_years)
-    wanted_years = set(fiscal_years)
-    declared_of = {nb: notebook_parameter_names(nb) for nb in notebooks}
-    for nb_path, declared in declared_of.items():
-        if "fiscal_year" not in declared:
-            raise ParameterError(f"{nb_path.name}: its parameters cell must declare fiscal_year")
-    any_programme_nb = any("programme_id" in d for d in declared_of.values())
-    unchecked = list(ds.unchecked_programmes) if ds is not None else []
-    unchecked_set = set(unchecked)
-    # Each programme run's provenance: one of two (shared, never modified) mappings.
-    checked = {"source_checked": True}
-    not_checked = {
-        "source_checked": False,
-        "note": "transcription not checked against a source document (programme.csv names no "
-        "source_file)",
-    }
-
-    # Each year is cut once (by ResultsByYear, shared with data/processed) and split by
-    # programme once; a plan report's year without any actual in the data is cut per programme.
-    cut_parts: dict[int, dict[str, Dataset]] = {}
-    own_years: dict[tuple[str, int], YearResults] = {}
-    whole_parts: dict[str, Dataset] = {}
-
-    def programme_cut(pid: str, fy: int) -> Dataset:
-        if fy in result_years:
-            if fy not in cut_parts:
-                cut_parts[fy] = results[fy].dataset.by_programme()
-            return cut_parts[fy][pid]
-        if (pid, fy) not in own_years:
-            if not whole_parts:
-                whole_parts.update(ds.by_programme())
-            own_years[(pid, fy)] = YearResults(whole_parts[pid].as_of(fy))
-        return own_years[(pid, fy)].dataset
-
-    year_headlines: dict[int, dict[str, Any]] = {}
-    own_headlines: dict[tuple[str, int], Any] = {}
-
-    def headline(pid: str, fy: int) -> Any:
-        if fy in result_years:
-            # The panel's tables of the year (shared with data/processed), split once.
-            if fy not in year_headlines:
-                year_headlines[fy] = programme_headlines(results[fy])
-            return year_headlines[fy][pid]
-        if (pid, fy) not in own_headlines:
-            programme_cut(pid, fy)
-            own_headlines[(pid, fy)] = programme_headlines(own_years[(pid, fy)])[pid]
-        return own_headlines[(pid, fy)]
-
-    # Every programme-year's data digest at once (one CSV formatting per table, not one per
-    # programme-year); the years of plan reports only are cut per programme below.
-    fast_digests: dict[tuple[str, int], str] = {}
-    if results is not None and any_programme_nb:
-        in_results = {
-            fy
-            for pid in selected
-            for fy in years_of[pid]
-            if fy in result_years and (not fiscal_years or fy in wanted_years)
-        }
-        fast_digests = ds.programme_digests(sorted(in_results)) or {}
-
-    def programme_digest(pid: str, fy: int) -> str:
-        known = fast_digests.get((pid, fy))
-        return known if known is not None else programme_cut(pid, fy).digest()
-
-    def programme_pending(pid: str, fy: int, inputs: Mapping[str, str]) -> Callable[[], Any]:
-        return lambda: {
-            "headline": headline(pid, fy),
-            "inputs": {**inputs, **raw_of().get(pid, {})},
-        }
-
-    def panel_pending(fy: int, inputs: dict[str, str]) -> Callable[[], Any]:
-        def fill() -> dict[str, Any]:
-            raw = {k: v for k, v in shared().items() if k.startswith("raw/")}
-            head = panel_headline([headline(p, fy) for p, ys in years_of.items() if fy in ys], fy)
-            return {"headline": head, "inputs": {**inputs, **raw}}
-
-        return fill
-
-    panel_digest: dict[int, str] = {}
-    specs = []
-    for nb_path, declared in declared_of.items():
-        notebook_input = {f"notebooks/{nb_path.name}": sha256_file(nb_path)}
-        base = {
-            **STANDARD_DEFAULTS,
-            "raw_dir": raw_dir,
-            "processed_dir": processed_dir,
-            "language": language,
-        }
-        # Standard parameters a notebook does not declare are not passed to it. They are the
-        # same for every run of the notebook: checked once (paths resolved on disk), not per run.
-        base = validate_parameters(
-            {k: v for k, v in base.items() if k in declared},
-            declared=[k for k in declared if k != "fiscal_year"],
-            fiscal_years=(),
-            root=root,
-            notebook=nb_path.name,
-        )
-        if "programme_id" in declared:
-            key_of = run_keys_over({**library, **notebook_input}, nb_path.stem)
-            # The shared inputs are one mapping under every run's own (a ChainMap: 174,000
-            # copies of ~50 digests would hold ~400 MB); resolved() makes each a dict.
-            shared_inputs = {**library, **notebook_input}
-            for pid in selected:
-                years = years_of[pid]
-                # The programme id and the type of its years, checked once; each year below is
-                # one of its own years, so among them.
-                validate_parameters(
-                    {"fiscal_year": years[0], "programme_id": pid},
-                    declared=declared,
-                    fiscal_years=years,
-                    root=root,
-                    notebook=nb_path.name,
-                )
-                provenance = checked if pid not in unchecked_set else not_checked
-                for fy in years:
-                    if fiscal_years and fy not in wanted_years:
-                        continue
-                    params = {"fiscal_year": fy, **base, "programme_id": pid}
-                    # Keyed on this programme's data as of the year: another programme's
-                    # folder cannot change it. Its raw files are recorded for provenance.
-                    own_input = {f"data/{pid}/as_of_fy{fy}": programme_digest(pid, fy)}
-                    key_inputs = collections.ChainMap(own_input, shared_inputs)
-                    specs.append(
-                        RunSpec(
-                            notebook=nb_path,
-                            name=nb_path.stem,
-                            fiscal_year=fy,
-                            parameters=params,
-                            inputs=key_inputs,
-                            run_key=key_of(own_input, params),
-                            programme_id=pid,
-                            language=language,
-                            provenance=provenance,
-                            pending=programme_pending(pid, fy, key_inputs),
-                        )
-                    )
-            continue
-        if programmes is not None:
-            continue  # --programme: that programme's runs only, no panel run
-        for fy in fiscal_years or data_years:
-            if fy not in data_years:
-                continue  # a year of a plan report only: no panel for it
-            own = validate_parameters(
-                {"fiscal_year": fy},
-                declared=declared,
-                fiscal_years=data_years,
-                root=root,
-                notebook=nb_path.name,
-            )
-            params = {**own, **base}
-            pending = None
-            if results is not None:
-                if fy not in panel_digest:
-                    panel_digest[fy] = results[fy].dataset.digest()
-                # Key on the data as of this year, not on the raw files: new rows for a later
-                # year leave this run's key, and so its archived report, untouched. The raw
-                # files' digests are still recorded for provenance.
-                key_inputs = {**library, **notebook_input, f"data/as_of_fy{fy}": panel_digest[fy]}
-                pending = panel_pending(fy, key_inputs)
-            else:
-                key_inputs = {**shared(), **notebook_input}
-            specs.append(
-                RunSpec(
-                    notebook=nb_path,
-                    name=nb_path.stem,
-                    fiscal_year=fy,
-                    parameters=params,
-                    inputs=key_inputs,
-                    run_key=run_key(key_inputs, params, nb_path.stem),
-                    language=language,
-                    provenance={"unchecked_programmes": unchecked} if ds is not None else None,
-                    pending=pending,
-                )
-            )
-    return specs
+    return Planner(
+        notebooks,
+        root=root,
+        fiscal_years=fiscal_years,
+        data_years=data_years,
+        raw_dir=raw_dir,
+        processed_dir=processed_dir,
+        language=language,
+        dataset=dataset,
+        programmes=programmes,
+    ).runs()
