@@ -173,7 +173,7 @@ def test_table_schema_is_public_and_is_what_the_loader_makes(seed):
 
 def test_write_processed_csv_has_bom_and_parquet_round_trips(seed, tmp_path):
     written = write_processed(seed, tmp_path)
-    assert len(written) == 14
+    assert len(written) == 16  # 8 tidy tables (cell_notes the eighth), CSV and Parquet
     raw = (tmp_path / "observations.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8
     csv_df = pd.read_csv(tmp_path / "observations.csv", encoding="utf-8-sig")

@@ -26,6 +26,7 @@ from kpianalysis.data.notation import (
     parse_quantities,
     parse_quantity,
     parse_votes,
+    read_period,
     split_scale,
 )
 from kpianalysis.errors import KpiAnalysisError, NotationError
@@ -505,7 +506,6 @@ def test_parse_votes_errors(text: str, reason: str) -> None:
         ("平成30年度", 2018),
         ("H30", 2018),
         ("平成元年度", 1989),
-        ("S64", 1989),
         ("昭和60年度", 1985),
         ("\u32ff5", 2023),  # ㋿ ligature
     ],
@@ -552,8 +552,6 @@ def test_parse_date_label_and_fiscal_year_of_month() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("H31.5", "平成 ended on 2019-04-30"),  # 平成31年5月 is 令和元年5月
-        ("平成31年5月", "平成 ended"),
         ("R1.4", "令和 began on 2019-05-01"),
         ("H1.1.7", "平成 began on 1989-01-08"),
         ("H28.13", "month 13 does not exist"),
@@ -562,7 +560,7 @@ def test_parse_date_label_and_fiscal_year_of_month() -> None:
         ("2016.3", "decimal"),  # a Gregorian year with a dot reads as a decimal number
         ("2016/3/31", "not a fiscal year"),  # what a spreadsheet makes of a year in a date cell
         ("H0.3", "no year 0"),
-        ("H32.3", "平成 ended"),
+        ("S64.2", "昭和 ended on 1989-01-07"),  # 昭和 ended without notice: never counted on
         ("2O23年度", "mistyped number"),
     ],
 )
@@ -571,14 +569,56 @@ def test_date_label_errors(text: str, reason: str) -> None:
         parse_fiscal_year(text)
 
 
+# Period labels as printed (issue 16.2). 平成 = 1988 + n; a month of January–March belongs to
+# the fiscal year before (年度 N = April N – March N+1).
+@pytest.mark.parametrize(
+    ("text", "kwargs", "year", "plan_year", "noted"),
+    [
+        # spaces PDF text puts inside: 平成29年3月 = March 2017 → FY2016
+        ("29 年 3 月", {"era": "平成"}, 2016, None, "no era printed"),
+        ("平成 28 年度 (1 年目 )", {}, 2016, 1, None),  # 1988 + 28, year 1 of the plan
+        ("平成 29 年度 （２年目）", {}, 2017, 2, None),
+        ("28年度", {"era": "H"}, 2016, None, "no era printed"),
+        # 令和2年3月 = March 2020 → FY2019
+        ("2年3月", {"era": "令和"}, 2019, None, "no era printed"),
+        # 平成 counted on after its end (plans written before May 2019): 1988 + 32, 1988 + 33
+        ("平成32年度", {}, 2020, None, "平成 ended in 2019"),
+        ("H33", {}, 2021, None, "平成 ended in 2019"),
+        ("平成32年3月", {}, 2019, None, "平成 ended in 2019"),  # March 2020 ends FY2019
+        ("H31.5", {}, 2019, None, "which ended on 2019-04-30"),  # May 2019, 令和元年5月
+        # a month inside a fiscal year: the year containing it
+        ("H28.2", {}, 2015, None, "not the end of a fiscal year"),  # February 2016 → FY2015
+        ("平成27年10月", {}, 2015, None, "not the end of a fiscal year"),  # October 2015
+        # a baseline phrase: the fiscal year before the plan starts (FY2016 → FY2015)
+        ("事業開始前 ( 現時点 )", {"plan_start": 2016}, 2015, None, "fiscal year before the plan"),
+        ("現時点", {"plan_start": 2021}, 2020, None, "fiscal year before the plan"),
+        ("H28.3", {}, 2015, None, None),  # a fiscal year's end: nothing assumed
+        ("令和5年度", {"era": "平成"}, 2023, None, None),  # a printed era wins over the document's
+    ],
+)
+def test_period_labels_as_printed(text, kwargs, year, plan_year, noted) -> None:
+    period = read_period(text, **kwargs)
+    assert (period.fiscal_year, period.plan_year, period.text) == (year, plan_year, text)
+    assert period.inferred == ("plan_start" in kwargs)
+    if noted is None:
+        assert period.notes == ()
+    else:
+        assert len(period.notes) >= 1 and any(noted in n for n in period.notes), period.notes
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("令和0年", "no year 0"),
         ("R0", "no year 0"),
-        ("H32", "平成 ended"),
-        ("平成32年度", "平成 ended"),
+        ("H41", "at most 平成40"),
+        ("S64", "昭和64年度 never existed"),
+        ("昭和64年度", "ended on 1989-01-07, before FY1989 began: that fiscal year is 平成元年度"),
         ("S65", "昭和 ended"),
+        ("29 年 3 月", "names no era"),  # without the document's era (read_period(era=...))
+        ("29年", "neither a fiscal year"),
+        ("平成 28 年度 (1 年目", "plan-year note must read like"),
+        ("事業開始前", "names no fiscal year"),  # a baseline phrase needs the plan's start
         ("2023.5", "decimal"),
         (2023.0, "got float"),
         (True, "boolean"),

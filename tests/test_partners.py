@@ -15,6 +15,7 @@ import pytest
 from conftest import SEED_DIR, SEED_ID
 from kpianalysis.cli import main as cli_main
 from kpianalysis.data.dataset import load_dataset, load_folders, provenance_warnings
+from kpianalysis.errors import DataError
 
 PARTNERS = Path(__file__).resolve().parent / "fixtures" / "partners"
 MEDIA, SHOTEN, KANKO = "28209-media", "20201-shoten", "21203-kanko"
@@ -107,7 +108,10 @@ def test_validate_warns_once_per_unchecked_programme(capsys):
     capsys.readouterr()
     assert cli_main(["validate", str(PARTNERS)]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith(f"ok: {PARTNERS}: 3 programme(s), 7 indicator(s), 18 observation(s)")
+    # Every fixture folder validates; only the three of issue 10 have no source document (the
+    # later ones carry the printed text).
+    folders = sorted(p for p in PARTNERS.iterdir() if p.is_dir())
+    assert out.startswith(f"ok: {PARTNERS}: {len(folders)} programme(s), ")
     lines = err.strip().splitlines()
     assert len(lines) == 3
     assert all(line.startswith("kpianalysis validate: warning: programme '") for line in lines)
@@ -372,3 +376,68 @@ def test_summary_line_states_an_increment_target_as_its_level(panel):
     assert "against 1,438,801 persons (97.3%)" in kpi_status_line(
         row, ("1,400,000人", "(40,000人)"), "en"
     )
+
+
+# --- Period labels as printed (issue 16.2) ----------------------------------------------------
+IJU = "08220-iju"
+
+
+def test_period_labels_as_printed_validate_against_their_source():
+    ds = load_folders([PARTNERS / IJU])
+    # Checked against its source document: every label is in source.txt as printed.
+    assert ds.unchecked_programmes == []
+    prog = ds.programmes.iloc[0]
+    # 平成 = 1988 + n: 平成 28 年度 = FY2016; 平成32年度 = 2020 (平成 ended in 2019, the plan,
+    # printed in 平成29年度, counts on); sheet 平成 29 年度 = FY2017.
+    assert (prog["plan_start"], prog["plan_end"], prog["sheet_fiscal_year"]) == (2016, 2020, 2017)
+    ind = ds.indicators.set_index("indicator_id")
+    # ① 事業開始前 ( 現時点 ): the year before the plan starts, FY2016 − 1 = FY2015 (inferred);
+    # ② H28.2 = February 2016, inside FY2015 (April 2015 – March 2016).
+    assert ind.loc[1, "baseline_year"] == 2015 and ind.loc[2, "baseline_year"] == 2015
+    obs = ds.observations.set_index(["indicator_id", "fiscal_year"])
+    # ① 平成 28 年度 (1 年目 ) = FY2016, 平成 29 年度 (2 年目 ) = FY2017, 平成32年度 = FY2020;
+    # ② era-less 29 年 3 月 = 平成29年3月 = March 2017 → FY2016; 30 年 3 月 → FY2017;
+    # 平成33年3月 = March 2021 → FY2020 (the plan's last year).
+    assert sorted(obs.index) == [(1, 2016), (1, 2017), (1, 2020), (2, 2016), (2, 2017), (2, 2020)]
+    assert obs.loc[(1, 2020), "target"] == 300 and obs.loc[(2, 2020), "target"] == 60
+    notes = ds.cell_notes
+    by_cell = {(r.file, r.row, r.column): (r.mark, r.text) for r in notes.itertuples()}
+    assert by_cell[("indicators.csv", 2, "baseline_year")] == ("inferred", "事業開始前 ( 現時点 )")
+    assert by_cell[("indicators.csv", 3, "baseline_year")] == ("reading", "H28.2")
+    assert by_cell[("observations.csv", 5, "fiscal_year")] == ("assumed", "29 年 3 月")
+    assert by_cell[("observations.csv", 4, "fiscal_year")] == ("reading", "平成32年度")
+    assert by_cell[("programme.csv", 2, "plan_end")] == ("reading", "平成32年度")
+    # Seven readings recorded; none for the labels read literally (平成 28 年度 (1 年目 )).
+    assert len(notes) == 7 and set(notes["programme_id"]) == {IJU}
+    assert ("observations.csv", 2, "fiscal_year") not in by_cell
+
+
+@pytest.mark.parametrize(
+    ("column_row", "text", "words"),
+    [
+        # (1 年目 ) must be the plan's first year, FY2016: FY2017 is its second.
+        (("observations.csv", 2, "fiscal_year"), "平成 29 年度 (1 年目 )", "year 1 of the plan"),
+        # 昭和 ended on 7 January 1989: no fiscal year 昭和64年度 (FY1989 is 平成元年度).
+        (("programme.csv", 2, "plan_start"), "昭和64年度", "平成元年度"),
+        (("observations.csv", 2, "fiscal_year"), "平成 28 年度 (1 年目", "(1年目)"),
+        (("indicators.csv", 2, "baseline_year"), "29年", "neither a fiscal year"),
+    ],
+)
+def test_period_label_errors_name_the_cause(tmp_path, column_row, text, words):
+    folder = _copy(tmp_path, IJU)
+    file, row, column = column_row
+    _set(folder / file, row, column, text)
+    with pytest.raises(DataError) as err:
+        load_folders([folder])
+    assert err.value.file.endswith(file) and (err.value.row, err.value.column) == (row, column)
+    assert words in err.value.reason and err.value.text == text
+
+
+def test_an_era_less_label_without_an_era_in_the_document_is_refused(tmp_path):
+    folder = _copy(tmp_path, IJU)
+    for column in ("plan_start", "plan_end", "sheet_fiscal_year"):
+        _set(folder / "programme.csv", 2, column, {"plan_start": "2016年度"}.get(column, "2020"))
+    _set(folder / "programme.csv", 2, "source_file", "")
+    with pytest.raises(DataError, match="names no era") as err:
+        load_folders([folder])
+    assert (err.value.row, err.value.column, err.value.text) == (5, "fiscal_year", "29 年 3 月")

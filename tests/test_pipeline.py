@@ -650,7 +650,7 @@ def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> 
     shutil.copytree(RAW, root / "data" / "raw")
     years, _, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert years == [2021, 2022, 2023]
-    assert len(written) == 26  # 7 tidy tables + 2 result tables × 3 years, CSV and Parquet
+    assert len(written) == 28  # 8 tidy tables + 2 result tables × 3 years, CSV and Parquet
     out = root / "data" / "processed"
     assert processed.prepare_data(root, "data/raw", "data/processed")[2] == []  # up to date
     (out / "observations.csv").write_text("edited by hand", encoding="utf-8")

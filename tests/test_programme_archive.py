@@ -62,8 +62,9 @@ def test_adding_programmes_leaves_every_handa_file_byte_identical(tmp_path: Path
     assert len(before) == 18  # .html, .ipynb, .run.json per run
     index_before = (reports / "index.html").read_bytes()
 
-    partners = sorted(p.name for p in PARTNERS.iterdir() if p.is_dir())
-    assert partners == ["20201-shoten", "21203-kanko", "28209-media"]
+    # The three partner folders of issue 10 (the later fixtures each test one notation of
+    # issue 16 and are built in tests of their own).
+    partners = ["20201-shoten", "21203-kanko", "28209-media"]
     for name in partners:
         shutil.copytree(PARTNERS / name, root / "data" / "raw" / name)
     plan_only_programme(root / "data" / "raw")

@@ -56,7 +56,7 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     years, results, written = processed.prepare_data(root, "data/raw", "data/processed")
-    assert years == [2021, 2022, 2023] and len(written) == 26
+    assert years == [2021, 2022, 2023] and len(written) == 28  # 8 tidy + 2 × 3 results, × 2
     notebooks = plan.discover_notebooks(root / "notebooks")
     assert [p.stem for p in notebooks] == ["attainment", "panel", "trends"]
 

@@ -182,7 +182,7 @@ class Dataset:
 
     Attributes
     ----------
-    programmes, indicators, observations, finance, components, subprojects, verdicts
+    programmes, indicators, observations, finance, components, subprojects, verdicts, cell_notes
         Tidy DataFrames (columns documented in ``README.md``).
     sources
         sha256 of every raw file read, keyed by its path relative to the raw directory.
@@ -197,6 +197,10 @@ class Dataset:
     verdicts: pd.DataFrame
     sources: dict[str, str] = field(default_factory=dict)
     as_of_year: int | None = None
+    #: Cells not read literally from the source: marked by the transcriber (``marks.csv``) or
+    #: read with an assumption by the library (:data:`CELL_MARKS`), one row per cell and mark,
+    #: for a report's appendix. Kept whole by :meth:`as_of`, like the definitions.
+    cell_notes: pd.DataFrame = field(default_factory=lambda: empty_table("cell_notes"))
 
     @property
     def fiscal_years(self) -> list[int]:
@@ -409,6 +413,7 @@ class Dataset:
             "components": self.components,
             "subprojects": self.subprojects,
             "verdicts": self.verdicts,
+            "cell_notes": self.cell_notes,
         }
 
 
@@ -552,14 +557,104 @@ def _quantity(
     return q
 
 
-def _fiscal_year(row: RawRow, column: str) -> int:
+#: Marks of :attr:`Dataset.cell_notes`: why a cell is not read literally from the source.
+#: ``inferred``, ``rejoined``, ``converted`` are the transcriber's (``marks.csv``); the library
+#: adds ``assumed`` (an era-less label read in the document's era), ``reading`` (how a label was
+#: read: 平成32年度, a month inside a fiscal year), ``inferred`` (a baseline year from the plan)
+#: and ``normalised`` (a cell matching its source only after compatibility characters).
+CELL_MARKS = ("inferred", "rejoined", "converted", "assumed", "reading", "normalised")
+
+_ERA_PRINTED = re.compile(r"(令和|平成|昭和)|^\(?\s*([RHS])\s*(?:元|[0-9])", re.IGNORECASE)
+
+
+@dataclass
+class _Periods:
+    """How one programme's period labels are read: the era of its own labels (for era-less
+    ones), its plan (for ``事業開始前`` and ``(1年目)``), and the notes each reading leaves."""
+
+    eras: tuple[str, ...] = ()
+    plan: tuple[int, int] | None = None
+    notes: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def of_programme(cls, row: RawRow) -> _Periods:
+        eras: list[str] = []
+        for column in ("sheet_fiscal_year", "plan_start", "plan_end"):
+            text = unicodedata.normalize("NFKC", _cell(row, column))
+            if m := _ERA_PRINTED.search(text):
+                era = m.group(1) or {"R": "令和", "H": "平成", "S": "昭和"}[m.group(2).upper()]
+                if era not in eras:
+                    eras.append(era)
+        return cls(tuple(eras))
+
+    def note(self, row: RawRow, column: str, mark: str, reason: str) -> None:
+        self.notes.append(
+            {
+                "file": Path(row.file).name,
+                "row": row.row,
+                "column": column,
+                "text": _cell(row, column),
+                "mark": mark,
+                "reason": reason,
+            }
+        )
+
+    def read(self, row: RawRow, column: str, *, baseline: bool = False) -> int:
+        """The fiscal year of a label cell, its readings noted; errors located at the cell."""
+        text = _cell(row, column)
+        start = self.plan[0] if self.plan and baseline else None
+        period = None
+        try:
+            period = notation.read_period(text, plan_start=start)
+        except notation.NotationError as exc:
+            if "names no era" not in exc.reason or not self.eras:
+                raise row.error(ValueParseError, column, exc.reason) from None
+            period = self._in_document_era(row, column, text)
+        for n in period.notes:
+            mark = "inferred" if period.inferred else "assumed" if "no era" in n else "reading"
+            self.note(row, column, mark, n)
+        if period.plan_year is not None and self.plan is not None:
+            expected = self.plan[0] + period.plan_year - 1
+            if period.fiscal_year != expected:
+                raise row.error(
+                    PeriodError,
+                    column,
+                    f"the label says year {period.plan_year} of the plan (FY{expected}, the plan "
+                    f"starting in FY{self.plan[0]}) but reads FY{period.fiscal_year}",
+                )
+        return period.fiscal_year
+
+    def _in_document_era(self, row: RawRow, column: str, text: str) -> notation.Period:
+        """An era-less label read in the era of the programme's own labels; with several eras
+        there, the one that puts it near the plan (from ten years before to a year after)."""
+        fits: dict[int, tuple[str, notation.Period]] = {}
+        for era in self.eras:
+            try:
+                period = notation.read_period(text, era=era)
+            except notation.NotationError as exc:
+                raise row.error(ValueParseError, column, exc.reason) from None
+            near = self.plan is None or (
+                self.plan[0] - 10 <= period.fiscal_year <= self.plan[1] + 1
+            )
+            if near:
+                fits[period.fiscal_year] = (era, period)
+        if len(fits) != 1:
+            shown = " or ".join(self.eras)
+            raise row.error(
+                ValueParseError,
+                column,
+                f"no era printed, and the programme's labels name {shown}: cannot tell which",
+            )
+        return next(iter(fits.values()))[1]
+
+
+def _fiscal_year(
+    row: RawRow, column: str, periods: _Periods | None = None, *, baseline: bool = False
+) -> int:
     text = _cell(row, column)
     if not text.strip():
         raise row.error(MissingValueError, column, "a fiscal year is required")
-    try:
-        fy = notation.parse_fiscal_year(text)
-    except notation.NotationError as exc:
-        raise row.error(ValueParseError, column, exc.reason) from None
+    fy = (periods or _Periods()).read(row, column, baseline=baseline)
     if not MIN_FISCAL_YEAR <= fy <= MAX_FISCAL_YEAR:
         raise row.error(
             PeriodError, column, f"fiscal year {fy} is outside {MIN_FISCAL_YEAR}–{MAX_FISCAL_YEAR}"
@@ -610,7 +705,7 @@ def _leading_circled(row: RawRow, column: str) -> tuple[int, str]:
 # Tables
 
 
-def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, object]:
+def _parse_programme(table: RawTable, periods: _Periods) -> dict[str, object]:
     if len(table) != 1:
         raise DataError(
             f"expected exactly one programme row, found {len(table)}",
@@ -628,10 +723,11 @@ def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, obje
             "municipality_code",
             "expected the 5- or 6-digit local government code in ASCII digits (e.g. 23205)",
         )
-    start = _fiscal_year(row, "plan_start")
-    end = _fiscal_year(row, "plan_end")
+    start = _fiscal_year(row, "plan_start", periods)
+    end = _fiscal_year(row, "plan_end", periods)
     if end < start:
         raise row.error(PeriodError, "plan_end", f"the plan ends (FY{end}) before it starts")
+    periods.plan = (start, end)
     return {
         "programme_id": pid,
         "municipality_code": code,
@@ -645,7 +741,7 @@ def _parse_programme(table: RawTable, source_text: str | None) -> dict[str, obje
         "plan_start": start,
         "plan_end": end,
         "sheet_fiscal_year": (
-            _fiscal_year(row, "sheet_fiscal_year")
+            _fiscal_year(row, "sheet_fiscal_year", periods)
             if _cell(row, "sheet_fiscal_year").strip()
             else None
         ),
@@ -685,7 +781,9 @@ def _refuse_repeat(
     seen[key] = row
 
 
-def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+def _parse_indicators(
+    table: RawTable, programme: dict[str, object], periods: _Periods
+) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     seen: dict[int, RawRow] = {}
     for row in table:
@@ -712,7 +810,9 @@ def _parse_indicators(table: RawTable, programme: dict[str, object]) -> list[dic
         baseline_q = _quantity(row, "baseline", required=False, unit=unit_norm)
         _check_value(row, "baseline", baseline_q, kind)
         baseline_year = (
-            _fiscal_year(row, "baseline_year") if _cell(row, "baseline_year").strip() else None
+            _fiscal_year(row, "baseline_year", periods, baseline=True)
+            if _cell(row, "baseline_year").strip()
+            else None
         )
         if baseline_q.value is not None and baseline_year is None:
             raise row.error(
@@ -786,7 +886,10 @@ def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> N
 
 
 def _parse_observations(
-    table: RawTable, programme: dict[str, object], indicators: list[dict[str, object]]
+    table: RawTable,
+    programme: dict[str, object],
+    indicators: list[dict[str, object]],
+    periods: _Periods,
 ) -> list[dict[str, object]]:
     by_id = {int(i["indicator_id"]): i for i in indicators}  # type: ignore[call-overload]
     out: list[dict[str, object]] = []
@@ -806,7 +909,7 @@ def _parse_observations(
                 f"no such indicator in indicators.csv (defined: {known})",
             )
         ind = by_id[ind_id]
-        fy = _fiscal_year(row, "fiscal_year")
+        fy = _fiscal_year(row, "fiscal_year", periods)
         if not start <= fy <= end:
             raise row.error(
                 PeriodError, "fiscal_year", f"FY{fy} is outside the plan period FY{start}–FY{end}"
@@ -1008,12 +1111,14 @@ def _set_levels(observations: list[dict[str, object]], indicators: list[dict[str
         o["target"], o["actual"] = float(target), float(actual)
 
 
-def _parse_finance(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+def _parse_finance(
+    table: RawTable, programme: dict[str, object], periods: _Periods
+) -> list[dict[str, object]]:
     out = []
     seen: dict[int, RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
-        fy = _fiscal_year(row, "fiscal_year")
+        fy = _fiscal_year(row, "fiscal_year", periods)
         _refuse_repeat(seen, fy, row, "fiscal_year", f"FY{fy} is already given")
         money = {}
         for column in ("cost", "grant"):
@@ -1097,12 +1202,14 @@ def _parse_subprojects(
     return out
 
 
-def _parse_verdicts(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
+def _parse_verdicts(
+    table: RawTable, programme: dict[str, object], periods: _Periods
+) -> list[dict[str, object]]:
     rows = []
     seen: dict[tuple[int, str, int], RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
-        fy = _fiscal_year(row, "fiscal_year")
+        fy = _fiscal_year(row, "fiscal_year", periods)
         evaluator = _choice(row, "evaluator", EVALUATORS)
         option_no, option_ja = _leading_circled(row, "option")
         key = (fy, evaluator, option_no)
@@ -1321,13 +1428,18 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
 
     for table in tables.values():
         _refuse_formulas(table)
-    programme = _parse_programme(tables["programme"], None)
-    indicators = _parse_indicators(tables["indicators"], programme)
-    observations = _parse_observations(tables["observations"], programme, indicators)
+    periods = (
+        _Periods.of_programme(tables["programme"].rows[0])
+        if len(tables["programme"])
+        else _Periods()
+    )
+    programme = _parse_programme(tables["programme"], periods)
+    indicators = _parse_indicators(tables["indicators"], programme, periods)
+    observations = _parse_observations(tables["observations"], programme, indicators, periods)
     _set_levels(observations, indicators)
     for o in observations:
         del o["_row"]
-    finance = _parse_finance(tables["finance"], programme) if "finance" in tables else []
+    finance = _parse_finance(tables["finance"], programme, periods) if "finance" in tables else []
     components = (
         _parse_components(tables["components"], programme) if "components" in tables else []
     )
@@ -1336,7 +1448,9 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
         if "subprojects" in tables
         else []
     )
-    verdicts = _parse_verdicts(tables["verdicts"], programme) if "verdicts" in tables else []
+    verdicts = (
+        _parse_verdicts(tables["verdicts"], programme, periods) if "verdicts" in tables else []
+    )
     _link_indicators(
         indicators, components, subprojects, "components" in tables, "subprojects" in tables
     )
@@ -1366,6 +1480,7 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
         "components": components,
         "subprojects": subprojects,
         "verdicts": verdicts,
+        "cell_notes": [{"programme_id": programme["programme_id"], **n} for n in periods.notes],
     }
     return records, sources
 
@@ -1541,6 +1656,17 @@ _VERDICT_DTYPES = {
 }
 
 
+_CELL_NOTE_DTYPES = {
+    "programme_id": "str",
+    "file": "str",
+    "row": "int64",
+    "column": "str",
+    "text": "str",
+    "mark": "str",
+    "reason": "str",
+}
+
+
 #: Dataset attribute → column dtypes, in the order of :meth:`Dataset.tables`.
 _TABLE_DTYPES = {
     "programmes": _PROGRAMME_DTYPES,
@@ -1550,6 +1676,7 @@ _TABLE_DTYPES = {
     "components": _COMPONENT_DTYPES,
     "subprojects": _SUBPROJECT_DTYPES,
     "verdicts": _VERDICT_DTYPES,
+    "cell_notes": _CELL_NOTE_DTYPES,
 }
 
 

@@ -60,6 +60,8 @@ from decimal import Decimal, InvalidOperation
 from kpianalysis.errors import NotationError
 
 __all__ = [
+    "BEFORE_PLAN_PHRASES",
+    "CONTINUED_ERAS",
     "KNOWN_UNITS",
     "MAX_UNIT_LENGTH",
     "MINUS_MARKS",
@@ -67,6 +69,7 @@ __all__ = [
     "SCALABLE_UNITS",
     "SCALE_PREFIXES",
     "YEN_MULTIPLIERS",
+    "Period",
     "Quantity",
     "fiscal_year_of_month",
     "format_quantity",
@@ -78,6 +81,7 @@ __all__ = [
     "parse_quantities",
     "parse_quantity",
     "parse_votes",
+    "read_period",
     "split_scale",
 ]
 
@@ -588,19 +592,6 @@ def parse_fraction(text: str) -> float:
 _VOTES = re.compile(r"(?:[^0-9:]*:\s?)?([0-9]+)\s?[名人]\s?/\s?([0-9]+)\s?[名人]中?")
 
 
-def _unwrapped(text: str) -> str:
-    """Half-width, stripped text with one pair of enclosing parentheses removed (sheets write
-    labels such as ``(R5)`` and ``（評価委員：７名/７名中）``)."""
-    s = _half_width(text).strip()
-    if s == "":
-        raise NotationError(text, "empty")
-    if s[0] == "(" or s[-1] == ")":
-        if not (s[0] == "(" and s[-1] == ")"):
-            raise NotationError(text, "unbalanced parentheses")
-        s = s[1:-1].strip()
-    return s
-
-
 def parse_votes(text: str) -> tuple[int, int]:
     """Parse a panel vote count such as ``（評価委員：７名/７名中）``.
 
@@ -646,9 +637,23 @@ _ERAS: dict[str, tuple[str, int, int | None]] = {
     "昭和": ("S", 1925, 64),
 }
 _ERA_BY_INITIAL = {initial: name for name, (initial, _, _) in _ERAS.items()}
+_NEXT_ERA = {"昭和": "平成", "平成": "令和"}
+#: Eras that plans kept counting in after they ended, and the last year read so. The end of 平成
+#: was fixed in advance (2017) and the era name of its successor announced only on 2019-04-01,
+#: so plans written before May 2019 label later years 平成32年度 (FY2020), 平成33年度 (FY2021)
+#: ...; a plan written in FY2018 for ten years ends in 平成40年度 (FY2028). 昭和 ended on
+#: 7 January 1989 without notice: 昭和64年度 never existed and is refused.
+CONTINUED_ERAS: dict[str, int] = {"平成": 40}
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
-_GREGORIAN = re.compile(r"(?:FY\s?)?([0-9]{4})(?:年度|年)?", re.IGNORECASE)
-_ERA_YEAR = re.compile(r"(令和|平成|昭和|[RHS])\s?(元|[0-9]{1,3})(?:年度|年)?", re.IGNORECASE)
+_GREGORIAN = re.compile(r"(?:FY)?([0-9]{4})(?:年度|年)?", re.IGNORECASE)
+_ERA_YEAR = re.compile(r"(令和|平成|昭和|[RHS])(元|[0-9]{1,3})(?:年度|年)?", re.IGNORECASE)
+# Era-less labels, as sheets print them inside a table headed by an era label: 29年3月, 28年度.
+_ERALESS_YEAR = re.compile(r"(元|[0-9]{1,2})年度")
+# "(1年目)" after a year label: which year of the plan it is (平成28年度(1年目)).
+_PLAN_YEAR_NOTE = re.compile(r"\((元|[0-9]{1,2})年目\)$")
+#: Baseline labels that name no year but a moment: the fiscal year before the plan starts
+#: (read so only where the plan's start is known, and recorded as inferred).
+BEFORE_PLAN_PHRASES: frozenset[str] = frozenset({"事業開始前", "現時点", "計画策定時"})
 
 
 # First and last day of each era, as (year, month, day).
@@ -657,16 +662,42 @@ _ERA_SPAN: dict[str, tuple[tuple[int, int, int], tuple[int, int, int] | None]] =
     "平成": ((1989, 1, 8), (2019, 4, 30)),
     "昭和": ((1926, 12, 25), (1989, 1, 7)),
 }
-_ERA = r"(令和|平成|昭和|[RHS])\s?(元|[0-9]{1,2})"
+_ERA = r"(令和|平成|昭和|[RHS])(元|[0-9]{1,2})"
 _DAY_MARK = r"(?:末|末日|時点|現在)?"
 # H28.3, R6.3, H28.3.31, H28.3末 (era dot notation: year.month[.day]).
 _ERA_DOTTED = re.compile(rf"{_ERA}\.([0-9]{{1,2}})(?:\.([0-9]{{1,2}}))?{_DAY_MARK}", re.IGNORECASE)
-# 平成28年3月末, 令和6年3月, 2016年3月末, 2016年3月31日時点.
+# 平成28年3月末, 令和6年3月, 2016年3月末, 2016年3月31日時点, and era-less 29年3月.
 _KANJI_DATE = re.compile(
-    rf"(?:{_ERA}|([0-9]{{4}}))年\s?([0-9]{{1,2}})月(?:([0-9]{{1,2}})日)?{_DAY_MARK}",
+    rf"(?:{_ERA}|([0-9]{{4}})|(元|[0-9]{{1,2}}))年([0-9]{{1,2}})月(?:([0-9]{{1,2}})日)?{_DAY_MARK}",
     re.IGNORECASE,
 )
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A fiscal-year or target-month label as printed, and what was assumed reading it.
+
+    Attributes
+    ----------
+    fiscal_year
+        The Gregorian number of the fiscal year (年度 N = April N – March N+1).
+    text
+        The label exactly as written.
+    notes
+        One sentence per assumption made (an era taken from the document, an era counted on
+        after its end, a month inside the year, a year inferred from the plan's start).
+    inferred
+        The label names no year at all (``事業開始前``): the year comes from the plan.
+    plan_year
+        The year of the plan the label says it is (``(1年目)``), or ``None``.
+    """
+
+    fiscal_year: int
+    text: str
+    notes: tuple[str, ...] = ()
+    inferred: bool = False
+    plan_year: int | None = None
 
 
 def fiscal_year_of_month(year: int, month: int) -> int:
@@ -680,42 +711,146 @@ def fiscal_year_of_month(year: int, month: int) -> int:
     return year - 1 if month <= 3 else year
 
 
-def _era_year(text: object, era: str, n_text: str) -> int:
-    """Gregorian year of era year ``n_text`` (``元`` = 1), with the era's range checked."""
-    era = _ERA_BY_INITIAL.get(era.upper(), era)
+def _era_name(era: str) -> str:
+    return _ERA_BY_INITIAL.get(era.upper(), era)
+
+
+def _era_year(text: object, era: str, n_text: str, notes: list[str] | None = None) -> int:
+    """Gregorian year of era year ``n_text`` (``元`` = 1), with the era's range checked; a year
+    an era was counted on after its end (:data:`CONTINUED_ERAS`) adds a note to ``notes``."""
+    era = _era_name(era)
     _, offset, last = _ERAS[era]
     n = 1 if n_text == "元" else int(n_text)
     if n == 0:
         raise NotationError(text, f"{era} has no year 0 (its first year is 元年 = 1)")
     if last is not None and n > last:
-        raise NotationError(
-            text,
-            f"{era} ended in its year {last} ({offset + last}); "
-            f"{era}{n} does not exist (did you mean the next era?)",
-        )
+        continued = CONTINUED_ERAS.get(era)
+        if continued is None:
+            end = _ERA_SPAN[era][1]
+            assert end is not None
+            raise NotationError(
+                text,
+                f"{era} ended on {end[0]}-{end[1]:02d}-{end[2]:02d} ({era}{last}年): {era}{n} "
+                "never existed (did you mean the next era?)",
+            )
+        if n > continued:
+            raise NotationError(
+                text,
+                f"{era} ended in its year {last} ({offset + last}); {era}{n} = {offset + n} is "
+                f"later than any plan written in {era} reaches (at most {era}{continued})",
+            )
+        if notes is not None:
+            notes.append(
+                f"{era}{n} = {offset + n}: {era} ended in {offset + last} ({era}{last}), but plans "
+                "written before the new era was named count on in it"
+            )
     return offset + n
 
 
-def _check_date(text: object, year: int, month: int, day: int | None, era: str | None) -> None:
+def _check_date(
+    text: object, year: int, month: int, day: int | None, era: str | None, notes: list[str]
+) -> None:
     if not 1 <= month <= 12:
         raise NotationError(text, f"month {month} does not exist")
     if day is not None and not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
         raise NotationError(text, f"day {day} does not exist in month {month}")
     if era is None:
         return
-    era = _ERA_BY_INITIAL.get(era.upper(), era)
+    era = _era_name(era)
     first, last = _ERA_SPAN[era]
     # Compare at the precision written: a month alone is in the era if any of its days is.
     when = (year, month, day if day is not None else 0)
     if last is not None and (when[:2] > last[:2] or (day is not None and when > last)):
-        raise NotationError(
-            text,
-            f"{era} ended on {last[0]}-{last[1]:02d}-{last[2]:02d}; this date is in the next era",
-        )
+        if era not in CONTINUED_ERAS:
+            raise NotationError(
+                text,
+                f"{era} ended on {last[0]}-{last[1]:02d}-{last[2]:02d}; this date is in the "
+                "next era",
+            )
+        if not any(era in n for n in notes):  # _era_year has said so already for 平成32 ...
+            notes.append(
+                f"{year}-{month:02d} written in {era}, which ended on {last[0]}-{last[1]:02d}-"
+                f"{last[2]:02d}: plans written before the new era was named count on in it"
+            )
     if when[:2] < first[:2] or (day is not None and when < first):
         raise NotationError(
             text, f"{era} began on {first[0]}-{first[1]:02d}-{first[2]:02d}; this date is before it"
         )
+
+
+def _label(text: str) -> tuple[str, int | None]:
+    """A period label made comparable: half-width, without any space (PDF text puts spaces
+    inside: ``29 年 3 月``, ``平成 28 年度``), the plan-year note ``(1年目)`` taken off (returned),
+    and one pair of enclosing parentheses removed (``(R5)``, ``（評価委員：７名/７名中）``)."""
+    s = re.sub(r"\s+", "", _half_width(text))
+    if s == "":
+        raise NotationError(text, "empty")
+    plan_year = None
+    if (m := _PLAN_YEAR_NOTE.search(s)) and m.start() > 0:
+        plan_year = 1 if m.group(1) == "元" else int(m.group(1))
+        if plan_year == 0:
+            raise NotationError(text, "(0年目): a plan has no year 0")
+        s = s[: m.start()]
+    if s[0] == "(" or s[-1] == ")":
+        if not (s[0] == "(" and s[-1] == ")"):
+            raise NotationError(text, _unbalanced(s))
+        s = s[1:-1]
+    return s, plan_year
+
+
+def _unbalanced(s: str) -> str:
+    if re.search(r"\([^()]*年目", s):
+        return "a plan-year note must read like '(1年目)' after the year label"
+    return "unbalanced parentheses"
+
+
+def _unwrapped(text: str) -> str:
+    """Half-width, stripped text with one pair of enclosing parentheses removed (sheets write
+    labels such as ``(R5)`` and ``（評価委員：７名/７名中）``)."""
+    s = _half_width(text).strip()
+    if s == "":
+        raise NotationError(text, "empty")
+    if s[0] == "(" or s[-1] == ")":
+        if not (s[0] == "(" and s[-1] == ")"):
+            raise NotationError(text, "unbalanced parentheses")
+        s = s[1:-1].strip()
+    return s
+
+
+def _no_era(text: object, what: str) -> NotationError:
+    return NotationError(
+        text,
+        f"{what} names no era (平成? 令和?) and none was given: an era-less label is read in the "
+        "era of the document's own labels (plan_start, plan_end, sheet_fiscal_year), and these "
+        "name none",
+    )
+
+
+def _date_of(
+    text: object, s: str, era_default: str | None, notes: list[str]
+) -> tuple[int, int, int | None] | None:
+    """``(year, month, day)`` of a date label ``s`` (already through :func:`_label`), or None."""
+    if match := _ERA_DOTTED.fullmatch(s):
+        era, n_text, month_text, day_text = match.groups()
+        year = _era_year(text, era, n_text, notes)
+    elif match := _KANJI_DATE.fullmatch(s):
+        era, n_text, gregorian, bare, month_text, day_text = match.groups()
+        if bare is not None:
+            if era_default is None:
+                raise _no_era(text, f"{bare}年{month_text}月")
+            era, n_text = era_default, bare
+            notes.append(
+                f"no era printed: {bare}年{month_text}月 read as {era}{bare}年{month_text}月, "
+                "the era of the document's labels"
+            )
+        year = _era_year(text, era, n_text, notes) if era else int(gregorian)
+    else:
+        return None
+    month = int(month_text)
+    day = int(day_text) if day_text else None
+    _check_date(text, year, month, day, era, notes)
+    _check_range(text, year)
+    return year, month, day
 
 
 def parse_date_label(text: str) -> tuple[int, int, int | None]:
@@ -723,14 +858,16 @@ def parse_date_label(text: str) -> tuple[int, int, int | None]:
 
     Accepts era dot notation (``H28.3``, ``R6.3``, ``H28.3.31``, ``R6.3末``) and the kanji forms
     (``平成28年3月末``, ``令和6年3月``, ``2016年3月末``, ``2016年3月31日``), with full-width
-    characters. A Gregorian ``2016.3`` or ``2016/3/31`` is refused: the first reads as a decimal,
-    and the second is what a spreadsheet makes of a year typed into a date cell.
+    characters and spaces anywhere (``29 年 3 月`` once an era is known: :func:`read_period`).
+    A Gregorian ``2016.3`` or ``2016/3/31`` is refused: the first reads as a decimal, and the
+    second is what a spreadsheet makes of a year typed into a date cell.
 
     Raises
     ------
     NotationError
         For anything else, a month or day that does not exist, or a date outside its era
-        (``H31.5`` is 令和元年5月; ``R1.4`` is still 平成).
+        (``R1.4`` is still 平成; ``S64.2`` is 平成元年2月). 平成 dates after its end
+        (``H31.5``, ``平成32年3月``) are read, as plans written before May 2019 print them.
 
     Examples
     --------
@@ -739,22 +876,13 @@ def parse_date_label(text: str) -> tuple[int, int, int | None]:
     """
     if not isinstance(text, str):
         raise NotationError(text, f"expected text, got {type(text).__name__}")
-    s = _unwrapped(text)
-    if match := _ERA_DOTTED.fullmatch(s):
-        era, n_text, month_text, day_text = match.groups()
-        year = _era_year(text, era, n_text)
-    elif match := _KANJI_DATE.fullmatch(s):
-        era, n_text, gregorian, month_text, day_text = match.groups()
-        year = _era_year(text, era, n_text) if era else int(gregorian)
-    else:
+    s, _plan_year = _label(text)
+    date = _date_of(text, s, None, [])
+    if date is None:
         raise NotationError(
             text, "not a date label (expected e.g. H28.3, 平成28年3月末, 2016年3月末)"
         )
-    month = int(month_text)
-    day = int(day_text) if day_text else None
-    _check_date(text, year, month, day, era)
-    _check_range(text, year)
-    return year, month, day
+    return date
 
 
 def _check_range(text: object, year: int) -> int:
@@ -763,14 +891,138 @@ def _check_range(text: object, year: int) -> int:
     return year
 
 
-def parse_fiscal_year(text: str | int) -> int:
+def _before_plan(s: str) -> bool:
+    """Whether ``s`` is a baseline phrase (``事業開始前``, ``事業開始前(現時点)``)."""
+    parts = [p for p in re.split(r"[()]", s) if p]
+    return bool(parts) and all(p in BEFORE_PLAN_PHRASES for p in parts)
+
+
+def read_period(
+    text: str | int, *, era: str | None = None, plan_start: int | None = None
+) -> Period:
+    """Read a fiscal-year or target-month label as printed, with what had to be assumed.
+
+    Everything :func:`parse_fiscal_year` reads, and:
+
+    * spaces anywhere inside (``29 年 3 月``, ``平成 28 年度 (1 年目 )``; PDF text puts them
+      there), and a plan-year note ``(1年目)`` after the label, kept as :attr:`Period.plan_year`;
+    * era-less labels (``29年3月``, ``28年度``) read in ``era`` (the era of the document's own
+      labels), noted; without ``era`` they are refused, naming the missing era;
+    * 平成 after its end (``平成32年度`` = FY2020, ``平成33年度`` = FY2021, ``H32.3``), noted:
+      plans written before May 2019 count on in it. 昭和64年度 is refused (昭和 ended on
+      7 January 1989; FY1989 is 平成元年度);
+    * a month that is not a fiscal year's end (``H28.2``, ``平成27年10月``) is the fiscal year
+      containing it, noted;
+    * with ``plan_start``, a baseline phrase (``事業開始前``, ``現時点``, ``事業開始前(現時点)``)
+      is the fiscal year before the plan starts, marked :attr:`Period.inferred`.
+
+    Raises
+    ------
+    NotationError
+        As :func:`parse_fiscal_year`, naming the true cause.
+
+    Examples
+    --------
+    >>> read_period("29 年 3 月", era="平成").fiscal_year
+    2016
+    >>> p = read_period("平成32年度"); p.fiscal_year, len(p.notes)
+    (2020, 1)
+    >>> read_period("平成 28 年度 (1 年目 )").plan_year
+    1
+    >>> p = read_period("事業開始前 ( 現時点 )", plan_start=2016); p.fiscal_year, p.inferred
+    (2015, True)
+    """
+    if isinstance(text, bool):
+        raise NotationError(text, "a boolean is not a fiscal year")
+    if not isinstance(text, str):
+        try:
+            year = operator.index(text)
+        except TypeError:
+            raise NotationError(
+                text, f"expected an integer or text, got {type(text).__name__}"
+            ) from None
+        return Period(_check_range(text, year), str(text))
+    if era is not None and _era_name(era) not in _ERAS:
+        raise NotationError(era, "not an era (令和, 平成, 昭和 or R, H, S)")
+    squashed = re.sub(r"\s+", "", _half_width(text))
+    if _before_plan(squashed):
+        s, plan_year = squashed, None
+    else:
+        s, plan_year = _label(text)
+    notes: list[str] = []
+    if _before_plan(s):
+        if plan_start is None:
+            raise NotationError(
+                text, "names no fiscal year (a moment before the plan, read only as a baseline)"
+            )
+        notes.append(
+            f"no year printed: {s} read as FY{plan_start - 1}, the fiscal year before the plan "
+            f"starts (FY{plan_start})"
+        )
+        return Period(plan_start - 1, text, tuple(notes), True, plan_year)
+    if match := _GREGORIAN.fullmatch(s):
+        fy = int(match.group(1))
+    elif match := _ERA_YEAR.fullmatch(s):
+        fy = _fiscal_era_year(text, match.group(1), match.group(2), notes)
+    elif match := _ERALESS_YEAR.fullmatch(s):
+        if era is None:
+            raise _no_era(text, s)
+        notes.append(f"no era printed: {s} read as {_era_name(era)}{s}, the era of the document")
+        fy = _fiscal_era_year(text, era, match.group(1), notes)
+    elif date := _date_of(text, s, None if era is None else _era_name(era), notes):
+        year, month, _day = date
+        fy = fiscal_year_of_month(year, month)
+        if month != 3:
+            notes.append(
+                f"{year}-{month:02d} is not the end of a fiscal year: read as FY{fy}, the fiscal "
+                "year containing it"
+            )
+    else:
+        raise _not_a_fiscal_year(text, s)
+    return Period(_check_range(text, fy), text, tuple(notes), False, plan_year)
+
+
+def _fiscal_era_year(text: object, era: str, n_text: str, notes: list[str]) -> int:
+    """An era *fiscal year* label: like :func:`_era_year`, but the last year of an era that
+    ended in January (昭和64年: 1–7 January 1989) has no fiscal year of its own."""
+    name = _era_name(era)
+    _, offset, last = _ERAS[name]
+    n = 1 if n_text == "元" else int(n_text)
+    if last is not None and n == last and name not in CONTINUED_ERAS:
+        end = _ERA_SPAN[name][1]
+        assert end is not None
+        raise NotationError(
+            text,
+            f"{name}{n}年度 never existed: {name} ended on {end[0]}-{end[1]:02d}-{end[2]:02d}, "
+            f"before FY{offset + n} began: that fiscal year is {_NEXT_ERA[name]}元年度",
+        )
+    return _era_year(text, era, n_text, notes)
+
+
+def _not_a_fiscal_year(text: object, s: str) -> NotationError:
+    _check_mistyped_number(text, s)
+    if re.fullmatch(r"[0-9]+\.[0-9]*", s):
+        return NotationError(text, "a decimal number is not a fiscal year")
+    if re.fullmatch(r"-?[0-9]+", s):
+        return NotationError(text, "a fiscal year needs four digits (e.g. 2023) or an era")
+    if "(" in s or ")" in s:
+        return NotationError(text, _unbalanced(s))
+    if re.fullmatch(r"(元|[0-9]{1,2})年", s):
+        return NotationError(
+            text, f"{s} is neither a fiscal year (年度) nor a month (年…月) of a named era"
+        )
+    return NotationError(text, "not a fiscal year (expected e.g. 2023, 2023年度, 令和5年度, R5)")
+
+
+def parse_fiscal_year(text: str | int, *, era: str | None = None) -> int:
     """Parse a Japanese fiscal year (年度 N runs April N – March N+1) to its Gregorian number.
 
     Accepts ``2023``, ``"2023"``, ``"2023年度"``, ``"2023年"``, ``"FY2023"``, ``"令和5年度"``,
     ``"令和元年度"``, ``"R5"``, ``"(R5)"``, ``"（Ｒ５）"``, ``"H31"``, ``"平成30年度"``,
-    ``"S64"``, with full-width characters and surrounding spaces; and target-month or date
-    labels (:func:`parse_date_label`), which name the fiscal year the month falls in:
-    January–March belong to the *previous* fiscal year.
+    with full-width characters and spaces anywhere; and target-month or date labels
+    (:func:`parse_date_label`), which name the fiscal year the month falls in: January–March
+    belong to the *previous* fiscal year. :func:`read_period` also returns what was assumed
+    (era-less labels read in ``era``, 平成32年度 = FY2020).
 
     ==================  ==========  =========================================
     label               fiscal year  why
@@ -790,9 +1042,9 @@ def parse_fiscal_year(text: str | int) -> int:
     Raises
     ------
     NotationError
-        For year 0 of an era, 平成32 or later (平成 ended in its 31st year), 昭和65 or later,
-        a month or day that does not exist or lies outside its era, floats, booleans, years
-        outside 1900–2200, empty text and anything else.
+        For year 0 of an era, 平成41 or later, 昭和64年度 (昭和 ended on 7 January 1989) or
+        later, a month or day that does not exist or lies outside its era, an era-less label
+        without ``era``, floats, booleans, years outside 1900–2200, empty text and anything else.
 
     Examples
     --------
@@ -803,30 +1055,7 @@ def parse_fiscal_year(text: str | int) -> int:
     >>> parse_fiscal_year("2016年3月末"), parse_fiscal_year("R6.3"), parse_fiscal_year("令和6年3月")
     (2015, 2023, 2023)
     """
-    if isinstance(text, bool):
-        raise NotationError(text, "a boolean is not a fiscal year")
-    if not isinstance(text, str):
-        try:
-            year = operator.index(text)
-        except TypeError:
-            raise NotationError(
-                text, f"expected an integer or text, got {type(text).__name__}"
-            ) from None
-        return _check_range(text, year)
-    s = _unwrapped(text)
-    if match := _GREGORIAN.fullmatch(s):
-        return _check_range(text, int(match.group(1)))
-    if match := _ERA_YEAR.fullmatch(s):
-        return _check_range(text, _era_year(text, match.group(1), match.group(2)))
-    if _ERA_DOTTED.fullmatch(s) or _KANJI_DATE.fullmatch(s):
-        year, month, _day = parse_date_label(text)
-        return _check_range(text, fiscal_year_of_month(year, month))
-    _check_mistyped_number(text, s)
-    if re.fullmatch(r"[0-9]+\.[0-9]*", s):
-        raise NotationError(text, "a decimal number is not a fiscal year")
-    if re.fullmatch(r"-?[0-9]+", s):
-        raise NotationError(text, "a fiscal year needs four digits (e.g. 2023) or an era")
-    raise NotationError(text, "not a fiscal year (expected e.g. 2023, 2023年度, 令和5年度, R5)")
+    return read_period(text, era=era).fiscal_year
 
 
 # --- formatting ----------------------------------------------------------------------------
