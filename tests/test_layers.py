@@ -160,7 +160,7 @@ def test_no_private_name_crosses_a_module() -> None:
     [
         ("kpianalysis.data.notation", "data"),
         ("kpianalysis.analysis.measures", "analysis"),
-        ("kpianalysis.report.views", "report"),
+        ("kpianalysis.report.sections", "report"),
         ("kpianalysis.build.archive", "build"),
         ("kpianalysis.fileio", "base"),
         ("kpianalysis.cli", "entry"),
@@ -175,7 +175,7 @@ def test_the_check_finds_an_upward_import(tmp_path: Path) -> None:
     copy = tmp_path / "kpianalysis"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert upward_imports(copy) == []
-    (copy / "data" / "planted.py").write_text("from kpianalysis.report import views\n")
+    (copy / "data" / "planted.py").write_text("from kpianalysis.report import sections\n")
     assert upward_imports(copy) == [
-        "kpianalysis.data.planted:1 imports kpianalysis.report.views (data → report)"
+        "kpianalysis.data.planted:1 imports kpianalysis.report.sections (data → report)"
     ]

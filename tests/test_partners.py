@@ -296,7 +296,7 @@ def test_printed_achievement_beside_the_computed_rate(panel):
 
 def test_sheet_notes_view_shows_and_escapes_them(panel):
     from kpianalysis.analysis.tables import attainment_table
-    from kpianalysis.report.views import sheet_notes, sheet_notes_view
+    from kpianalysis.report.attainment_views import sheet_notes, sheet_notes_view
 
     t = attainment_table(panel.as_of(2016), 2016, programme_id=MEDIA)
     notes = sheet_notes(t)
@@ -367,7 +367,7 @@ def test_summary_line_states_an_increment_target_as_its_level(panel):
     increment 40,000人 is shown as the level 1,438,801人 (1,318,801 + 3 × 40,000) that the
     97.3 % is computed against, with the sheet's text beside it; a level actual stays as written."""
     from kpianalysis.analysis.tables import attainment_table
-    from kpianalysis.report.views import kpi_status_line
+    from kpianalysis.report.sections import kpi_status_line
 
     ds = panel.as_of(2018)
     row = attainment_table(ds, 2018, programme_id=KANKO).iloc[0]

@@ -162,8 +162,8 @@ def test_build_time_honours_source_date_epoch(monkeypatch):
 
 
 def test_figures_are_embedded_at_print_resolution():
+    from kpianalysis.report.embed import FIGURE_DPI, figure_html
     from kpianalysis.report.figures import achievement_figure
-    from kpianalysis.report.views import FIGURE_DPI, figure_html
 
     df = pd.DataFrame({"label": ["①", "②"], "achievement_rate": [0.5, 2.0], "achieved": [0, 1]})
     out = figure_html(achievement_figure(df, width=6.0), "alt", "達成率")

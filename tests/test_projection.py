@@ -165,7 +165,7 @@ def test_result_tables_are_written_per_fiscal_year(seed, tmp_path):
 
 
 def test_trend_view_states_model_probability_and_outcome(seed):
-    from kpianalysis.report.views import trend_view
+    from kpianalysis.report.trends_views import trend_view
 
     fy22 = str(trend_view(trend_table(seed.as_of(2022), 2022), "en"))
     assert "<td>4%</td>" in fy22  # ① P(FY2023 ≥ 13), whole percent

@@ -12,7 +12,7 @@ import pytest
 from kpianalysis import reasons
 from kpianalysis.analysis import measures, progress, projection, trends
 from kpianalysis.analysis.projection import trend_table
-from kpianalysis.report.views import trend_view
+from kpianalysis.report.trends_views import trend_view
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "kpianalysis"
 

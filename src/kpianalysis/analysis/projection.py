@@ -42,6 +42,21 @@ from kpianalysis.analysis.trends import (
 )
 from kpianalysis.data.dataset import check_cut
 
+__all__ = [
+    "REASONS",
+    "TABLE_COLUMNS",
+    "estimate_priors",
+    "interval_shown",
+    "kpi_series",
+    "model_reason",
+    "priors_frame",
+    "reason_text",
+    "trend_fits",
+    "trend_predictions",
+    "trend_priors",
+    "trend_table",
+]
+
 #: Reason codes of this module, Japanese label and English rendering (:mod:`kpianalysis.reasons`).
 REASONS: dict[str, tuple[str, str]] = reasons.labels("trend_fit", "projection")
 

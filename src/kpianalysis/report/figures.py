@@ -28,6 +28,22 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+__all__ = [
+    "ACHIEVED_COLOUR",
+    "CI_COLOUR",
+    "FIGURE_WORDS",
+    "JAPANESE_FONT",
+    "MISSED_COLOUR",
+    "PI_COLOUR",
+    "UNDEFINED_COLOUR",
+    "achievement_figure",
+    "distribution_figure",
+    "series_figure",
+    "trend_figure",
+    "use_japanese_theme",
+    "wrap_label",
+]
+
 #: Font bundled by matplotlib-fontja (IPAexGothic, IPA Font License): has every JIS X 0208 glyph.
 JAPANESE_FONT = "IPAexGothic"
 

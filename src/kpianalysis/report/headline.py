@@ -19,6 +19,17 @@ from kpianalysis.analysis.measures import format_percent
 from kpianalysis.analysis.results import YearResults
 from kpianalysis.fileio import jsonable
 
+__all__ = [
+    "achievement_counts",
+    "counts_text",
+    "headline_for",
+    "headline_text",
+    "panel_headline",
+    "panel_text",
+    "programme_headlines",
+    "programme_label",
+]
+
 
 def achievement_counts(table: pd.DataFrame) -> dict[str, Any]:
     """Counts of one programme's attainment table (one row per KPI).

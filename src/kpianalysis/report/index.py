@@ -18,6 +18,17 @@ from typing import Any
 from kpianalysis.report.headline import counts_text, headline_text, panel_text, programme_label
 from kpianalysis.report.render import CSP
 
+__all__ = [
+    "CSS",
+    "JST",
+    "REPORT_TITLES",
+    "WORDS",
+    "jst",
+    "record_href",
+    "render_index",
+    "report_title",
+]
+
 CSS = """
 body { font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }

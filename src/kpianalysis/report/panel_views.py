@@ -16,7 +16,8 @@ from kpianalysis.analysis.measures import format_percent
 from kpianalysis.analysis.panel import PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
-from kpianalysis.report.views import figure_html, fiscal_year_label
+from kpianalysis.report.embed import figure_html
+from kpianalysis.report.labels import fiscal_year_label
 
 __all__ = [
     "ASSESSMENT_LABELS",

@@ -19,6 +19,33 @@ from typing import Any
 
 import pandas as pd
 
+__all__ = [
+    "LABELS",
+    "LANGUAGES",
+    "SECTIONS",
+    "STYLE",
+    "Html",
+    "bullet_list",
+    "caption_html",
+    "check_language",
+    "concat",
+    "definition_list",
+    "esc",
+    "figure",
+    "header",
+    "heading",
+    "html_column",
+    "keep_together",
+    "label",
+    "number",
+    "paragraph",
+    "pick",
+    "section_heading",
+    "table",
+    "term",
+    "yen",
+]
+
 #: Display labels: key -> (Japanese, English).
 LABELS: dict[str, tuple[str, str]] = {
     "programme": ("事業", "Programme"),

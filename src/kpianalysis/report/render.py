@@ -39,6 +39,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # importing nbformat costs ~1 s; the no-op build must not pay it
     import nbformat
 
+__all__ = [
+    "CAPTION_WORDS",
+    "CSP",
+    "JST",
+    "REPORT_CSS",
+    "TEMPLATE",
+    "Provenance",
+    "build_time",
+    "footer_html",
+    "jst_date",
+    "render_html",
+]
+
 CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
     "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "

@@ -1,0 +1,438 @@
+"""Sections of the attainment report (notebooks/attainment.ipynb): the year's rates and ratings.
+
+These functions only *present* what :mod:`kpianalysis.analysis.tables` computed; every
+data-derived string passes through :mod:`kpianalysis.report.present`, which escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from kpianalysis.data.dataset import Dataset
+from kpianalysis.report import present as P
+from kpianalysis.report.embed import figure_html
+from kpianalysis.report.figures import achievement_figure, series_figure
+from kpianalysis.report.labels import (
+    as_written,
+    fy_short,
+    indicator_name,
+    percent_text,
+    reason_text,
+    unit_text,
+)
+from kpianalysis.report.sections import headline_sentence
+
+__all__ = [
+    "RANK_TABLE_NAMES",
+    "VARIANT_NAMES",
+    "achievement_chart",
+    "assessment_view",
+    "attainment_methods",
+    "attainment_narrative",
+    "attainment_section",
+    "kpi_table",
+    "series_chart",
+    "sheet_notes",
+    "sheet_notes_view",
+]
+
+
+#: Rank tables in plain words: code → (Japanese, English).
+RANK_TABLE_NAMES: dict[str, tuple[str, str]] = {
+    "osaka_library": (
+        "達成率による4段階（A: 110%以上、B: 80%以上、C: 50%以上、D: 50%未満。大阪府立図書館の評価方式）",
+        "four grades by achievement rate (A: 110 % or more, B: 80 %, C: 50 %, D: below 50 %; "
+        "the scheme of the Osaka Prefectural Library)",
+    ),
+    "nagayo": (
+        "当初値との比較による4段階（S: 目標値以上、A: 当初値を上回る、B: 当初値の±10%以内、C: 下回る。長与町の評価方式）",
+        "four grades against the baseline (S: target met, A: above baseline, B: within ±10 % "
+        "of it, C: below; the scheme of Nagayo Town)",
+    ),
+}
+
+
+#: Achievement-rate variants for decrease-is-better KPIs, in plain words.
+VARIANT_NAMES: dict[str, tuple[str, str]] = {
+    "ratio": ("実績値÷目標値", "actual ÷ target"),
+    "inverse": ("目標値÷実績値（減少が望ましい指標）", "target ÷ actual (lower is better)"),
+    "complement": (
+        "1＋(目標値−実績値)÷目標値（減少が望ましい指標）",
+        "1 + (target − actual) ÷ target",
+    ),
+}
+
+
+def attainment_section(
+    ds: Dataset,
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    fiscal_year: int,
+    language: str = "ja",
+) -> P.Html:
+    """Section "KPIs: actuals and targets": the sheet's table, the series and the rates."""
+    return P.concat(
+        P.section_heading("kpis", language),
+        achievement_chart(table, fiscal_year, language),
+        kpi_table(ds, table, fiscal_year, language),
+        sheet_notes_view(table, language),
+        series_chart(ds, table, fiscal_year, language),
+    )
+
+
+def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """Bar chart of achievement per KPI against 100 %, embedded with a numbered caption."""
+    data = pd.DataFrame(
+        {
+            # The circled number only: the names are in the table and the figure stays small.
+            "label": table["indicator_label"].astype(str).tolist(),
+            "achievement_rate": table["achievement_rate"].astype(float),
+            "achieved": table["achieved"],
+            "reason": [reason_text(r, language) for r in table["achievement_rate_reason"]],
+        }
+    )
+    fig = achievement_figure(data, reason="reason", language=language, width=6.0)
+    caption = P.pick(
+        f"{fiscal_year}年度の達成率（実績値÷目標値）。破線は目標（100%）",
+        f"Achievement rate in FY{fiscal_year} (actual ÷ target); the dashed line is the "
+        "target (100 %)",
+        language,
+    )
+    return figure_html(fig, caption, caption)
+
+
+def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """The sheet's own table: per KPI the baseline and every year's actual (target), as written.
+
+    Beside them the year's computed achievement and progress rates and the ratings. Years after
+    ``fiscal_year`` show their targets only (the report does not see later actuals).
+    """
+    obs = ds.observations
+    years = sorted(int(y) for y in obs["fiscal_year"].dropna().unique())
+    by_key = {
+        (r.programme_id, int(r.indicator_id), int(r.fiscal_year)): r for r in obs.itertuples()
+    }
+    ind = ds.indicators.set_index(["programme_id", "indicator_id"])
+    t = table.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+    base_years = sorted({int(y) for y in t["baseline_year"].dropna()})
+    t["baseline_s"] = [
+        as_written(ind.loc[(r["programme_id"], r["indicator_id"]), "baseline_text"])
+        for r in t.to_dict("records")
+    ]
+    cols: dict[str, Any] = {
+        "indicator": P.header("indicator", language),
+        "baseline_s": P.Html(
+            P.esc(P.term("baseline", language))
+            + (
+                f"<small>{P.esc(fy_short(base_years[0], language))}</small>"
+                if len(base_years) == 1
+                else ""
+            )
+        ),
+    }
+    for y in years:
+        col = f"fy{y}"
+        cells = []
+        for r in t.to_dict("records"):
+            o = by_key.get((r["programme_id"], int(r["indicator_id"]), y))
+            actual = as_written(o.actual_text) if o is not None and y <= fiscal_year else ""
+            target = as_written(o.target_text) if o is not None else ""
+            cells.append(
+                P.Html(
+                    P.esc(actual or ("—" if y <= fiscal_year else ""))
+                    + (f'<span class="sub">{P.esc(target)}</span>' if target else "")
+                )
+            )
+        t[col] = P.html_column(cells, t.index)
+        cols[col] = P.Html(P.esc(fy_short(y, language)))
+    t["rate_s"] = [
+        percent_text(v) or reason_text(r, language)
+        for v, r in zip(t["achievement_rate"], t["achievement_rate_reason"], strict=True)
+    ]
+    t["progress_s"] = [
+        percent_text(v) or reason_text(r, language)
+        for v, r in zip(t["progress_rate"], t["progress_rate_reason"], strict=True)
+    ]
+    t["effect_s"] = [
+        _rating(r["effect_ja"], r["effect_en"], r["effect_reason"], language)
+        for r in t.to_dict("records")
+    ]
+    t["rank_s"] = [_rank(r, language) for r in t.to_dict("records")]
+    cols["rate_s"] = P.header("achievement_rate", language)
+    cols["progress_s"] = P.header("progress_rate", language)
+    cols["effect_s"] = P.header("effect_rating", language)
+    cols["rank_s"] = P.header("rank", language)
+    caption = P.pick(
+        f"KPIの実績値と（目標値）: 評価シートの表記のまま。右の4列は{fiscal_year}年度の算出値",
+        f"KPI actuals and (targets) as the sheet writes them (Japanese units); the last four "
+        f"columns are computed for FY{fiscal_year}",
+        language,
+    )
+    numeric = ["baseline_s", *(f"fy{y}" for y in years), "rate_s", "progress_s"]
+    return P.table(t, cols, na_rep="", caption=caption, numeric=numeric, css_class="kpi-sheet")
+
+
+def _rating(ja: Any, en: Any, reason: Any, language: str) -> str:
+    if isinstance(ja, str) and ja:
+        return P.pick(ja, en, language)
+    return reason_text(reason, language)
+
+
+def _rank(r: Mapping[str, Any], language: str) -> str:
+    """``"C"``: the letter only; the methods section says what each letter means."""
+    letter = r.get("rank")
+    if isinstance(letter, str) and letter:
+        return letter
+    return reason_text(r.get("rank_reason"), language)
+
+
+def sheet_notes(table: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI of an attainment table, what the sheet itself adds: the component and sub-project
+    it belongs to, its own printed achievement beside the computed rate (and whether they
+    disagree beyond the printed rounding), and the reason given for a missing actual.
+
+    Only KPIs with at least one of these are returned; columns a stand-in table lacks are blank.
+
+    Examples
+    --------
+    >>> sheet_notes(attainment_table(ds.as_of(2015), 2015))  # doctest: +SKIP
+    """
+    cols = [
+        "component_ja",
+        "subproject_ja",
+        "achievement_printed_text",
+        "achievement_printed_disagrees",
+        "missing_reason_ja",
+    ]
+    t = table.copy()
+    for c in cols:
+        if c not in t.columns:
+            t[c] = pd.NA if c == "achievement_printed_disagrees" else ""
+    text = t[[c for c in cols if c != "achievement_printed_disagrees"]].fillna("").astype(str)
+    keep = text.apply(lambda col: col.str.strip().ne("")).any(axis=1)
+    keys = ["programme_id", "indicator_id", "indicator_label", "name_ja", "name_en"]
+    keys += ["sub_label_ja", "achievement_rate"]
+    return t.loc[keep, [k for k in keys if k in t.columns] + cols].reset_index(drop=True)
+
+
+def sheet_notes_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """:func:`sheet_notes` as an escaped HTML table (empty when there is nothing to show)."""
+    notes = sheet_notes(table)
+    if notes.empty:
+        return P.Html("")
+    t = notes.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+    t["part_s"] = [
+        " / ".join(x for x in (str(c or ""), str(s or "")) if x.strip())
+        for c, s in zip(t["component_ja"].fillna(""), t["subproject_ja"].fillna(""), strict=True)
+    ]
+    t["computed_s"] = [percent_text(v) for v in t["achievement_rate"]]
+    t["printed_s"] = [
+        ""
+        if not str(text or "").strip()
+        else f"{text} ⚠ "
+        + P.pick(
+            "計算値と不一致（印字の丸めを超える差）",
+            "differs from the computed rate beyond the printed rounding",
+            language,
+        )
+        if d is True
+        else str(text)
+        for text, d in zip(
+            t["achievement_printed_text"].fillna(""),
+            t["achievement_printed_disagrees"]
+            .astype(object)
+            .where(t["achievement_printed_disagrees"].notna(), None),
+            strict=True,
+        )
+    ]
+    cols = {
+        "indicator": P.label("indicator", language),
+        "part_s": P.label("sheet_part", language),
+        "printed_s": P.label("printed_achievement", language),
+        "computed_s": P.label("achievement_rate", language),
+        "missing_reason_ja": P.label("missing_reason", language),
+    }
+    return P.table(t, cols, na_rep="")
+
+
+def series_chart(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja"):
+    """Each KPI's full series: baseline, actuals up to the year, and the plan's targets."""
+    names = {
+        (r["programme_id"], int(r["indicator_id"])): indicator_name(r, language)
+        for r in table.to_dict("records")
+    }
+    obs = ds.observations.copy()
+    obs["label"] = [
+        names.get((p, int(i)), "")
+        for p, i in zip(obs["programme_id"], obs["indicator_id"], strict=True)
+    ]
+    obs.loc[obs["fiscal_year"] > fiscal_year, "actual"] = float("nan")
+    base = table.assign(
+        label=[names[(r["programme_id"], int(r["indicator_id"]))] for r in table.to_dict("records")]
+    )
+    units = {
+        names[(r["programme_id"], int(r["indicator_id"]))]: unit_text(r["unit"], language)
+        for r in table.to_dict("records")
+    }
+    fig = series_figure(
+        obs[obs["label"] != ""],
+        base[["label", "baseline_year", "baseline"]],
+        units=units,
+        language=language,
+    )
+    caption = P.pick(
+        "各KPIの推移: 当初値（□）、実績値（●）、計画の目標値（◇、点線）",
+        "Each KPI over time: baseline (□), actuals (●) and the plan's targets (◇, dotted)",
+        language,
+    )
+    return figure_html(fig, caption, caption)
+
+
+def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: str = "ja"):
+    """A few sentences generated from the numbers (e.g. 「4指標中2指標が目標を達成」)."""
+    sentences: list[str] = []
+    for s in summary.to_dict("records"):
+        sentences.append(headline_sentence(s, language))
+        best = table[table["programme_id"] == s["programme_id"]].dropna(subset=["achievement_rate"])
+        if len(best):
+            top = best.loc[best["achievement_rate"].idxmax()]
+            low = best.loc[best["achievement_rate"].idxmin()]
+            sentences.append(
+                P.pick(
+                    f"達成率が最も高いのは{indicator_name(top, 'ja')}（{percent_text(top['achievement_rate'])}）、"
+                    f"最も低いのは{indicator_name(low, 'ja')}（{percent_text(low['achievement_rate'])}）です。",
+                    f"Highest achievement: {indicator_name(top, 'en')} "
+                    f"({percent_text(top['achievement_rate'])}); lowest: {indicator_name(low, 'en')} "
+                    f"({percent_text(low['achievement_rate'])}).",
+                    language,
+                )
+            )
+    return P.concat(*(P.paragraph(x) for x in sentences))
+
+
+#: When a CAGR ratio rounds to zero, "limited progress" would contradict a zero status index.
+_NO_GROWTH = ("伸びなし", "no growth")
+
+
+def assessment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Multi-year progress assessment up to the fiscal year, every class as a phrase."""
+    t = table.copy()
+    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+
+    def cell(value_col: str, class_col: str, reason_col: str, kind: str) -> pd.Series:
+        out = []
+        for r in t.to_dict("records"):
+            code = r[class_col]
+            val = r[value_col]
+            has = val is not None and not pd.isna(val)
+            phrase = reason_text(code, language)
+            if code == "limited_progress" and has and abs(float(val)) < 0.0005:
+                phrase = P.pick(*_NO_GROWTH, language)
+            why = reason_text(r[reason_col], language)
+            detail = ""
+            if has and code != "target_achieved":
+                detail = percent_text(val) if kind == "pct" else f"{float(val):.2f}"
+            elif why and why != phrase:
+                detail = why
+            out.append(
+                P.Html(
+                    P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else "")
+                )
+            )
+        return P.html_column(out, t.index)
+
+    t["status_s"] = cell("status_index", "status_class", "status_reason", "pct")
+    t["anticipated_s"] = cell(
+        "anticipated_progress", "anticipated_class", "anticipated_reason", "pct"
+    )
+    t["cagr_s"] = cell("cagr_ratio", "cagr_class", "cagr_reason", "pct")
+    t["miss_s"] = cell("miss_share", "miss_share_class", "miss_share_reason", "pct")
+    ja = language == "ja"
+    cols = {
+        "indicator": P.header("indicator", language),
+        "status_s": P.Html(
+            "現状（目標までの進み具合）<small>ESCAP</small>" if ja else "Status so far (ESCAP)"
+        ),
+        "anticipated_s": P.Html(
+            "このペースでの見込み<small>ESCAP</small>" if ja else "Outlook at this pace (ESCAP)"
+        ),
+        "cagr_s": P.Html(
+            "年平均伸び率の比<small>Open SDG</small>" if ja else "Growth-rate ratio (Open SDG)"
+        ),
+        "miss_s": P.Html(
+            "傾向を延ばした未達の割合<small>Destatis</small>"
+            if ja
+            else "Share missed on trend (Destatis)"
+        ),
+    }
+    caption = P.pick(
+        "複数年度の進捗評価（各方法の説明は「方法」の節）",
+        "Multi-year progress assessment (each method is explained under Methods)",
+        language,
+    )
+    return P.keep_together(
+        P.section_heading("assessment", language),
+        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-assessment"),
+    )
+
+
+def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Every rule and method the report used, each in one plain sentence (METHODS.md)."""
+    variants = sorted(set(table["achievement_variant"].dropna().astype(str)))
+    variant_text = "、".join(P.pick(*VARIANT_NAMES.get(v, (v, v)), language) for v in variants)
+    ranks = sorted(set(table["rank_table"].dropna().astype(str)))
+    rank_text = "; ".join(P.pick(*RANK_TABLE_NAMES.get(r, (r, r)), language) for r in ranks)
+    bands = ", ".join(sorted({f"{float(b):.0%}" for b in table["effect_band"].dropna()}))
+    items = [
+        P.pick(
+            f"達成率 = {variant_text}。進捗率 = (実績値 − 当初値) ÷ (目標値 − 当初値)、当初値がなければ算出しません。",
+            f"Achievement rate = {variant_text}. Progress rate = (actual − baseline) ÷ (target − "
+            "baseline); not computed without a baseline.",
+            language,
+        ),
+        P.pick(
+            f"効果の評価（4段階）: 目標を達成 → 非常に効果的、達成率{bands}以上 → 相当程度効果があった、当初値より改善 → 効果があった、それ以外 → 効果がなかった。",
+            f"Effect rating (four levels): target met → very effective; at least {bands} of the "
+            "target → considerably effective; better than the baseline → effective; otherwise "
+            "not effective.",
+            language,
+        ),
+        P.pick(
+            f"ランク: {rank_text}。",
+            f"Rank: {rank_text}.",
+            language,
+        ),
+        P.pick(
+            "現状と見込み（国連アジア太平洋経済社会委員会 ESCAP の方法）: 当初値から目標値までの道のりのうち、いま何割進んだか、またこれまでの年平均のペースが続けば目標年度に達するかを見ます。",
+            "Status and outlook (the method of the UN Economic and Social Commission for Asia "
+            "and the Pacific, ESCAP): how much of the way from baseline to target has been "
+            "covered, and whether the average pace so far would reach the target in time.",
+            language,
+        ),
+        P.pick(
+            "年平均伸び率の比（国連SDG指標の公開基盤 Open SDG の方法）: 実際の年平均伸び率を、目標に届くのに必要な年平均伸び率で割った値です（1以上なら十分）。",
+            "Growth-rate ratio (the method of Open SDG, the open-source SDG reporting platform): "
+            "the actual average annual growth rate divided by the rate needed to reach the "
+            "target (1 or more is enough).",
+            language,
+        ),
+        P.pick(
+            "傾向を延ばした未達の割合（ドイツ連邦統計局 Destatis の方法）: 直近の値に直線を当てはめて目標年度まで延ばし、目標との差が必要な変化の何割にあたるかを見ます。",
+            "Share missed on trend (the method of Destatis, the German Federal Statistical "
+            "Office): a straight line through the recent values is extended to the target year, "
+            "and the gap to the target is expressed as a share of the change needed.",
+            language,
+        ),
+        P.pick(
+            "当初値がない指標は最初の実績値を起点とします。率は全精度で計算し、表示のみ小数第1位に四捨五入しています。",
+            "A KPI without a baseline starts from its first actual. Rates are computed at full "
+            "precision and rounded half-up to one decimal for display only.",
+            language,
+        ),
+    ]
+    return P.concat(P.section_heading("methods", language), P.bullet_list(items, "kpi-methods"))

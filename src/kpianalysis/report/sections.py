@@ -1,0 +1,477 @@
+"""Sections every programme report shares: title, summary box, programme overview, notes.
+
+A notebook cell calls one function here and displays what it returns (escaped
+:class:`~kpianalysis.report.present.Html`). The report-specific sections are in
+:mod:`~kpianalysis.report.attainment_views` and :mod:`~kpianalysis.report.trends_views`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+import pandas as pd
+
+from kpianalysis.analysis.ratings import PANEL_OPTIONS
+from kpianalysis.analysis.tables import attainment_table, programme_summary
+from kpianalysis.data.dataset import Dataset
+from kpianalysis.report import present as P
+from kpianalysis.report.headline import counts_text
+from kpianalysis.report.labels import (
+    GRANT_TYPES_EN,
+    fiscal_year_label,
+    indicator_name,
+    percent_text,
+    reason_text,
+    unit_text,
+    unparen,
+    yen_text,
+)
+
+__all__ = [
+    "REPORT_KINDS",
+    "headline_sentence",
+    "kpi_status_line",
+    "programme_overview",
+    "report_header",
+    "report_title",
+    "section_heading",
+    "subprojects_table",
+    "summary_box",
+    "transcription_notes",
+    "verdict_sentence",
+    "verdicts_view",
+]
+
+
+#: Report kinds: notebook name → (Japanese, English) title.
+REPORT_KINDS: dict[str, tuple[str, str]] = {
+    "attainment": ("KPI達成状況", "KPI attainment"),
+    "trends": ("KPIの傾向と予測", "KPI trends and projections"),
+}
+
+
+def section_heading(key: str, language: str = "ja") -> P.Html:
+    """A report section's heading with its anchor (see :data:`present.SECTIONS`)."""
+    return P.section_heading(key, language)
+
+
+def _texts(ds: Dataset, fiscal_year: int) -> dict[tuple[str, int], tuple[str, str]]:
+    """(programme_id, indicator_id) → (actual text, target text) of the year, as written."""
+    obs = ds.observations[ds.observations["fiscal_year"] == fiscal_year]
+    return {
+        (r.programme_id, int(r.indicator_id)): (str(r.actual_text or ""), str(r.target_text or ""))
+        for r in obs.itertuples()
+    }
+
+
+def report_header(
+    ds: Dataset,
+    fiscal_year: int,
+    kind: str,
+    language: str = "ja",
+    *,
+    table: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
+) -> P.Html:
+    """The top of a report: title, the answer in a box, and the table of contents.
+
+    Parameters
+    ----------
+    ds
+        The dataset as of ``fiscal_year``.
+    kind
+        A key of :data:`REPORT_KINDS` (``"attainment"``, ``"trends"``).
+    table, summary
+        The year's attainment table and programme summary; computed here when not given.
+
+    The title names programme, municipality, fiscal year and report kind. The box holds the
+    headline, one line per KPI (actual against target, achievement rate, achieved or not) and
+    the panel verdict. The ``<nav class="kpi-toc">`` placeholder is filled at rendering from the
+    report's section headings.
+    """
+    P.check_language(language)
+    if table is None:
+        table = attainment_table(ds, fiscal_year)
+    if summary is None:
+        summary = programme_summary(ds, fiscal_year, table=table)
+    kind_ja, kind_en = REPORT_KINDS.get(kind, (kind, kind))
+    progs = ds.programmes.to_dict("records")
+    if language == "ja":
+        names = "・".join(f"{p['municipality_ja']}「{p['name_ja']}」" for p in progs)
+        title = f"{names} {kind_ja} {fiscal_year_label(fiscal_year)}"
+        sub = f"{fiscal_year}年度までの実績値・事業費・評価と、計画のすべての目標値を用いています。"
+    else:
+        names = "; ".join(
+            f"{P.pick(p['municipality_ja'], p['municipality_en'], 'en')}: "
+            f"{P.pick(p['name_ja'], p['name_en'], 'en')}"
+            for p in progs
+        )
+        title = f"{kind_en}, FY{fiscal_year} — {names}"
+        sub = (
+            f"Actuals, costs and verdicts up to fiscal year {fiscal_year} (April {fiscal_year} – "
+            f"March {fiscal_year + 1}) and every target of the plan."
+        )
+    parts = [P.heading(title, 1), P.Html(f'<p class="kpi-subtitle">{P.esc(sub)}</p>')]
+    parts.append(summary_box(ds, table, summary, fiscal_year, language))
+    parts.append(P.Html('<nav class="kpi-toc"></nav>'))
+    return P.concat(*parts)
+
+
+def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, language: str):
+    """Title block (kept for notebooks written before :func:`report_header`)."""
+    kind = next((k for k, v in REPORT_KINDS.items() if v == (report_ja, report_en)), report_ja)
+    return report_header(ds, fiscal_year, kind, language)
+
+
+def headline_sentence(s: Any, language: str = "ja") -> str:
+    """「2023年度：評価した4指標中2指標が目標を達成（50.0%）。」 from a summary row.
+
+    One denominator (issue 10): KPIs achieved among those evaluated; the others are counted
+    apart (see :func:`kpianalysis.report.headline.counts_text`).
+    """
+    n, m, k = int(s["n_kpis"]), int(s["n_known"]), int(s["n_achieved"])
+    counts = {
+        "n_kpis": n,
+        "n_evaluated": m,
+        "n_achieved": k,
+        "n_without_actual": n - m,
+        "n_not_evaluable": 0,
+        "share_achieved": k / m if m else None,
+        "plan_only": n > 0 and m == 0,
+    }
+    fy = int(s["fiscal_year"])
+    if language == "ja":
+        return f"{fy}年度：{counts_text(counts, 'ja')}。"
+    return f"FY{fy}: {counts_text(counts, 'en')}."
+
+
+def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P.Html:
+    """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
+    actual, target = (unparen(t) for t in texts)
+    rate = percent_text(row["achievement_rate"]) or reason_text(
+        row["achievement_rate_reason"], language
+    )
+    if pd.isna(row["achieved"]):
+        mark = ""
+    elif bool(row["achieved"]):
+        mark = f' <span class="kpi-ok">{P.esc(P.pick("○ 達成", "achieved", language))}</span>'
+    else:
+        mark = (
+            f' <span class="kpi-miss">{P.esc(P.pick("× 未達成", "not achieved", language))}</span>'
+        )
+    if language == "ja":
+        # The rate compares levels: a value the sheet writes as an increment is shown as the
+        # level it was compared as, the sheet's text beside it.
+        actual, target = (
+            _as_level(row, kind, written)
+            for kind, written in (("actual", actual), ("target", target))
+        )
+        text = f"{indicator_name(row, 'ja')} — {actual or '—'}／目標 {target or '—'}（{rate}）"
+    else:
+        unit = unit_text(row["unit"], "en")
+        actual_en = P.number(row["actual"]) + f" {unit}" if pd.notna(row["actual"]) else "—"
+        target_en = P.number(row["target"]) + f" {unit}" if pd.notna(row["target"]) else "—"
+        text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
+    return P.Html(P.esc(text) + mark)
+
+
+def _as_level(row: Any, kind: str, written: str) -> str:
+    """``written`` — or, for an ``actual``/``target`` written as an increment, its level with
+    the sheet's text: ``1,438,801人（記載は前年度からの増加数 40,000人）``."""
+    if row.get(f"{kind}_form") != "increment" or pd.isna(row[kind]):
+        return written
+    level = P.number(row[kind], unit_text(row["unit"], "ja"))
+    return f"{level}（記載は前年度からの増加数 {written}）" if written else level
+
+
+def verdict_sentence(s: Any, language: str = "ja") -> str:
+    """The panel's verdict in one sentence ("" when none is recorded)."""
+    if pd.isna(s.get("panel_effective")):
+        why = reason_text(s.get("panel_reason"), language)
+        return P.pick(
+            f"有識者による効果検証: 記録なし{f'（{why}）' if why else ''}。",
+            f"Expert panel: no verdict recorded{f' ({why})' if why else ''}.",
+            language,
+        )
+    return P.pick(
+        f"有識者による効果検証: 「{s['panel_option_ja']}」（評価委員{s['panel_votes']}名／{s['panel_total']}名中）。",
+        f"Expert panel: “{s['panel_option_en']}” ({s['panel_votes']} of {s['panel_total']} members).",
+        language,
+    )
+
+
+def summary_box(
+    ds: Dataset,
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    fiscal_year: int,
+    language: str = "ja",
+) -> P.Html:
+    """The answer first: headline, each KPI's status in one line, the panel verdict."""
+    texts = _texts(ds, fiscal_year)
+    # No anchor: the box sits above the table of contents and is not listed in it.
+    ja_h, en_h = P.SECTIONS["summary"]
+    parts: list[str] = [
+        P.heading(ja_h, 2, english=en_h) if language == "ja" else P.heading(en_h, 2)
+    ]
+    for s in summary.to_dict("records"):
+        parts.append(P.Html(f'<p class="kpi-headline">{P.esc(headline_sentence(s, language))}</p>'))
+        rows = table[table["programme_id"] == s["programme_id"]].to_dict("records")
+        parts.append(
+            P.bullet_list(
+                kpi_status_line(
+                    r, texts.get((r["programme_id"], int(r["indicator_id"])), ("", "")), language
+                )
+                for r in rows
+            )
+        )
+        parts.append(P.paragraph(verdict_sentence(s, language)))
+    return P.Html(f'<section class="kpi-summary">{P.concat(*parts)}</section>')
+
+
+def programme_overview(
+    full: Dataset,
+    ds: Dataset,
+    fiscal_year: int,
+    language: str = "ja",
+    *,
+    summary: pd.DataFrame | None = None,
+):
+    """Programme at a glance: names, type, plan, cost and grant, sub-projects, panel verdict."""
+    if summary is None:
+        summary = programme_summary(ds, fiscal_year)
+    summary = summary.set_index("programme_id")
+    parts: list[str] = [P.section_heading("programme", language)]
+    for prog in ds.programmes.to_dict("records"):
+        pid = prog["programme_id"]
+        s = summary.loc[pid] if pid in summary.index else None
+        pairs = [
+            (P.header("programme", language), P.pick(prog["name_ja"], prog["name_en"], language)),
+            (
+                P.header("municipality", language),
+                P.pick(
+                    f"{prog['municipality_ja']}（{prog['municipality_code']}）",
+                    f"{prog['municipality_en']} ({prog['municipality_ja']}, "
+                    f"code {prog['municipality_code']})",
+                    language,
+                ),
+            ),
+            (
+                P.header("grant_type", language),
+                prog["grant_type_ja"]
+                if language == "ja"
+                else GRANT_TYPES_EN.get(prog["grant_type_ja"], prog["grant_type_ja"]),
+            ),
+            (P.header("strategy_goals", language), _goals(prog["strategy_goals_ja"], language)),
+            (
+                P.header("plan_period", language),
+                P.pick(
+                    f"{prog['plan_start']}年度〜{prog['plan_end']}年度",
+                    f"FY{prog['plan_start']}–FY{prog['plan_end']}",
+                    language,
+                ),
+            ),
+            (
+                P.header("overview", language),
+                prog["overview_ja"] if language == "ja" else f"(in Japanese) {prog['overview_ja']}",
+            ),
+        ]
+        fin = ds.finance[(ds.finance["programme_id"] == pid)]
+        fin = fin[fin["fiscal_year"] == fiscal_year]
+        if len(fin):
+            f = fin.iloc[0]
+            money = P.pick(
+                f"事業費 {P.yen(f['cost_yen'])}、交付額 {P.yen(f['grant_yen'])}"
+                f"（交付率 {f['grant_rate_text']}）",
+                f"cost {yen_text(f['cost_yen'], 'en')}, grant {yen_text(f['grant_yen'], 'en')} "
+                f"(grant rate {f['grant_rate_text']})",
+                language,
+            )
+            if s is not None and pd.notna(s["grant_gap_yen"]):
+                money += P.pick(
+                    f"。事業費×交付率 = {P.yen(s['expected_grant_yen'])}、差異 {P.yen(s['grant_gap_yen'])}",
+                    f"; cost × rate = {yen_text(s['expected_grant_yen'], 'en')}, "
+                    f"difference {yen_text(s['grant_gap_yen'], 'en')}",
+                    language,
+                )
+                if f["remark_ja"] and language == "ja":
+                    money += f"（{f['remark_ja']}）"
+                elif f["remark_ja"]:
+                    money += f" (the sheet's remark, in Japanese: {f['remark_ja']})"
+            cost_key = P.Html(
+                "事業費・交付額<small>Cost and grant</small>"
+                if language == "ja"
+                else "Cost and grant"
+            )
+            pairs.append((cost_key, money))
+        else:
+            pairs.append(
+                (
+                    P.header("cost", language),
+                    P.pick("この年度の記録なし", "not recorded for this year", language),
+                )
+            )
+        parts.append(P.definition_list(pairs))
+        parts.append(subprojects_table(full, pid, language))
+        parts.append(verdicts_view(ds, pid, fiscal_year, language))
+    return P.concat(*parts)
+
+
+def _goals(text: Any, language: str) -> str:
+    """「基本目標３・４」 → ``"basic goals 3, 4"`` in English (the sheet's text in Japanese)."""
+    t = "" if not isinstance(text, str) else text
+    if language == "ja" or "基本目標" not in t:
+        return t
+    t = unicodedata.normalize("NFKC", t).replace("・", ", ").replace("、", ", ")
+    return t.replace("基本目標", "basic goals " if "," in t else "basic goal ")
+
+
+def subprojects_table(ds: Dataset, programme_id: str, language: str = "ja") -> P.Html:
+    """The numbered sub-projects with department and strategy code (notes go to the appendix)."""
+    comps = ds.components.set_index(["programme_id", "component_no"])["component_ja"]
+    sub = ds.subprojects[ds.subprojects["programme_id"] == programme_id].copy()
+    sub["component"] = [
+        f"{r.component_no}. {comps.get((programme_id, r.component_no), '')}"
+        for r in sub.itertuples()
+    ]
+    # The component is shown once, on its first sub-project's row.
+    sub["component"] = sub["component"].where(~sub["component"].duplicated(), "")
+    sub["slot_text"] = "(" + sub["slot"].astype(str) + ")"
+    cols = {
+        "component": P.header("component", language),
+        "slot_text": "No.",
+        "name_ja": P.header("subproject", language),
+        "department_ja": P.header("department", language),
+        "strategy_code_ja": P.header("strategy_code", language),
+    }
+    caption = P.pick(
+        "交付対象事業（事業区分ごと、評価シートの表記のまま）",
+        "Sub-projects by component (names as the sheet writes them, in Japanese)",
+        language,
+    )
+    return P.table(sub, cols, na_rep="", caption=caption, numeric=(), css_class="kpi-subprojects")
+
+
+def _option_text(option_ja: str, language: str) -> str:
+    """A panel option as the sheet writes it, or its English rendering for ``"en"``."""
+    if language == "ja":
+        return option_ja
+
+    # The sheets prefix the shared wording (「地方版総合戦略の…」); match on the option's core.
+    for ja, en in PANEL_OPTIONS.values():
+        if str(option_ja).endswith(ja):
+            return en
+    return option_ja
+
+
+def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: str = "ja"):
+    """The verdicts of the year: evaluator (once), option, votes, and which option was chosen."""
+    v = ds.verdicts[(ds.verdicts["programme_id"] == programme_id)]
+    v = v[v["fiscal_year"] == fiscal_year]
+    if v.empty:
+        return P.paragraph(
+            P.pick(
+                f"{fiscal_year}年度の効果検証の記録はありません。",
+                f"No effect-verification verdict is recorded for FY{fiscal_year}.",
+                language,
+            )
+        )
+    who = [
+        P.pick(r.evaluator_ja, r.evaluator, language)
+        if language == "ja"
+        else {"panel": "Expert panel", "external": "External body"}.get(
+            str(r.evaluator), str(r.evaluator)
+        )
+        + f" ({r.evaluator_ja})"
+        for r in v.itertuples()
+    ]
+    rows = v.assign(
+        who=who,
+        option=[
+            f"{'①②③④⑤'[r.option_no - 1] if r.option_no <= 5 else r.option_no} "
+            + _option_text(r.option_ja, language)
+            for r in v.itertuples()
+        ],
+        count=[
+            ""
+            if pd.isna(r.votes)
+            else P.pick(f"{r.votes}名／{r.total}名", f"{r.votes} of {r.total}", language)
+            for r in v.itertuples()
+        ],
+        chosen=[
+            P.pick("○ 選ばれた評価", "✓ chosen", language) if r.selected else ""
+            for r in v.itertuples()
+        ],
+    )
+    rows["who"] = rows["who"].where(~rows["who"].duplicated(), "")
+    return P.table(
+        rows,
+        {
+            "who": P.Html(P.esc(P.pick("評価者", "Evaluator", language))),
+            "option": P.Html(P.esc(P.pick("評価の選択肢", "Option", language))),
+            "count": P.header("votes", language),
+            "chosen": P.Html(P.esc(P.pick("結果", "Result", language))),
+        },
+        na_rep="",
+        caption=P.pick(
+            f"{fiscal_year}年度の効果検証（評価シートの選択肢のまま）",
+            f"Effect verification of FY{fiscal_year} (options as the sheet writes them)",
+            language,
+        ),
+    )
+
+
+def _places(where: list[str], language: str) -> str:
+    """Places a note applies to, each once, in order: 「事業区分 2 (1)、(2)、(3)」."""
+    out: list[str] = []
+    prefix = ""
+    for w in dict.fromkeys(where):
+        head, _, slot = w.rpartition(" (")
+        if slot and head == prefix:
+            out.append("(" + slot)
+        else:
+            out.append(w)
+            prefix = head if slot else ""
+    return ("、" if language == "ja" else ", ").join(out)
+
+
+def transcription_notes(full: Dataset, ds: Dataset, language: str = "ja") -> P.Html:
+    """Appendix: the transcription notes and layout ambiguities of the sheet, each once."""
+    notes: dict[str, list[str]] = {}
+
+    def add(where: str, text: Any) -> None:
+        if isinstance(text, str) and text.strip():
+            notes.setdefault(text.strip(), []).append(where)
+
+    comps = full.components
+    for r in comps.itertuples():
+        add(
+            P.pick(f"事業区分 {r.component_no}", f"Component {r.component_no}", language),
+            r.ambiguity,
+        )
+    for r in full.subprojects.itertuples():
+        add(
+            P.pick(
+                f"事業区分 {r.component_no} ({r.slot})",
+                f"Component {r.component_no} ({r.slot})",
+                language,
+            ),
+            r.ambiguity,
+        )
+    for r in ds.finance.itertuples():
+        add(P.pick(f"{r.fiscal_year}年度の事業費", f"Cost of FY{r.fiscal_year}", language), r.note)
+    intro = P.pick(
+        "評価シートのPDFから転記した際に判断が必要だった点です（転記者の注記、英語）。",
+        "Points that needed judgement when the sheet's PDF was transcribed (the transcriber's "
+        "notes).",
+        language,
+    )
+    if not notes:
+        body: P.Html = P.paragraph(P.pick("注記はありません。", "No notes.", language))
+    else:
+        body = P.bullet_list(
+            (P.Html(f"<b>{P.esc(_places(w, language))}</b>: {P.esc(n)}") for n, w in notes.items()),
+            "kpi-notes",
+        )
+    return P.concat(P.section_heading("notes", language), P.paragraph(intro), body)
