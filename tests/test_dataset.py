@@ -479,3 +479,35 @@ def test_programme_digests_decline_what_they_cannot_split(seed) -> None:
     ds = seed.__class__(**{**seed.__dict__, "observations": obs})
     assert ds.programme_digests([2023]) is None
     assert seed.programme_digests([]) == {}
+
+
+# --- One schema per table (issue 16.6) --------------------------------------------------------
+
+
+def test_schema_documents_every_raw_column_and_its_reader():
+    from kpianalysis.data import schema
+
+    readme = (Path(__file__).resolve().parents[1] / "data" / "raw" / "README.md").read_text(
+        encoding="utf-8"
+    )
+    for name, spec in schema.RAW_TABLES.items():
+        assert f"`{spec.filename}`" in readme, name
+        for column in spec.columns:
+            assert column.reader in schema.READERS, (name, column.name)
+            assert f"`{column.name}`" in readme, (name, column.name)
+    # The loader reads exactly these: the seed's observations hold the required five plus none.
+    assert schema.RAW_TABLES["observations"].required == (
+        "programme_id", "indicator_no", "fiscal_year", "target", "actual"
+    )  # fmt: skip
+    assert "target" in schema.RAW_TABLES["observations"].transcribed
+    assert "note" not in schema.RAW_TABLES["programme"].transcribed
+
+
+def test_result_tables_export_the_schema_columns(seed):
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.analysis.tables import attainment_table
+    from kpianalysis.data.schema import ATTAINMENT_COLUMNS, TREND_COLUMNS
+
+    cut = seed.as_of(2022)
+    assert tuple(attainment_table(cut, 2022).columns) == ATTAINMENT_COLUMNS
+    assert tuple(trend_table(cut, 2022).columns) == TREND_COLUMNS

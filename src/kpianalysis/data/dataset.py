@@ -16,18 +16,18 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from kpianalysis.data import notation
+from kpianalysis.data import notation, schema
 from kpianalysis.data.levels import FORMS, observation_levels
 from kpianalysis.data.rawio import RawRow, RawTable, decode_bytes, read_table
+from kpianalysis.data.schema import REQUIRED_TABLES
 from kpianalysis.errors import (
     DataError,
     DuplicateRowError,
@@ -77,103 +77,8 @@ _COMPONENT_RE = re.compile(r"^\s*(\d+)\s*[.．、]?\s*$")
 _SLOT_RE = re.compile(r"^\s*[(（]\s*(\d+)\s*[)）]\s*$")
 
 
-@dataclass(frozen=True)
-class TableSpec:
-    """What one raw table must hold."""
-
-    filename: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-    #: Columns whose text is transcribed from the source document (checked for provenance).
-    transcribed: tuple[str, ...] = ()
-
-
-SPECS: dict[str, TableSpec] = {
-    "programme": TableSpec(
-        "programme.csv",
-        (
-            "programme_id",
-            "municipality_code",
-            "municipality_ja",
-            "name_ja",
-            "plan_start",
-            "plan_end",
-        ),
-        (
-            "municipality_en",
-            "name_en",
-            "grant_type_ja",
-            "strategy_goals_ja",
-            "overview_ja",
-            "sheet_fiscal_year",
-            "source_file",
-            "note",
-        ),
-        (
-            "name_ja",
-            "grant_type_ja",
-            "strategy_goals_ja",
-            "overview_ja",
-            "plan_start",
-            "plan_end",
-            "sheet_fiscal_year",
-        ),
-    ),
-    "indicators": TableSpec(
-        "indicators.csv",
-        ("programme_id", "indicator_no", "name_ja", "unit", "kind", "direction", "baseline"),
-        (
-            "sub_label_ja",
-            "name_en",
-            "target_form",
-            "actual_form",
-            "baseline_year",
-            "trend_model",
-            "component_no",
-            "subproject_ja",
-        ),
-        ("indicator_no", "name_ja", "sub_label_ja", "baseline_year", "baseline", "subproject_ja"),
-    ),
-    "observations": TableSpec(
-        "observations.csv",
-        ("programme_id", "indicator_no", "fiscal_year", "target", "actual"),
-        ("achievement_printed", "missing_reason_ja"),
-        (
-            "indicator_no",
-            "fiscal_year",
-            "target",
-            "actual",
-            "achievement_printed",
-            "missing_reason_ja",
-        ),
-    ),
-    "finance": TableSpec(
-        "finance.csv",
-        ("programme_id", "fiscal_year", "cost", "grant", "grant_rate"),
-        ("remark_ja", "note"),
-        ("fiscal_year", "cost", "grant", "grant_rate", "remark_ja"),
-    ),
-    "components": TableSpec(
-        "components.csv",
-        ("programme_id", "component_no", "component_ja"),
-        ("summary_ja", "ambiguity"),
-        ("component_no", "component_ja", "summary_ja"),
-    ),
-    "subprojects": TableSpec(
-        "subprojects.csv",
-        ("programme_id", "component_no", "slot", "name_ja", "department_ja"),
-        ("strategy_code_ja", "description_ja", "ambiguity"),
-        ("component_no", "slot", "name_ja", "department_ja", "strategy_code_ja", "description_ja"),
-    ),
-    "verdicts": TableSpec(
-        "verdicts.csv",
-        ("programme_id", "fiscal_year", "evaluator", "option", "votes"),
-        ("evaluator_ja",),
-        ("fiscal_year", "evaluator_ja", "option", "votes"),
-    ),
-}
-#: Tables every programme folder must have; the others are optional.
-REQUIRED_TABLES = ("programme", "indicators", "observations")
+#: The raw tables' specs (:data:`kpianalysis.data.schema.RAW_TABLES`), by table name.
+SPECS = schema.RAW_TABLES
 
 
 @dataclass(frozen=True)
@@ -1563,130 +1468,9 @@ def load_folders(folders: Iterable[Path | str]) -> Dataset:
 # --------------------------------------------------------------------------------------------
 # Frames and output
 
-_PROGRAMME_DTYPES = {
-    "programme_id": "str",
-    "municipality_code": "str",
-    "municipality_ja": "str",
-    "municipality_en": "str",
-    "name_ja": "str",
-    "name_en": "str",
-    "grant_type_ja": "str",
-    "strategy_goals_ja": "str",
-    "overview_ja": "str",
-    "plan_start": "int64",
-    "plan_end": "int64",
-    "sheet_fiscal_year": "Int64",
-    "source_file": "str",
-    "source_sha256": "str",
-    "note": "str",
-}
-_INDICATOR_DTYPES = {
-    "programme_id": "str",
-    "indicator_id": "int64",
-    "indicator_label": "str",
-    "name_ja": "str",
-    "sub_label_ja": "str",
-    "name_en": "str",
-    "unit": "str",
-    "unit_text": "str",
-    "kind": "str",
-    "direction": "str",
-    "target_form": "str",
-    "actual_form": "str",
-    "baseline_year": "Int64",
-    "baseline": "float64",
-    "baseline_text": "str",
-    "trend_model": "str",
-    "component_no": "Int64",
-    "component_ja": "str",
-    "subproject_ja": "str",
-}
-_OBSERVATION_DTYPES = {
-    "programme_id": "str",
-    "indicator_id": "int64",
-    "fiscal_year": "int64",
-    "target": "float64",
-    "actual": "float64",
-    "target_written": "float64",
-    "actual_written": "float64",
-    "target_text": "str",
-    "actual_text": "str",
-    "achievement_printed": "float64",
-    "achievement_printed_text": "str",
-    "achievement_printed_tolerance": "float64",
-    "missing_reason_ja": "str",
-}
-_FINANCE_DTYPES = {
-    "programme_id": "str",
-    "fiscal_year": "int64",
-    "cost_yen": "float64",
-    "grant_yen": "float64",
-    "grant_rate": "float64",
-    "grant_rate_text": "str",
-    "remark_ja": "str",
-    "note": "str",
-}
-_COMPONENT_DTYPES = {
-    "programme_id": "str",
-    "component_no": "int64",
-    "component_ja": "str",
-    "summary_ja": "str",
-    "ambiguity": "str",
-}
-_SUBPROJECT_DTYPES = {
-    "programme_id": "str",
-    "component_no": "int64",
-    "slot": "int64",
-    "name_ja": "str",
-    "department_ja": "str",
-    "strategy_code_ja": "str",
-    "description_ja": "str",
-    "ambiguity": "str",
-}
-_VERDICT_DTYPES = {
-    "programme_id": "str",
-    "fiscal_year": "int64",
-    "evaluator": "str",
-    "evaluator_ja": "str",
-    "option_no": "int64",
-    "option_ja": "str",
-    "votes": "Int64",
-    "total": "Int64",
-    "selected": "bool",
-}
-
-
-_CELL_NOTE_DTYPES = {
-    "programme_id": "str",
-    "file": "str",
-    "row": "int64",
-    "column": "str",
-    "text": "str",
-    "mark": "str",
-    "reason": "str",
-}
-
-
-#: Dataset attribute → column dtypes, in the order of :meth:`Dataset.tables`.
-_TABLE_DTYPES = {
-    "programmes": _PROGRAMME_DTYPES,
-    "indicators": _INDICATOR_DTYPES,
-    "observations": _OBSERVATION_DTYPES,
-    "finance": _FINANCE_DTYPES,
-    "components": _COMPONENT_DTYPES,
-    "subprojects": _SUBPROJECT_DTYPES,
-    "verdicts": _VERDICT_DTYPES,
-    "cell_notes": _CELL_NOTE_DTYPES,
-}
-
-
-#: The schema of the tidy tables: Dataset attribute (``"programmes"``, ``"indicators"``,
-#: ``"observations"``, ``"finance"``, ``"components"``, ``"subprojects"``, ``"verdicts"``, in
-#: the order of :meth:`Dataset.tables`) → column → pandas dtype, as the loader produces them.
-#: Read-only; ``dict(TABLE_DTYPES[name])`` gives a copy to pass to ``DataFrame.astype``.
-TABLE_DTYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {name: MappingProxyType(dtypes) for name, dtypes in _TABLE_DTYPES.items()}
-)
+#: Dataset attribute → column dtypes (:data:`kpianalysis.data.schema.TABLE_DTYPES`).
+TABLE_DTYPES = schema.TABLE_DTYPES
+_TABLE_DTYPES = {name: dict(dtypes) for name, dtypes in TABLE_DTYPES.items()}
 
 
 def empty_table(name: str) -> pd.DataFrame:
