@@ -41,6 +41,7 @@ from kpianalysis.analysis.tables import attainment_core, attainment_table, progr
 from kpianalysis.data.dataset import Dataset
 from kpianalysis.data.levels import observation_levels
 from kpianalysis.errors import ParameterError
+from kpianalysis.reasons import reason_label
 
 PID = "23205-community"
 
@@ -392,7 +393,19 @@ def test_attainment_table_fy2023(seed_dataset):
     assert _col(t, "cagr_reason") == [None, "sign_change", None, None]
     # ② status index is level-based, so it applies: (83 + 468)/(3,000 + 468)
     assert t["status_index"][1] == 551 / 3468
-    assert _col(t, "status_class") == ["behind", "behind", "target_achieved", "target_achieved"]
+    # FY2023 is the plan-end year: a target not met is missed, no longer "behind"
+    assert _col(t, "status_class") == [
+        "target_missed",
+        "target_missed",
+        "target_achieved",
+        "target_achieved",
+    ]
+    assert _col(t, "anticipated_class") == [
+        "target_missed",
+        "target_missed",
+        "target_achieved",  # ③ 50 of 50: met, not "maintain"
+        "target_achieved",
+    ]
     assert list(t["assessment_target_year"]) == [2023] * 4
 
 
@@ -409,6 +422,27 @@ def test_attainment_table_fy2021_fy2022(seed_dataset):
     assert t22["effect_ja"][0] == "相当程度効果があった"
 
 
+def test_fy2021_one_verdict_per_kpi_consistent_with_the_plan(seed_dataset):
+    # Issue 17: ④ met its FY2021 target (312 vs 300, 104 %), so every multi-year measure,
+    # read against the plan's interim targets (225 → 300 → 400 → 500), says on track:
+    t = attainment_table(seed_dataset.as_of(2021), 2021)
+    assert bool(t["achieved"][3]) and t["effect_en"][3] == "very effective"
+    # status (312 − 225)/(500 − 225) = 0.316 ≥ the plan's (300 − 225)/(500 − 225) = 0.273
+    assert t["status_index"][3] == 87 / 275 and t["status_class"][3] == "on_track"
+    # CAGR ratio (312/225 − 1)/(300/225 − 1) = 0.38667/0.33333 = 1.16 → substantial (on track)
+    assert t["cagr_ratio"][3] == pytest.approx(1.16, abs=1e-12)
+    assert t["cagr_class"][3] == "substantial_progress"
+    assert reason_label("substantial_progress", "ja") == "大きく前進（順調）"
+    # miss share: pace 87/75 of the plan's, P = 312 + 1.16·(500 − 300) = 544,
+    # (500 − 544)/(500 − 312) = −0.234 → on track (before: 7.4 % "nearly on track")
+    assert t["miss_share"][3] == pytest.approx(-44 / 188, abs=1e-12)
+    assert t["miss_share_class"][3] == "on_track"
+    assert t["anticipated_class"][3] == "insufficient_data"  # two points < 3
+    # ① flat 4 → 4: no progress in every measure (before: miss share "wrong direction 100 %")
+    assert t["status_class"][0] == "no_progress" and t["cagr_class"][0] == "no_progress"
+    assert t["miss_share"][0] == 1.0 and t["miss_share_class"][0] == "no_progress"
+
+
 def test_interim_year_is_assessed_against_the_plan_end_target(seed_dataset):
     # Issue 9: the FY2022 report sees the actuals of FY2021–2022 and every target of the plan,
     # so its multi-year assessment of ① uses the plan-end target 13 (FY2023), not FY2022's 8.
@@ -416,20 +450,23 @@ def test_interim_year_is_assessed_against_the_plan_end_target(seed_dataset):
     t = attainment_table(seed_dataset.as_of(2022), 2022)
     assert t["assessment_target"][0] == 13.0 and t["assessment_target_year"][0] == 2023
     assert t["target"][0] == 8.0 and t["actual"][0] == 7.0  # the year's own figures
-    # miss share: slope (7 − 4)/(2022 − 2020) = 1.5 a year, projection 7 + 1.5 = 8.5,
-    # (13 − 8.5)/(13 − 7) = 0.75 → more than 20 % missed, right direction.
-    assert t["miss_share"][0] == 0.75
+    # Against the plan's own path 4 → 6 → 8 → 13 (issue 17):
+    # miss share: 3 gained from FY2020 where the plan asked 4 (pace 0.75), kept along the
+    # plan's remaining 8 → 13: projection 7 + 0.75·5 = 10.75, (13 − 10.75)/(13 − 7) = 0.375
+    # → more than 20 % missed, right direction.
+    assert t["miss_share"][0] == pytest.approx(0.375, abs=1e-12)
     assert t["miss_share_class"][0] == "right_direction_insufficient"
-    # status index: (7 − 4)/(13 − 4) = 1/3 against 2/3 of the period elapsed → behind.
+    # status index: (7 − 4)/(13 − 4) = 1/3 against the plan's (8 − 4)/(13 − 4) = 4/9 → behind.
     assert t["status_index"][0] == pytest.approx(1 / 3, rel=1e-15)
     assert t["status_class"][0] == "behind"
-    # CAGR ratio: ((7/4)^(1/2) − 1)/((13/4)^(1/3) − 1) = 0.322876/0.481248 = 0.670913 → moderate.
-    assert t["cagr_ratio"][0] == pytest.approx(0.670913, abs=1e-6)
+    # CAGR ratio: ((7/4)^(1/2) − 1)/((8/4)^(1/2) − 1) = 0.322876/0.414214 = 0.779491 → moderate.
+    assert t["cagr_ratio"][0] == pytest.approx(0.779491, abs=1e-6)
     assert t["cagr_class"][0] == "moderate_progress"
     # Before issue 9 the cut dropped FY2023's target: T 8 (FY2022) and a miss share of
-    # (8 − 7)/(8 − 7) = 1.0. That reading is still available on request.
+    # (8 − 7)/(8 − 7) = 1.0 — in its own target year, missed. Still available on request.
     cur = attainment_table(seed_dataset.as_of(2022), 2022, assessment_target="current_year")
     assert cur["assessment_target"][0] == 8.0 and cur["miss_share"][0] == 1.0
+    assert cur["miss_share_class"][0] == "target_missed"
 
 
 def test_table_does_not_depend_on_the_observations_layout(seed_dataset):
@@ -450,7 +487,7 @@ def test_table_does_not_depend_on_the_observations_layout(seed_dataset):
         t = attainment_table(ds.as_of(2022), 2022)
         pd.testing.assert_frame_equal(t, ref, check_exact=True)
         assert list(t["achievement_rate"]) == [7 / 8, -127 / 1500, 56 / 45, 1019 / 400]
-        assert t["assessment_target"][0] == 13.0 and t["miss_share"][0] == 0.75
+        assert t["assessment_target"][0] == 13.0 and t["miss_share"][0] == ref["miss_share"][0]
 
 
 def test_tables_refuse_a_dataset_not_cut_at_the_year(seed_dataset):

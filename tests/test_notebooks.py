@@ -172,9 +172,10 @@ def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
     for later in ("1,341人", "累計 9団体", "83人", "19,272,695", "7名／7名", "268.2"):
         assert later not in html, later
     assert "2022年度の効果検証の記録はありません" in html
-    # The plan-end target (FY2023, 13) is plan data, known in FY2022: ①'s miss share is
-    # (13 − 8.5)/(13 − 7) = 0.75 (projection 7 + 1.5), not (8 − 7)/(8 − 7) = 1.0 against FY2022's 8.
-    assert '方向は正しいが不十分 <span class="val">75.0%</span>' in html
+    # The plan-end target (FY2023, 13) is plan data, known in FY2022: ①'s miss share along
+    # the plan's path 4 → 6 → 8 → 13 is (13 − 10.75)/(13 − 7) = 0.375 (3 gained where the plan
+    # asked 4: 7 + 0.75·(13 − 8)), not (8 − 7)/(8 − 7) = 1.0 against FY2022's 8.
+    assert '方向は正しいが不十分 <span class="val">37.5%</span>' in html
     assert '遅れ <span class="val">33.3%</span>' in html  # status index (7 − 4)/(13 − 4)
 
 

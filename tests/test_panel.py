@@ -74,9 +74,10 @@ def test_seed_series_hand_values():
         direction="direction",
     )
     assert list(r["indicator_id"]) == [1, 2, 3]
-    # ① CS = (9 − 4)/(13 − 4) = 5/9 behind; CAGR ratio 0.644929 (METHODS §2) moderate;
-    # AP observed at the target year = 5/9; miss share (13 − 9)/(13 − 9) = 1 (no years left)
-    assert r["status_index"][0] == 5 / 9 and r["status_class"][0] == "behind"
+    # ① CS = (9 − 4)/(13 − 4) = 5/9, in the target year: missed (no time left to be behind);
+    # CAGR ratio 0.644929 (METHODS §2) moderate; AP observed at the target year = 5/9;
+    # miss share (13 − 9)/(13 − 9) = 1 (no years left)
+    assert r["status_index"][0] == 5 / 9 and r["status_class"][0] == "target_missed"
     assert round(r["cagr_ratio"][0], 6) == 0.644929
     assert r["cagr_class"][0] == "moderate_progress"
     assert r["anticipated_progress"][0] == 5 / 9
@@ -145,7 +146,16 @@ def _random_panel(rng: np.random.Generator, n_series: int) -> tuple[pd.DataFrame
         if rng.random() < 0.5:  # unsorted rows
             perm = rng.permutation(n)
             years, vals = years[perm], vals[perm]
-        rows += [(f"p{i % 7}", i, int(yr), float(v)) for yr, v in zip(years, vals, strict=True)]
+        # the plan's targets of those years (its trajectory): none, or a path with some gaps
+        if rng.random() < 0.5:
+            plan = np.full(n, np.nan)
+        else:
+            plan = np.sort(rng.uniform(-50, 300, n)) * rng.choice([1, -1]) + np.zeros(n)
+            plan[rng.random(n) < 0.1] = np.nan
+        rows += [
+            (f"p{i % 7}", i, int(yr), float(v), float(pv))
+            for yr, v, pv in zip(years, vals, plan, strict=True)
+        ]
         first = float(vals[0]) if n else 10.0
         b = rng.choice([np.nan, first if not math.isnan(first) else 5.0, rng.uniform(-50, 200)])
         b_year = -1 if rng.random() < 0.25 else int(rng.integers(2010, 2026))
@@ -172,7 +182,9 @@ def _random_panel(rng: np.random.Generator, n_series: int) -> tuple[pd.DataFrame
                 "direction": "decrease" if rng.random() < 0.35 else "increase",
             }
         )
-    obs = pd.DataFrame(rows, columns=["programme_id", "indicator_id", "fiscal_year", "actual"])
+    obs = pd.DataFrame(
+        rows, columns=["programme_id", "indicator_id", "fiscal_year", "actual", "plan"]
+    )
     obs = obs.sample(frac=1.0, random_state=int(rng.integers(1 << 30))).reset_index(drop=True)
     series = pd.DataFrame(attrs).astype({"baseline_year": "Int64", "target_year": "Int64"})
     return obs, series
@@ -194,6 +206,7 @@ def test_randomized_panel_equals_per_series(seed, monkeypatch):
         "target": "target",
         "target_year": "target_year",
         "direction": "direction",
+        "plan": "plan",
     }
     panel = assess_panel(obs, series, details=True, **columns)
     assert len(panel) == len(series)
@@ -218,6 +231,7 @@ def test_randomized_panel_equals_per_series(seed, monkeypatch):
             baseline=s["baseline"],
             baseline_year=by,
             direction=s["direction"],
+            plan=part["plan"].to_numpy(),
         )
         row = panel.iloc[i]
         for method, (value_col, class_col, reason_col) in METHODS.items():
@@ -248,3 +262,6 @@ def test_randomized_panel_equals_per_series(seed, monkeypatch):
     assert ("cagr", "target_achieved") in outcomes and ("miss_share", "wrong_direction") in outcomes
     assert ("status", "on_track") in outcomes and ("status", "behind") in outcomes
     assert ("cagr", "moderate_progress") in outcomes
+    # the plan's trajectory and the end of the plan: missed, and flat is no progress
+    assert ("status", "target_missed") in outcomes and ("anticipated", "target_missed") in outcomes
+    assert ("miss_share", "target_missed") in outcomes and ("cagr", "no_progress") in outcomes

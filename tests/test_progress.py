@@ -93,9 +93,10 @@ def test_cagr_not_applicable_outcomes():
 
 
 def test_current_status():
-    # ① FY2023: CS = (9 − 4)/(13 − 4) = 5/9, expected share 1 → behind
+    # ① FY2023: CS = (9 − 4)/(13 − 4) = 5/9, expected share 1; the target year itself, so
+    # not "behind" (no time is left) but missed
     a = current_status(YEARS, [4, 7, 9], 13, 2023, **ONE)
-    assert a.value == 5 / 9 and a.outcome == "behind"
+    assert a.value == 5 / 9 and a.outcome == "target_missed"
     # ① as of FY2022: CS = 3/9, expected (2022 − 2020)/(2023 − 2020) = 2/3 → behind
     a = current_status([2021, 2022], [4, 7], 13, 2023, **ONE)
     assert a.value == 3 / 9 and a.detail["expected_share"] == 2 / 3 and a.outcome == "behind"
@@ -134,7 +135,12 @@ def test_anticipated_progress_at_target_year_uses_observation():
     # points after the target year are left out (their weight would be negative)
     b = anticipated_progress([2021, 2022, 2023, 2024], [4, 7, 9, 20], 13, 2023, **ONE)
     assert b.value == 5 / 9
-    assert anticipated_progress(YEARS, [4, 8, 13], 13, 2023, **ONE).outcome == "maintain"
+    # met in the target year itself: achieved, nothing left to "maintain"
+    a = anticipated_progress(YEARS, [4, 8, 13], 13, 2023, **ONE)
+    assert a.value == 1.0 and a.outcome == "target_achieved"
+    # the target year not observed (a later year is): projected, and still no "accelerate"
+    a = anticipated_progress([2021, 2022, 2024], [4, 7, 9], 13, 2023, **ONE)
+    assert a.value == pytest.approx(0.5, abs=1e-12) and a.outcome == "target_missed"
     assert anticipated_progress([2021, 2022], [3, 2], 13, 2023, **ONE).outcome == "reverse_trend"
     a = anticipated_progress([2021], [4], 13, 2023, **ONE)  # two points < 3
     assert a.outcome == "insufficient_data" and a.reason == "insufficient_points"
@@ -157,14 +163,125 @@ def test_miss_share():
     assert near.value == pytest.approx(0.1) and near.outcome == "nearly_on_track"
     wrong = miss_share_assessment([2021], [3], 13, 2023, **ONE)
     assert wrong.outcome == "wrong_direction"
-    # ② level-based, works across the sign change: slope (83 + 468)/2, at target year → 100 %
+    # ② level-based, works across the sign change: slope (83 + 468)/2, at target year → 100 %,
+    # and in the target year a target not met is missed, not "not enough"
     a = miss_share_assessment(YEARS, [-468, -127, 83], 3000, 2023)
-    assert a.value == 1.0 and a.outcome == "right_direction_insufficient"
+    assert a.value == 1.0 and a.outcome == "target_missed"
     assert miss_share_assessment(YEARS, [47, 56, 50], 50, 2023).outcome == "target_achieved"
     assert miss_share_assessment([2021], [4], 13, 2023).outcome == "insufficient_data"
     # window: only the last 5 years count (2012 lies outside)
     w = miss_share_assessment([2012, 2018, 2023], [100, 0, 10], 20, 2024)
     assert w.detail["slope_per_year"] == 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# The plan's own trajectory (issue 17): the seed's interim targets
+#   ① b 4 (FY2020), targets 6, 8, 13 (FY2021–2023); ④ b 225, targets 300, 400, 500
+
+
+def test_interim_target_met_is_on_track_everywhere():
+    # ④ FY2021: 312 against its FY2021 target 300 (met, 104 %), plan-end target 500 (FY2023)
+    kw = {"baseline": 225, "baseline_year": 2020, "plan": [300]}
+    # status: CS = (312 − 225)/(500 − 225) = 87/275 = 0.316364; the plan's expected share
+    # (300 − 225)/(500 − 225) = 75/275 = 0.272727 (the straight line said 1/3) → on track
+    a = current_status([2021], [312], 500, 2023, **kw)
+    assert a.value == 87 / 275 and a.detail["expected_share"] == 75 / 275
+    assert a.outcome == "on_track"
+    # CAGR: actual 312/225 − 1 = 0.386667 against the plan's own 300/225 − 1 = 0.333333
+    # (not the straight (500/225)^(1/3) − 1 = 0.304929): R = 1.16 → substantial (on track)
+    c = cagr_assessment([2021], [312], 500, 2023, **kw)
+    assert c.detail["cagr_required"] == pytest.approx(1 / 3, abs=1e-12)
+    assert c.value == pytest.approx(1.16, abs=1e-12) and c.outcome == "substantial_progress"
+    # miss share: 87 gained where the plan asked 75 (pace 1.16), kept along the rest of the
+    # plan (300 → 500): P = 312 + 1.16·200 = 544; (500 − 544)/(500 − 312) = −44/188 → on track
+    m = miss_share_assessment([2021], [312], 500, 2023, **kw)
+    assert m.detail["projection"] == pytest.approx(544, abs=1e-9)
+    assert m.value == pytest.approx(-44 / 188, abs=1e-12) and m.outcome == "on_track"
+    # without the plan the same numbers gave behind 31.6 %, nearly on track 7.4 %
+    assert current_status([2021], [312], 500, 2023, baseline=225, baseline_year=2020).outcome == (
+        "behind"
+    )
+    old = miss_share_assessment([2021], [312], 500, 2023, baseline=225, baseline_year=2020)
+    assert round(old.value, 3) == 0.074 and old.outcome == "nearly_on_track"
+
+
+def test_flat_is_no_progress():
+    # ① FY2021: 4 → 4 (target 6): no change at all
+    kw = {**ONE, "plan": [6]}
+    assert current_status([2021], [4], 13, 2023, **kw).outcome == "no_progress"
+    # CAGR_a = 0 → R = 0: no progress, not "limited progress"
+    c = cagr_assessment([2021], [4], 13, 2023, **kw)
+    assert c.value == 0.0 and c.outcome == "no_progress"
+    # slope 0: the projection stays at 4, (13 − 4)/(13 − 4) = 100 % missed — no progress, not
+    # the wrong direction (which falling to 3 still is)
+    m = miss_share_assessment([2021], [4], 13, 2023, **kw)
+    assert m.value == 1.0 and m.outcome == "no_progress"
+    assert miss_share_assessment([2021], [3], 13, 2023, **kw).outcome == "wrong_direction"
+
+
+def test_seed_plan_first_two_years():
+    # ① FY2022, plan 4 (b, FY2020), 6, 8 (FY2021–2022), 13 (FY2023)
+    kw = {**ONE, "plan": [6, 8]}
+    # anticipated: the line of the actual on the plan's value, weights 1, 1.5, 3 (in years):
+    # x = P − 13 = −9, −7, −5, y = 4, 4, 7; x̄ = −34.5/5.5, ȳ = 31/5.5; slope 11.4545/13.0909
+    # = 0.875 (7/8 of the plan's pace); Â = ȳ − 0.875·x̄ = (31 + 30.1875)/5.5 = 11.125;
+    # AP = (11.125 − 4)/(13 − 4) = 0.791667 → accelerate (it is behind: 7 < 8)
+    a = anticipated_progress([2021, 2022], [4, 7], 13, 2023, **kw)
+    assert a.detail["rule"] == "weighted_regression_on_plan"
+    assert a.detail["projection"] == pytest.approx(11.125, abs=1e-12)
+    assert a.value == pytest.approx(7.125 / 9, abs=1e-12) and a.outcome == "accelerate"
+    # status: CS 3/9 against the plan's (8 − 4)/9 = 4/9 → behind
+    s = current_status([2021, 2022], [4, 7], 13, 2023, **kw)
+    assert s.detail["expected_share"] == 4 / 9 and s.outcome == "behind"
+    # CAGR: √(7/4) − 1 = 0.322876 against the plan's √(8/4) − 1 = 0.414214 → R 0.779491
+    c = cagr_assessment([2021, 2022], [4, 7], 13, 2023, **kw)
+    assert round(c.value, 6) == 0.779491 and c.outcome == "moderate_progress"
+    # miss share: 3 gained where the plan asked 4 (pace 0.75), over the plan's remaining 5:
+    # P = 7 + 0.75·5 = 10.75; (13 − 10.75)/(13 − 7) = 0.375 → right direction, not enough
+    m = miss_share_assessment([2021, 2022], [4, 7], 13, 2023, **kw)
+    assert m.value == pytest.approx(0.375, abs=1e-12)
+    assert m.outcome == "right_direction_insufficient"
+
+
+def test_plan_on_a_straight_line_is_the_straight_line():
+    # plan 4, 7, 10, 13 (FY2020–2023) is the straight line from baseline to target: the
+    # plan's own measures equal the straight-line ones (to rounding)
+    kw = {**ONE, "plan": [7, 10]}
+    for method in (current_status, anticipated_progress, miss_share_assessment):
+        on_plan = method([2021, 2022], [4, 7], 13, 2023, **kw)
+        straight = method([2021, 2022], [4, 7], 13, 2023, **ONE)
+        assert on_plan.value == pytest.approx(straight.value, abs=1e-12), method.__name__
+        assert on_plan.outcome == straight.outcome
+    # e.g. the miss share: pace 3/(10 − 4) = 0.5, P = 7 + 0.5·3 = 8.5 = 7 + 1.5·1 (Destatis)
+    assert miss_share_assessment([2021, 2022], [4, 7], 13, 2023, **kw).value == 0.75
+
+
+def test_plan_that_speeds_up_later():
+    # b 100 (FY2020), targets 110, 120 (FY2021–2022), 200 (FY2023); actuals 111, 122: each
+    # year's target met. On the years the line 100, 111, 122 reaches 133 in FY2023 (AP 0.33,
+    # "accelerate"); against the plan it is y = 100 + 1.1·(P − 100), at P = 200: 210,
+    # AP = (210 − 100)/(200 − 100) = 1.1 → maintain, as on track as the status says
+    kw = {"baseline": 100, "baseline_year": 2020}
+    years, actual = [2021, 2022], [111, 122]
+    a = anticipated_progress(years, actual, 200, 2023, **kw, plan=[110, 120])
+    assert a.detail["projection"] == pytest.approx(210, abs=1e-9)
+    assert a.value == pytest.approx(1.1, abs=1e-12) and a.outcome == "maintain"
+    assert anticipated_progress(years, actual, 200, 2023, **kw).outcome == "accelerate"
+    s = current_status(years, actual, 200, 2023, **kw, plan=[110, 120])
+    assert s.value == pytest.approx(0.22) and s.outcome == "on_track"  # 22/100 ≥ 20/100
+
+
+def test_no_call_to_accelerate_in_or_after_the_plan_end_year():
+    # ① FY2023 with its plan: 9 against 13 in the plan-end year → missed in every method
+    # that looks ahead; the CAGR ratio only describes the growth (0.644929, moderate)
+    r = assess_series(YEARS, [4, 7, 9], target=13, target_year=2023, plan=[6, 8, 13], **ONE)
+    assert r["status"].outcome == "target_missed"
+    assert r["anticipated"].outcome == "target_missed" and r["anticipated"].value == 5 / 9
+    assert r["miss_share"].outcome == "target_missed"
+    assert round(r["cagr"].value, 6) == 0.644929 and r["cagr"].outcome == "moderate_progress"
+    # ③ FY2023, 50 against 50: met, "target achieved" rather than "maintain"
+    a = anticipated_progress(YEARS, [47, 56, 50], 50, 2023, plan=[40, 45, 50])
+    assert a.outcome == "target_achieved"
 
 
 def test_assess_series_and_labels():

@@ -99,7 +99,7 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("accelerate", "加速が必要", "accelerate"),
         ("reverse_trend", "傾向の反転が必要", "reverse the trend"),
         # CAGR ratio (Open SDG status names)
-        ("substantial_progress", "大きく前進", "substantial progress"),
+        ("substantial_progress", "大きく前進（順調）", "substantial progress (on track)"),
         ("moderate_progress", "ある程度前進", "moderate progress"),
         ("limited_progress", "わずかに前進", "limited progress"),
         ("deterioration", "悪化", "deterioration"),
@@ -115,6 +115,9 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
             "負の系列のため水準による指標が必要",
             "negative series: needs a level-based measure",
         ),
+        # in or after the target year, not met (every method but the CAGR ratio); last, so that
+        # the category order of class columns written before it stays a prefix
+        ("target_missed", "期限までに目標未達成", "target not met by its year"),
     ),
     # -- trend_fit: why a trend has no slope or no interval
     "trend_fit": (

@@ -13,6 +13,12 @@ where the method cannot apply, an explicit outcome with a reason code:
   magnitudes of a negative series points the wrong way (−468 → −127 is an improvement, yet its
   "CAGR" is −73 %); use a level-based measure (status index, miss share) instead.
 
+The plan's trajectory (``plan=``, optional): the plan's target for each year of the series (its
+interim targets). Where it gives the latest point's year a target, every method measures against
+the plan's own path rather than a straight line from the base to the target (``METHODS.md`` §2):
+"on track" is then meeting this year's target. No change at all is ``"no_progress"``; in or after
+the target year a target not met is ``"target_missed"`` (nothing is left to accelerate).
+
 Points: the baseline (when given, at its baseline year) counts as the first point of the series,
 followed by the observed actuals of later years. The base value of the status index, anticipated
 progress and CAGR is the baseline, or the first observed actual when there is no baseline
@@ -116,12 +122,14 @@ def _one_series(
     target: float | None,
     target_year: int | None,
     direction: str,
+    plan: Any = None,
 ) -> tuple[Points, np.ndarray, np.ndarray, np.ndarray]:
     """One series as the kernels' arrays: a panel of one, so it takes the panel's code path."""
     y = np.asarray(years, dtype=int).ravel()
     v = np.asarray(values, dtype=float).ravel()
-    if y.shape != v.shape:
-        raise ParameterError("years and values must have the same length")
+    pl = None if plan is None else pd.array(plan, dtype="Float64").to_numpy(float, na_value=np.nan)
+    if y.shape != v.shape or (pl is not None and pl.shape != v.shape):
+        raise ParameterError("years, values and plan must have the same length")
     d = np.array([float(direction_sign(direction))])
     p = points_core(
         np.zeros(len(y), dtype=np.intp),
@@ -129,6 +137,7 @@ def _one_series(
         v,
         _scalar_array(baseline),
         _scalar_array(baseline_year),
+        pl,
     )
     return p, _scalar_array(target), _scalar_array(target_year), d
 
@@ -155,7 +164,11 @@ _NOT_COMPUTED = frozenset(
         "negative_series_needs_level_measure",
     }
 )
-_RULES: tuple[str, ...] = ("observed_at_target_year", "weighted_regression")
+_RULES: tuple[str, ...] = (
+    "observed_at_target_year",
+    "weighted_regression",
+    "weighted_regression_on_plan",
+)
 
 
 def _assessment(out: dict[str, np.ndarray], prefix: str, p: Points) -> Assessment:
@@ -190,6 +203,7 @@ def current_status(
     baseline: float | None = None,
     baseline_year: int | None = None,
     direction: str = "increase",
+    plan: Any = None,
     min_points: int = 2,
 ) -> Assessment:
     """ESCAP-style current status index, compared with the share of the period elapsed.
@@ -209,17 +223,24 @@ def current_status(
         当初値 and its year (the first point); optional.
     direction
         ``"increase"`` or ``"decrease"``.
+    plan
+        The plan's target for each of ``years`` (its interim targets; NaN: none), optional.
+        The same keyword in the other methods: each measures against the plan's own
+        trajectory where it has one (see the ``*_core`` kernels).
     min_points
         Minimum number of points including the baseline (default 2).
 
     Examples
     --------
-    >>> a = current_status([2021, 2022, 2023], [4, 7, 9], 13, 2023, baseline=4, baseline_year=2020)
-    >>> round(a.value, 4), a.outcome
-    (0.5556, 'behind')
+    >>> a = current_status([2021, 2022], [4, 7], 13, 2023, baseline=4, baseline_year=2020)
+    >>> round(a.value, 4), a.outcome     # 3/9 of the way after 2/3 of the time
+    (0.3333, 'behind')
+    >>> current_status([2021, 2022], [4, 7], 13, 2023, baseline=4, baseline_year=2020,
+    ...                plan=[6, 6]).outcome     # the plan asked only 6 by FY2022
+    'on_track'
     """
     p, tgt, ty, d = _one_series(
-        years, values, baseline, baseline_year, target, target_year, direction
+        years, values, baseline, baseline_year, target, target_year, direction, plan
     )
     return _assessment(status_core(p, tgt, ty, d, min_points=min_points), "status", p)
 
@@ -258,6 +279,7 @@ def anticipated_progress(
     baseline: float | None = None,
     baseline_year: int | None = None,
     direction: str = "increase",
+    plan: Any = None,
     min_points: int = 3,
 ) -> Assessment:
     """ESCAP-style anticipated progress AP = (Â_T − b)/(T − b) from a weighted regression.
@@ -278,7 +300,7 @@ def anticipated_progress(
     (0.5, 'accelerate')
     """
     p, tgt, ty, d = _one_series(
-        years, values, baseline, baseline_year, target, target_year, direction
+        years, values, baseline, baseline_year, target, target_year, direction, plan
     )
     return _assessment(anticipated_core(p, tgt, ty, d, min_points=min_points), "anticipated", p)
 
@@ -292,6 +314,7 @@ def cagr_assessment(
     baseline: float | None = None,
     baseline_year: int | None = None,
     direction: str = "increase",
+    plan: Any = None,
     min_points: int = 2,
     thresholds: tuple[float, float, float] | None = None,
 ) -> Assessment:
@@ -313,7 +336,7 @@ def cagr_assessment(
     (0.644929, 'moderate_progress')
     """
     p, tgt, ty, d = _one_series(
-        years, values, baseline, baseline_year, target, target_year, direction
+        years, values, baseline, baseline_year, target, target_year, direction, plan
     )
     out = cagr_core(p, tgt, ty, d, min_points=min_points, thresholds=thresholds)
     return _assessment(out, "cagr", p)
@@ -328,6 +351,7 @@ def miss_share_assessment(
     baseline: float | None = None,
     baseline_year: int | None = None,
     direction: str = "increase",
+    plan: Any = None,
     window: int = 5,
     min_points: int = 2,
     bands: tuple[float, float] = (0.05, 0.20),
@@ -348,7 +372,7 @@ def miss_share_assessment(
     (0.75, 'right_direction_insufficient')
     """
     p, tgt, ty, d = _one_series(
-        years, values, baseline, baseline_year, target, target_year, direction
+        years, values, baseline, baseline_year, target, target_year, direction, plan
     )
     out = miss_share_core(p, tgt, ty, d, window=window, min_points=min_points, bands=bands)
     return _assessment(out, "miss_share", p)
@@ -363,6 +387,7 @@ def assess_series(
     baseline: float | None = None,
     baseline_year: int | None = None,
     direction: str = "increase",
+    plan: Any = None,
 ) -> dict[str, Assessment]:
     """All four assessments of one series with default rules, keyed ``status``, ``anticipated``,
     ``cagr``, ``miss_share``.
@@ -374,7 +399,12 @@ def assess_series(
     >>> r["cagr"].outcome
     'moderate_progress'
     """
-    kw = {"baseline": baseline, "baseline_year": baseline_year, "direction": direction}
+    kw = {
+        "baseline": baseline,
+        "baseline_year": baseline_year,
+        "direction": direction,
+        "plan": plan,
+    }
     tgt = float("nan") if target is None else float(target)
     return {
         "status": current_status(years, values, tgt, target_year, **kw),
@@ -480,9 +510,10 @@ def _count_prefix(
 
 
 def _sorted_points(
-    g: np.ndarray, yr: np.ndarray, val: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points sorted by series and year; refuses two values of one series and year."""
+    g: np.ndarray, yr: np.ndarray, val: np.ndarray, pl: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points (and their plan values) sorted by series and year; refuses two values of one
+    series and year."""
     if len(g) > 1:
         step_g = np.diff(g)
         step_y = np.diff(yr)
@@ -492,11 +523,11 @@ def _sorted_points(
         if np.any(step_g < 0) or np.any((step_g == 0) & ~(step_y > 0)):
             if not np.all((step_g > 0) | ((step_g == 0) & (step_y >= 0))):
                 order = np.lexsort((yr, g))
-                g, yr, val = g[order], yr[order], val[order]
+                g, yr, val, pl = g[order], yr[order], val[order], pl[order]
                 step_g, step_y = np.diff(g), np.diff(yr)
             if np.any((step_g == 0) & (step_y == 0)):
                 raise ParameterError("one value per fiscal year is expected")
-    return g, yr, val
+    return g, yr, val, pl
 
 
 class Points(NamedTuple):
@@ -504,21 +535,26 @@ class Points(NamedTuple):
 
     Per point — the actuals kept (known, after the baseline year), sorted by series then year;
     the baseline is not among them: ``g`` the series (intp, 0 .. n_series − 1), ``yr`` the
-    fiscal year (float), ``val`` the actual. ``yr_s``/``val_s`` are ``yr``/``val`` with a NaN
+    fiscal year (float), ``val`` the actual, ``pl`` the plan's value for that year (its interim
+    target; NaN: none). ``yr_s``/``val_s``/``pl_s`` are ``yr``/``val``/``pl`` with a NaN
     sentinel appended at position ``len(g)``, which stands for "no actual".
 
     Per series (length n_series): ``b``/``by`` the baseline and its year as given (NaN: none),
     ``has_base`` (both known), ``k`` the actuals kept, ``start`` the position of the first,
     ``first_obs``/``last_obs`` the positions of the first and last actual (the sentinel when
     ``k`` is 0), ``n`` the points with the baseline, ``base_year``/``base_value`` (the
-    baseline, else the first actual), ``now_year``/``now`` (the latest point).
+    baseline, else the first actual), ``now_year``/``now`` (the latest point) and
+    ``plan_now`` (the plan's value in the latest point's year: the baseline for the baseline
+    itself, NaN where the plan sets no target that year).
     """
 
     g: np.ndarray
     yr: np.ndarray
     val: np.ndarray
+    pl: np.ndarray
     yr_s: np.ndarray
     val_s: np.ndarray
+    pl_s: np.ndarray
     b: np.ndarray
     by: np.ndarray
     has_base: np.ndarray
@@ -531,16 +567,23 @@ class Points(NamedTuple):
     base_value: np.ndarray
     now_year: np.ndarray
     now: np.ndarray
+    plan_now: np.ndarray
 
 
 def points_core(
-    g: np.ndarray, yr: np.ndarray, val: np.ndarray, b: np.ndarray, by: np.ndarray
+    g: np.ndarray,
+    yr: np.ndarray,
+    val: np.ndarray,
+    b: np.ndarray,
+    by: np.ndarray,
+    pl: np.ndarray | None = None,
 ) -> Points:
     """The series' points (``METHODS.md`` §2 "Points") for the kernels, from raw observations.
 
     ``g`` (intp) numbers each observation's series among the per-series ``b``/``by``
     (baseline and its year, NaN: none); ``yr`` (float) and ``val`` (NaN: not known) are the
-    observations in any order within a series, but grouped by series (``g`` non-decreasing).
+    observations in any order within a series, but grouped by series (``g`` non-decreasing);
+    ``pl`` the plan's value (interim target) of each observation's year, NaN or ``None``: none.
     Drops unknown actuals and those at or before the baseline year (the baseline stands for
     its own year), sorts each series by year and refuses two values of one series and year
     (:class:`ParameterError`).
@@ -553,11 +596,13 @@ def points_core(
     has_base = ~np.isnan(b) & ~np.isnan(by)
     # NaN where there is no baseline: `yr <= by_known` compares False there.
     by_known = np.where(has_base, by, np.nan)
+    if pl is None:
+        pl = np.full(len(g), np.nan)
     keep = ~np.isnan(val)
     keep &= ~(yr <= by_known[g])
     if not keep.all():
-        g, yr, val = g[keep], yr[keep], val[keep]
-    g, yr, val = _sorted_points(g, yr, val)
+        g, yr, val, pl = g[keep], yr[keep], val[keep], pl[keep]
+    g, yr, val, pl = _sorted_points(g, yr, val, pl)
     m = len(g)
     k = np.bincount(g, minlength=n_series)  # actuals kept per series
     end = np.cumsum(k)
@@ -565,16 +610,18 @@ def points_core(
     # A sentinel NaN at position m stands for "no actual" when k = 0.
     yr_s = np.append(yr, np.nan)
     val_s = np.append(val, np.nan)
+    pl_s = np.append(pl, np.nan)
     first_obs = _pick(k > 0, start, m)
     last_obs = _pick(k > 0, end - 1, m)
     base_year = _pick(has_base, by, yr_s[first_obs])
     base_value = _pick(has_base, b, val_s[first_obs])
     now_year = _pick(k > 0, yr_s[last_obs], base_year)
     now = _pick(k > 0, val_s[last_obs], base_value)
+    plan_now = _pick(k > 0, pl_s[last_obs], _pick(has_base, b, np.nan))
     n = k + has_base.astype(np.intp)
     return Points(
-        g, yr, val, yr_s, val_s, b, by, has_base, k, start, first_obs, last_obs, n,
-        base_year, base_value, now_year, now,
+        g, yr, val, pl, yr_s, val_s, pl_s, b, by, has_base, k, start, first_obs, last_obs, n,
+        base_year, base_value, now_year, now, plan_now,
     )  # fmt: skip
 
 
@@ -603,8 +650,12 @@ def status_core(
     Arrays: ``tgt``, ``ty`` (target and its year, NaN: none) and ``d`` (±1) have one entry per
     series of ``p``. Returns per-series ``status_index`` (1 once the target is met, NaN where
     undefined), ``status_class`` (int8 codes of :data:`OUTCOMES`), ``status_reason`` (int8
-    codes of ``measures.REASONS``, −1 = defined) and ``expected_share``
-    E = min((t_now − t_0)/(t_T − t_0), 1).
+    codes of ``measures.REASONS``, −1 = defined) and ``expected_share``: the plan's own share
+    E = min((P_now − b)/(T − b), 1) where the plan sets a target P_now for the latest point's
+    year — so "on track" is exactly "this year's target met" — else the share of the period
+    elapsed, min((t_now − t_0)/(t_T − t_0), 1) (a plan with a plan-end target only). In or
+    after the target year a target not met is ``"target_missed"``: no time is left to be
+    "behind".
 
     Written as masks, one per branch of the rule in order (:func:`_select` keeps the first that
     holds), so that one series and a panel of millions take the same path without a Python loop.
@@ -622,12 +673,15 @@ def status_core(
         ]
         fired = _first_rule(rules, n_series)
         cs = np.minimum((p.now - p.base_value) / (tgt - p.base_value), 1.0)
-        expected = np.minimum((p.now_year - p.base_year) / (ty - p.base_year), 1.0)
+        elapsed = (p.now_year - p.base_year) / (ty - p.base_year)
+        planned = (p.plan_now - p.base_value) / (tgt - p.base_value)
+        expected = np.minimum(_pick(np.isnan(p.plan_now), elapsed, planned), 1.0)
         # no progress when cs ≤ 0 (counted twice), else on track when cs ≥ expected
         cls = np.array(
             [_OUT["behind"], _OUT["on_track"], _OUT["no_progress"], _OUT["no_progress"]],
             dtype=np.int8,
         )[_count(cs >= expected, cs <= 0, cs <= 0)]
+        cls = _pick(p.now_year >= ty, _OUT["target_missed"], cls)
         achieved = met & ~(p.n < min_points) & ~no_target
         return {
             "status_index": _pick(fired, _pick(achieved, 1.0, np.full(n_series, np.nan)), cs),
@@ -646,7 +700,15 @@ def anticipated_core(
     direction) and is taken so that every kernel has the same signature. Returns per-series
     ``anticipated_progress``, ``anticipated_class``, ``anticipated_reason``,
     ``anticipated_projection`` (Â_T) and ``anticipated_rule`` (int8: 0 observed at the target
-    year, 1 weighted regression, −1 none).
+    year, 1 weighted regression on the year, 2 weighted regression on the plan, −1 none).
+
+    Where the plan sets a target for every point used (and they are not all one value), the
+    line is fitted against the plan's values instead of the years and read at the plan-end
+    target: the plan's own trajectory is the clock, so a KPI keeping pace with a plan that
+    speeds up later is not told to accelerate. For a plan on a straight line the two are the
+    same line. In or after the target year nothing is anticipated any more: the class is
+    ``"target_achieved"`` or ``"target_missed"`` by the value observed then (``"maintain"`` or
+    ``"target_missed"`` when that year has no actual).
 
     The weighted regression runs only for the series that need one, renumbered 0..n_fit − 1,
     as grouped sums (:func:`_weighted_projection`) over their points in the order of
@@ -683,24 +745,49 @@ def anticipated_core(
         pg = np.concatenate([fit_code[fit_base], owner])
         p_year = np.concatenate([p.by[fit_base], yr[pos]])
         p_val = np.concatenate([p.b[fit_base], val[pos]])
+        p_plan = np.concatenate([p.b[fit_base], p.pl[pos]])
         tau = p_year - ty[p_series]
         tau0 = p.base_year[p_series] - ty[p_series]
+        on_plan = _on_plan(len(fit_ids), pg, p_plan)
+        x = _pick(on_plan[pg], p_plan - tgt[p_series], tau)
         projection = np.full(n_series, np.nan)
-        projection[fit_ids] = _weighted_projection(tau, p_val, tau0 / tau, pg, len(fit_ids))
+        projection[fit_ids] = _weighted_projection(x, p_val, tau0 / tau, pg, len(fit_ids))
         projection = _pick(at_target, last_value, projection)
         ap = (projection - p.base_value) / (tgt - p.base_value)
+        # reverse (ap < 0), no progress (ap = 0), accelerate (0 < ap < 1), maintain (ap ≥ 1)
         cls = np.array(
-            [_OUT["reverse_trend"], _OUT["accelerate"], _OUT["maintain"]], dtype=np.int8
-        )[_count(ap > 0, ap >= 1)]
+            [_OUT["reverse_trend"], _OUT["no_progress"], _OUT["accelerate"], _OUT["maintain"]],
+            dtype=np.int8,
+        )[_count(ap >= 0, ap > 0, ap >= 1)]
+        over = cls != _OUT["maintain"]
+        over &= p.now_year >= ty
+        cls = _pick(over, _OUT["target_missed"], cls)
+        cls = _pick(at_target & (ap >= 1), _OUT["target_achieved"], cls)
+        rule = np.array([1, 0, -1, -1], dtype=np.int8)[_count(at_target, fired, fired)]
+        rule[fit_ids[on_plan]] = 2
         return {
             "anticipated_progress": _blank(fired, ap),
             "anticipated_class": _pick(fired, _INSUFFICIENT, cls).astype(np.int8),
             "anticipated_reason": _select(rules, _DEFINED, n_series),
             "anticipated_projection": _blank(fired, projection),
-            "anticipated_rule": np.array([1, 0, -1, -1], dtype=np.int8)[
-                _count(at_target, fired, fired)
-            ],
+            "anticipated_rule": rule,
         }
+
+
+def _on_plan(n_fit: int, pg: np.ndarray, p_plan: np.ndarray) -> np.ndarray:
+    """Per fitted series (numbered as ``pg``): does the plan give every point a value, and not
+    one value for all? (Then :func:`anticipated_core` fits against the plan.)
+
+    Judged on the last used point's plan value against the first's, so that a plan that is
+    flat over the points falls back to the years rather than to a regression on one value.
+    """
+    missing = np.bincount(pg[np.isnan(p_plan)], minlength=n_fit)
+    first = np.full(n_fit, np.nan)
+    last = np.full(n_fit, np.nan)
+    if len(pg):
+        first[pg[::-1]] = p_plan[::-1]  # last write wins: the first point's value
+        last[pg] = p_plan
+    return (missing == 0) & (first != last)
 
 
 def cagr_core(
@@ -719,6 +806,12 @@ def cagr_core(
     Returns per-series ``cagr_ratio``, ``cagr_class``, ``cagr_reason``, ``cagr_actual`` and
     ``cagr_required`` (NaN without a target).
 
+    The required growth is the plan's own up to the latest point where the plan sets a target
+    P_now for that year, CAGR_r = (P_now / y_0)^(1/(t_now − t_0)) − 1 (R ≥ 1 exactly when this
+    year's target is met); else the growth from the base to the target over its whole period
+    (Open SDG). Both are the same in the target year. No growth at all (d·CAGR_a = 0) is
+    ``"no_progress"``, not the least band of progress.
+
     The signs of all points (and the target) decide whether a growth rate exists: the
     smallest point is ≤ 0 when any is, the largest ≥ 0 when any is, and counting the
     non-positive actuals (a few) is much cheaper than a grouped min and max over all of them.
@@ -732,8 +825,13 @@ def cagr_core(
         g_nonpos = g[nonpos]
         n_nonpos = np.bincount(g_nonpos, minlength=n_series)
         n_neg = np.bincount(g_nonpos[val[nonpos] < 0], minlength=n_series)
+        # the plan's value now counts as a point when the required growth is read from it
+        planned = has_tgt & ~np.isnan(p.plan_now) & (p.now_year > p.base_year)
+        planned &= p.plan_now != p.base_value
         any_le0 = (n_nonpos > 0) | (has_base & (b <= 0)) | (has_tgt & (tgt <= 0))
+        any_le0 |= planned & (p.plan_now <= 0)
         any_ge0 = (p.k > n_neg) | (has_base & (b >= 0)) | (has_tgt & (tgt >= 0))
+        any_ge0 |= planned & (p.plan_now >= 0)
         rules = [
             (p.n < max(min_points, 2), (_INSUFFICIENT, REASON_CODE["insufficient_points"])),
             (has_tgt & _met(p, tgt, d), (_OUT["target_achieved"], _DEFINED)),
@@ -754,6 +852,8 @@ def cagr_core(
         cagr_r = np.full(n_series, np.nan)
         at = np.flatnonzero(reach)
         cagr_r[at] = _growth(tgt[at] / p.base_value[at], ty[at] - p.base_year[at])
+        at = np.flatnonzero(reach & planned)
+        cagr_r[at] = _growth(p.plan_now[at] / p.base_value[at], p.now_year[at] - p.base_year[at])
         rules_t = [
             (not_after, (_INSUFFICIENT, REASON_CODE["target_year_not_after_base"])),
             (cagr_r == 0, (_INSUFFICIENT, REASON_CODE["target_equals_baseline"])),
@@ -765,6 +865,7 @@ def cagr_core(
             _bands_code(ratio, thresholds or CAGR_THRESHOLDS),
             _bands_code(plain, thresholds or CAGR_NO_TARGET_THRESHOLDS),
         ).astype(np.int8)
+        cls = _pick(plain == 0, _OUT["no_progress"], cls)
         all_rules = [*rules, *[(mask & has_tgt, v) for mask, v in rules_t]]
         fired_all = _first_rule(all_rules, n_series)
         return {
@@ -788,10 +889,16 @@ def miss_share_core(
 ) -> dict[str, np.ndarray]:
     """Miss share (T − P)/(T − A_now) of the recent change extrapolated to t_T, per series.
 
-    Arrays as for :func:`status_core`. The slope runs from the first point at or after
-    t_now − ``window`` to the latest; P = A_now + slope·max(t_T − t_now, 0). Returns
-    per-series ``miss_share``, ``miss_share_class``, ``miss_share_reason``,
-    ``miss_projection`` (P) and ``slope_per_year``.
+    Arrays as for :func:`status_core`. The change runs from the first point at or after
+    t_now − ``window`` to the latest; without interim targets it goes on at its yearly slope,
+    P = A_now + slope·max(t_T − t_now, 0) (Destatis). Where the plan sets a target for both
+    ends of the window (P_first, P_now, not equal), the change goes on at its pace relative to
+    the plan's over the window, along the rest of the plan's own path:
+    P = A_now + (A_now − A_first)/(P_now − P_first)·(T − P_now). For a plan on a straight line
+    the two are the same. A change of exactly 0 is ``"no_progress"``, not the wrong direction;
+    in or after the target year a target not met is ``"target_missed"``. Returns per-series
+    ``miss_share``, ``miss_share_class``, ``miss_share_reason``, ``miss_projection`` (P) and
+    ``slope_per_year``.
 
     The points before the window are a prefix of each series' points too: none when the
     first point is in it (the usual case), so only the other series are counted point by point.
@@ -818,6 +925,11 @@ def miss_share_core(
         fired = _first_rule(rules, n_series)
         slope = (p.now - first_value) / (p.now_year - first_year)
         projection = p.now + slope * np.maximum(ty - p.now_year, 0)
+        plan_first = _pick(base_first, p.b, p.pl_s[win_obs])
+        plan_change = p.plan_now - plan_first
+        on_plan = np.flatnonzero(~np.isnan(plan_change) & (plan_change != 0))
+        pace = (p.now[on_plan] - first_value[on_plan]) / plan_change[on_plan]
+        projection[on_plan] = p.now[on_plan] + pace * (tgt[on_plan] - p.plan_now[on_plan])
         share = (tgt - projection) / (tgt - p.now)
         lo_band, hi_band = bands
         # wrong direction when d·slope ≤ 0 (counted three times), else by the share's band
@@ -827,6 +939,8 @@ def miss_share_core(
             + [_OUT["wrong_direction"]] * 4,
             dtype=np.int8,
         )[_count(share <= hi_band, share < lo_band, wrong, wrong, wrong)]
+        cls = _pick(slope == 0, _OUT["no_progress"], cls)
+        cls = _pick(p.now_year >= ty, _OUT["target_missed"], cls)
         return {
             "miss_share": _blank(fired, share),
             "miss_share_class": _select([(m_, v[0]) for m_, v in rules], cls, n_series),
@@ -887,14 +1001,17 @@ def panel_core(
     target_year: np.ndarray,
     d: np.ndarray,
     outputs: Collection[str] | None = None,
+    plan: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The four assessments for every series; float arrays with NaN for missing.
 
     ``group`` (intp, one per observation) indexes the per-series arrays ``baseline`` ...
-    ``d``; ``year`` may be integer (read as float). Returns per-series arrays: values, int8
-    outcome codes (:data:`OUTCOMES`), int8 reason codes (``measures.REASONS``, −1 = none) and
-    the details; only those named in ``outputs`` when given (a caller that needs a few of the
-    23 arrays does not pay for the others, nor for a kernel none of them comes from).
+    ``d``; ``year`` may be integer (read as float); ``plan`` (optional, one per observation)
+    is the plan's target for the observation's year, its trajectory (NaN: none). Returns
+    per-series arrays: values, int8 outcome codes (:data:`OUTCOMES`), int8 reason codes
+    (``measures.REASONS``, −1 = none) and the details; only those named in ``outputs`` when
+    given (a caller that needs a few of the 23 arrays does not pay for the others, nor for a
+    kernel none of them comes from).
 
     The kernels (:func:`status_core`, :func:`anticipated_core`, :func:`cagr_core`,
     :func:`miss_share_core`) run block by block of series, the observations of a block being a
@@ -907,6 +1024,7 @@ def panel_core(
         # Observations grouped by series (stable: a series keeps its rows' order).
         order = np.argsort(group, kind="stable")
         group, year, value = group[order], year[order], value[order]
+        plan = None if plan is None else plan[order]
     kernels = [
         kernel
         for kernel, names in _KERNELS
@@ -922,6 +1040,7 @@ def panel_core(
             value[o0:o1],
             baseline[s0:s1],
             baseline_year[s0:s1],
+            None if plan is None else np.asarray(plan[o0:o1], dtype=float),
         )
         part = _base_outputs(p)
         tgt, ty, dd = target[s0:s1], target_year[s0:s1], d[s0:s1]
@@ -1065,6 +1184,7 @@ def assess_panel(
     target_year: str | int | None = None,
     direction: str = "increase",
     details: bool = False,
+    plan: str | None = None,
 ) -> pd.DataFrame:
     """The four assessments of :func:`assess_series` for every series of a panel at once.
 
@@ -1091,6 +1211,10 @@ def assess_panel(
         target) and ``target_year`` its fiscal year.
     direction
         A column of ``"increase"``/``"decrease"``, or one of these for every series.
+    plan
+        A column of ``df``: the plan's target for each observation's year (its interim
+        targets, the trajectory the methods measure against; NaN: none). ``None``: no
+        trajectory — the share of time elapsed and the methods' own extrapolations.
     details
         Also return the details of :class:`Assessment`: ``expected_share``,
         ``anticipated_projection``, ``anticipated_rule``, ``cagr_actual``, ``cagr_required``,
@@ -1122,7 +1246,7 @@ def assess_panel(
     (0.644929, 'moderate_progress')
     """
     by = [by] if isinstance(by, str) else list(by)
-    for col in [*by, x, y]:
+    for col in [*by, x, y, *([plan] if plan is not None else [])]:
         if col not in df.columns:
             raise ParameterError(f"no column {col!r} in the observations")
     obs_keys = [df[c] for c in by]
@@ -1152,8 +1276,10 @@ def assess_panel(
     else:
         years = df[x].to_numpy(dtype=float)
     values = df[y].to_numpy(dtype=float, na_value=np.nan)
+    planned = None if plan is None else df[plan].to_numpy(dtype=float, na_value=np.nan)
     if not present.all():
         group, years, values = group[present], years[present], values[present]
+        planned = None if planned is None else planned[present]
     core = panel_core(
         np.asarray(group, dtype=np.intp),
         years,
@@ -1164,6 +1290,7 @@ def assess_panel(
         _attribute(source, target_year, "target_year"),
         np.asarray(d, dtype=float),
         outputs=None if details else _FRAME_OUTPUTS,
+        plan=planned,
     )
     return _panel_frame(source[by], core, list(REASONS), details)
 
@@ -1210,7 +1337,5 @@ def _panel_frame(
             "slope_per_year",
         ):
             out[name] = core[name]
-        out["anticipated_rule"] = pd.Categorical.from_codes(
-            core["anticipated_rule"], ["observed_at_target_year", "weighted_regression"]
-        )
+        out["anticipated_rule"] = pd.Categorical.from_codes(core["anticipated_rule"], _RULES)
     return pd.DataFrame(out, index=keys.index)

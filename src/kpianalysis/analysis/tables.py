@@ -452,9 +452,11 @@ def attainment_table(
     )
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
+    # The plan's own trajectory is each year's target (issue 17): "on track" is meeting it.
     upto = year <= fy
     if not upto.all():  # a cut at the last year keeps every observation: no copies
         row, year, actual_lv = row[upto], year[upto], actual_lv[upto]
+        target_lv = target_lv[upto]
     res = progress.panel_core(
         row,
         year,  # read as float block by block: no million-element copy
@@ -465,6 +467,7 @@ def attainment_table(
         a_year,
         direction,
         outputs=[c for v, p in _ASSESSMENTS for c in (v, f"{p}_class", f"{p}_reason")],
+        plan=target_lv,
     )
     for value, prefix in _ASSESSMENTS:
         cols[value] = res[value]
