@@ -19,7 +19,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export MPLBACKEND := Agg
 export MPLCONFIGDIR := $(CURDIR)/.venv/mplconfig
 
-.PHONY: report test lab bench lint validate processed env browser-deps clean
+.PHONY: report test lab bench lint validate processed env browser-deps slurm-deps clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
@@ -43,15 +43,19 @@ validate: $(SYNCED)
 	$(VENV)/bin/kpianalysis validate
 
 ## Lint, then the test suite in a random order fixed by SEED (printed; `make test SEED=7` to
-## reproduce or vary it). Installs Chromium for the browser tests when run as root and missing.
+## reproduce or vary it). Installs Chromium for the browser tests, and Slurm + MUNGE for the
+## single-node cluster test, when run as root and missing.
 SEED ?= 20240409
-test: $(SYNCED) browser-deps
+test: $(SYNCED) browser-deps slurm-deps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
 	@echo "make test: random test order, seed $(SEED) (rerun with: make test SEED=$(SEED))"
 	$(RUN) -m pytest -p randomly -p no:cacheprovider --randomly-seed=$(SEED)
 
 browser-deps:
 	@bash scripts/ensure-browser.sh
+
+slurm-deps:
+	@bash scripts/ensure-slurm.sh
 
 lab: $(SYNCED)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
