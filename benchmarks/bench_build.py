@@ -1,25 +1,32 @@
 """Benchmark of ``kpianalysis build`` against the naive way and the floor.
 
-Measured side by side in one run, on the same (notebook, fiscal year) runs:
+The build is the real one: a copy of the project (the shipped ``data/raw``, the report notebooks,
+``pyproject.toml``, ``uv.lock``) in a temporary folder, its data validated and written to that
+copy's ``data/processed``, and every run the planner plans — programme-scoped notebooks once per
+(programme, fiscal year), panel-scoped ones once per year. Measured side by side in one run, on
+those same runs:
 
 - **build**: ``build(force=True, jobs=cores)`` — papermill API + in-process nbconvert, parallel;
-- **naive**: per run, ``papermill`` CLI subprocess then ``jupyter nbconvert --to html --no-input``
-  CLI subprocess, sequentially;
-- **floor**: one kernel start plus the notebook's import cell, per run, divided over the cores
-  (nothing can be faster without sharing kernels between runs);
+- **naive**: per run, ``papermill`` CLI subprocess (the run's own parameters) then
+  ``jupyter nbconvert --to html --no-input`` CLI subprocess, sequentially;
+- **floor**: one kernel start plus the run's notebook's import cell, per run, divided over the
+  cores (nothing can be faster without sharing kernels between runs);
 - **no-op**: a second ``build`` with nothing changed (no kernel starts).
 
-The archive is written to a temporary directory, never to ``reports/``. Usage::
+Nothing is written to the project itself. Usage::
 
-    python benchmarks/bench_build.py [NOTEBOOK.ipynb ...] [--years 2022 2023]
+    python benchmarks/bench_build.py [NOTEBOOK.ipynb ...] [--years 2022 2023] [--skip-naive]
+    python benchmarks/bench_build.py --quick   # seconds: a tiny notebook, one year
 
-Without notebooks it uses every report notebook in ``notebooks/``, or a small generated demo
-notebook (imports pandas, matplotlib and draws one figure) when there is none yet.
+Without notebooks it uses every report notebook in ``notebooks/``. ``--quick`` (run by the test
+suite so the benchmark cannot break unnoticed) builds a small generated notebook that declares
+``programme_id`` — the per-programme path — for the seed programme only, its last year.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -36,19 +43,21 @@ from machine import describe
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-DEMO_PARAMS = 'fiscal_year: int = 2023  # fiscal year\nraw_dir: str = "data/raw"  # raw data\n'
+DEMO_PARAMS = (
+    "fiscal_year: int = 2023  # fiscal year\n"
+    'raw_dir: str = "data/raw"  # raw data\n'
+    'programme_id: str = "23205-community"  # the programme\n'
+)
 DEMO_IMPORTS = "import pandas as pd\nimport matplotlib.pyplot as plt"
 DEMO_BODY = (
     "df = pd.DataFrame({'年度': [2021, 2022, fiscal_year], '値': [1, 3, 2]})\n"
-    "fig, ax = plt.subplots(figsize=(4, 2))\nax.plot(df['年度'], df['値'])\nplt.show()\ndf"
+    "fig, ax = plt.subplots(figsize=(4, 2))\nax.plot(df['年度'], df['値'])\n"
+    "ax.set_title(programme_id)\nplt.show()\ndf"
 )
 
 
-def machine() -> str:
-    return describe()
-
-
 def demo_notebook(directory: Path) -> Path:
+    """A small programme-scoped report notebook: imports pandas and matplotlib, one figure."""
     nb = nbformat.v4.new_notebook()
     p = nbformat.v4.new_code_cell(DEMO_PARAMS)
     p.metadata["tags"] = ["parameters"]
@@ -63,6 +72,26 @@ def demo_notebook(directory: Path) -> Path:
     return path
 
 
+#: The one programme of ``--quick`` (selected by id: partners' folders may sit beside it).
+SEED_ID = "23205-community"
+
+
+def project_copy(root: Path, notebooks: list[Path], programmes: list[str] | None = None) -> Path:
+    """A project at ``root``: the raw data (``programmes``' folders only, if given), the lock
+    and the given notebooks."""
+    raw = ROOT / "data" / "raw"
+    if programmes is None:
+        shutil.copytree(raw, root / "data" / "raw")
+    for pid in programmes or ():
+        shutil.copytree(raw / pid, root / "data" / "raw" / pid)
+    (root / "notebooks").mkdir()
+    for nb in notebooks:
+        shutil.copy(nb, root / "notebooks" / Path(nb).name)
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(ROOT / name, root / name)
+    return root
+
+
 def import_cell(notebook: Path) -> str:
     """The import statements of the notebook's code cells (what every run must pay for)."""
     nb = nbformat.read(notebook, as_version=4)
@@ -74,102 +103,89 @@ def import_cell(notebook: Path) -> str:
     return "\n".join(lines)
 
 
-def time_floor(notebooks: list[Path], runs_per_notebook: int, cores: int) -> float:
-    """Kernel start + import cell for every run, executed ``cores`` at a time."""
+def time_floor(notebooks: list[Path], root: Path, cores: int) -> float:
+    """Kernel start + import cell for each run's notebook, executed ``cores`` at a time."""
     from nbclient import NotebookClient
 
     def one(src: str) -> None:
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(src)]
-        env_nb = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": ROOT}})
-        env_nb.execute()
+        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": root}}).execute()
 
-    sources = [import_cell(n) for n in notebooks for _ in range(runs_per_notebook)]
+    sources = [import_cell(n) for n in notebooks]
     t0 = time.perf_counter()
     with ThreadPoolExecutor(cores) as ex:
         list(ex.map(one, sources))
     return time.perf_counter() - t0
 
 
-def time_naive(notebooks: list[Path], years: list[int], work: Path) -> float:
+def time_naive(runs: list[tuple[Path, dict]], root: Path, work: Path) -> float:
+    """Each run through the papermill and nbconvert command lines, one after the other."""
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    for nb in notebooks:
-        for fy in years:
-            out = work / f"{nb.stem}-{fy}.ipynb"
-            subprocess.run(
-                [str(BIN / "papermill"), str(nb), str(out), "-p", "fiscal_year", str(fy),
-                 "--cwd", str(ROOT), "--no-progress-bar"],
-                check=True, capture_output=True,
-            )  # fmt: skip
-            subprocess.run(
-                [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)],
-                check=True, capture_output=True,
-            )  # fmt: skip
+    for i, (nb, parameters) in enumerate(runs):
+        out = work / f"{i:04d}-{nb.stem}.ipynb"
+        subprocess.run(
+            [str(BIN / "papermill"), str(nb), str(out), "-y", json.dumps(parameters),
+             "--cwd", str(root), "--no-progress-bar"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)],
+            check=True, capture_output=True,
+        )  # fmt: skip
     return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
     from kpianalysis.build import pipeline
+    from kpianalysis.data.dataset import load_dataset
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--years", nargs="*", type=int, help="fiscal years (default: the data's)")
     ap.add_argument("--skip-naive", action="store_true", help="omit the slow naive timing")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds: a tiny programme-scoped notebook, the seed programme's last year",
+    )
     args = ap.parse_args(argv)
     cores = os.cpu_count() or 1
     os.environ.setdefault("MPLBACKEND", "Agg")
+    print(f"machine: {describe()}")
 
     with tempfile.TemporaryDirectory(prefix="kpi-bench-") as tmp:
         tmp_path = Path(tmp)
-        nb_dir = tmp_path / "notebooks"
-        nb_dir.mkdir()
-        sources = args.notebooks or pipeline.discover_notebooks(ROOT / "notebooks")
-        if not sources:
+        if args.quick:
             sources = [demo_notebook(tmp_path)]
-            print("no report notebooks yet: using a generated demo notebook")
-        for s in sources:
-            shutil.copy(s, nb_dir / Path(s).name)
-        notebooks = sorted(nb_dir.glob("*.ipynb"))
-        # Notebooks must live inside the project root (a path parameter rule), so the copies
-        # go to a temporary folder under the root; the archive goes to the temp dir.
-        local_nb = Path(tempfile.mkdtemp(prefix=".bench-notebooks-", dir=ROOT))
-        try:
-            for n in notebooks:
-                shutil.copy(n, local_nb / n.name)
-            try:
-                from kpianalysis.data.dataset import load_dataset
+        else:
+            sources = args.notebooks or pipeline.discover_notebooks(ROOT / "notebooks")
+        root = project_copy(tmp_path / "project", sources, [SEED_ID] if args.quick else None)
+        data_years = list(load_dataset(root / "data" / "raw").fiscal_years)
+        years = args.years or (data_years[-1:] if args.quick else None)
+        kw = dict(reports=tmp_path / "reports", fiscal_years=years, jobs=cores, progress=False)
 
-                years = list(load_dataset(ROOT / "data" / "raw").fiscal_years)
-            except Exception as exc:  # the dataset module may not exist yet
-                years = [2021, 2022, 2023]
-                print(f"(no dataset: {type(exc).__name__}; using fiscal years {years})")
-            years = args.years or years
+        t0 = time.perf_counter()
+        first = pipeline.build(root, force=True, **kw)
+        t_build = time.perf_counter() - t0
+        runs = [o.spec for o in first.outcomes]
+        n_runs = len(runs)
+        assert first.count("ok") == n_runs > 0, "the build did not run every planned run"
+        assert any(s.programme_id for s in runs), "no programme run planned"
+        t0 = time.perf_counter()
+        again = pipeline.build(root, **kw)
+        t_noop = time.perf_counter() - t0
+        assert again.count("skipped") == n_runs, "no-op rebuild reran something"
+        t_floor = time_floor([s.notebook for s in runs], root, cores)
+        naive_runs = [(s.notebook, s.parameters) for s in runs]
+        t_naive = None if args.skip_naive else time_naive(naive_runs, root, tmp_path / "naive")
 
-            def prepare(root: Path, raw: str, processed: str) -> tuple[list[int], None, list]:
-                return list(years), None, []
-
-            reports = tmp_path / "reports"
-            kw = dict(
-                notebooks_dir=local_nb, reports=reports, fiscal_years=years, jobs=cores,
-                progress=False, prepare=prepare,
-            )  # fmt: skip
-            n_runs = len(notebooks) * len(years)
-            print(f"machine: {machine()}")
-            print(f"runs: {n_runs} ({', '.join(n.stem for n in notebooks)} × FY {years})")
-
-            t0 = time.perf_counter()
-            pipeline.build(ROOT, force=True, **kw)
-            t_build = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            s = pipeline.build(ROOT, **kw)
-            t_noop = time.perf_counter() - t0
-            assert s.count("skipped") == n_runs, "no-op rebuild reran something"
-            t_floor = time_floor(notebooks, len(years), cores)
-            t_naive = None if args.skip_naive else time_naive(notebooks, years, tmp_path / "naive")
-        finally:
-            shutil.rmtree(local_nb, ignore_errors=True)
-
+    scopes = sorted({s.scope for s in runs})
+    print(
+        f"runs: {n_runs} ({', '.join(sorted({s.name for s in runs}))}; "
+        f"{', '.join(scopes)}; FY {sorted({s.fiscal_year for s in runs})})"
+    )
     print(f"build --force --jobs {cores}: {t_build:7.2f} s  ({t_build / n_runs:.2f} s/run)")
     if t_naive is not None:
         print(
