@@ -212,8 +212,12 @@ BAD_CELLS = [
     ("observations.csv", 4, "fiscal_year", "R6.5", errors.PeriodError, "plan period"),
     ("observations.csv", 3, "indicator_no", "⑤", errors.UnknownIndicatorError, "no such indicator"),
     ("observations.csv", 3, "fiscal_year", "2021年度", errors.DuplicateRowError, "row 2"),
-    ("observations.csv", 6, "target", "", errors.MissingValueError, "required"),
-    ("observations.csv", 6, "target", "-", errors.MissingValueError, "required"),
+    # A blank target is an interim year now (16.1); a ceiling on a KPI where more is better is
+    # refused, naming the direction.
+    ("observations.csv", 6, "target", "(1,500人以下)", errors.InvalidValueError, "ceiling"),
+    ("observations.csv", 6, "target", "(1,500人未満)", errors.ValueParseError, "strict bound"),
+    # 平成31年度 = FY2019, but the row is FY2022: a deadline must be the row's year.
+    ("observations.csv", 6, "target", "平成31年度まで1,500人", errors.PeriodError, "deadline"),
     ("observations.csv", 4, "fiscal_year", "2025年度", errors.PeriodError, "plan period"),
     ("observations.csv", 5, "actual", "47団体", errors.UnitMismatchError, "unit"),
     ("observations.csv", 5, "actual", "=1+1", errors.FormulaError, "formula"),

@@ -441,3 +441,121 @@ def test_an_era_less_label_without_an_era_in_the_document_is_refused(tmp_path):
     with pytest.raises(DataError, match="names no era") as err:
         load_folders([folder])
     assert (err.value.row, err.value.column, err.value.text) == (5, "fiscal_year", "29 年 3 月")
+
+
+# --- Targets as plans state them (issue 16.1) ------------------------------------------------
+MOKUHYO = "14100-mokuhyo"
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return load_folders([PARTNERS / MOKUHYO])
+
+
+def test_targets_as_printed_validate_against_their_source(targets):
+    assert targets.unchecked_programmes == []
+    obs = targets.observations.set_index(["indicator_id", "fiscal_year"])
+    # ① 平成31年度まで10人: a target of 10 due in FY2019 (1988 + 31), on a row whose fiscal
+    # year the sheet prints only inside the phrase; FY2015 and FY2016 have no target of their own.
+    assert obs.loc[(1, 2019), "target"] == 10 and obs.loc[(1, 2019), "target_text"] == (
+        "平成31年度まで10人"
+    )
+    assert obs.loc[[(1, 2015), (1, 2016)], "target"].isna().all()
+    assert obs.loc[[(1, 2015), (1, 2016)], "actual"].tolist() == [3, 5]
+    # ② 1.58 以下: a ceiling of 1.58 (no unit printed: kg, the KPI's); ⑤ 100 以上 a floor.
+    assert obs.loc[(2, 2015), ["target", "target_bound"]].tolist() == [1.58, "ceiling"]
+    assert obs.loc[(5, 2019), ["target", "target_bound"]].tolist() == [100, "floor"]
+    assert obs.loc[(3, 2016), ["target", "target_bound"]].tolist() == [0, ""]  # 待機児童 0人
+    # ④ running totals in ha may be fractional: 累計 3.2ha, 累計 7.8ha.
+    assert obs.loc[(4, 2016), "actual"] == 7.8 and obs.loc[(4, 2019), "target"] == 12.5
+    note = targets.cell_notes.set_index(["file", "row", "column"]).loc[
+        ("observations.csv", 4, "target")
+    ]
+    assert note["mark"] == "reading" and "FY2019" in note["reason"]
+
+
+def test_bounds_zero_targets_and_interim_points_assessed(targets):
+    from kpianalysis.analysis.tables import attainment_table
+
+    t15 = attainment_table(targets.as_of(2015), 2015).set_index("indicator_id")
+    t16 = attainment_table(targets.as_of(2016), 2016).set_index("indicator_id")
+    # ② ceiling, less is better: FY2015 1.60 > 1.58 missed; FY2016 1.49 ≤ 1.55 met, rate by the
+    # complement 1 − (1.49 − 1.55)/1.55 = 1.0387.
+    assert not t15.loc[2, "achieved"] and t16.loc[2, "achieved"]
+    assert t16.loc[2, "achievement_rate"] == pytest.approx(1 + 0.06 / 1.55)
+    # ③ target 0 (待機児童): FY2015 5 ≤ 6 met; FY2016 2 > 0 missed, no rate against 0.
+    assert t15.loc[3, "achieved"] and not t16.loc[3, "achieved"]
+    assert t16.loc[3, "achievement_rate_reason"] == "target_zero"
+    # ③ progress toward the final 0 from 12: (2 − 12)/(0 − 12) = 0.8333.
+    assert t16.loc[3, "progress_rate"] == pytest.approx(10 / 12)
+    # ⑤ floor 80 以上: 83 ≥ 80 met, 83/80 = 1.0375.
+    assert t16.loc[5, "achieved"] and t16.loc[5, "achievement_rate"] == pytest.approx(1.0375)
+    # ① interim points against the final target 10 in FY2019 over the baseline 2 of FY2014:
+    # FY2015 (3 − 2)/(10 − 2) = 1/8 of the way after 1/5 of the period: 0.125/0.2 = 0.625;
+    # FY2016 3/8 after 2/5: 0.375/0.4 = 0.9375 — both 概ね順調 (60–100 %), not a missed target.
+    for table, elapsed, rate in ((t15, 0.2, 0.625), (t16, 0.4, 0.9375)):
+        row = table.loc[1]
+        assert row["target_basis"] == "final" and pd.isna(row["achieved"])
+        assert row["achieved_reason"] == "no_target" and row["rank_reason"] == "no_target"
+        assert (row["assessment_target"], row["assessment_target_year"]) == (10, 2019)
+        assert row["elapsed_share"] == pytest.approx(elapsed)
+        assert row["interim_rate"] == pytest.approx(rate)
+        assert row["interim_class"] == "roughly_on_track" and pd.isna(row["interim_reason"])
+    assert (t16["target_basis"] == "year").sum() == 4 and t16.loc[2, "interim_class"] == ""
+
+
+def test_a_deadline_before_the_plan_end_is_the_final_target(tmp_path):
+    from kpianalysis.analysis.tables import attainment_table
+
+    folder = _copy(tmp_path, MOKUHYO)
+    _set(folder / "observations.csv", 4, "target", "平成30年度まで10人")
+    _set(folder / "programme.csv", 2, "source_file", "")  # the edit is not in source.txt
+    ds = load_folders([folder])
+    row = attainment_table(ds.as_of(2016), 2016).set_index("indicator_id").loc[1]
+    # Due in FY2018 (1988 + 30), before the plan's end FY2019: FY2016 is 2/4 of the way from
+    # the FY2014 baseline in time, 3/8 in value: 0.375/0.5 = 0.75.
+    assert (row["assessment_target"], row["assessment_target_year"]) == (10, 2018)
+    assert row["interim_rate"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "text", "cls", "words"),
+    [
+        # ② less is better: a floor (以上) is met on the wrong side.
+        (5, "target", "1.58 以上", "InvalidValueError", "direction must be 'increase'"),
+        (15, "target", "100 未満", "ValueParseError", "strict bound"),
+        # ① a deadline due in FY2019 on a row printed FY2018.
+        (4, "fiscal_year", "平成30年度", "PeriodError", "not this row's fiscal year"),
+        (11, "actual", "累計 7.8団体", "UnitMismatchError", "differs from the indicator's unit"),
+    ],
+)
+def test_target_errors_name_the_cause(tmp_path, row, column, text, cls, words):
+    from kpianalysis import errors
+
+    folder = _copy(tmp_path, MOKUHYO)
+    _set(folder / "observations.csv", row, column, text)
+    with pytest.raises(getattr(errors, cls)) as err:
+        load_folders([folder])
+    assert words in err.value.reason and err.value.row == row
+    assert err.value.file.endswith("observations.csv")
+
+
+def test_fractional_counts_refused_outside_units_of_measure(tmp_path):
+    folder = _copy(tmp_path, MOKUHYO)
+    _set(folder / "indicators.csv", 6, "unit", "人")  # ⑤ a stock of people
+    _set(folder / "observations.csv", 14, "actual", "83.5人")
+    with pytest.raises(DataError, match="whole number") as err:
+        load_folders([folder])
+    assert (err.value.row, err.value.column) == (14, "actual")
+
+
+def test_interim_progress_kernel_by_hand():
+    from kpianalysis.analysis.measures import interim_progress
+
+    # (A − b)/(T − b) / ((y − y0)/(yT − y0)): (5 − 2)/(10 − 2) / (2/5) = 0.9375; less is better:
+    # 12 → 0 by FY2019, 6 in FY2016: (6 − 12)/(0 − 12) / 0.4 = 1.25.
+    m = interim_progress(
+        [5, 6, 5, 5], [2, 12, 2, 2], [10, 0, 2, 10], 2016, 2014, [2019, 2019, 2019, 2014]
+    )
+    assert m.value[:2].tolist() == pytest.approx([0.9375, 1.25])
+    assert list(m.reason) == [None, None, "target_equals_baseline", "target_year_not_after_base"]

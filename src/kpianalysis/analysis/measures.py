@@ -35,6 +35,7 @@ from kpianalysis.errors import ParameterError
 __all__ = [
     "DECREASE_VARIANTS",
     "DEFAULT_DECREASE_VARIANT",
+    "PRO_RATA_CLASSES",
     "PRO_RATA_LABELS",
     "REASONS",
     "REASON_LABELS",
@@ -50,7 +51,10 @@ __all__ = [
     "format_percent",
     "grant_check",
     "increments_to_levels",
+    "interim_core",
+    "interim_progress",
     "levels_to_increments",
+    "pro_rata_class_core",
     "pro_rata_expectation",
     "pro_rata_rate",
     "progress_rate",
@@ -504,6 +508,85 @@ def pro_rata_rate(
     raise ParameterError(f"measure must be 'achievement' or 'progress', not {measure!r}")
 
 
+def interim_core(
+    a: np.ndarray,
+    b: np.ndarray,
+    t: np.ndarray,
+    year: np.ndarray,
+    base_year: np.ndarray,
+    target_year: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Progress against time elapsed, for a year the plan gives no target of its own.
+
+    With the final target T due in year y_T over the baseline b of year y_0, a year y between
+    them is an interim point: the share of the period elapsed is s = (y − y_0)/(y_T − y_0) and
+    the rate is the progress made over that share, r = ((A − b)/(T − b)) / s — the actual
+    against the pro-rata expectation E = b + s(T − b) of :func:`pro_rata_expectation`, as
+    (A − b)/(E − b). 1 means exactly on the straight line to T; :func:`classify_pro_rata` bands
+    it. Written on aligned float arrays (one pass, no Python loop) because the attainment table
+    calls it on every KPI of a national panel at once.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(elapsed, rate, codes)``: s, r, and int8 reason codes (−1 = defined): ``no_actual``,
+        ``no_target``, ``no_baseline`` (b or y_0 unknown), ``target_equals_baseline``,
+        ``target_year_not_after_base``.
+    """
+    span = target_year - base_year
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        elapsed = (year - base_year) / span
+        rate = (a - b) / (t - b) / elapsed
+    codes = combine_codes(
+        rate.shape,
+        (span <= 0, REASON_CODE["target_year_not_after_base"]),
+        (t == b, REASON_CODE["target_equals_baseline"]),
+        (np.isnan(b) | np.isnan(base_year), REASON_CODE["no_baseline"]),
+        (np.isnan(t) | np.isnan(target_year), REASON_CODE["no_target"]),
+        (np.isnan(a), REASON_CODE["no_actual"]),
+    )
+    bad = codes >= 0
+    return _nan_where(elapsed, bad), _nan_where(rate, bad), codes
+
+
+def interim_progress(
+    actual: Any,
+    baseline: Any,
+    final_target: Any,
+    fiscal_year: Any,
+    baseline_year: Any,
+    target_year: Any,
+) -> Measure:
+    """Progress against time elapsed toward a final target (:func:`interim_core`), with reasons.
+
+    Examples
+    --------
+    >>> m = interim_progress(5, 2, 10, 2016, 2014, 2019)  # (3/8) / (2/5)
+    >>> m.value, m.reason
+    (0.9375, None)
+    """
+    shape, (a, b, t, y, y0, yt) = _prepare(
+        actual, baseline, final_target, fiscal_year, baseline_year, target_year
+    )
+    _elapsed, rate, codes = interim_core(a, b, t, y, y0, yt)
+    return Measure(
+        _wrap_float(rate, shape, "interim_rate"), wrap_reason(codes, shape, "interim_reason")
+    )
+
+
+#: The classes of :func:`pro_rata_class_core`, worst first (its codes 1, 2, 3; 0 = no rate).
+PRO_RATA_CLASSES = ("needs_improvement", "roughly_on_track", "on_track")
+
+
+def pro_rata_class_core(r: np.ndarray, bands: tuple[float, float] = (1.0, 0.6)) -> np.ndarray:
+    """Codes of :data:`PRO_RATA_CLASSES` for rates ``r``: 0 where NaN, else 1 + the number of
+    band bounds reached (integer arithmetic on the whole array, no per-value branching)."""
+    hi, lo = bands
+    if not hi > lo:
+        raise ParameterError("bands must be (upper, lower) with upper > lower")
+    return np.where(np.isnan(r), 0, 1 + (r >= lo).astype(np.intp) + (r >= hi).astype(np.intp))
+
+
 def classify_pro_rata(rate: Any, bands: tuple[float, float] = (1.0, 0.6)) -> Any:
     """Classify a pro-rata rate with 多摩市's bands: ≥ 100 % on track, 60–100 % roughly, < 60 %.
 
@@ -524,13 +607,8 @@ def classify_pro_rata(rate: Any, bands: tuple[float, float] = (1.0, 0.6)) -> Any
     >>> classify_pro_rata(0.6)
     'roughly_on_track'
     """
-    hi, lo = bands
-    if not hi > lo:
-        raise ParameterError("bands must be (upper, lower) with upper > lower")
     shape, (r,) = _prepare(rate)
-    keys = np.array([None, "needs_improvement", "roughly_on_track", "on_track"], dtype=object)
-    idx = np.where(np.isnan(r), 0, 1 + (r >= lo).astype(int) + (r >= hi).astype(int))
-    out = keys[idx]
+    out = np.array([None, *PRO_RATA_CLASSES], dtype=object)[pro_rata_class_core(r, bands)]
     if shape.kind == "scalar":
         return out.item() if isinstance(out, np.ndarray) else out
     if shape.kind == "series":

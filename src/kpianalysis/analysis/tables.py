@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 
 from kpianalysis.analysis import progress, ratings
 from kpianalysis.analysis.measures import (
+    DEFINED,
+    PRO_RATA_CLASSES,
     REASONS,
     achieved_core,
     achievement_core,
@@ -25,6 +27,8 @@ from kpianalysis.analysis.measures import (
     cost_per_unit_change_core,
     direction_sign,
     grant_check,
+    interim_core,
+    pro_rata_class_core,
     progress_core,
     reason_categorical,
     share_achieved,
@@ -184,6 +188,21 @@ def _last_where(row: np.ndarray, where: np.ndarray, n_rows: int) -> np.ndarray:
     out = np.full(n_rows, -1, dtype=np.intp)
     out[row[where]] = np.flatnonzero(where)
     return out
+
+
+def _final_target_at(
+    row: np.ndarray, year: np.ndarray, target: np.ndarray, at_end: np.ndarray, n_rows: int
+) -> np.ndarray:
+    """``at_end`` (each KPI's plan-end observation), or, for a KPI whose plan-end observation
+    has no target, the position of its last target (−1: none)."""
+    no_end = np.isnan(_take(target, at_end))
+    if not no_end.any():  # the usual case: every plan-end observation has its target
+        return at_end
+    has_t = ~np.isnan(target)
+    last = np.full(n_rows, -np.inf)
+    np.maximum.at(last, row[has_t], year[has_t].astype(float))
+    at_last = _last_where(row, has_t & (year == last[row]), n_rows)
+    return np.where(no_end, at_last, at_end)
 
 
 def _str_take(names: Any, codes: np.ndarray) -> Any:
@@ -438,7 +457,11 @@ def attainment_table(
     cols["cost_per_unit_change"] = cpu_value
     cols["cost_per_unit_change_reason"] = reason_categorical(cpu_reason)
 
-    # The assessment target: the plan-end target, else the year's own.
+    # The assessment target: the plan's final target — at the plan's end, else the last target
+    # the plan gives (a deadline phrase, 平成31年度まで10人, may fall before the end) — else
+    # the year's own.
+    if assessment_target == "plan_end":
+        at_end = _final_target_at(row, year, target_lv, at_end, n_rows)
     end_t = _take(target_lv, at_end)
     # the plan-end observation counts only with a target (NaN: none)
     end_y = np.where(np.isnan(end_t), np.nan, _take(year, at_end))
@@ -450,6 +473,20 @@ def attainment_table(
     cols["assessment_target_year"] = pd.arrays.IntegerArray(
         np.nan_to_num(a_year).astype(np.int64), np.isnan(a_year)
     )
+
+    # A year without a target of its own, before the final target's year, is an interim point:
+    # progress against time elapsed toward that target (issue 16.1), not a missed target.
+    interim = np.isnan(target) & ~np.isnan(a_target) & (a_year > fy)
+    elapsed, i_rate, i_codes = interim_core(
+        actual, baseline, a_target, np.full(n_rows, float(fy)), baseline_year, a_year
+    )
+    basis = np.where(~np.isnan(target), 0, np.where(interim, 1, 2))
+    cols["target_basis"] = _str_take(("year", "final", ""), basis)
+    cols["elapsed_share"] = np.where(interim, elapsed, np.nan)
+    cols["interim_rate"] = np.where(interim, i_rate, np.nan)
+    i_class = np.where(interim, pro_rata_class_core(i_rate), 0)
+    cols["interim_class"] = _str_take(("", *PRO_RATA_CLASSES), i_class)
+    cols["interim_reason"] = reason_categorical(np.where(interim, i_codes, DEFINED))
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
     # The plan's own trajectory is each year's target (issue 17): "on track" is meeting it.

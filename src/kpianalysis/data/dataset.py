@@ -443,10 +443,23 @@ def _quantity(
         q = notation.parse_quantity(text)
     except notation.NotationError as exc:
         raise row.error(ValueParseError, column, exc.reason) from None
-    if q.value is not None and not math.isfinite(q.value):
-        raise row.error(ValueParseError, column, "not a finite number")
     if required and q.value is None:
         raise row.error(MissingValueError, column, "a value is required here but the cell is blank")
+    return _in_unit(row, column, q, unit)
+
+
+def _target(row: RawRow, unit: str) -> notation.Target:
+    """A target cell (:func:`notation.parse_target`: a value, a bound, a deadline) in ``unit``."""
+    try:
+        t = notation.parse_target(_cell(row, "target"))
+    except notation.NotationError as exc:
+        raise row.error(ValueParseError, "target", exc.reason) from None
+    return replace(t, quantity=_in_unit(row, "target", t.quantity, unit))
+
+
+def _in_unit(row: RawRow, column: str, q: notation.Quantity, unit: str | None) -> notation.Quantity:
+    if q.value is not None and not math.isfinite(q.value):
+        raise row.error(ValueParseError, column, "not a finite number")
     if unit is not None and q.value is not None:
         base, scale = notation.split_scale(unit)
         if q.unit is None and scale != 1:
@@ -504,9 +517,12 @@ class _Periods:
             }
         )
 
-    def read(self, row: RawRow, column: str, *, baseline: bool = False) -> int:
-        """The fiscal year of a label cell, its readings noted; errors located at the cell."""
-        text = _cell(row, column)
+    def read(
+        self, row: RawRow, column: str, *, baseline: bool = False, text: str | None = None
+    ) -> int:
+        """The fiscal year of a label cell (or of ``text``, a label inside the cell), its
+        readings noted; errors located at the cell."""
+        text = _cell(row, column) if text is None else text
         start = self.plan[0] if self.plan and baseline else None
         period = None
         try:
@@ -713,7 +729,7 @@ def _parse_indicators(
         actual_form = _choice(row, "actual_form", FORMS, default="level")
         model = _choice(row, "trend_model", TREND_MODELS, default="")
         baseline_q = _quantity(row, "baseline", required=False, unit=unit_norm)
-        _check_value(row, "baseline", baseline_q, kind)
+        _check_value(row, "baseline", baseline_q, kind, notation.split_scale(unit_norm)[0])
         baseline_year = (
             _fiscal_year(row, "baseline_year", periods, baseline=True)
             if _cell(row, "baseline_year").strip()
@@ -761,7 +777,7 @@ def _parse_indicators(
     return out
 
 
-def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> None:
+def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str, unit: str = "") -> None:
     if q.value is None:
         return
     if abs(q.value) > MAX_KPI_MAGNITUDE:
@@ -777,12 +793,14 @@ def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str) -> N
             f"a {kind} indicator cannot be negative (only 'flow' indicators, such as net "
             "migration, can)",
         )
-    if kind in ("cumulative", "stock") and q.value != int(q.value):
+    # In a unit of measure (12.5 ha, 3.2 km) a running total or a level may be fractional.
+    fractional = q.value != int(q.value) and unit not in notation.MEASURE_UNITS
+    if kind in ("cumulative", "stock") and fractional:
         raise row.error(
             InvalidValueError,
             column,
             f"a {kind} count must be a whole number (a rate, share or per-unit average is kind "
-            "'average')",
+            "'average'; a unit of measure such as ha, km or t may be fractional)",
         )
     if q.cumulative and kind != "cumulative":
         raise row.error(
@@ -814,7 +832,9 @@ def _parse_observations(
                 f"no such indicator in indicators.csv (defined: {known})",
             )
         ind = by_id[ind_id]
-        fy = _fiscal_year(row, "fiscal_year", periods)
+        unit = notation.normalise_unit(str(ind["unit_text"]))
+        target_cell = _target(row, unit)
+        fy = _observation_year(row, target_cell, periods)
         if not start <= fy <= end:
             raise row.error(
                 PeriodError, "fiscal_year", f"FY{fy} is outside the plan period FY{start}–FY{end}"
@@ -835,25 +855,16 @@ def _parse_observations(
                 f"the baseline year FY{baseline_year} is not before the observation of FY{fy} "
                 f"({table.file}, row {row.row})",
             )
-        unit = notation.normalise_unit(str(ind["unit_text"]))
         kind = str(ind["kind"])
-        target = _quantity(row, "target", required=True, unit=unit)
+        target = target_cell.quantity
         actual = _quantity(row, "actual", required=False, unit=unit)
         for column, q in (("target", target), ("actual", actual)):
             if ind[f"{column}_form"] == "level":
-                _check_value(row, column, q, kind)
+                _check_value(row, column, q, kind, str(ind["unit"]))
             else:
                 # An increment may be negative or fractional; its level is checked once known.
                 _check_increment(row, column, q)
-        if target.value == 0 and ind["target_form"] == "level" and kind != "flow":
-            # A level target of 0 for a count is almost always a blank typed as 0; a rate against
-            # it is undefined. Flows (e.g. net migration) may legitimately target 0.
-            raise row.error(
-                InvalidValueError,
-                "target",
-                f"a target of 0 for a {kind} indicator: leave the cell blank or '-' if there is "
-                "no target",
-            )
+        _check_target(row, target_cell, ind)
         printed, printed_tol = _printed_achievement(row)
         reason = _cell(row, "missing_reason_ja").strip()
         if reason and actual.value is not None:
@@ -869,6 +880,7 @@ def _parse_observations(
                 "fiscal_year": fy,
                 "target": target.value,
                 "actual": actual.value,
+                "target_bound": target_cell.bound,
                 "achievement_printed": printed,
                 "achievement_printed_text": _cell(row, "achievement_printed").strip(),
                 "achievement_printed_tolerance": printed_tol,
@@ -878,6 +890,7 @@ def _parse_observations(
                 "_row": row,
             }
         )
+    _refuse_no_target(out, by_id)
     missing = sorted(set(by_id) - {k[0] for k in seen})
     if missing:
         # Point at the definition: it is the only row there is (the observations are absent).
@@ -889,6 +902,76 @@ def _parse_observations(
             f"indicator(s) {labels} have no observations in {table.file}",
         )
     return out
+
+
+def _observation_year(row: RawRow, target: notation.Target, periods: _Periods) -> int:
+    """An observation's fiscal year: its ``fiscal_year`` cell, or the year of the target's
+    deadline phrase (``平成31年度まで10人``) when the sheet prints no other; both must agree."""
+    deadline = periods.read(row, "target", text=target.deadline) if target.deadline else None
+    if not _cell(row, "fiscal_year").strip() and deadline is not None:
+        periods.note(
+            row,
+            "target",
+            "reading",
+            f"deadline phrase: a target due in FY{deadline} ({target.deadline}), the year of "
+            "this row",
+        )
+        return deadline
+    fy = _fiscal_year(row, "fiscal_year", periods)
+    if deadline is not None and deadline != fy:
+        raise row.error(
+            PeriodError,
+            "target",
+            f"the deadline ({target.deadline} = FY{deadline}) is not this row's fiscal year "
+            f"FY{fy}: leave fiscal_year blank or write the deadline's year",
+        )
+    return fy
+
+
+def _check_target(row: RawRow, target: notation.Target, ind: dict[str, object]) -> None:
+    """A bound on the right side of the KPI's direction; a target of 0 only where less is
+    better (or for a flow)."""
+    direction = str(ind["direction"])
+    want = {"ceiling": "decrease", "floor": "increase"}.get(target.bound)
+    if want is not None and direction != want:
+        word = "以下 (at most)" if target.bound == "ceiling" else "以上 (at least)"
+        raise row.error(
+            InvalidValueError,
+            "target",
+            f"a {target.bound} target, {word}, on an indicator whose direction is "
+            f"{direction!r}: a {target.bound} is met by a value on the {want} side, so the "
+            f"indicator's direction must be {want!r}",
+        )
+    value = target.quantity.value
+    if value == 0 and ind["target_form"] == "level" and ind["kind"] != "flow":
+        if direction == "decrease":
+            return  # 待機児童 0人: less is better, and none is the goal
+        # A level target of 0 for a count where more is better is almost always a blank typed
+        # as 0; a rate against it is undefined.
+        raise row.error(
+            InvalidValueError,
+            "target",
+            f"a target of 0 for a {ind['kind']} indicator where more is better: leave the cell "
+            "blank or '-' if there is no target (a target of 0 needs direction 'decrease')",
+        )
+
+
+def _refuse_no_target(
+    observations: list[dict[str, object]], by_id: dict[int, dict[str, object]]
+) -> None:
+    """Every KPI needs a target in some year: a year without one is an interim point, assessed
+    against the KPI's final target, but a KPI without any target cannot be assessed."""
+    with_target = {int(o["indicator_id"]) for o in observations if o["target"] is not None}  # type: ignore[call-overload]
+    for o in observations:
+        if int(o["indicator_id"]) not in with_target:  # type: ignore[call-overload]
+            ind = by_id[int(o["indicator_id"])]  # type: ignore[call-overload]
+            row: RawRow = o["_row"]  # type: ignore[assignment]
+            raise row.error(
+                MissingValueError,
+                "target",
+                f"indicator {ind['indicator_label']} has no target in any year: a year without "
+                "one is an interim point, but the plan's final target must be given",
+            )
 
 
 def _printed_achievement(row: RawRow) -> tuple[float | None, float | None]:
@@ -1006,7 +1089,7 @@ def _set_levels(observations: list[dict[str, object]], indicators: list[dict[str
                 continue
             q = notation.Quantity(float(level), None, False, False, _cell(row, column))
             try:
-                _check_value(row, column, q, str(ind["kind"]))  # type: ignore[arg-type]
+                _check_value(row, column, q, str(ind["kind"]), str(ind["unit"]))  # type: ignore[arg-type]
             except DataError as exc:
                 raise row.error(  # type: ignore[attr-defined]
                     InvalidValueError,

@@ -54,7 +54,7 @@ import math
 import operator
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from kpianalysis.errors import NotationError
@@ -64,6 +64,7 @@ __all__ = [
     "CONTINUED_ERAS",
     "KNOWN_UNITS",
     "MAX_UNIT_LENGTH",
+    "MEASURE_UNITS",
     "MINUS_MARKS",
     "MISSING_MARKS",
     "SCALABLE_UNITS",
@@ -71,6 +72,7 @@ __all__ = [
     "YEN_MULTIPLIERS",
     "Period",
     "Quantity",
+    "Target",
     "fiscal_year_of_month",
     "format_quantity",
     "normalise_unit",
@@ -80,6 +82,7 @@ __all__ = [
     "parse_number",
     "parse_quantities",
     "parse_quantity",
+    "parse_target",
     "parse_votes",
     "read_period",
     "split_scale",
@@ -225,6 +228,10 @@ def _check_single_number(text: str, s: str) -> None:
     tokens = list(_NUMBER_TOKEN.finditer(s))
     if len(tokens) < 2:
         return
+    if "まで" in s:
+        _fail(text, "a deadline phrase (…年度まで…): only a target cell may hold one")
+    if s[tokens[0].end() : tokens[1].start()].strip() == "・":
+        _fail(text, "a compound cell (two values joined by ・, one per measure of the KPI)")
     between = s[tokens[0].end() : tokens[1].start()]
     if between.strip() == "":
         _fail(text, "space inside the number (or two numbers in one cell)")
@@ -510,6 +517,85 @@ def parse_quantity(text: str | None, *, allowed_units: Collection[str] | None = 
     # -0.0 would print as "-0" in reports; ▲0 means zero.
     value += 0.0
     return Quantity(value, canonical or None, cumulative, parenthesised, text, scale)
+
+
+#: Units of measure (not counts): a value in them may be fractional even for a running total
+#: or a stock (12.5 ha of farmland restored, 3.2 km of road): the kind says how a value
+#: accumulates, the unit whether it is counted in whole things.
+MEASURE_UNITS: frozenset[str] = frozenset(
+    {"ha", "a", "km", "m", "㎞", "㎡", "m2", "km2", "t", "トン", "kg", "L", "kL", "kWh", "MWh"}
+)
+
+_BOUNDS = {"以下": "ceiling", "以上": "floor"}
+_STRICT_BOUNDS = {"未満": "less than", "超": "more than", "を超える": "more than"}
+_DEADLINE = re.compile(r"(.+?)(?:までに|まで)(.+)")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target cell as plans state it: a value, and optionally a bound or a deadline.
+
+    Attributes
+    ----------
+    quantity
+        The value (:class:`Quantity`; ``text`` is the whole cell as written).
+    bound
+        ``"ceiling"`` for ``以下`` (met when the actual is at most the value), ``"floor"`` for
+        ``以上`` (at least), ``""`` for a plain target.
+    deadline
+        The fiscal-year label of a deadline phrase as printed (``平成31年度`` in
+        ``平成31年度まで10人``), ``""`` without one.
+    """
+
+    quantity: Quantity
+    bound: str = ""
+    deadline: str = ""
+
+
+def parse_target(text: str | None) -> Target:
+    """Parse a target cell: a value (:func:`parse_quantity`), a bound or a deadline phrase.
+
+    ``1.50 以下`` is a ceiling of 1.50, ``100 以上`` a floor of 100 (a space before the word, as
+    PDF text gives it, is allowed); ``平成31年度まで10人`` (or ``までに``) is a target of 10人 due
+    in the fiscal year named, which :func:`read_period` reads. Strict bounds (``未満``, ``超``)
+    are refused: a sheet's "less than 1.5" cannot be met "on the line", and no rule here says so.
+
+    Examples
+    --------
+    >>> t = parse_target("1.50 以下"); t.quantity.value, t.bound
+    (1.5, 'ceiling')
+    >>> t = parse_target("平成31年度まで10人"); t.quantity.value, t.quantity.unit, t.deadline
+    (10.0, '人', '平成31年度')
+    >>> parse_target("(500人)").quantity.parenthesised
+    True
+    """
+    if text is None or not isinstance(text, str):
+        return Target(parse_quantity(text))
+    s = _half_width(text).strip()
+    parenthesised = len(s) >= 2 and s[0] == "(" and s[-1] == ")" and s.count("(") == 1
+    core = s[1:-1].strip() if parenthesised else s
+    deadline = ""
+    if match := _DEADLINE.fullmatch(core):
+        deadline, core = match.group(1).strip(), match.group(2).strip()
+        if not deadline or not _has_digit(core):
+            _fail(text, "a deadline phrase reads like '平成31年度まで10人' (a year, まで, a value)")
+    bound = ""
+    for word, kind in _BOUNDS.items():
+        if core.endswith(word):
+            bound, core = kind, core[: -len(word)].rstrip()
+            break
+    for word, meaning in _STRICT_BOUNDS.items():
+        if core.endswith(word):
+            _fail(
+                text,
+                f"a strict bound ({word}: {meaning}) cannot be assessed as a target; only "
+                "以下 (at most) and 以上 (at least) are read",
+            )
+    if (bound or deadline) and core in MISSING_MARKS:
+        _fail(text, "a bound or deadline without a value")
+    wrapped = f"({core})" if parenthesised else core
+    q = parse_quantity(wrapped)
+    return Target(replace(q, text=text), bound, deadline)
 
 
 def parse_quantities(
