@@ -370,7 +370,27 @@ class Planner:
     or :meth:`panel_digest` (the data part of its key) and, only for a run that executes,
     :meth:`programme_record` / :meth:`panel_record` (headline and raw-file digests for its
     record). Nothing is computed before it is asked for, so a no-op build cuts no year and
-    hashes no raw file. Arguments as for :func:`plan_runs`.
+    hashes no raw file.
+
+    Parameters
+    ----------
+    notebooks
+        The report notebooks (:func:`discover_notebooks`).
+    root
+        Project root: path parameters must stay inside it.
+    fiscal_years
+        The years asked for (each must be in the data of some programme or of the panel);
+        empty for every year.
+    data_years
+        Fiscal years with an actual in the whole data (the panel's years).
+    raw_dir, processed_dir, language
+        Standard parameters passed to the notebooks that declare them.
+    dataset
+        The validated data, best as the :class:`ResultsByYear` that already wrote
+        ``data/processed``: each year's cut and tables are then reused for the run keys and the
+        headlines, not computed again. ``None`` plans panel runs only (keyed on the raw files).
+    programmes
+        Restrict to these programmes (``--programme``): their runs only, no panel run.
 
     Examples
     --------
@@ -723,32 +743,10 @@ class Planner:
         return specs
 
 
-def plan_runs(
-    notebooks: Sequence[Path],
-    *,
-    root: Path,
-    fiscal_years: Sequence[int],
-    data_years: Sequence[int],
-    raw_dir: str,
-    processed_dir: str,
-    language: str = "ja",
-    dataset: ResultsByYear | Dataset | None = None,
-    programmes: Sequence[str] | None = None,
-) -> list[RunSpec]:
+def plan_runs(notebooks: Sequence[Path], **options: Any) -> list[RunSpec]:
     """Validate every run's parameters and compute its key; no kernel is started.
 
-    Parameters
-    ----------
-    fiscal_years
-        The years asked for (each must be in the data of some programme or of the panel).
-    data_years
-        Fiscal years with an actual in the whole data (the panel's years).
-    dataset
-        The validated data, best as the :class:`ResultsByYear` that already wrote
-        ``data/processed``: each year's cut and tables are then reused for the run keys and the
-        headlines, not computed again. ``None`` plans panel runs only (keyed on the raw files).
-    programmes
-        Restrict to these programmes (``--programme``): their runs only, no panel run.
+    ``Planner(notebooks, **options).runs()``: the options are :class:`Planner`'s.
 
     Raises
     ------
@@ -762,14 +760,4 @@ def plan_runs(
     ...           data_years=[2023], raw_dir="data/raw",
     ...           processed_dir="data/processed")  # doctest: +SKIP
     """
-    return Planner(
-        notebooks,
-        root=root,
-        fiscal_years=fiscal_years,
-        data_years=data_years,
-        raw_dir=raw_dir,
-        processed_dir=processed_dir,
-        language=language,
-        dataset=dataset,
-        programmes=programmes,
-    ).runs()
+    return Planner(notebooks, **options).runs()
