@@ -14,6 +14,8 @@ from matplotlib.font_manager import FontProperties, findfont
 from kpianalysis.report.figures import (
     JAPANESE_FONT,
     achievement_figure,
+    distribution_figure,
+    series_figure,
     trend_figure,
     use_japanese_theme,
 )
@@ -51,7 +53,7 @@ def test_theme_keeps_the_japanese_font_after_seaborn_resets_it():
 
 
 def test_achievement_figure_draws_each_rate_without_missing_glyphs():
-    fig = achievement_figure(SEED_FY2023, title="2023年度（令和5年度）達成率")
+    fig = achievement_figure(SEED_FY2023, title="2023年度（令和5年度）達成率").figure
     _render(fig)
     ax = fig.axes[0]
     widths = [p.get_width() for p in ax.patches]
@@ -63,14 +65,14 @@ def test_achievement_figure_draws_each_rate_without_missing_glyphs():
 
 def test_hostile_label_is_drawn_as_text_not_mathtext():
     df = SEED_FY2023.assign(label=["$\\frac{1}{0", "<script>alert(1)</script>", "$$", "a$b"])
-    _render(achievement_figure(df))  # unbalanced $ would raise with math parsing on
+    _render(achievement_figure(df).figure)  # unbalanced $ would raise with math parsing on
 
 
 def test_missing_rate_shows_its_reason():
     df = SEED_FY2023.assign(
         achievement_rate=[np.nan, 0.5, 1.0, 2.0], reason=["target_zero", "", "", ""]
     )
-    fig = achievement_figure(df, reason="reason")
+    fig = achievement_figure(df, reason="reason").figure
     assert any("target_zero" in t.get_text() for t in fig.axes[0].texts)
 
 
@@ -199,7 +201,7 @@ def test_achievement_legend_sits_below_the_bars(n_kpis: int):
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = achievement_figure(data)
+        fig = achievement_figure(data).figure
         fig.canvas.draw()
     # Too short a figure collapsed the axes to nothing ("constrained_layout not applied") and the
     # legend then covered the bar.
@@ -210,3 +212,81 @@ def test_achievement_legend_sits_below_the_bars(n_kpis: int):
     assert bars.height >= 12 * n_kpis  # pixels at 100 dpi: each bar is visible
     assert legend.y1 <= fig.axes[0].get_tightbbox(renderer).y0  # below the axis label too
     matplotlib.pyplot.close(fig)
+
+
+def test_figures_draw_into_given_axes_and_subfigures():
+    """ax= in and out (seaborn's convention): two figures combined in one layout."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(10, 4), layout="constrained")
+    left, right = fig.subfigures(1, 2)
+    ax = left.subplots()
+    assert achievement_figure(SEED_FY2023, ax=ax) is ax
+    # The same bars as a figure of its own (hand-computed rates × 100, see SEED_FY2023).
+    np.testing.assert_allclose(
+        [p.get_width() for p in ax.patches], [69.230769, 2.766667, 100.0, 268.2], rtol=1e-6
+    )
+    assert ax.get_legend() is not None and fig.legends == []  # legend inside the given axes
+    obs = pd.DataFrame(
+        {
+            "label": ["①"] * 3 + ["④"] * 3,
+            "fiscal_year": [2021, 2022, 2023] * 2,
+            # The seed sheet: ① 4, 7, 9 (targets 6, 8, 13); ④ 312, 740, 1341 (300, 400, 500).
+            "actual": [4, 7, 9, 312, 740, 1341],
+            "target": [6, 8, 13, 300, 400, 500],
+        }
+    )
+    base = pd.DataFrame({"label": ["①", "④"], "baseline_year": [2020] * 2, "baseline": [4, 0]})
+    assert series_figure(obs, base, fig=right) is right
+    assert len(right.axes) == 2 and len(fig.axes) == 3
+    assert [list(line.get_ydata()) for line in right.axes[1].get_lines()][1] == [
+        0.0,
+        312.0,
+        740.0,
+        1341.0,
+    ]
+    _render(fig)
+    plt.close(fig)
+
+
+def test_figure_functions_leave_the_theme_alone():
+    """The theme is set once: drawing a figure (at its own scale) restores the caller's rc."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    with sns.plotting_context("talk"), matplotlib.rc_context({"axes.unicode_minus": True}):
+        before = dict(matplotlib.rcParams)
+        figs = [
+            achievement_figure(SEED_FY2023).figure,
+            trend_figure(
+                pd.DataFrame({"label": ["①"] * 2, "fiscal_year": [2021, 2022], "actual": [1, 2],
+                              "target": [2, 3]}),
+                pd.DataFrame(columns=["label", "fiscal_year", "mean"]),
+            ),
+        ]  # fmt: skip
+        after = dict(matplotlib.rcParams)
+    assert {k for k in before if before[k] != after[k]} == set()
+    # …and the figure of its own was drawn at its own scale, not the caller's "talk".
+    # seaborn: axis labels 12 pt in "notebook", × 0.8 in "paper" (9.6), × 1.5 in "talk" (18).
+    assert figs[0].axes[0].xaxis.label.get_fontsize() == pytest.approx(9.6)
+    for f in figs:
+        plt.close(f)
+
+
+def test_distribution_points_are_the_same_in_every_build():
+    """seaborn's strip plot jittered with numpy's global generator: two builds differed."""
+    import matplotlib.pyplot as plt
+
+    data = SEED_FY2023.assign(kind=["cumulative", "flow", "average", "stock"], grant="A")
+    state = np.random.get_state()
+    points = []
+    for _ in range(2):
+        np.random.seed(len(points))  # a different global state each time
+        fig = distribution_figure(data, groups=[("kind", "種別"), ("grant", "交付金")])
+        points.append(np.asarray(fig.axes[1].collections[0].get_offsets()))
+        plt.close(fig)
+    np.random.set_state(state)
+    np.testing.assert_array_equal(points[0], points[1])
+    # x: the rates in percent (hand-computed above); y: within ±0.15 of the one box at 0.
+    np.testing.assert_allclose(points[0][:, 0], [69.230769, 2.766667, 100.0, 268.2], rtol=1e-6)
+    assert np.all(np.abs(points[0][:, 1]) <= 0.15) and len(set(points[0][:, 1])) == 4

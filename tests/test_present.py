@@ -166,7 +166,7 @@ def test_figures_are_embedded_at_print_resolution():
     from kpianalysis.report.figures import achievement_figure
 
     df = pd.DataFrame({"label": ["①", "②"], "achievement_rate": [0.5, 2.0], "achieved": [0, 1]})
-    out = figure_html(achievement_figure(df, width=6.0), "alt", "達成率")
+    out = figure_html(achievement_figure(df, width=6.0).figure, "alt", "達成率")
     png = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", out).group(1))
     # pHYs chunk (PNG spec §11.3.5.3): pixels per metre, unit 1 = metre; 200 dpi = 7874 px/m.
     i = png.index(b"pHYs")

@@ -94,7 +94,7 @@ def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja
             "reason": [reason_text(r, language) for r in table["achievement_rate_reason"]],
         }
     )
-    fig = achievement_figure(data, reason="reason", language=language, width=6.0)
+    fig = achievement_figure(data, reason="reason", language=language, width=6.0).figure
     caption = P.pick(
         f"{fiscal_year}年度の達成率（実績値÷目標値）。破線は目標（100%）",
         f"Achievement rate in FY{fiscal_year} (actual ÷ target); the dashed line is the "

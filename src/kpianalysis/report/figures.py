@@ -1,7 +1,15 @@
 """seaborn figures with a Japanese font.
 
-Functions take a tidy DataFrame plus column names, like seaborn's, and return the matplotlib
-``Figure``; nothing here reads files or decides what a number means.
+Functions take a tidy DataFrame plus column names, like seaborn's, and draw into what they are
+given, like seaborn's ``ax=``: a one-axes figure takes ``ax=`` and returns the Axes; a figure of
+small multiples takes ``fig=`` (a ``Figure`` or a ``SubFigure``, so it can be one part of a larger
+layout) and returns it. Without one they make their own, sized for an A4 page. Nothing here reads
+files or decides what a number means.
+
+The theme is set once, when this module is imported (:func:`use_japanese_theme`); a figure
+function never resets it. A function that makes its own figure draws it at its own scale
+(seaborn's ``paper`` or ``notebook`` plotting context) inside a ``with`` block, so the global
+settings are left as they were; one given an ``ax`` or a ``fig`` follows the caller's settings.
 
 Two traps handled here, once:
 
@@ -14,8 +22,9 @@ Two traps handled here, once:
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import matplotlib
 
@@ -26,13 +35,17 @@ import matplotlib_fontja
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
+from matplotlib.figure import FigureBase
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 __all__ = [
     "ACHIEVED_COLOUR",
     "CI_COLOUR",
     "FIGURE_WORDS",
     "JAPANESE_FONT",
+    "JITTER_SEED",
     "MISSED_COLOUR",
     "PI_COLOUR",
     "UNDEFINED_COLOUR",
@@ -108,6 +121,21 @@ def use_japanese_theme(*, style: str = "whitegrid", context: str = "notebook") -
     matplotlib_fontja.japanize()
 
 
+# Once, for every figure drawn in this process (a notebook's kernel, the test session).
+use_japanese_theme()
+
+
+@contextlib.contextmanager
+def _own_scale(context: str, given: object) -> Iterator[None]:
+    """seaborn's plotting ``context`` while a figure of our own is drawn, restored afterwards;
+    nothing when the caller gave the axes or figure (their settings apply)."""
+    if given is not None:
+        yield
+        return
+    with sns.plotting_context(context):
+        yield
+
+
 def wrap_label(text: object, width: int = 24, max_lines: int = 3) -> str:
     """Wrap a long (Japanese) label onto a few lines so the layout engine can fit it.
 
@@ -139,7 +167,8 @@ def achievement_figure(
     value_labels: Sequence[str] | None = None,
     language: str = "ja",
     width: float = 7.0,
-) -> Figure:
+    ax: Axes | None = None,
+) -> Axes:
     """Horizontal bars of each KPI's rate against the reference line (100 %).
 
     Parameters
@@ -157,17 +186,40 @@ def achievement_figure(
     language
         ``"ja"`` or ``"en"``: axis label, legend and the reference line's label.
     width
-        Figure width in inches (fits an A4 page at 7).
+        Width in inches of the figure made when no ``ax`` is given (fits an A4 page at 7).
+    ax
+        Axes to draw into; the legend then goes inside them. Without one, a figure of its own
+        (``width`` wide, its height by the number of KPIs) with the legend below the axes.
 
     Examples
     --------
     >>> df = pd.DataFrame({"label": ["① a", "② b"], "achievement_rate": [0.5, 2.0],
     ...                    "achieved": [False, True]})
-    >>> fig = achievement_figure(df)
-    >>> [float(round(p.get_width(), 2)) for p in fig.axes[0].patches]
+    >>> ax = achievement_figure(df)
+    >>> [float(round(p.get_width(), 2)) for p in ax.patches]
     [50.0, 200.0]
     """
-    use_japanese_theme(context="paper")
+    with _own_scale("paper", ax):
+        return _achievement_axes(
+            data, rate, label, achieved, reason, reference, title, xlabel, value_labels,
+            language, width, ax,
+        )  # fmt: skip
+
+
+def _achievement_axes(
+    data: pd.DataFrame,
+    rate: str,
+    label: str,
+    achieved: str,
+    reason: str | None,
+    reference: float,
+    title: str | None,
+    xlabel: str | None,
+    value_labels: Sequence[str] | None,
+    language: str,
+    width: float,
+    ax: Axes | None,
+) -> Axes:
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float) * 100
     labels = [wrap_label(x) for x in data[label]]
     flags = data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -179,16 +231,15 @@ def achievement_figure(
     # The legend sits below the axes: with one or two KPIs a height by bars alone left it no
     # room, and it was drawn over the bar.
     height = max(0.6 + 0.22 * len(labels), 1.45)
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    own = ax is None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(width, height), layout="constrained")
     y = np.arange(len(labels))
     ax.barh(y, np.nan_to_num(values, nan=0.0), color=colours, height=0.6)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
     ax.set_xlabel((xlabel or words["achievement_rate"]) + " (%)")
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     handles = [
         Patch(color=ACHIEVED_COLOUR, label=words["achieved"]),
         Patch(color=MISSED_COLOUR, label=words["missed"]),
@@ -196,7 +247,12 @@ def achievement_figure(
     ]
     if np.isnan(values).any():
         handles.insert(2, Patch(color=UNDEFINED_COLOUR, label=words["undefined"]))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    if own:
+        ax.figure.legend(
+            handles=handles, loc="outside lower center", ncols=len(handles), frameon=False
+        )
+    else:
+        ax.legend(handles=handles, loc="best", frameon=False)
     finite = values[np.isfinite(values)]
     right = max(reference * 100, float(finite.max()) if finite.size else 0.0) * 1.18
     left = min(0.0, float(finite.min()) * 1.18 if finite.size else 0.0)
@@ -214,19 +270,23 @@ def achievement_figure(
             ax.text(max(v, 0), i, f" {text}", va="center", ha="left")
     if title:
         ax.set_title(title)
-    return fig
+    return ax
 
 
 def _panel_grid(
-    n_panels: int, ncols: int, size: Callable[[int, int], tuple[float, float]]
-) -> tuple[Figure, np.ndarray]:
-    """A figure of ``n_panels`` small multiples, ``ncols`` a row (fewer when there are fewer
-    panels), sized ``size(nrows, ncols)`` inches; the unused cells of the last row are hidden."""
+    n_panels: int,
+    ncols: int,
+    size: Callable[[int, int], tuple[float, float]],
+    fig: FigureBase | None = None,
+) -> tuple[FigureBase, np.ndarray]:
+    """``n_panels`` small multiples, ``ncols`` a row (fewer when there are fewer panels), in
+    ``fig`` or in a new figure sized ``size(nrows, ncols)`` inches; the unused cells of the last
+    row are hidden."""
     ncols = max(1, min(ncols, n_panels))
     nrows = int(np.ceil(n_panels / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=size(nrows, ncols), layout="constrained", squeeze=False
-    )
+    if fig is None:
+        fig = plt.figure(figsize=size(nrows, ncols), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
     return fig, axes
@@ -246,7 +306,8 @@ def series_figure(
     language: str = "ja",
     width: float = 7.0,
     ncols: int = 4,
-) -> Figure:
+    fig: FigureBase | None = None,
+) -> FigureBase:
     """Small multiples, one per KPI: baseline, actuals and the plan's targets over the years.
 
     Parameters
@@ -258,6 +319,9 @@ def series_figure(
         prints "-").
     units
         Unit per panel, for the y-axis label.
+    fig
+        Figure or sub-figure to draw the panels into; without one, a figure ``width`` inches
+        wide and 1.6 in a row of panels.
 
     Examples
     --------
@@ -268,59 +332,86 @@ def series_figure(
     >>> [[int(x) for x in line.get_xdata()] for line in ax.get_lines()][:2]
     [[2020], [2020, 2021, 2022, 2023]]
     """
-    use_japanese_theme(context="paper")
-    words = FIGURE_WORDS[language]
-    names = list(dict.fromkeys(str(p) for p in observations[panel]))
-    fig, axes = _panel_grid(len(names), ncols, lambda nrows, _: (width, 0.3 + 1.6 * nrows))
-    base = baselines.assign(**{panel: baselines[panel].astype(str)}).set_index(panel)
-    for ax, name in zip(axes.flat, names, strict=False):
-        obs = observations[observations[panel].astype(str) == name].sort_values(x)
-        b_year = base[baseline_year].get(name, np.nan) if name in base.index else np.nan
-        b_val = base[baseline].get(name, np.nan) if name in base.index else np.nan
-        b_val = pd.to_numeric(pd.Series([b_val]), errors="coerce").iloc[0]
-        ax.plot(
-            [b_year] if pd.notna(b_val) else [],
-            [b_val] if pd.notna(b_val) else [],
-            marker="s",
-            linestyle="none",
-            markerfacecolor="white",
-            markeredgecolor="#555555",
-            markersize=6,
-            label=words["baseline"],
-            zorder=3,
+    with _own_scale("paper", fig):
+        names = list(dict.fromkeys(str(p) for p in observations[panel]))
+        fig, axes = _panel_grid(
+            len(names), ncols, lambda nrows, _: (width, 0.3 + 1.6 * nrows), fig
         )
-        xs = obs[x].astype(float).tolist()
-        acts = pd.to_numeric(obs[actual], errors="coerce").tolist()
-        if pd.notna(b_val) and pd.notna(b_year):
-            xs, acts = [float(b_year), *xs], [float(b_val), *acts]
-        ax.plot(xs, acts, marker="o", color="#1a1a1a", markersize=4, label=words["actual"])
-        ax.plot(
-            obs[x],
-            pd.to_numeric(obs[target], errors="coerce"),
-            marker="D",
-            linestyle=":",
-            color=MISSED_COLOUR,
-            markerfacecolor="none",
-            markersize=5,
-            label=words["target"],
+        base = baselines.assign(**{panel: baselines[panel].astype(str)}).set_index(panel)
+        for ax, name in zip(axes.flat, names, strict=False):
+            obs = observations[observations[panel].astype(str) == name].sort_values(x)
+            b_year = base[baseline_year].get(name, np.nan) if name in base.index else np.nan
+            b_val = base[baseline].get(name, np.nan) if name in base.index else np.nan
+            b_val = pd.to_numeric(pd.Series([b_val]), errors="coerce").iloc[0]
+            obs = obs.rename(columns={x: "_x", actual: "_actual", target: "_target"})
+            unit = units.get(name, "") if units else ""
+            _series_panel(ax, name, obs, (b_year, b_val), unit, language)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=len(labels),
+            frameon=False,
+            fontsize=7.5,
         )
-        years = sorted({int(v) for v in obs[x]} | ({int(b_year)} if pd.notna(b_year) else set()))
-        ax.set_xticks(years, [f"{y % 100:02d}" if len(years) > 4 else str(y) for y in years])
-        ax.tick_params(labelsize=7)
-        # Japanese has no spaces: ~13 full-width characters fit a panel; English ~26 letters.
-        wrap = 13 if language == "ja" else 26
-        ax.set_title(wrap_label(name, width=wrap, max_lines=3), loc="left", fontsize=7.5)
-        ax.set_ylabel(units.get(name, "") if units else "", fontsize=7)
-        # Counts start at zero unless the series goes below it (▲ values).
-        values = [v for v in [*acts, *pd.to_numeric(obs[target], errors="coerce")] if pd.notna(v)]
-        if values and min(values) >= 0:
-            ax.set_ylim(bottom=0)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(
-        handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=7.5
-    )
     return fig
 
+
+def _series_panel(
+    ax: Axes,
+    name: str,
+    obs: pd.DataFrame,
+    baseline: tuple[float, float],
+    unit: str,
+    language: str,
+) -> None:
+    """One KPI's panel of :func:`series_figure`: ``obs`` has columns ``_x``, ``_actual`` and
+    ``_target``; ``baseline`` is (year, value), either missing."""
+    words = FIGURE_WORDS[language]
+    x, actual, target = "_x", "_actual", "_target"
+    b_year, b_val = baseline
+    ax.plot(
+        [b_year] if pd.notna(b_val) else [],
+        [b_val] if pd.notna(b_val) else [],
+        marker="s",
+        linestyle="none",
+        markerfacecolor="white",
+        markeredgecolor="#555555",
+        markersize=6,
+        label=words["baseline"],
+        zorder=3,
+    )
+    xs = obs[x].astype(float).tolist()
+    acts = pd.to_numeric(obs[actual], errors="coerce").tolist()
+    if pd.notna(b_val) and pd.notna(b_year):
+        xs, acts = [float(b_year), *xs], [float(b_val), *acts]
+    ax.plot(xs, acts, marker="o", color="#1a1a1a", markersize=4, label=words["actual"])
+    ax.plot(
+        obs[x],
+        pd.to_numeric(obs[target], errors="coerce"),
+        marker="D",
+        linestyle=":",
+        color=MISSED_COLOUR,
+        markerfacecolor="none",
+        markersize=5,
+        label=words["target"],
+    )
+    years = sorted({int(v) for v in obs[x]} | ({int(b_year)} if pd.notna(b_year) else set()))
+    ax.set_xticks(years, [f"{y % 100:02d}" if len(years) > 4 else str(y) for y in years])
+    ax.tick_params(labelsize=7)
+    # Japanese has no spaces: ~13 full-width characters fit a panel; English ~26 letters.
+    wrap = 13 if language == "ja" else 26
+    ax.set_title(wrap_label(name, width=wrap, max_lines=3), loc="left", fontsize=7.5)
+    ax.set_ylabel(unit, fontsize=7)
+    # Counts start at zero unless the series goes below it (▲ values).
+    values = [v for v in [*acts, *pd.to_numeric(obs[target], errors="coerce")] if pd.notna(v)]
+    if values and min(values) >= 0:
+        ax.set_ylim(bottom=0)
+
+
+#: Seed of the strip plot's jitter in :func:`distribution_figure` (reproducible pictures).
+JITTER_SEED = 20240409
 
 #: Band colours of the trend figure: the prediction band lighter and wider, the confidence band of
 #: the mean darker on top of it, so both stay visible (a PI always contains the CI).
@@ -344,7 +435,8 @@ def trend_figure(
     notes: Mapping[str, str] | None = None,
     nonnegative: Mapping[str, bool] | None = None,
     ncols: int = 2,
-) -> Figure:
+    fig: FigureBase | None = None,
+) -> FigureBase:
     """One panel per KPI: actuals, the baseline, the plan's targets as a path, the fitted trend with
     its 95 % prediction band (light) under the 95 % confidence band of the mean (dark).
 
@@ -362,6 +454,9 @@ def trend_figure(
         A short text per panel (e.g. why no interval is shown), printed inside it.
     nonnegative
         Panels whose axis never goes below zero (counts, running totals, positive stocks).
+    fig
+        Figure or sub-figure to draw the panels into; without one, a figure of 6.2 × 3.6 in
+        a panel.
 
     Examples
     --------
@@ -373,116 +468,147 @@ def trend_figure(
     >>> len(trend_figure(obs, pred).axes)
     1
     """
-    use_japanese_theme()
-    names = list(dict.fromkeys(str(p) for p in observations[panel]))
-    fig, axes = _panel_grid(len(names), ncols, lambda nrows, ncols: (6.2 * ncols, 3.6 * nrows))
-    legend: dict[str, object] = {}
-    for ax, name in zip(axes.flat, names, strict=False):
-        obs = observations[observations[panel].astype(str) == name].sort_values(x)
-        pred = predictions[predictions[panel].astype(str) == name].sort_values(x)
-        if not pred.empty:
-            xs = pred[x].to_numpy(dtype=float)
-            for (lo, hi), colour, lab in (
-                (pi, PI_COLOUR, "95% 予測区間 PI (new value)"),
-                (ci, CI_COLOUR, "95% 信頼区間 CI (mean)"),
-            ):
-                low = pd.to_numeric(pred[lo], errors="coerce").to_numpy(dtype=float)
-                high = pd.to_numeric(pred[hi], errors="coerce").to_numpy(dtype=float)
-                if np.isfinite(low).any():
-                    legend[lab] = ax.fill_between(
-                        xs, low, high, color=colour, alpha=0.8, label=lab, linewidth=0
-                    )
-            (legend["傾向 trend"],) = ax.plot(
-                xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend"
-            )
-        clipped = _limit_y(
-            ax,
-            obs,
-            pred,
-            [actual, target],
-            mean,
-            [*ci, *pi],
-            nonnegative=bool(nonnegative and nonnegative.get(name)),
+    cols = {x: "_x", actual: "_actual", target: "_target", mean: "_mean", baseline: "_base"}
+    cols |= {ci[0]: "_ci_low", ci[1]: "_ci_high", pi[0]: "_pi_low", pi[1]: "_pi_high"}
+    with _own_scale("notebook", fig):
+        names = list(dict.fromkeys(str(p) for p in observations[panel]))
+        fig, axes = _panel_grid(
+            len(names), ncols, lambda nrows, ncols: (6.2 * ncols, 3.6 * nrows), fig
         )
-        if clipped:
-            ax.text(
-                0.98,
-                0.02,
-                "区間の一部は図の外 / bands run off the axes",
-                transform=ax.transAxes,
-                ha="right",
-                va="bottom",
-                fontsize=8,
-                color="#555555",
+        legend: dict[str, object] = {}
+        for ax, name in zip(axes.flat, names, strict=False):
+            obs = observations[observations[panel].astype(str) == name].sort_values(x)
+            pred = predictions[predictions[panel].astype(str) == name].sort_values(x)
+            _trend_panel(
+                ax,
+                obs.rename(columns=cols),
+                pred.rename(columns=cols),
+                legend,
+                name=name,
+                unit=units.get(name, "") if units else "",
+                note=notes.get(name, "") if notes else "",
+                nonnegative=bool(nonnegative and nonnegative.get(name)),
             )
-        tgt = obs[obs[target].notna()]
-        if len(tgt):
-            (legend["目標値 target (plan)"],) = ax.plot(
-                tgt[x],
-                tgt[target],
-                marker="D",
-                linestyle="--",
-                color=MISSED_COLOUR,
-                markerfacecolor="none",
-                markersize=7,
-                linewidth=1.2,
-                label="目標値 target (plan)",
-                zorder=3,
+        if legend:
+            order = [
+                "実績値 actual",
+                "当初値 baseline",
+                "目標値 target (plan)",
+                "傾向 trend",
+                "95% 信頼区間 CI (mean)",
+                "95% 予測区間 PI (new value)",
+            ]
+            labels = [k for k in order if k in legend]
+            fig.legend(
+                [legend[k] for k in labels],
+                labels,
+                loc="outside lower center",
+                ncols=min(len(labels), 3),
+                frameon=False,
             )
-        is_base = (
-            obs[baseline].fillna(False).astype(bool)
-            if baseline in obs
-            else pd.Series(False, index=obs.index)
-        )
-        act = obs[obs[actual].notna() & ~is_base]
-        (legend["実績値 actual"],) = ax.plot(
-            act[x], act[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=4
-        )
-        base = obs[obs[actual].notna() & is_base]
-        if len(base):
-            (legend["当初値 baseline"],) = ax.plot(
-                base[x],
-                base[actual],
-                "o",
-                markerfacecolor="white",
-                markeredgecolor="#1a1a1a",
-                markersize=7,
-                label="当初値 baseline",
-                zorder=4,
-            )
-        ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
-        years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
-        ax.set_xticks(years, [f"{y}" for y in years])
-        ax.set_xlabel("年度 fiscal year")
-        ax.set_ylabel(units.get(name, "") if units else "")
-        if notes and notes.get(name):
-            ax.text(
-                0.02,
-                0.95,
-                wrap_label(notes[name], width=48, max_lines=3),
-                transform=ax.transAxes,
-                va="top",
-                fontsize=8,
-                color="#555555",
-            )
-    if legend:
-        order = [
-            "実績値 actual",
-            "当初値 baseline",
-            "目標値 target (plan)",
-            "傾向 trend",
-            "95% 信頼区間 CI (mean)",
-            "95% 予測区間 PI (new value)",
-        ]
-        labels = [k for k in order if k in legend]
-        fig.legend(
-            [legend[k] for k in labels],
-            labels,
-            loc="outside lower center",
-            ncols=min(len(labels), 3),
-            frameon=False,
-        )
     return fig
+
+
+def _trend_panel(
+    ax: Axes,
+    obs: pd.DataFrame,
+    pred: pd.DataFrame,
+    legend: dict[str, object],
+    *,
+    name: str,
+    unit: str,
+    note: str,
+    nonnegative: bool,
+) -> None:
+    """One KPI's panel of :func:`trend_figure` (columns renamed to ``_x``, ``_actual``, …);
+    adds the artists the figure's legend shows to ``legend``."""
+    x, actual, target, mean, baseline = "_x", "_actual", "_target", "_mean", "_base"
+    ci, pi = ("_ci_low", "_ci_high"), ("_pi_low", "_pi_high")
+    if not pred.empty:
+        xs = pred[x].to_numpy(dtype=float)
+        for (lo, hi), colour, lab in (
+            (pi, PI_COLOUR, "95% 予測区間 PI (new value)"),
+            (ci, CI_COLOUR, "95% 信頼区間 CI (mean)"),
+        ):
+            low = pd.to_numeric(pred[lo], errors="coerce").to_numpy(dtype=float)
+            high = pd.to_numeric(pred[hi], errors="coerce").to_numpy(dtype=float)
+            if np.isfinite(low).any():
+                legend[lab] = ax.fill_between(
+                    xs, low, high, color=colour, alpha=0.8, label=lab, linewidth=0
+                )
+        (legend["傾向 trend"],) = ax.plot(
+            xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend"
+        )
+    clipped = _limit_y(
+        ax,
+        obs,
+        pred,
+        [actual, target],
+        mean,
+        [*ci, *pi],
+        nonnegative=nonnegative,
+    )
+    if clipped:
+        ax.text(
+            0.98,
+            0.02,
+            "区間の一部は図の外 / bands run off the axes",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color="#555555",
+        )
+    tgt = obs[obs[target].notna()]
+    if len(tgt):
+        (legend["目標値 target (plan)"],) = ax.plot(
+            tgt[x],
+            tgt[target],
+            marker="D",
+            linestyle="--",
+            color=MISSED_COLOUR,
+            markerfacecolor="none",
+            markersize=7,
+            linewidth=1.2,
+            label="目標値 target (plan)",
+            zorder=3,
+        )
+    is_base = (
+        obs[baseline].fillna(False).astype(bool)
+        if baseline in obs
+        else pd.Series(False, index=obs.index)
+    )
+    act = obs[obs[actual].notna() & ~is_base]
+    (legend["実績値 actual"],) = ax.plot(
+        act[x], act[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=4
+    )
+    base = obs[obs[actual].notna() & is_base]
+    if len(base):
+        (legend["当初値 baseline"],) = ax.plot(
+            base[x],
+            base[actual],
+            "o",
+            markerfacecolor="white",
+            markeredgecolor="#1a1a1a",
+            markersize=7,
+            label="当初値 baseline",
+            zorder=4,
+        )
+    ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
+    years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
+    ax.set_xticks(years, [f"{y}" for y in years])
+    ax.set_xlabel("年度 fiscal year")
+    ax.set_ylabel(unit)
+    if note:
+        ax.text(
+            0.02,
+            0.95,
+            wrap_label(note, width=48, max_lines=3),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
 
 
 def _limit_y(
@@ -540,7 +666,8 @@ def distribution_figure(
     title: str | None = None,
     xlabel: str = "達成率 achievement rate",
     max_points: int = 400,
-) -> Figure:
+    fig: FigureBase | None = None,
+) -> FigureBase:
     """Distribution of a rate within groups: one box per group, side by side panels.
 
     Parameters
@@ -556,7 +683,10 @@ def distribution_figure(
         x-axis label says so when any point was clipped.
     max_points
         Individual KPIs are drawn as points up to this many (a national panel has tens of
-        thousands: the boxes say enough).
+        thousands: the boxes say enough), spread across the box by a jitter drawn from a
+        generator seeded with :data:`JITTER_SEED`, so the same data gives the same picture.
+    fig
+        Figure or sub-figure to draw the panels into; without one, a figure 6 in wide a panel.
 
     Examples
     --------
@@ -566,7 +696,24 @@ def distribution_figure(
     >>> len(fig.axes)
     2
     """
-    use_japanese_theme()
+    with _own_scale("notebook", fig):
+        return _distribution_panels(
+            data, groups, rate, achieved, reference, clip, title, xlabel, max_points, fig
+        )
+
+
+def _distribution_panels(
+    data: pd.DataFrame,
+    groups: Sequence[tuple[str, str]],
+    rate: str,
+    achieved: str,
+    reference: float,
+    clip: tuple[float, float],
+    title: str | None,
+    xlabel: str,
+    max_points: int,
+    fig: FigureBase | None,
+) -> FigureBase:
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float)
     finite = np.isfinite(values)
     lo, hi = clip
@@ -579,9 +726,9 @@ def distribution_figure(
     )
     n_groups = [max(1, data[col].nunique()) for col, _ in groups]
     height = 1.6 + 0.55 * max(n_groups)
-    fig, axes = plt.subplots(
-        1, len(groups), figsize=(6.0 * len(groups), height), layout="constrained", squeeze=False
-    )
+    if fig is None:
+        fig = plt.figure(figsize=(6.0 * len(groups), height), layout="constrained")
+    axes = fig.subplots(1, len(groups), squeeze=False)
     label = xlabel + " (%)"
     if clipped.any():
         label += f"  [{lo * 100:.0f}%–{hi * 100:.0f}% の範囲外は端に表示 / clipped]"
@@ -604,19 +751,19 @@ def distribution_figure(
                 medianprops={"color": "#333333"},
             )
             if len(shown) <= max_points:
-                sns.stripplot(
-                    data=shown,
-                    x="pct",
-                    y="group",
-                    order=order,
-                    ax=ax,
-                    hue="achieved",
-                    hue_order=[False, True],
-                    palette=[MISSED_COLOUR, ACHIEVED_COLOUR],
-                    size=6,
-                    jitter=0.15,
-                    legend=False,
+                # seaborn's stripplot jitters with numpy's global, unseeded generator: the
+                # same report would differ between two builds.
+                jitter = np.random.default_rng(JITTER_SEED).uniform(-0.15, 0.15, len(shown))
+                position = {g: i for i, g in enumerate(order)}
+                ax.scatter(
+                    shown["pct"],
+                    shown["group"].map(position).to_numpy(dtype=float) + jitter,
+                    c=np.where(shown["achieved"], ACHIEVED_COLOUR, MISSED_COLOUR),
+                    s=36,
+                    linewidths=0,
+                    zorder=3,
                 )
+                ax.grid(False, axis="y")  # as seaborn draws a categorical axis
             ax.set_yticks(np.arange(len(order)), order)
             ax.set_ylim(len(order) - 0.5, -0.5)
         ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
