@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 
 import numpy as np
@@ -42,6 +43,7 @@ from kpianalysis.data.dataset import Dataset
 from kpianalysis.data.levels import observation_levels
 from kpianalysis.errors import ParameterError
 from kpianalysis.reasons import reason_label
+from kpianalysis.report import attainment_views
 
 PID = "23205-community"
 
@@ -615,3 +617,41 @@ def test_mirror_keeps_achieved_and_rates(actual, target, direction):
     r1 = achievement_rate(actual, target, direction)
     r2 = achievement_rate(-actual, -target, other)
     assert (math.isnan(r1) and math.isnan(r2)) or r1 == r2
+
+
+def test_research_appendix_fy2021_says_kpi4_is_on_track(seed_dataset):
+    # Issue 17: the appendix's four measures agree with Table 1 (④ met its FY2021 target,
+    # 312 vs 300): on track 31.6 %, CAGR ratio 1.16 (substantial, on track), miss share
+    # −23.4 % on track (hand values: test_fy2021_one_verdict_per_kpi_consistent_with_the_plan)
+    t = attainment_table(seed_dataset.as_of(2021), 2021)
+    html = str(attainment_views.research_measures(t, "ja"))
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    head, body = rows[0], rows[1:]
+    assert re.findall(r"<th>(.*?)</th>", head) == ["指標（出典）", "意味", "①", "②", "③", "④"]
+    kpi4 = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[-1] for r in body]
+    assert kpi4 == [
+        '順調 <span class="val">31.6%</span>',
+        'データ不足 <span class="val">データ点が不足</span>',  # two points: no regression
+        '大きく前進（順調） <span class="val">1.16</span>',
+        '順調 <span class="val">-23.4%</span>',
+    ]
+    # ① flat 4 → 4: no progress, never "wrong direction" (逆方向)
+    kpi1 = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[2] for r in body]
+    flat = "進捗なし・後退"
+    assert [c.split(" <")[0] for c in kpi1] == [flat, "データ不足", flat, flat]
+    assert "逆方向" not in html and "遅れ" not in html and "ほぼ順調" not in html
+    # one name, source and plain line per measure; the English report in English
+    for name in ("現状指数", "見込み進捗", "CAGR比", "未達割合"):
+        assert html.count(f"<td>{name}<small>") == 1
+    en = str(attainment_views.research_measures(t, "en"))
+    assert "<td>Miss share<small>Destatis (German Federal Statistical Office)" in en
+    assert not re.search(r"<td>[^<]*[\u3040-\u30ff\u4e00-\u9fff]", en)
+
+
+def test_research_appendix_escapes_labels_and_no_call_to_accelerate(seed_dataset):
+    t = attainment_table(seed_dataset.as_of(2023), 2023)
+    t["indicator_label"] = ["<b>①</b>", "②", "③", "④"]  # a label as hostile as any data
+    html = str(attainment_views.research_measures(t, "ja"))
+    assert "<b>" not in html and "&lt;b&gt;①&lt;/b&gt;" in html
+    # FY2023 is the plan-end year: missed or achieved, nothing "to accelerate"
+    assert "加速が必要" not in html and "期限までに目標未達成" in html

@@ -131,8 +131,17 @@ def test_attainment_report_fy2023_answer_first(attainment_2023: str):
     # Plain words: no codes, no developer notes, each method explained once.
     for code in ("osaka_library", "limited_progress", "target_achieved", "papermill", "Parameters"):
         assert code not in html, code
-    for method in ("ESCAP", "Open SDG", "Destatis"):
-        assert html.count(f"{method} の方法") == 1, method
+    # One grading scheme in the main table (the effect rating; no rank letters), the research
+    # measures in an appendix after the methods, each named and sourced once (issue 17).
+    assert "<th>ランク" not in sheet and "大阪府立図書館" not in html
+    appendix = html[html.index('<h2 id="research">') : html.index('<h2 id="notes">')]
+    assert html.index('<h2 id="methods">') < html.index('<h2 id="research">')
+    for name in ("現状指数", "見込み進捗", "CAGR比", "未達割合"):
+        assert appendix.count(f"<td>{name}<small>") == 1, name
+    for source in ("（ESCAP）", "Open SDG", "Destatis"):
+        assert source in appendix, source
+    # FY2023 is the plan's last year: no call to accelerate anywhere
+    assert "加速が必要" not in html and "期限までに目標未達成" in appendix
     # Transcription notes once each, in the appendix after the methods.
     note = "Component ２ has three numbered slots"
     assert html.count(note) == 1 and html.index("付録") < html.index(note)
@@ -177,6 +186,24 @@ def test_attainment_report_fy2022_sees_no_later_data(attainment_2022: str):
     # asked 4: 7 + 0.75·(13 − 8)), not (8 − 7)/(8 − 7) = 1.0 against FY2022's 8.
     assert '方向は正しいが不十分 <span class="val">37.5%</span>' in html
     assert '遅れ <span class="val">33.3%</span>' in html  # status index (7 − 4)/(13 − 4)
+
+
+@pytest.mark.slow
+def test_attainment_report_fy2021_kpi4_is_on_track_everywhere(tmp_path_factory):
+    # Issue 17: ④ met its FY2021 target (312 vs 300, 104 %). The summary, Table 1 and the
+    # appendix all say so; none says behind (遅れ) or nearly on track (ほぼ順調) for it.
+    html = _visible(_execute(tmp_path_factory, "attainment", 2021))
+    box = html[html.index('<section class="kpi-summary">') : html.index("</section>")]
+    assert "④ 外国籍市民向けフェイスブック登録者数 — 312人／目標 300人（104.0%）" in box
+    sheet = html[html.index('class="kpi-table kpi-sheet"') :]
+    row4 = sheet[sheet.index("④ 外国籍市民") : sheet.index("</tr>", sheet.index("④ 外国籍市民"))]
+    assert "104.0%" in row4 and "非常に効果的" in row4
+    appendix = html[html.index('<h2 id="research">') : html.index('<h2 id="notes">')]
+    cells = [re.findall(r"<td>(.*?)</td>", r, flags=re.S) for r in appendix.split("<tr>")[2:]]
+    kpi4 = [c[-1].split(" <")[0] for c in cells]
+    assert kpi4 == ["順調", "データ不足", "大きく前進（順調）", "順調"]
+    # ① flat (4 → 4): no progress, not the wrong direction
+    assert "逆方向" not in html and "遅れ" not in html and "ほぼ順調" not in html
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import achievement_figure, series_figure
 from kpianalysis.report.labels import (
+    ASSESSMENT_METHODS,
     as_written,
     fy_short,
     indicator_name,
@@ -26,33 +27,17 @@ from kpianalysis.report.labels import (
 from kpianalysis.report.sections import headline_sentence
 
 __all__ = [
-    "RANK_TABLE_NAMES",
     "VARIANT_NAMES",
     "achievement_chart",
-    "assessment_view",
     "attainment_methods",
     "attainment_narrative",
     "attainment_section",
     "kpi_table",
+    "research_measures",
     "series_chart",
     "sheet_notes",
     "sheet_notes_view",
 ]
-
-
-#: Rank tables in plain words: code → (Japanese, English).
-RANK_TABLE_NAMES: dict[str, tuple[str, str]] = {
-    "osaka_library": (
-        "達成率による4段階（A: 110%以上、B: 80%以上、C: 50%以上、D: 50%未満。大阪府立図書館の評価方式）",
-        "four grades by achievement rate (A: 110 % or more, B: 80 %, C: 50 %, D: below 50 %; "
-        "the scheme of the Osaka Prefectural Library)",
-    ),
-    "nagayo": (
-        "当初値との比較による4段階（S: 目標値以上、A: 当初値を上回る、B: 当初値の±10%以内、C: 下回る。長与町の評価方式）",
-        "four grades against the baseline (S: target met, A: above baseline, B: within ±10 % "
-        "of it, C: below; the scheme of Nagayo Town)",
-    ),
-}
 
 
 #: Achievement-rate variants for decrease-is-better KPIs, in plain words.
@@ -107,7 +92,9 @@ def achievement_chart(table: pd.DataFrame, fiscal_year: int, language: str = "ja
 def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
     """The sheet's own table: per KPI the baseline and every year's actual (target), as written.
 
-    Beside them the year's computed achievement and progress rates and the ratings. Years after
+    Beside them the year's computed achievement and progress rates and the one rating of the
+    main tables, the effect rating (issue 17: the rank, a second scheme that graded a met
+    target like a missed one, is left to the data table). Years after
     ``fiscal_year`` show their targets only (the report does not see later actuals).
     """
     obs = ds.observations
@@ -161,14 +148,12 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
         _rating(r["effect_ja"], r["effect_en"], r["effect_reason"], language)
         for r in t.to_dict("records")
     ]
-    t["rank_s"] = [_rank(r, language) for r in t.to_dict("records")]
     cols["rate_s"] = P.header("achievement_rate", language)
     cols["progress_s"] = P.header("progress_rate", language)
     cols["effect_s"] = P.header("effect_rating", language)
-    cols["rank_s"] = P.header("rank", language)
     caption = P.pick(
-        f"KPIの実績値と（目標値）: 評価シートの表記のまま。右の4列は{fiscal_year}年度の算出値",
-        f"KPI actuals and (targets) as the sheet writes them (Japanese units); the last four "
+        f"KPIの実績値と（目標値）: 評価シートの表記のまま。右の3列は{fiscal_year}年度の算出値",
+        f"KPI actuals and (targets) as the sheet writes them (Japanese units); the last three "
         f"columns are computed for FY{fiscal_year}",
         language,
     )
@@ -180,14 +165,6 @@ def _rating(ja: Any, en: Any, reason: Any, language: str) -> str:
     if isinstance(ja, str) and ja:
         return P.pick(ja, en, language)
     return reason_text(reason, language)
-
-
-def _rank(r: Mapping[str, Any], language: str) -> str:
-    """``"C"``: the letter only; the methods section says what each letter means."""
-    letter = r.get("rank")
-    if isinstance(letter, str) and letter:
-        return letter
-    return reason_text(r.get("rank_reason"), language)
 
 
 def sheet_notes(table: pd.DataFrame) -> pd.DataFrame:
@@ -317,66 +294,70 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
 
 #: When a CAGR ratio rounds to zero, "limited progress" would contradict a zero status index.
 _NO_GROWTH = ("伸びなし", "no growth")
+#: Each research measure's columns in the attainment table: value, class, reason.
+_MEASURE_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "status": ("status_index", "status_class", "status_reason"),
+    "anticipated": ("anticipated_progress", "anticipated_class", "anticipated_reason"),
+    "cagr": ("cagr_ratio", "cagr_class", "cagr_reason"),
+    "miss_share": ("miss_share", "miss_share_class", "miss_share_reason"),
+}
 
 
-def assessment_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
-    """Multi-year progress assessment up to the fiscal year, every class as a phrase."""
-    t = table.copy()
-    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+def _measure_cell(r: Mapping[str, Any], columns: tuple[str, str, str], language: str) -> P.Html:
+    """「順調 31.6%」: the class in words and the value (or why there is none)."""
+    value_col, class_col, reason_col = columns
+    code, val = r[class_col], r[value_col]
+    has = val is not None and not pd.isna(val)
+    phrase = reason_text(code, language)
+    if code == "limited_progress" and has and abs(float(val)) < 0.0005:
+        phrase = P.pick(*_NO_GROWTH, language)
+    why = reason_text(r[reason_col], language)
+    detail = ""
+    if has and code != "target_achieved":
+        # the CAGR ratio is a multiple ("1 or more: as planned"), the others shares of the way
+        detail = f"{float(val):.2f}" if value_col == "cagr_ratio" else percent_text(val)
+    elif why and why != phrase:
+        detail = why
+    return P.Html(P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else ""))
 
-    def cell(value_col: str, class_col: str, reason_col: str, kind: str) -> pd.Series:
-        out = []
-        for r in t.to_dict("records"):
-            code = r[class_col]
-            val = r[value_col]
-            has = val is not None and not pd.isna(val)
-            phrase = reason_text(code, language)
-            if code == "limited_progress" and has and abs(float(val)) < 0.0005:
-                phrase = P.pick(*_NO_GROWTH, language)
-            why = reason_text(r[reason_col], language)
-            detail = ""
-            if has and code != "target_achieved":
-                detail = percent_text(val) if kind == "pct" else f"{float(val):.2f}"
-            elif why and why != phrase:
-                detail = why
-            out.append(
-                P.Html(
-                    P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else "")
-                )
-            )
-        return P.html_column(out, t.index)
 
-    t["status_s"] = cell("status_index", "status_class", "status_reason", "pct")
-    t["anticipated_s"] = cell(
-        "anticipated_progress", "anticipated_class", "anticipated_reason", "pct"
-    )
-    t["cagr_s"] = cell("cagr_ratio", "cagr_class", "cagr_reason", "pct")
-    t["miss_s"] = cell("miss_share", "miss_share_class", "miss_share_reason", "pct")
-    ja = language == "ja"
-    cols = {
-        "indicator": P.header("indicator", language),
-        "status_s": P.Html(
-            "現状（目標までの進み具合）<small>ESCAP</small>" if ja else "Status so far (ESCAP)"
-        ),
-        "anticipated_s": P.Html(
-            "このペースでの見込み<small>ESCAP</small>" if ja else "Outlook at this pace (ESCAP)"
-        ),
-        "cagr_s": P.Html(
-            "年平均伸び率の比<small>Open SDG</small>" if ja else "Growth-rate ratio (Open SDG)"
-        ),
-        "miss_s": P.Html(
-            "傾向を延ばした未達の割合<small>Destatis</small>"
-            if ja
-            else "Share missed on trend (Destatis)"
-        ),
+def research_measures(table: pd.DataFrame, language: str = "ja") -> P.Html:
+    """Appendix: the four research measures of multi-year progress, one row each.
+
+    Name, source and one plain line (``labels.ASSESSMENT_METHODS``, the names the panel report
+    uses too), then each KPI's class and value, headed by its number (the names are in
+    Table 1). Measured against the plan's own interim targets where it has them
+    (``METHODS.md`` §2), so they agree with the main table's verdict; they stay out of the
+    main tables because they are research measures, not the verdict.
+    """
+    records = table.to_dict("records")
+    rows: dict[str, list[Any]] = {"measure": [], "meaning": []}
+    kpi_cols = [f"kpi{i}" for i in range(len(records))]
+    for c in kpi_cols:
+        rows[c] = []
+    for key, columns in _MEASURE_COLUMNS.items():
+        m = ASSESSMENT_METHODS[key]
+        name = P.pick(m.ja, m.en[:1].upper() + m.en[1:], language)
+        source = P.pick(m.source_ja, m.source_en, language)
+        rows["measure"].append(P.Html(f"{P.esc(name)}<small>{P.esc(source)}</small>"))
+        rows["meaning"].append(P.pick(m.meaning_ja, m.meaning_en, language))
+        for c, r in zip(kpi_cols, records, strict=True):
+            rows[c].append(_measure_cell(r, columns, language))
+    t = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in rows.items()})
+    cols: dict[str, Any] = {
+        "measure": P.pick("指標（出典）", "Measure (source)", language),
+        "meaning": P.pick("意味", "What it says", language),
     }
+    for c, r in zip(kpi_cols, records, strict=True):
+        cols[c] = str(r["indicator_label"])
     caption = P.pick(
-        "複数年度の進捗評価（各方法の説明は「方法」の節）",
-        "Multi-year progress assessment (each method is explained under Methods)",
+        "複数年度の進捗を測る研究用の4指標（計画の各年度の目標値を道筋とする。判定は表1の「効果の評価」）",
+        "Four research measures of multi-year progress (against the plan's yearly targets; "
+        "the verdict is Table 1's effect rating)",
         language,
     )
-    return P.keep_together(
-        P.section_heading("assessment", language),
+    return P.concat(
+        P.section_heading("research", language),
         P.table(t, cols, na_rep="", caption=caption, css_class="kpi-assessment"),
     )
 
@@ -385,8 +366,6 @@ def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
     """Every rule and method the report used, each in one plain sentence (METHODS.md)."""
     variants = sorted(set(table["achievement_variant"].dropna().astype(str)))
     variant_text = "、".join(P.pick(*VARIANT_NAMES.get(v, (v, v)), language) for v in variants)
-    ranks = sorted(set(table["rank_table"].dropna().astype(str)))
-    rank_text = "; ".join(P.pick(*RANK_TABLE_NAMES.get(r, (r, r)), language) for r in ranks)
     bands = ", ".join(sorted({f"{float(b):.0%}" for b in table["effect_band"].dropna()}))
     items = [
         P.pick(
@@ -403,29 +382,12 @@ def attainment_methods(table: pd.DataFrame, language: str = "ja") -> P.Html:
             language,
         ),
         P.pick(
-            f"ランク: {rank_text}。",
-            f"Rank: {rank_text}.",
-            language,
-        ),
-        P.pick(
-            "現状と見込み（国連アジア太平洋経済社会委員会 ESCAP の方法）: 当初値から目標値までの道のりのうち、いま何割進んだか、またこれまでの年平均のペースが続けば目標年度に達するかを見ます。",
-            "Status and outlook (the method of the UN Economic and Social Commission for Asia "
-            "and the Pacific, ESCAP): how much of the way from baseline to target has been "
-            "covered, and whether the average pace so far would reach the target in time.",
-            language,
-        ),
-        P.pick(
-            "年平均伸び率の比（国連SDG指標の公開基盤 Open SDG の方法）: 実際の年平均伸び率を、目標に届くのに必要な年平均伸び率で割った値です（1以上なら十分）。",
-            "Growth-rate ratio (the method of Open SDG, the open-source SDG reporting platform): "
-            "the actual average annual growth rate divided by the rate needed to reach the "
-            "target (1 or more is enough).",
-            language,
-        ),
-        P.pick(
-            "傾向を延ばした未達の割合（ドイツ連邦統計局 Destatis の方法）: 直近の値に直線を当てはめて目標年度まで延ばし、目標との差が必要な変化の何割にあたるかを見ます。",
-            "Share missed on trend (the method of Destatis, the German Federal Statistical "
-            "Office): a straight line through the recent values is extended to the target year, "
-            "and the gap to the target is expressed as a share of the change needed.",
+            "複数年度の進捗は、研究で使われる4つの指標（現状指数、見込み進捗、CAGR比、未達割合）で測り、付録の表にまとめています。計画が各年度の目標値を定めている場合は、その目標値をたどる道筋に対して測ります（その年度の目標値を達成していれば順調）。計画最終年度以降は今後の見込みではなく、達成・未達成を示します。",
+            "Multi-year progress is measured by four research measures (status index, "
+            "anticipated progress, CAGR ratio, miss share), listed in the appendix. Where the "
+            "plan sets a target for each year they measure against that path (meeting the "
+            "year's target is on track); from the plan's last year on they say achieved or "
+            "missed, not what would be needed.",
             language,
         ),
         P.pick(

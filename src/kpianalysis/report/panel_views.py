@@ -17,7 +17,7 @@ from kpianalysis.analysis.panel import PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
-from kpianalysis.report.labels import fiscal_year_label
+from kpianalysis.report.labels import ASSESSMENT_METHODS, fiscal_year_label
 
 __all__ = [
     "ASSESSMENT_LABELS",
@@ -39,12 +39,10 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "stock": ("ストック（時点の量）", "stock (at a point in time)"),
 }
 
-#: Multi-year assessments (``analysis.panel.ASSESSMENTS`` keys) → (Japanese, English).
+#: Multi-year assessments (``analysis.panel.ASSESSMENTS`` keys) → (Japanese, English): the
+#: names every report gives them (``labels.ASSESSMENT_METHODS``).
 ASSESSMENT_LABELS: dict[str, tuple[str, str]] = {
-    "status": ("現状指数", "Current status index"),
-    "anticipated": ("予測進捗（ESCAP）", "Anticipated progress (ESCAP)"),
-    "cagr": ("CAGR比", "CAGR ratio"),
-    "miss_share": ("目標未達見込み割合", "Linear-extrapolation miss share"),
+    key: (m.ja, m.en[:1].upper() + m.en[1:]) for key, m in ASSESSMENT_METHODS.items()
 }
 
 
