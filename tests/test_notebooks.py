@@ -257,7 +257,7 @@ def test_panel_report_fy2023_is_a_one_programme_panel(panel_2023: str):
 def test_panel_report_fy2023_reads_like_the_others(panel_2023: str):
     """One title, a table of contents from the sections, captions numbered in reading order."""
     html = _visible(panel_2023)
-    assert html.count("<h1>") == 1 and "<h1>事業横断パネル — 2023年度（令和5年度）</h1>" in html
+    assert html.count("<h1>") == 1 and "<h1>全事業の横断集計 — 2023年度（令和5年度）</h1>" in html
     for anchor, title in (
         ("panel_headline", "全体の達成状況"),
         ("distribution", "達成率の分布"),
@@ -271,3 +271,18 @@ def test_panel_report_fy2023_reads_like_the_others(panel_2023: str):
     nums = re.findall(r'<span class="kpi-num">(図|表)(\d+)', html)
     assert nums == [("図", "1"), ("表", "1"), ("表", "2"), ("表", "3"), ("表", "4")]
     assert "papermill" not in html and "Cross-programme panel" not in html  # no developer note
+
+
+@pytest.mark.slow
+def test_reports_carry_the_registry_titles_and_sections(
+    attainment_2023: str, trends_2023: str, panel_2023: str
+):
+    """The title and the sections (in order) the registry gives each report, as the index does."""
+    from kpianalysis.report.registry import REPORTS
+
+    for name, html in (("attainment", attainment_2023), ("trends", trends_2023),
+                       ("panel", panel_2023)):  # fmt: skip
+        page = _visible(html)
+        h1 = page[page.index("<h1>") : page.index("</h1>")]
+        assert REPORTS[name].title_ja in h1
+        assert tuple(re.findall(r'<h2 id="([^"]+)"', page)) == REPORTS[name].sections

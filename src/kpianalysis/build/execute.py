@@ -19,6 +19,7 @@ from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec
 from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
+from kpianalysis.report.registry import report_for
 
 KERNEL_NAME = "python3"
 
@@ -215,20 +216,6 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-#: Processed CSV tables each report's numbers come from (linked from its footer); ``{year}`` is
-#: the run's fiscal year. Other notebooks link the observations.
-DATA_TABLES: dict[str, tuple[str, ...]] = {
-    "attainment": (
-        "attainment_fy{year}",
-        "observations",
-        "indicators",
-        "finance",
-        "verdicts",
-        "subprojects",
-    ),
-    "trends": ("trends_fy{year}", "observations", "indicators"),
-}
-
 #: Packages named in a report's footer (all of them are in the run record).
 FOOTER_PACKAGES = ("kpianalysis", "pandas", "numpy", "statsmodels", "matplotlib", "nbconvert")
 
@@ -255,12 +242,9 @@ def provenance_for(
     processed = Path(str(spec.parameters.get("processed_dir") or DEFAULT_PROCESSED))
     if not processed.is_absolute():
         processed = Path(root) / processed
-    names = DATA_TABLES.get(spec.name, ("observations",))
-    tables = [
-        rel(processed / f"{n.format(year=spec.fiscal_year)}.csv")
-        for n in names
-        if (processed / f"{n.format(year=spec.fiscal_year)}.csv").is_file()
-    ]
+    # The tables the registry says the report's numbers come from (linked from its footer).
+    names = report_for(spec.name).tables_for(spec.fiscal_year)
+    tables = [rel(processed / f"{n}.csv") for n in names if (processed / f"{n}.csv").is_file()]
     packages = env.get("packages") or {}
     versions = {k: packages.get(k) for k in FOOTER_PACKAGES if packages.get(k)}
     if env.get("python"):

@@ -10,6 +10,7 @@ from typing import Any
 
 from kpianalysis.build.plan import common_inputs
 from kpianalysis.fileio import sha256_file, write_atomic
+from kpianalysis.report.registry import year_tables
 
 
 def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int], Any, list[Path]]:
@@ -83,7 +84,5 @@ PROCESSED_STAMP = ".inputs.sha256"
 
 
 def _processed_names(ds: Any) -> list[str]:
-    stems = list(ds.tables()) + [
-        f"{kind}_fy{fy}" for fy in ds.fiscal_years for kind in ("attainment", "trends")
-    ]
+    stems = list(ds.tables()) + [t for fy in ds.fiscal_years for t in year_tables(int(fy))]
     return [f"{stem}.{ext}" for stem in stems for ext in ("csv", "parquet")]

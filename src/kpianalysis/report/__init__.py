@@ -9,6 +9,7 @@
 - :mod:`~kpianalysis.report.attainment_views`: sections of the attainment report
 - :mod:`~kpianalysis.report.trends_views`: sections of the trends report
 - :mod:`~kpianalysis.report.panel_views`: sections of the cross-programme panel report
+- :mod:`~kpianalysis.report.registry`: the reports: titles, data tables, sections
 - :mod:`~kpianalysis.report.headline`: the one-line headline of a report, for the index
 - :mod:`~kpianalysis.report.render`: executed notebook → self-contained HTML (code hidden)
 - :mod:`~kpianalysis.report.index`: ``reports/index.html`` from run records

@@ -334,9 +334,7 @@ def series_figure(
     """
     with _own_scale("paper", fig):
         names = list(dict.fromkeys(str(p) for p in observations[panel]))
-        fig, axes = _panel_grid(
-            len(names), ncols, lambda nrows, _: (width, 0.3 + 1.6 * nrows), fig
-        )
+        fig, axes = _panel_grid(len(names), ncols, lambda nrows, _: (width, 0.3 + 1.6 * nrows), fig)
         base = baselines.assign(**{panel: baselines[panel].astype(str)}).set_index(panel)
         for ax, name in zip(axes.flat, names, strict=False):
             obs = observations[observations[panel].astype(str) == name].sort_values(x)

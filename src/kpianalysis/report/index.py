@@ -16,17 +16,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kpianalysis.report.headline import counts_text, headline_text, panel_text, programme_label
+from kpianalysis.report.registry import REPORTS, report_title
 from kpianalysis.report.render import CSP
 
 __all__ = [
     "CSS",
     "JST",
-    "REPORT_TITLES",
     "WORDS",
     "jst",
     "record_href",
     "render_index",
-    "report_title",
 ]
 
 CSS = """
@@ -41,13 +40,6 @@ th { background: #eee; }
 .report a, .report .lang, .when { white-space: nowrap; }
 td.headline { min-width: 12em; }
 """
-
-#: Report titles by notebook (link text); a notebook not listed is shown by its file name.
-REPORT_TITLES: dict[str, tuple[str, str]] = {
-    "attainment": ("KPI達成状況", "KPI attainment"),
-    "trends": ("KPIの推移と見通し", "KPI trends and outlook"),
-    "panel": ("全事業の横断集計", "Cross-programme panel"),
-}
 
 #: Page words by language.
 WORDS: dict[str, dict[str, str]] = {
@@ -111,20 +103,6 @@ def jst(timestamp: object) -> str:
     return t.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
 
 
-def report_title(notebook: str, language: str) -> str:
-    """The title a notebook's report goes by in the index.
-
-    Examples
-    --------
-    >>> report_title("attainment", "ja"), report_title("attainment", "en")
-    ('KPI達成状況', 'KPI attainment')
-    >>> report_title("my_new_analysis", "en")
-    'my_new_analysis'
-    """
-    ja, en = REPORT_TITLES.get(notebook, (notebook, notebook))
-    return ja if language == "ja" else en
-
-
 def record_href(report_href: str) -> str:
     """Where the run record of a report lies: beside it, ``.html`` → ``.run.json``.
 
@@ -144,7 +122,9 @@ def _links(recs: Sequence[Mapping[str, Any]], language: str) -> str:
     for rec in recs:
         by_notebook.setdefault(str(rec["notebook"]), []).append(rec)
     items = []
-    for name in sorted(by_notebook):
+    # Registered reports in the registry's order, then any other notebook by name.
+    order = {name: i for i, name in enumerate(REPORTS)}
+    for name in sorted(by_notebook, key=lambda n: (order.get(n, len(order)), n)):
         # The page's own language first, then the other.
         langs = sorted(by_notebook[name], key=lambda r: str(r.get("language") or "ja") != language)
         links = []

@@ -18,6 +18,7 @@ from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.labels import ASSESSMENT_METHODS, fiscal_year_label
+from kpianalysis.report.registry import report_title
 
 __all__ = [
     "ASSESSMENT_LABELS",
@@ -86,14 +87,14 @@ def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja"
     >>> html = panel_title(pd.DataFrame({"programme_id": ["a"]}), 2023)
     >>> "1事業" in html and "<h1>" in html
     True
-    >>> "<h1>Cross-programme panel — FY2023</h1>" in panel_title(
+    >>> "<h1>Cross-programme summary — FY2023</h1>" in panel_title(
     ...     pd.DataFrame({"programme_id": ["a"]}), 2023, "en")
     True
     """
     n = len(programmes)
     title = P.pick(
-        f"事業横断パネル — {fiscal_year_label(fiscal_year)}",
-        f"Cross-programme panel — FY{fiscal_year}",
+        f"{report_title('panel', 'ja')} — {fiscal_year_label(fiscal_year)}",
+        f"{report_title('panel', 'en')} — FY{fiscal_year}",
         language,
     )
     parts = [

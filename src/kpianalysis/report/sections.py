@@ -27,14 +27,13 @@ from kpianalysis.report.labels import (
     unparen,
     yen_text,
 )
+from kpianalysis.report.registry import report_title
 
 __all__ = [
-    "REPORT_KINDS",
     "headline_sentence",
     "kpi_status_line",
     "programme_overview",
     "report_header",
-    "report_title",
     "section_heading",
     "subprojects_table",
     "summary_box",
@@ -42,13 +41,6 @@ __all__ = [
     "verdict_sentence",
     "verdicts_view",
 ]
-
-
-#: Report kinds: notebook name → (Japanese, English) title.
-REPORT_KINDS: dict[str, tuple[str, str]] = {
-    "attainment": ("KPI達成状況", "KPI attainment"),
-    "trends": ("KPIの傾向と予測", "KPI trends and projections"),
-}
 
 
 def section_heading(key: str, language: str = "ja") -> P.Html:
@@ -81,7 +73,8 @@ def report_header(
     ds
         The dataset as of ``fiscal_year``.
     kind
-        A key of :data:`REPORT_KINDS` (``"attainment"``, ``"trends"``).
+        The report's notebook (``"attainment"``, ``"trends"``): its title comes from
+        :data:`kpianalysis.report.registry.REPORTS`, as in the index.
     table, summary
         The year's attainment table and programme summary; computed here when not given.
 
@@ -95,7 +88,7 @@ def report_header(
         table = attainment_table(ds, fiscal_year)
     if summary is None:
         summary = programme_summary(ds, fiscal_year, table=table)
-    kind_ja, kind_en = REPORT_KINDS.get(kind, (kind, kind))
+    kind_ja, kind_en = report_title(kind, "ja"), report_title(kind, "en")
     progs = ds.programmes.to_dict("records")
     if language == "ja":
         names = "・".join(f"{p['municipality_ja']}「{p['name_ja']}」" for p in progs)
@@ -116,12 +109,6 @@ def report_header(
     parts.append(summary_box(ds, table, summary, fiscal_year, language))
     parts.append(P.Html('<nav class="kpi-toc"></nav>'))
     return P.concat(*parts)
-
-
-def report_title(ds: Dataset, fiscal_year: int, report_ja: str, report_en: str, language: str):
-    """Title block (kept for notebooks written before :func:`report_header`)."""
-    kind = next((k for k, v in REPORT_KINDS.items() if v == (report_ja, report_en)), report_ja)
-    return report_header(ds, fiscal_year, kind, language)
 
 
 def headline_sentence(s: Any, language: str = "ja") -> str:
