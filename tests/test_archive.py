@@ -56,6 +56,10 @@ def test_write_atomic_failure_during_write(tmp_path: Path, monkeypatch) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
 
 
+#: What a record at p/fy2023/x.run.json says of itself (see archive.record_problem).
+REC = {"fiscal_year": 2023, "notebook": "x", "programme_id": "p"}
+
+
 def _stage(tmp_path: Path, html: bytes, ipynb: bytes) -> tuple[Path, Path]:
     staging = archive.new_staging_dir(tmp_path / "reports")
     (staging / "x.html").write_bytes(html)
@@ -63,40 +67,55 @@ def _stage(tmp_path: Path, html: bytes, ipynb: bytes) -> tuple[Path, Path]:
     return staging / "x.ipynb", staging / "x.html"
 
 
-def test_commit_order_record_last_and_identical_not_replaced(tmp_path: Path, monkeypatch) -> None:
+def test_commit_switches_the_folder_once_and_keeps_identical_files(
+    tmp_path: Path, monkeypatch
+) -> None:
     reports = tmp_path / "reports"
     ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
     order: list[str] = []
-    real = os.replace
+    for name in ("replace", "rename"):
+        real = getattr(os, name)
 
-    def spy(src: Any, dst: Any) -> None:
-        order.append(Path(dst).name)
-        real(src, dst)
+        def spy(src: Any, dst: Any, _real: Any = real) -> None:
+            order.append(Path(dst).name)
+            _real(src, dst)
 
-    monkeypatch.setattr(archive.os, "replace", spy)
-    changed = archive.commit_run(
-        ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
+        monkeypatch.setattr(archive.os, name, spy)
+    real_exchange = archive._exchange
+    monkeypatch.setattr(
+        archive, "_exchange", lambda a, b: (order.append(f"<->{b.name}"), real_exchange(a, b))
     )
-    # Then the archive's change token (the index is rebuilt when it differs).
-    assert order == ["x.ipynb", "x.html", "x.run.json", ".generation"]
-    assert [p.name for p in changed] == order[:3]
+    changed = archive.commit_run(
+        ipynb, html, {**REC, "run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
+    # The archive's change token first (the index is rebuilt when it differs), then the new
+    # folder is renamed into place: the run's three files arrive together.
+    assert order == [".generation", "fy2023"]
+    assert [p.name for p in changed] == ["x.ipynb", "x.html", "x.run.json"]
     assert archive.is_archived(reports, "p/fy2023", "x", "k")
     rec = archive.read_record(reports / "p" / "fy2023" / "x.run.json")
     assert rec["outputs"]["html"] == fileio.sha256_file(reports / "p" / "fy2023" / "x.html")
 
-    # Same bytes again: only the record moves; the report keeps its inode.
-    inode = (reports / "p" / "fy2023" / "x.html").stat().st_ino
+    # Same bytes again: the folders are exchanged, but the report keeps its inode and mtime.
+    st = (reports / "p" / "fy2023" / "x.html").stat()
     order.clear()
     ipynb, html = _stage(tmp_path, b"<html>1</html>", b"{}")
-    archive.commit_run(ipynb, html, {"run_key": "k2", "outcome": "ok"}, reports, "p/fy2023", "x")
-    assert order == ["x.run.json", ".generation"]
-    assert (reports / "p" / "fy2023" / "x.html").stat().st_ino == inode
+    changed = archive.commit_run(
+        ipynb, html, {**REC, "run_key": "k2", "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
+    assert order == [".generation", "<->fy2023"]
+    assert [p.name for p in changed] == ["x.run.json"]
+    after = (reports / "p" / "fy2023" / "x.html").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (st.st_ino, st.st_mtime_ns)
+    assert archive.is_archived(reports, "p/fy2023", "x", "k2")
 
 
 def test_is_archived_detects_mismatch(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     ipynb, html = _stage(tmp_path, b"a", b"b")
-    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x")
+    archive.commit_run(
+        ipynb, html, {**REC, "run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
     assert not archive.is_archived(reports, "p/fy2023", "x", "other")
     (reports / "p" / "fy2023" / "x.ipynb").write_bytes(b"changed")
     assert not archive.is_archived(reports, "p/fy2023", "x", "k")
@@ -114,7 +133,7 @@ def _committed(tmp_path: Path, html: bytes = b"<html>report</html>") -> Path:
     for p in (ipynb, staged_html):  # written a second before the commit, as a real run is
         os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns - 10**9))
     archive.commit_run(
-        ipynb, staged_html, {"run_key": KEY, "outcome": "ok"}, reports, "p/fy2023", "x"
+        ipynb, staged_html, {**REC, "run_key": KEY, "outcome": "ok"}, reports, "p/fy2023", "x"
     )
     return reports
 
@@ -197,7 +216,9 @@ def test_is_archived_reads_a_record_not_written_by_record_bytes(tmp_path: Path) 
 def test_keep_failed_beside_good_report(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     ipynb, html = _stage(tmp_path, b"good", b"good-nb")
-    archive.commit_run(ipynb, html, {"run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x")
+    archive.commit_run(
+        ipynb, html, {**REC, "run_key": "k", "outcome": "ok"}, reports, "p/fy2023", "x"
+    )
     staged_failed = tmp_path / "executed.ipynb"
     staged_failed.write_bytes(b"failed-nb")
     kept = archive.keep_failed(staged_failed, {"outcome": "failed"}, reports, "p/fy2023", "x")

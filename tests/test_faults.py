@@ -251,7 +251,7 @@ def test_signal_mid_build(tmp_path: Path, sig: signal.Signals) -> None:
     assert {k: v for k, v in snapshot(reports).items() if k in mid} == mid
 
 
-@pytest.mark.parametrize("where", ["write_durable", "replace_html"])
+@pytest.mark.parametrize("where", ["write_durable", "switch"])
 def test_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     root = project(tmp_path, {"only": ("print('v1', fiscal_year)",)})
     reports = root / "reports"
@@ -267,27 +267,19 @@ def test_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) 
 
         monkeypatch.setattr(fileio, "write_durable", full)
     else:
-        # The disk fills while the new .html is renamed into the archive (the .ipynb moved).
-        real = os.replace
-
+        # The disk fills as the run's new folder is switched into the archive.
         def flaky(src: Any, dst: Any) -> None:
-            if str(dst).endswith(".html") and "fy" in Path(dst).parent.name:
-                raise enospc
-            real(src, dst)
+            raise enospc
 
-        monkeypatch.setattr(archive.os, "replace", flaky)
+        monkeypatch.setattr(archive, "_exchange", flaky)
     with pytest.raises((archive.ArchiveError, RunError)) as info:
         pipeline.build(root, jobs=1, progress=False)
     FAULTS.append(f"ENOSPC {where}")
     assert "No space left on device" in str(info.value) and "\n" not in str(info.value)
-    # Nothing half-written: no temp file, nothing staged, the old records still the commit
-    # markers; a moved .ipynb makes its run incomplete (is_archived → False), never half-read.
+    # Nothing half-written: no temp file, nothing staged, every old file in place.
     assert not list((reports / ".staging").iterdir())
     assert not [p for p in reports.rglob("*.tmp")]
-    after = snapshot(reports)
-    for fy in (2022, 2023):
-        assert after[f"fy{fy}/only.run.json"] == before[f"fy{fy}/only.run.json"]
-        assert after[f"fy{fy}/only.html"] == before[f"fy{fy}/only.html"]
+    assert snapshot(reports) == before
     monkeypatch.undo()
     s = assert_recovers(root, 2)
     assert s.count("ok") == 2

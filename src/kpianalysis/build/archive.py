@@ -16,9 +16,11 @@ Archive scheme
       index.html
 
 A run is produced entirely inside its staging directory and every file is fsynced there. The
-commit then moves the files into place with :func:`os.replace` (atomic on POSIX) in the order
-``.ipynb`` → ``.html`` → ``.run.json`` and fsyncs the directory. The run record carries the
-sha256 of the ``.ipynb`` and ``.html`` it belongs to, so it is the commit marker: a run counts as
+commit then assembles the new version of the run's folder beside it (hard links to the
+folder's other files, the run's new files, its record written last) and switches it in with one
+atomic exchange of the two folders (:func:`switch_folder`): a crash, a full disk or a reader
+finds the whole previous folder or the whole new one. The run record carries the
+sha256 of the ``.ipynb`` and ``.html`` it belongs to: a run counts as
 archived only when its record exists, says ``ok`` and both files hash to what it says. The
 record also holds each file's size and ``mtime_ns`` as committed (``output_stat``); as git's index
 does, a file whose size and mtime are exactly those, and whose mtime is older than the record's
@@ -27,8 +29,8 @@ own, is taken to be the file that was hashed without reading it again (a nationa
 truncation the size too), so it is hashed and caught; a file written in the same clock tick as
 its record is always hashed (git's "racily clean" case). Only an edit that keeps the size and
 then sets the mtime back (``touch -r``) goes unnoticed: ``--force`` rebuilds regardless. A build
-killed between two renames therefore leaves a run that the next build sees as incomplete and
-redoes; a reader never sees a truncated file. A file whose new bytes equal the archived bytes is
+killed before the switch leaves the previous version, whose staging the next build removes; a
+reader never sees a truncated file. A file whose new bytes equal the archived bytes is
 not replaced at all, so an unchanged report stays byte-identical (and keeps its mtime and inode).
 
 Concurrency
@@ -55,6 +57,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import sys
 import threading
 import time
@@ -311,13 +314,143 @@ def sigint_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _move_unless_identical(src: Path, dest: Path) -> bool:
-    """``os.replace(src, dest)`` unless ``dest`` already holds the same bytes. True if moved."""
-    if dest.exists() and sha256_file(dest) == sha256_file(src):
-        src.unlink()
+def _identical(dest: Path, src: Path) -> bool:
+    """Whether ``dest`` exists and holds the bytes of ``src`` (then ``dest`` is kept as it is)."""
+    try:
+        return os.stat(dest).st_size == os.stat(src).st_size and sha256_file(dest) == sha256_file(
+            src
+        )
+    except FileNotFoundError:
         return False
-    os.replace(src, dest)
-    return True
+
+
+#: Inside a run's staging directory: the folder being switched in, and its journal.
+SWITCH = ".switch"
+_INTENT = "intent"
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Raises ``OSError`` (``EINVAL``/``ENOSYS``/``EOPNOTSUPP`` where the filesystem or the C
+    library cannot: NFS, old kernels), and the caller falls back to two journaled renames.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        raise OSError(errno.ENOSYS, "renameat2 is not available")
+    at_fdcwd = -100
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), os.fspath(a))
+
+
+def _link_tree(src: str, dest: Path) -> None:
+    """Hard-link a folder's entries into ``dest`` (same inodes, same mtimes; symlinks copied)."""
+    mode = os.lstat(src).st_mode
+    if stat.S_ISLNK(mode):
+        os.symlink(os.readlink(src), dest)
+    elif stat.S_ISDIR(mode):
+        os.mkdir(dest)
+        for entry in os.scandir(src):
+            _link_tree(entry.path, dest / entry.name)
+    else:
+        os.link(src, dest)
+
+
+def switch_folder(reports: Path, where: str, work: Path, files: Mapping[str, Path | None]) -> None:
+    """Replace some files of the archive folder ``reports/<where>`` in one atomic step.
+
+    A new version of the folder is assembled in ``work`` (a fresh folder on the archive's
+    filesystem, inside a run's staging directory): hard links to every entry of the current
+    folder except those named in ``files``, and each ``files[name]`` (``None`` removes it)
+    hard-linked under its name. Then one ``renameat2(RENAME_EXCHANGE)`` swaps the two folders
+    (or one rename, when the folder is new): a reader, a crash or a full disk finds either the
+    whole previous folder or the whole new one, never a mix. The previous folder ends up in
+    ``work`` and goes with the staging directory. Where the filesystem cannot exchange (NFS),
+    two renames with an intent file in ``work`` instead; :func:`recover_staging` puts the
+    previous folder back if the process dies between them.
+
+    Everything before the swap may fail (the archive is untouched); the swap itself is the
+    commit point. The change token (:func:`bump_generation`) is renewed just before it, so the
+    index is never left older than the archive.
+    """
+    target = Path(reports) / where
+    new = Path(work) / "new"
+    new.mkdir(parents=True)
+    exists = target.is_dir()
+    if exists:
+        for entry in os.scandir(target):
+            if entry.name not in files:
+                _link_tree(entry.path, new / entry.name)
+    for name, src in files.items():
+        if src is not None:
+            os.link(src, new / name)
+    fsync_dir(new)
+    with sigint_deferred():
+        bump_generation(reports)
+        if not exists:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(new, target)
+            return
+        try:
+            _exchange(new, target)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+            _swap_journaled(new, target, Path(work), Path(reports))
+
+
+def _swap_journaled(new: Path, target: Path, work: Path, reports: Path) -> None:
+    """Two renames (target aside, new in) with an intent file naming the target folder."""
+    intent = work / _INTENT
+    fileio.write_durable(intent, os.fsencode(target.relative_to(reports)))
+    fsync_dir(work)
+    os.rename(target, work / "old")
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(work / "old", target)
+        raise
+    # Committed. A journal left behind is harmless: recovery acts only on a missing folder.
+    with contextlib.suppress(OSError):
+        intent.unlink()
+
+
+def recover_staging(staging: Path, reports: Path) -> None:
+    """Finish what a dead commit in ``staging`` left: put a folder set aside back in place.
+
+    Only :func:`switch_folder`'s journaled fallback can leave an archive folder missing (between
+    its two renames); the exchange never does. Idempotent.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be put back (the staging directory must then be kept).
+    """
+    work = Path(staging) / SWITCH
+    intent = work / _INTENT
+    try:
+        rel = os.fsdecode(intent.read_bytes())
+    except FileNotFoundError:
+        return
+    target = Path(reports) / rel
+    if (work / "old").is_dir() and not target.exists():
+        os.rename(work / "old", target)
+        fsync_dir(target.parent)
+    intent.unlink()
+
+
+def discard_staging(staging: Path, reports: Path) -> None:
+    """Remove a run's staging directory, after :func:`recover_staging` (kept if that fails)."""
+    try:
+        recover_staging(staging, reports)
+    except OSError:
+        return
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def commit_run(
@@ -328,16 +461,26 @@ def commit_run(
     where: str,
     stem: str,
 ) -> list[Path]:
-    """Move a complete staged run into the archive; the record goes last (commit marker).
+    """Commit a complete staged run into the archive: all its files at once, or nothing.
 
     ``record["outputs"]`` is set here to the sha256 of the staged files, ``output_stat`` to
-    their size and mtime once in the archive. The staged files must
-    be on the same filesystem as ``reports`` (they are, under ``reports/.staging``).
+    their size and mtime as they will lie in the archive. The record is written into the
+    staging directory last (so it is newer than its outputs) and the run's folder is switched in
+    with :func:`switch_folder`. The staged files must be on the same filesystem as ``reports``
+    (they are, under ``reports/.staging``). A file whose bytes equal the archived one's is not
+    replaced: the archived inode is kept (same bytes, same mtime).
 
     Returns
     -------
     list of Path
         Archive files whose content changed.
+
+    Raises
+    ------
+    OSError
+        Before the switch: nothing of the run is in the archive.
+    ArchiveError
+        After the switch (syncing the folder failed): the run *is* in the archive.
 
     Examples
     --------
@@ -345,25 +488,28 @@ def commit_run(
     ... # doctest: +SKIP
     """
     paths = run_paths(reports, where, stem)
-    paths["record"].parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(staged_ipynb).parent
     rec = dict(record)
     rec["outputs"] = {"ipynb": sha256_file(staged_ipynb), "html": sha256_file(staged_html)}
-    staged_record = staged_ipynb.with_name(f"{stem}{RECORD_SUFFIX}")
-    changed = []
-    with sigint_deferred():
-        for src, kind in ((staged_ipynb, "ipynb"), (staged_html, "html")):
-            if _move_unless_identical(src, paths[kind]):
-                changed.append(paths[kind])
-        # The files as they now lie in the archive (a file left in place keeps its own mtime).
-        rec["output_stat"] = {kind: output_stat(paths[kind]) for kind in ("ipynb", "html")}
-        fileio.write_durable(staged_record, record_bytes(rec))
-        if _move_unless_identical(staged_record, paths["record"]):
-            changed.append(paths["record"])
-        fsync_dir(paths["record"].parent)
-        bump_generation(reports)
-    # A good run supersedes the debugging copy of an earlier failure.
-    for p in failed_paths(reports, where, stem).values():
-        p.unlink(missing_ok=True)
+    chosen = {}
+    for kind, src in (("ipynb", staged_ipynb), ("html", staged_html)):
+        chosen[kind] = paths[kind] if _identical(paths[kind], src) else Path(src)
+    # Links and renames keep a file's mtime: the stat it has here is the one it will have there.
+    rec["output_stat"] = {kind: output_stat(chosen[kind]) for kind in ("ipynb", "html")}
+    staged_record = staging / f"{stem}{RECORD_SUFFIX}"
+    fileio.write_durable(staged_record, record_bytes(rec))
+    chosen["record"] = (
+        paths["record"] if _identical(paths["record"], staged_record) else staged_record
+    )
+    switch_folder(reports, where, staging / SWITCH, {paths[k].name: p for k, p in chosen.items()})
+    changed = [paths[k] for k in ("ipynb", "html", "record") if chosen[k] != paths[k]]
+    try:
+        fsync_dir(paths["record"].parent.parent)
+        # A good run supersedes the debugging copy of an earlier failure.
+        for p in failed_paths(reports, where, stem).values():
+            p.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ArchiveError(f"the run is in the archive, but syncing it failed: {exc}") from exc
     return changed
 
 
@@ -377,7 +523,9 @@ def keep_failed(
 ) -> Path:
     """Keep a failed run's executed notebook under ``reports/failed/<where>/``.
 
-    The last good report in ``<where>/`` is never touched.
+    The last good report in ``<where>/`` is never touched. The notebook, its kernel log and its
+    record replace the previous failed attempt's together (:func:`switch_folder`), so a full
+    disk never leaves a truncated notebook or one beside another attempt's record.
 
     Returns
     -------
@@ -390,19 +538,28 @@ def keep_failed(
     ... # doctest: +SKIP
     """
     paths = failed_paths(reports, where, stem)
-    paths["ipynb"].parent.mkdir(parents=True, exist_ok=True)
-    with sigint_deferred():
-        if staged_ipynb is not None and staged_ipynb.exists():
-            os.replace(staged_ipynb, paths["ipynb"])
-        else:
-            paths["ipynb"].unlink(missing_ok=True)
-        if kernel_log is not None and kernel_log.exists() and kernel_log.stat().st_size:
-            os.replace(kernel_log, paths["log"])
-        else:
-            paths["log"].unlink(missing_ok=True)
-        fileio.write_atomic(paths["record"], record_bytes(record))
-        bump_generation(reports)
-    return paths["ipynb"] if paths["ipynb"].exists() else paths["record"]
+    has_ipynb = staged_ipynb is not None and Path(staged_ipynb).exists()
+    has_log = kernel_log is not None and kernel_log.exists() and kernel_log.stat().st_size > 0
+    work = Path(staged_ipynb if has_ipynb else kernel_log or "").parent
+    if not has_ipynb and not has_log:
+        work = new_staging_dir(reports)
+    staged_record = work / f"failed{RECORD_SUFFIX}"
+    fileio.write_durable(staged_record, record_bytes(record))
+    try:
+        switch_folder(
+            reports,
+            f"{FAILED}/{where}",
+            work / SWITCH,
+            {
+                paths["ipynb"].name: Path(staged_ipynb) if has_ipynb else None,  # type: ignore[arg-type]
+                paths["log"].name: kernel_log if has_log else None,
+                paths["record"].name: staged_record,
+            },
+        )
+    finally:
+        if not has_ipynb and not has_log:
+            discard_staging(work, reports)
+    return paths["ipynb"] if has_ipynb else paths["record"]
 
 
 def bump_generation(reports: Path) -> None:
@@ -560,7 +717,8 @@ class ArchiveLock:
             elif not self._owner_gone(owner):
                 continue
             if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
+                # A commit killed half-way through its journaled swap puts its folder back.
+                discard_staging(entry, self.reports)
             else:
                 entry.unlink(missing_ok=True)
             n += 1
@@ -667,9 +825,16 @@ def collect_failed(reports: Path) -> list[dict[str, Any]]:
     """
     reports = Path(reports)
     out = []
-    for path, _where in _record_files(reports / FAILED, f"*/fy*/*{RECORD_SUFFIX}"):
+    for path, where in _record_files(reports / FAILED, f"*/fy*/*{RECORD_SUFFIX}"):
         rec = read_record(path)
-        if rec:
+        # A good run removes its earlier failure's copy right after its commit; a crash in
+        # between leaves a copy older than the good record, which no longer counts.
+        good = read_record(reports / where / path.name)
+        if rec and not (
+            good
+            and good.get("outcome") == "ok"
+            and str(good.get("end_time") or "") >= str(rec.get("end_time") or "")
+        ):
             out.append(rec)
     out.sort(key=lambda r: (str(r.get("programme_id") or ""), int(r.get("fiscal_year", 0))))
     return out

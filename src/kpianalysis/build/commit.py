@@ -6,7 +6,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,12 +81,14 @@ def commit_staged(
                 st.executed, rec, reports, s.where, s.stem, kernel_log=st.log
             )
         return RunOutcome(s, "failed", st.error, kept), rec
+    except archive.ArchiveError as exc:  # after its switch: the run is in the archive
+        raise archive.ArchiveError(f"{s.label}: {exc}") from exc
     except OSError as exc:
         raise archive.ArchiveError(
             f"{s.label}: writing the archive failed, nothing of this run was committed: {exc}"
         ) from exc
     finally:
-        shutil.rmtree(st.staging, ignore_errors=True)
+        archive.discard_staging(st.staging, reports)
 
 
 def write_index(
