@@ -33,6 +33,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     ds = load_dataset(args.path)
     _warn_unchecked(ds, "validate")
+    if args.notebooks.is_dir():
+        from kpianalysis.build.plan import discover_notebooks
+
+        # The report notebooks' names, against what the archive writes (issue 19).
+        discover_notebooks(args.notebooks)
     n_ind = len(ds.indicators)
     n_obs = len(ds.observations)
     print(
@@ -76,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check the raw data; exit non-zero on the first problem")
     p.add_argument("path", nargs="?", type=Path, default=DEFAULT_RAW, help="raw data directory")
+    p.add_argument(
+        "--notebooks",
+        type=Path,
+        default=DEFAULT_NOTEBOOKS,
+        help="report notebooks whose names are checked too, if the folder exists",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("process", help="validate the raw data and write data/processed/")

@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_REPORTS",
     "PROJECT_MARKERS",
     "PROJECT_ROOT_ENV",
+    "archive_name_problem",
     "find_project_root",
     "project_root",
 ]
@@ -67,3 +68,55 @@ def project_root() -> Path:
             raise FileNotFoundError(f"{PROJECT_ROOT_ENV}={told!r} is not a directory")
         return root.resolve()
     return find_project_root()
+
+
+#: Names the archive (``reports/``) gives its own folders and pages, compared case-insensitively
+#: (a case-insensitive file system would merge ``Panel`` with ``panel``).
+ARCHIVE_RESERVED = ("panel", "failed", "index")
+#: What the archive's own files end with: a folder with such a name would shadow a page.
+ARCHIVE_SUFFIXES = (".html", ".json", ".ipynb", ".log", ".lock", ".csv")
+#: The longest suffix the archive adds to a notebook's name (an English run's kernel log).
+LONGEST_SUFFIX = ".en.kernel.log"
+#: Bytes in one file name on the usual file systems (ext4, XFS, APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+
+
+def archive_name_problem(kind: str, name: str) -> str | None:
+    """Why ``name`` cannot name a programme (``kind="programme"``) or a notebook in the archive.
+
+    A programme id is a folder of ``reports/``, beside ``panel/``, ``failed/``, ``index.html``,
+    ``.staging/``, ``.lock``; a notebook's name becomes ``<name>.html``, ``<name>.en.html``,
+    ``<name>.run.json``, ``<name>.en.kernel.log`` … beside the other notebooks' files, so it
+    holds no ``.`` (``attainment.en`` would overwrite the English attainment report) and fits
+    a file name with every suffix. ``None`` when the name is fine.
+
+    Examples
+    --------
+    >>> archive_name_problem("programme", "23205-community") is None
+    True
+    >>> archive_name_problem("programme", "index.html")
+    "'index.html' ends with '.html', like the archive's own files"
+    >>> archive_name_problem("notebook", "attainment.en")[:28]
+    "'attainment.en' holds '.': a"
+    """
+    folded = name.casefold()
+    if kind == "programme":
+        if folded in ARCHIVE_RESERVED:
+            return f"{name!r} is reserved for the archive's own {folded!r}"
+        suffix = next((s for s in ARCHIVE_SUFFIXES if folded.endswith(s)), None)
+        if suffix:
+            return f"{name!r} ends with {suffix!r}, like the archive's own files"
+        return None
+    if not name or not name[0].isalnum() or any(not (c.isalnum() or c in "_-") for c in name):
+        bad = next((c for c in name if not (c.isalnum() or c in "_-")), name[:1])
+        return (
+            f"{name!r} holds {bad!r}: a notebook's name is letters, digits, '_' and '-' "
+            "(the archive adds '.en', '.html', '.run.json')"
+        )
+    size = len(name.encode("utf-8")) + len(LONGEST_SUFFIX)
+    if size > NAME_MAX:
+        return (
+            f"a notebook name of {len(name)} characters makes file names of {size} bytes "
+            f"({name[:20]}…{LONGEST_SUFFIX}); at most {NAME_MAX} fit"
+        )
+    return None

@@ -65,7 +65,7 @@ def notebook_parameter_names(notebook: Path) -> list[str]:
     >>> notebook_parameter_names(Path("notebooks/attainment.ipynb"))  # doctest: +SKIP
     ['fiscal_year', 'raw_dir', 'processed_dir', 'language']
     """
-    cell = _parameters_cell(notebook)
+    cell = parameters_cell(notebook)
     if cell is None:
         return []
     source = cell["source"]
@@ -88,21 +88,28 @@ def notebook_parameter_names(notebook: Path) -> list[str]:
     return names
 
 
-def has_parameters_cell(notebook: Path) -> bool:
+def hasparameters_cell(notebook: Path) -> bool:
     """Whether the notebook has a code cell tagged ``parameters`` (what makes it a report).
 
     Examples
     --------
-    >>> has_parameters_cell(Path("notebooks/attainment.ipynb"))  # doctest: +SKIP
+    >>> hasparameters_cell(Path("notebooks/attainment.ipynb"))  # doctest: +SKIP
     True
     """
     try:
-        return _parameters_cell(notebook) is not None
+        return parameters_cell(notebook) is not None
     except ParameterError:
         return False
 
 
-def _parameters_cell(notebook: Path) -> Mapping[str, Any] | None:
+def parameters_cell(notebook: Path) -> Mapping[str, Any] | None:
+    """The notebook's code cell tagged ``parameters``, or ``None`` if it has none.
+
+    Raises
+    ------
+    ParameterError
+        When the file is not a readable notebook (naming it).
+    """
     try:
         nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -188,8 +188,10 @@ def build(
     summary = BuildSummary()
     with archive.ArchiveLock(reports_path) as lock:
         lock.clean_staging()
-        data_years, dataset, summary.processed = (prepare or prepare_data)(root, raw_s, processed_s)
+        # Notebooks first: a name the archive cannot hold is refused before data/processed is
+        # written (the programme ids are checked as the data loads, before it is written too).
         nb_paths = discover_notebooks(root / notebooks_s, notebooks)
+        data_years, dataset, summary.processed = (prepare or prepare_data)(root, raw_s, processed_s)
         # Planning and the archive checks make a few objects per run (174,000 runs for the
         # country) and free none: the cyclic collector would only traverse them again and
         # again (~2 s of a national no-op build).

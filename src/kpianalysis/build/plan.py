@@ -27,13 +27,14 @@ from kpianalysis.build.archive import location
 from kpianalysis.build.parameters import (
     STANDARD_DEFAULTS,
     check_fiscal_year,
-    has_parameters_cell,
     notebook_parameter_names,
+    parameters_cell,
     validate_parameters,
 )
 from kpianalysis.data.dataset import Dataset, programme_folders
 from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
+from kpianalysis.paths import archive_name_problem
 from kpianalysis.report.headline import panel_headline, programme_headlines
 
 # Bump when the run record layout or output normalisation changes: invalidates every run key.
@@ -129,11 +130,21 @@ def discover_notebooks(notebooks_dir: Path, names: Iterable[str] | None = None) 
     >>> [p.name for p in discover_notebooks(Path("notebooks"))]  # doctest: +SKIP
     ['attainment.ipynb', 'trends.ipynb']
     """
-    found = [p for p in sorted(Path(notebooks_dir).glob("*.ipynb")) if has_parameters_cell(p)]
+    # A file that is not a notebook is refused, naming it, rather than skipped.
+    every = sorted(Path(notebooks_dir).glob("*.ipynb"))
+    found = [p for p in every if parameters_cell(p) is not None]
+    check_notebook_names(found)
     if names is None:
         return found
     wanted = list(dict.fromkeys(names))
     by_name = {p.stem: p for p in found}
+    plain = {p.stem for p in every} - set(by_name)
+    for n in wanted:
+        if n in plain:
+            raise ParameterError(
+                f"notebook {n!r} ({Path(notebooks_dir) / (n + '.ipynb')}) has no parameters cell "
+                "(a code cell tagged 'parameters'), so it is not a report"
+            )
     missing = [n for n in wanted if n not in by_name]
     if missing:
         raise ParameterError(
@@ -141,6 +152,29 @@ def discover_notebooks(notebooks_dir: Path, names: Iterable[str] | None = None) 
             f"(reports: {', '.join(by_name) or 'none'})"
         )
     return [by_name[n] for n in wanted]
+
+
+def check_notebook_names(notebooks: Iterable[Path]) -> None:
+    """Refuse report notebooks whose names would collide in the archive (see
+    :func:`kpianalysis.paths.archive_name_problem`), or with each other on a case-insensitive
+    file system.
+
+    Raises
+    ------
+    ParameterError
+        Naming the notebook file.
+    """
+    seen: dict[str, Path] = {}
+    for nb in notebooks:
+        problem = archive_name_problem("notebook", nb.stem)
+        if problem:
+            raise ParameterError(f"{nb}: not usable as a report's name: {problem}")
+        other = seen.setdefault(nb.stem.casefold(), nb)
+        if other != nb:
+            raise ParameterError(
+                f"{nb}: its name differs from {other.name} only in case; the archive's files "
+                "would collide on a case-insensitive file system"
+            )
 
 
 def library_dir() -> Path:

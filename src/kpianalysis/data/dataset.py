@@ -44,7 +44,7 @@ from kpianalysis.errors import (
     ValueParseError,
 )
 from kpianalysis.fileio import write_atomic
-from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW
+from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW, archive_name_problem
 
 KINDS = ("cumulative", "flow", "average", "stock")
 DIRECTIONS = ("increase", "decrease")
@@ -679,6 +679,9 @@ def _programme_id(row: RawRow) -> str:
             "programme_id",
             "expected an id of ASCII letters, digits, '.', '_' or '-' (e.g. 23205-community)",
         )
+    problem = archive_name_problem("programme", pid)  # it names a folder of reports/
+    if problem:
+        raise row.error(ValueParseError, "programme_id", f"not usable as an id: {problem}")
     return pid
 
 
