@@ -1612,9 +1612,10 @@ def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
 def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
     """Write ``df`` as CSV for people: UTF-8 with BOM (so Excel shows Japanese), atomically.
 
-    Text that a spreadsheet would evaluate (starting with ``=``, ``+``, ``@``, tab or CR) is
-    written with a leading apostrophe, as OWASP advises against CSV injection; the raw input
-    refuses ``=`` and ``@`` already, and the Parquet files keep every text exactly.
+    Text that a spreadsheet would evaluate (starting with ``=``, ``+``, ``-``, ``@``, tab or CR,
+    the characters OWASP lists) is written with a leading apostrophe, as OWASP advises against
+    CSV injection, unless it is a plain number (``-93.6``, ``+1,200``); the raw input refuses
+    ``=`` and ``@`` already, and the Parquet files keep every text exactly.
     """
     path = Path(path)
     text = defuse_formulas(df).to_csv(index=False, lineterminator="\r\n")
@@ -1622,7 +1623,10 @@ def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
     return path
 
 
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A signed plain number (thousands separators and a decimal part allowed), or a sign alone (a
+#: sheet's "none"): a spreadsheet reads it as that number or text, never as a formula.
+_PLAIN_NUMBER = re.compile(r"[+-]|[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
 def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -1630,14 +1634,23 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> defuse_formulas(pd.DataFrame({"a": ["=1+1", "+α", "▲468人"]}))["a"].tolist()
-    ["'=1+1", "'+α", '▲468人']
+    >>> defuse_formulas(pd.DataFrame({"a": ["=1+1", "+α", "▲468人", "-2+3+cmd|' /C calc'!A0"]}))[
+    ...     "a"].tolist()
+    ["'=1+1", "'+α", '▲468人', "'-2+3+cmd|' /C calc'!A0"]
+    >>> defuse_formulas(pd.DataFrame({"a": ["-93.6", "+1,200", "-", "-1e3"]}))["a"].tolist()
+    ['-93.6', '+1,200', '-', "'-1e3"]
     """
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             values = out[col].astype(object)
-            risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+            risky = values.map(
+                lambda v: (
+                    isinstance(v, str)
+                    and v.startswith(_FORMULA_START)
+                    and not _PLAIN_NUMBER.fullmatch(v)
+                )
+            )
             if risky.any():
                 out[col] = values.where(~risky, "'" + values.astype(str))
     return out
