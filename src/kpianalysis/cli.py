@@ -112,10 +112,36 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from kpianalysis.build.archive import ArchiveLock, collect_records
     from kpianalysis.build.commit import write_index
 
+    check_reports_option(args.reports, None)
     with ArchiveLock(args.reports) as lock:
         path = write_index(args.reports, lock)
     print(f"index: {path} ({len(collect_records(args.reports))} report(s))")
     return 0
+
+
+def check_reports_option(reports: Path, root: Path | None) -> None:
+    """Refuse an archive (``--reports``) outside the project (``root``, or the project that
+    holds it: a folder with ``pyproject.toml`` and ``data/`` above it).
+
+    Like every path option: ``--reports /`` would otherwise fill ``/`` with reports.
+
+    Raises
+    ------
+    ParameterError
+        Naming the option and the project root.
+    """
+    from kpianalysis.build.parameters import check_path
+    from kpianalysis.errors import ParameterError
+    from kpianalysis.paths import PROJECT_MARKERS, find_project_root
+
+    if root is None:
+        root = find_project_root(Path(reports).resolve().parent)
+        if not all((root / m).exists() for m in PROJECT_MARKERS):
+            raise ParameterError(
+                f"--reports {str(reports)!r} is not inside a project (a folder holding "
+                f"{' and '.join(PROJECT_MARKERS)})"
+            )
+    check_path("--reports", reports, root)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -215,7 +241,12 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--notebooks", type=Path, default=DEFAULT_NOTEBOOKS, help="report notebooks directory"
     )
-    parser.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="archive directory")
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=DEFAULT_REPORTS,
+        help="archive directory, inside the project (default: reports)",
+    )
     parser.add_argument(
         "--language", choices=("ja", "en"), default="ja", help="report language (default: ja)"
     )
@@ -239,6 +270,7 @@ def run_build(args: argparse.Namespace) -> int:
     from kpianalysis.build.pipeline import build  # papermill & co. only for `build`
 
     t0 = time.perf_counter()
+    check_reports_option(args.reports, args.root)
     try:
         summary = build(
             args.root,

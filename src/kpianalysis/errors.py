@@ -125,3 +125,7 @@ class ParameterError(KpiAnalysisError, ValueError):
 
 class RunError(KpiAnalysisError):
     """A notebook run that failed; names the notebook, fiscal year and cell."""
+
+
+class OutputError(KpiAnalysisError):
+    """Writing an output (``data/processed``, the archive) failed; names the path and why."""

@@ -184,6 +184,8 @@ def is_archived(reports: Path, where: str, stem: str, run_key: str) -> bool:
     record = _read_archived_fields(f"{base}{RECORD_SUFFIX}")
     if not record or record.get("run_key") != run_key or record.get("outcome") != "ok":
         return False
+    if record_problem(record, where, stem):  # edited: the index would mislabel it; rerun
+        return False
     outputs = record.get("outputs") or {}
     stats = record.get("output_stat") or {}
     for kind in ("ipynb", "html"):
@@ -228,6 +230,9 @@ def _stat_matches(st: os.stat_result, recorded: Any, record_mtime_ns: int) -> bo
 # A record as record_bytes writes it: each top-level key at two spaces' indent on its own line.
 # (key line, its whole value as written), for the fields is_archived reads.
 _FIELDS = (
+    (b'\n  "fiscal_year": ', re.compile(rb'\n  "fiscal_year": (\d{1,4}),?\n')),
+    (b'\n  "notebook": ', re.compile(rb'\n  "notebook": "([^"\\\n]*)",?\n')),
+    (b'\n  "programme_id": ', re.compile(rb'\n  "programme_id": (null|"[^"\\\n]*"),?\n')),
     (b'\n  "run_key": ', re.compile(rb'\n  "run_key": "([0-9a-f]{64})",?\n')),
     (b'\n  "outcome": ', re.compile(rb'\n  "outcome": "([a-z]+)",?\n')),
     (
@@ -249,7 +254,8 @@ _FIELDS = (
 
 
 def _read_archived_fields(path: str | Path) -> dict[str, Any] | None:
-    """What :func:`is_archived` needs of a record: key, outcome, outputs, output_stat, mtime.
+    """What :func:`is_archived` needs of a record: key, outcome, outputs, output_stat, mtime,
+    and the fields that must agree with where it lies (fiscal year, notebook, programme).
 
     A record as :func:`record_bytes` writes it is read by finding its four key lines instead of
     parsing its ~6 KB of JSON (a no-op build of the country reads 174,000); anything else (an
@@ -280,8 +286,12 @@ def _read_archived_fields(path: str | Path) -> dict[str, Any] | None:
                 break
             found.append(m.groups())
     if len(found) == len(_FIELDS):
-        (key,), (outcome,), (html, ipynb), (h_mtime, h_size, i_mtime, i_size) = found
+        (fy,), (notebook,), (pid,), (key,), (outcome,), (html, ipynb), stats = found
+        h_mtime, h_size, i_mtime, i_size = stats
         return {
+            "fiscal_year": int(fy),
+            "notebook": notebook.decode(),
+            "programme_id": None if pid == b"null" else pid[1:-1].decode(),
             "run_key": key.decode(),
             "outcome": outcome.decode(),
             "outputs": {"html": html.decode(), "ipynb": ipynb.decode()},
@@ -613,11 +623,24 @@ class ArchiveLock:
 
     def __init__(self, reports: Path) -> None:
         self.reports = Path(reports)
-        self.reports.mkdir(parents=True, exist_ok=True)
         self.path = self.reports / LOCK
         self.build_id = uuid.uuid4().hex[:16]
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         self._waited = False
+        #: The archive cannot be written (a read-only mount, no permission): nothing is locked,
+        #: and a build that finds every run archived ends without writing (see pipeline.build).
+        self.read_only = False
+        try:
+            self.reports.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            self._fd = -1
+            unwritable = exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+            if unwritable and self.reports.is_dir() and not self.path.is_dir():
+                self.read_only = True
+                return
+            raise ArchiveError(
+                f"{self.path}: cannot open the archive's lock file: {exc.strerror or exc}"
+            ) from exc
         # Held until close(): marks this build's staging directories as alive.
         fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, _offset("build", self.build_id))
 
@@ -636,6 +659,9 @@ class ArchiveLock:
     @contextlib.contextmanager
     def committing(self) -> Iterator[None]:
         """Hold the commit lock (byte 0): while a run is committed or the index written."""
+        if self.read_only:  # nobody can commit to it; a write fails with its own error
+            yield
+            return
         fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, 0)
         try:
             yield
@@ -664,6 +690,8 @@ class ArchiveLock:
         KeyboardInterrupt
             When ``stop`` is set while waiting.
         """
+        if self.read_only:
+            return
         offset = _offset("run", identity)
         first = True
         while True:
@@ -706,7 +734,7 @@ class ArchiveLock:
         Returns the number of entries removed.
         """
         staging = self.reports / STAGING
-        if not staging.is_dir():
+        if self.read_only or not staging.is_dir():
             return 0
         n = 0
         for entry in staging.iterdir():
@@ -771,6 +799,42 @@ def clean_staging(reports: Path) -> int:
         return lock.clean_staging()
 
 
+def record_problem(record: Mapping[str, Any], where: str, stem: str) -> str | None:
+    """Why ``record`` cannot be the run record at ``<where>/<stem>.run.json`` (``None``: it can).
+
+    The index shows a record's fiscal year, programme and notebook; a record edited by hand
+    (``"fiscal_year": "abc"``, another programme's id) would crash or mislabel it. Such a record
+    is left out with a warning, and :func:`is_archived` says no, so the next build reruns it.
+
+    Examples
+    --------
+    >>> ok = {"fiscal_year": 2023, "notebook": "trends", "programme_id": "23205-community"}
+    >>> record_problem(ok, "23205-community/fy2023", "trends") is None
+    True
+    >>> record_problem({**ok, "fiscal_year": "abc"}, "23205-community/fy2023", "trends")
+    "fiscal_year is 'abc', not 2023 as its folder says"
+    """
+    scope, _, year = where.removeprefix(f"{FAILED}/").partition("/")
+    fy = record.get("fiscal_year")
+    if type(fy) is not int or f"fy{fy}" != year:
+        return f"fiscal_year is {fy!r}, not {year.removeprefix('fy')} as its folder says"
+    notebook = record.get("notebook")
+    if notebook != stem.split(".")[0]:
+        return f"notebook is {notebook!r}, not {stem.split('.')[0]!r} as its file name says"
+    pid = record.get("programme_id")
+    if pid != (None if scope == "panel" else scope):
+        return f"programme_id is {pid!r}, not {scope!r} as its folder says"
+    return None
+
+
+def _warn_record(path: Path, problem: str) -> None:
+    print(
+        f"kpianalysis: warning: {path}: malformed run record ({problem}); left out of the "
+        "index, and the next build reruns it",
+        file=sys.stderr,
+    )
+
+
 def _record_files(reports: Path, pattern: str) -> Iterator[tuple[Path, str]]:
     """``(record path, where)`` for ``<scope>/fy<YEAR>/<stem>.run.json`` under ``reports``."""
     for path in sorted(reports.glob(pattern)):
@@ -797,9 +861,13 @@ def collect_records(reports: Path) -> list[dict[str, Any]]:
         if where.split("/")[0] in (FAILED, STAGING):
             continue
         rec = read_record(path)
+        stem = path.name[: -len(RECORD_SUFFIX)]
+        problem = record_problem(rec, where, stem) if rec else "not a JSON object"
+        if problem:
+            _warn_record(path, problem)
+            continue
         if rec and rec.get("outcome") == "ok":
             rec = dict(rec)
-            stem = path.name[: -len(RECORD_SUFFIX)]
             rec.setdefault("notebook", stem.split(".")[0])
             rec["_html"] = f"{where}/{stem}.html"
             out.append(rec)
@@ -827,6 +895,14 @@ def collect_failed(reports: Path) -> list[dict[str, Any]]:
     out = []
     for path, where in _record_files(reports / FAILED, f"*/fy*/*{RECORD_SUFFIX}"):
         rec = read_record(path)
+        problem = (
+            record_problem(rec, where, path.name[: -len(RECORD_SUFFIX)])
+            if rec
+            else "not a JSON object"
+        )
+        if problem:
+            _warn_record(path, problem)
+            continue
         # A good run removes its earlier failure's copy right after its commit; a crash in
         # between leaves a copy older than the good record, which no longer counts.
         good = read_record(reports / where / path.name)

@@ -127,7 +127,8 @@ def build(
     notebooks_dir, raw_dir, processed_dir
         Relative to ``root`` (or absolute inside it).
     reports
-        Archive directory (relative to ``root`` or absolute; may be outside the project).
+        Archive directory (relative to ``root`` or absolute). ``kpianalysis build --reports``
+        refuses one outside the project; a caller such as a benchmark may pass a temporary one.
     fiscal_years
         Restrict to these years (each must be in the data); default every year in the data.
     notebooks
@@ -218,6 +219,11 @@ def build(
         # The headline and the raw files' digests, for the record: only for runs that execute
         # (computed once per year / build, before any kernel starts).
         todo = [spec.resolved() for spec in todo]
+        if todo and lock.read_only:
+            raise archive.ArchiveError(
+                f"the archive {reports_path} cannot be written (read-only or no permission): "
+                f"{len(todo)} run(s) to build, e.g. {todo[0].label}; nothing was written there"
+            )
         if todo:
             environment = {
                 "python": platform.python_version(),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kpianalysis.build.plan import common_inputs
+from kpianalysis.errors import OutputError
 from kpianalysis.fileio import sha256_file, write_atomic
 from kpianalysis.report.registry import year_tables
 
@@ -56,9 +57,12 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
     from kpianalysis.analysis.results import write_results
     from kpianalysis.data.dataset import write_processed
 
-    written = [Path(p) for p in write_processed(ds, out) + write_results(results, out)]
-    lines = [digest, *(f"{sha256_file(p)}  {p.name}" for p in written)]
-    write_atomic(stamp, ("\n".join(lines) + "\n").encode("utf-8"))
+    try:
+        written = [Path(p) for p in write_processed(ds, out) + write_results(results, out)]
+        lines = [digest, *(f"{sha256_file(p)}  {p.name}" for p in written)]
+        write_atomic(stamp, ("\n".join(lines) + "\n").encode("utf-8"))
+    except OSError as exc:  # data/processed a file, a full disk, no permission
+        raise OutputError(f"writing the processed data to {out} failed: {exc}") from exc
     return [int(y) for y in ds.fiscal_years], results, written
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from kpianalysis.data import notation, schema
 from kpianalysis.data.levels import FORMS, observation_levels
-from kpianalysis.data.rawio import RawRow, RawTable, decode_bytes, read_table
+from kpianalysis.data.rawio import RawRow, RawTable, decode_bytes, read_input, read_table
 from kpianalysis.data.schema import REQUIRED_TABLES
 from kpianalysis.errors import (
     DataError,
@@ -44,7 +44,12 @@ from kpianalysis.errors import (
     ValueParseError,
 )
 from kpianalysis.fileio import write_atomic
-from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW, archive_name_problem
+from kpianalysis.paths import (
+    DEFAULT_PROCESSED,
+    DEFAULT_RAW,
+    archive_name_problem,
+    find_project_root,
+)
 
 KINDS = ("cumulative", "flow", "average", "stock")
 DIRECTIONS = ("increase", "decrease")
@@ -528,6 +533,15 @@ class _Periods:
         try:
             period = notation.read_period(text, plan_start=start)
         except notation.NotationError as exc:
+            # The notation alone reads years 1900–2200; a fiscal year must lie in the narrower
+            # range a programme can have, and every message states that one range.
+            far = re.fullmatch(r"year (-?\d+) outside \d+–\d+", exc.reason)
+            if far is not None:
+                raise row.error(
+                    PeriodError,
+                    column,
+                    f"fiscal year {far.group(1)} is outside {MIN_FISCAL_YEAR}–{MAX_FISCAL_YEAR}",
+                ) from None
             if "names no era" not in exc.reason or not self.eras:
                 raise row.error(ValueParseError, column, exc.reason) from None
             period = self._in_document_era(row, column, text)
@@ -1346,7 +1360,16 @@ def programme_dirs(raw_dir: Path | str) -> list[Path]:
         raise DataError("raw data directory not found", file=str(raw))
     dirs = sorted(p.parent for p in raw.glob("*/programme.csv"))
     known = set(dirs)  # a list's `in` made this quadratic: 20 s for 8,705 folders
+    root = find_project_root(raw)
     for sub in sorted(raw.iterdir()):
+        # A programme folder may be a symbolic link within the project (followed), never one
+        # leading out of it: the archive records only what the project holds.
+        if sub.is_symlink() and not sub.resolve().is_relative_to(root):
+            raise DataError(
+                f"programme folder is a symbolic link to {sub.resolve()}, outside the "
+                f"project {root}",
+                file=str(sub),
+            )
         # A folder of raw tables without its programme.csv would otherwise be skipped silently,
         # and its observations lost from every report.
         if sub.is_dir() and sub not in known and any(sub.glob("*.csv")):
@@ -1458,7 +1481,7 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
                 .rows[0]
                 .error(DataError, "source_file", "the source document is not a file in this folder")
             )
-        text, _enc = decode_bytes(src.read_bytes(), name_of(src))
+        text, _enc = decode_bytes(read_input(src, name_of(src)), name_of(src))
         check_provenance(tables, text, name_of(src))
         programme["source_sha256"] = sources[name_of(src)]
     for ind in indicators:

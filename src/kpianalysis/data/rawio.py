@@ -48,6 +48,23 @@ class RawTable:
         return len(self.rows)
 
 
+#: Largest raw file read (a CSV table or a source text): a city's sheet is a few KB, and a file
+#: this large is a mistake, refused before it is read (not after minutes and gigabytes).
+MAX_INPUT_BYTES = 16 * 2**20
+
+
+def read_input(path: Path, name: str) -> bytes:
+    """The bytes of a raw file, refused by its size before reading when over the limit."""
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise DataError(
+            f"the file is {size / 2**20:.1f} MiB, over the {MAX_INPUT_BYTES // 2**20} MiB a raw "
+            "file may have (data/raw/README.md)",
+            file=name,
+        )
+    return path.read_bytes()
+
+
 def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
     """Decode raw bytes as UTF-8 (with or without BOM) or CP932; return ``(text, encoding)``.
 
@@ -167,7 +184,7 @@ def read_table(
     path = Path(path)
     name = display_name or str(path)
     try:
-        data = path.read_bytes()
+        data = read_input(path, name)
     except FileNotFoundError:
         raise DataError("file not found", file=name) from None
     except IsADirectoryError:
