@@ -229,6 +229,14 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="rerun even unchanged runs")
     parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fail a run whose cell runs longer (default: the notebook's metadata "
+        "kpianalysis.cell_timeout, else 600)",
+    )
+    parser.add_argument(
         "--no-wait",
         action="store_true",
         help="fail at once if another build is producing one of these runs, instead of waiting",
@@ -288,6 +296,7 @@ def run_build(args: argparse.Namespace) -> int:
             programmes=args.programme,
             shard=args.shard,
             index=not args.no_index,
+            cell_timeout=args.cell_timeout,
         )
     except KpiAnalysisError:
         raise

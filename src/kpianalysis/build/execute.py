@@ -26,6 +26,35 @@ KERNEL_NAME = "python3"
 
 INJECTED_CELL_ID = "injected-parameters"
 
+#: Seconds one cell may run before its run fails (a notebook that never ends must not hang the
+#: build). A notebook may set its own in its metadata, ``{"kpianalysis": {"cell_timeout": N}}``;
+#: ``kpianalysis build --cell-timeout N`` overrides both.
+DEFAULT_CELL_TIMEOUT = 600.0
+
+
+def cell_timeout_of(notebook: Path, override: float | None = None) -> float:
+    """The per-cell timeout of a notebook: ``override``, else its metadata's, else the default.
+
+    Examples
+    --------
+    >>> cell_timeout_of(Path("/nonexistent.ipynb"))
+    600.0
+    >>> cell_timeout_of(Path("/nonexistent.ipynb"), 5)
+    5.0
+    """
+    if override is not None:
+        return float(override)
+    import json
+
+    try:
+        meta = json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {})
+        value = meta.get("kpianalysis", {}).get("cell_timeout")
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT_CELL_TIMEOUT
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return DEFAULT_CELL_TIMEOUT
+
 
 def _local_handler_without_chdir() -> Any:
     """papermill's local file handler, resolving paths against its directory without ``os.chdir``.
@@ -162,9 +191,43 @@ def _normalise(nb: Any, spec: RunSpec) -> Any:
     return nb
 
 
-def _describe_failure(exc: BaseException, executed: Path) -> str:
+def _timed_out_cell(executed: Path) -> str:
+    """``cell N (id …)`` of the cell that was running when the run timed out.
+
+    papermill saves the executed notebook as each cell ends, the timed-out one included (with
+    its ``start_time``): the last cell that started is the one. ``N`` counts the source
+    notebook's cells (papermill's injected parameters cell left out).
+    """
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    found, src_index = "a cell", 0
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
+            cid = cell.get("id")
+            found = f"cell {src_index}" + (f" (id {cid})" if cid else "")
+        src_index += 1
+    return found
+
+
+def _describe_failure(exc: BaseException, executed: Path, timeout: float | None = None) -> str:
     """One line naming the failing cell (index in the source notebook, In [n], id) and error."""
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, CellTimeoutError):
+        try:
+            where = _timed_out_cell(executed)
+        except Exception:  # the description must not mask the run's own error
+            where = "a cell"
+        limit = f"{timeout:g} s" if timeout else "its time limit"
+        return (
+            f"{where}: timed out after {limit} (the per-cell limit: --cell-timeout, or the "
+            "notebook's metadata kpianalysis.cell_timeout)"
+        )
 
     if isinstance(exc, PapermillExecutionError):
         where = f"cell {exc.cell_index}"
@@ -305,8 +368,12 @@ def execute_run(
     environment: Mapping[str, Any] | None = None,
     *,
     staging_dir: Callable[[], Path] | None = None,
+    cell_timeout: float | None = None,
 ) -> StagedRun:
     """Execute and render one run into a fresh staging directory (no archive change).
+
+    A cell running longer than :func:`cell_timeout_of` (``cell_timeout`` overrides the
+    notebook's own) fails the run, naming the cell.
 
     The kernel runs in ``root`` (absolute) with ``$KPIANALYSIS_PROJECT_ROOT`` set to it; the
     process working directory is never changed, so runs on several threads cannot disturb
@@ -340,6 +407,7 @@ def execute_run(
     manager_class = _kernel_manager_class(log_fh, root)
     with _RUNNING_LOCK:
         _RUNNING.add(manager_class)
+    timeout = cell_timeout_of(root / spec.notebook, cell_timeout)
     try:
         if stop.is_set():
             raise KeyboardInterrupt
@@ -354,6 +422,7 @@ def execute_run(
             progress_bar=False,
             log_output=False,
             kernel_manager_class=manager_class,
+            execution_timeout=timeout,
         )
         if stop.is_set():
             raise KeyboardInterrupt
@@ -369,7 +438,7 @@ def execute_run(
     except KeyboardInterrupt:
         st.error = "interrupted"
     except Exception as exc:  # any failure of a run is reported, not raised
-        st.error = _describe_failure(exc, executed)
+        st.error = _describe_failure(exc, executed, timeout)
     finally:
         with _RUNNING_LOCK:
             _RUNNING.discard(manager_class)

@@ -116,6 +116,7 @@ def build(
     programmes: Sequence[str] | None = None,
     shard: tuple[int, int] | None = None,
     index: bool = True,
+    cell_timeout: float | None = None,
     prepare: Callable[[Path, str, str], tuple[list[int], Any, list[Path]]] | None = None,
 ) -> BuildSummary:
     """Build every (notebook, programme or panel, fiscal year) report not already archived.
@@ -153,6 +154,11 @@ def build(
     index
         Write ``reports/index.html`` at the end (a job array may leave it to
         ``kpianalysis index`` once all shards are done).
+    cell_timeout
+        Seconds a cell may run (``--cell-timeout``); default each notebook's own
+        (``metadata.kpianalysis.cell_timeout``) or
+        :data:`~kpianalysis.build.execute.DEFAULT_CELL_TIMEOUT`. A cell that runs longer fails
+        its run, which goes to ``failed/`` like any failure.
     prepare
         ``(root, raw_dir, processed_dir) -> (fiscal_years, results or dataset, written)``; default
         :func:`prepare_data`. Tests substitute it.
@@ -186,6 +192,10 @@ def build(
         raise ParameterError(f"language must be 'ja' or 'en', got {language!r}")
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+    if cell_timeout is not None and not cell_timeout > 0:
+        raise ParameterError(
+            f"--cell-timeout must be a positive number of seconds, got {cell_timeout}"
+        )
     summary = BuildSummary()
     with archive.ArchiveLock(reports_path) as lock:
         lock.clean_staging()
@@ -242,6 +252,7 @@ def build(
                 lock,
                 wait_for_lock=wait_for_lock,
                 force=force,
+                cell_timeout=cell_timeout,
             )
         if index:
             summary.index = write_index(reports_path, lock, if_changed=True)
@@ -286,6 +297,7 @@ def _produce(
     wait_for_lock: bool,
     force: bool,
     environment: Mapping[str, Any] | None = None,
+    cell_timeout: float | None = None,
 ) -> StagedRun | RunOutcome:
     """Worker thread: take the run's lock, then execute it unless another build just did."""
     if stop.is_set():
@@ -298,7 +310,15 @@ def _produce(
         if not force and archive.is_archived(reports, spec.where, spec.stem, spec.run_key):
             lock.release_run(spec.identity)
             return RunOutcome(spec, "skipped")
-        return execute_run(spec, root, reports, stop, environment, staging_dir=lock.staging_dir)
+        return execute_run(
+            spec,
+            root,
+            reports,
+            stop,
+            environment,
+            staging_dir=lock.staging_dir,
+            cell_timeout=cell_timeout,
+        )
     except BaseException:
         lock.release_run(spec.identity)
         raise
@@ -316,6 +336,7 @@ def _execute_all(
     *,
     wait_for_lock: bool = True,
     force: bool = False,
+    cell_timeout: float | None = None,
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     stop = threading.Event()
@@ -325,7 +346,18 @@ def _execute_all(
     pending: set[Future[StagedRun | RunOutcome]] = set()
     try:
         pending = {
-            pool.submit(_produce, s, root, reports, stop, lock, wait_for_lock, force, environment)
+            pool.submit(
+                _produce,
+                s,
+                root,
+                reports,
+                stop,
+                lock,
+                wait_for_lock,
+                force,
+                environment,
+                cell_timeout,
+            )
             for s in todo
         }
         while pending:
