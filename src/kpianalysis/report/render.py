@@ -36,6 +36,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kpianalysis.report.sanitize import sanitize_outputs
+
 if TYPE_CHECKING:  # importing nbformat costs ~1 s; the no-op build must not pay it
     import nbformat
 
@@ -401,6 +403,7 @@ def render_html(
     if language not in CAPTION_WORDS:
         raise ValueError(f"language must be one of {tuple(CAPTION_WORDS)}, not {language!r}")
     nb = copy.deepcopy(nb)
+    sanitize_outputs(nb)  # HTML outputs by an allow-list (the CSP below is the second wall)
     # Widget state would be written as a <script type=...widget-state+json> by the footer.
     nb.metadata.pop("widgets", None)
     exporter = _exporter(language)
