@@ -111,6 +111,7 @@ def test_every_transcribed_cell_occurs_in_the_source():
     tables = {
         key: read_table(SEED_DIR / spec.filename, spec.required, spec.optional)
         for key, spec in SPECS.items()
+        if (SEED_DIR / spec.filename).exists()  # marks.csv: the seed has no marked cell
     }
     text = (SEED_DIR / "000_b0c93ac26c5b58c3.txt").read_text(encoding="utf-8")
     checked = check_provenance(tables, text, "source")

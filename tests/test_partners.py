@@ -559,3 +559,87 @@ def test_interim_progress_kernel_by_hand():
     )
     assert m.value[:2].tolist() == pytest.approx([0.9375, 1.25])
     assert list(m.reason) == [None, None, "target_equals_baseline", "target_year_not_after_base"]
+
+
+# --- Unknown code, the source check per cell, costs and verdicts as printed (16.3–16.5) -------
+KYODO = "unknown-kyodo"
+
+
+@pytest.fixture(scope="module")
+def kyodo():
+    return load_folders([PARTNERS / KYODO])
+
+
+def test_unknown_code_marked_cells_and_compatibility_characters(kyodo):
+    # 不明: no code, no placeholder; the id is the folder's own.
+    prog = kyodo.programmes.iloc[0]
+    assert (prog["programme_id"], prog["municipality_code"]) == (KYODO, "")
+    # Checked against source.txt, cell by cell: two cells marked, so the programme is named.
+    assert kyodo.unchecked_programmes == [] and kyodo.marked_programmes == [KYODO]
+    notes = kyodo.cell_notes.set_index(["file", "row", "column"])
+    assert notes.loc[("indicators.csv", 3, "name_ja"), "mark"] == "rejoined"
+    assert notes.loc[("observations.csv", 4, "actual"), "text"] == "155人"
+    assert "120 + 35 = 155" in notes.loc[("observations.csv", 4, "actual"), "reason"]
+    # The PDF text writes 生 as the Kangxi radical ⽣ (U+2F63): accepted, and said so.
+    for key in (("programme.csv", 2, "name_ja"), ("indicators.csv", 2, "name_ja")):
+        reason = notes.loc[key, "reason"]
+        assert notes.loc[key, "mark"] == "normalised"
+        assert "U+2F63 KANGXI RADICAL LIFE" in reason and "the only difference" in reason
+    assert len(kyodo.cell_notes) == 4
+    # ① baseline '-': the README's "none", not in the source and not checked.
+    assert math.isnan(kyodo.indicators.iloc[0]["baseline"])
+
+
+def test_costs_and_verdicts_as_printed(kyodo):
+    fin = kyodo.finance.set_index("fiscal_year")
+    # FY2020: cost 0 (no unit: zero in any unit), no grant; FY2021: 3,200千円 = 3,200,000 円.
+    assert fin.loc[2020, "cost_yen"] == 0 and math.isnan(fin.loc[2020, "grant_yen"])
+    assert fin.loc[2021, "cost_yen"] == 3_200_000 and math.isnan(fin.loc[2021, "grant_rate"])
+    v = kyodo.verdicts.set_index("fiscal_year")
+    # 評価 3 (a number, kept); B（中） a grade, ordinal 2 (A = 1), its qualifier kept as text.
+    assert v.loc[2020, ["option_no", "option_label", "option_scale", "option_ja"]].tolist() == [
+        3, "3", "number", ""
+    ]  # fmt: skip
+    assert v.loc[2021, ["option_no", "option_label", "option_scale", "option_ja"]].tolist() == [
+        2, "B", "grade", "（中）"
+    ]  # fmt: skip
+    assert (v["effect"] == "").all()  # neither names the national effect scale
+
+
+def test_the_seed_verdicts_keep_their_circled_options(seed):
+    v = seed.verdicts
+    assert v["option_label"].tolist() == ["①", "②", "①"]
+    assert set(v["option_scale"]) == {"circled"} and (v["effect"] == "").all()
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "text", "words"),
+    [
+        ("programme.csv", 2, "municipality_code", "00000", "a placeholder, not a local government"),
+        ("programme.csv", 2, "municipality_code", "不詳", "or 不明 where the sheet gives none"),
+        ("marks.csv", 2, "text", "健康教育参加数", "reads '健康教育参加者数', not this"),
+        ("marks.csv", 2, "column", "unit", "not a transcribed column"),
+        ("marks.csv", 3, "mark", "guessed", "expected one of inferred, rejoined, converted"),
+        ("finance.csv", 3, "cost", "3,200", "only 0 may go without"),
+        ("verdicts.csv", 2, "option", "Aランク", "expected the option's mark first"),
+    ],
+)
+def test_refusals_name_file_row_column_and_cause(tmp_path, file, row, column, text, words):
+    folder = _copy(tmp_path, KYODO)
+    _set(folder / file, row, column, text)
+    with pytest.raises(DataError) as err:
+        load_folders([folder])
+    assert err.value.file.endswith(file) and (err.value.row, err.value.column) == (row, column)
+    assert words in err.value.reason
+
+
+def test_an_unmarked_cell_not_in_the_source_says_how_to_mark_it(tmp_path):
+    folder = _copy(tmp_path, KYODO)
+    (folder / "marks.csv").unlink()
+    with pytest.raises(DataError, match=r"mark the cell in marks\.csv") as err:
+        load_folders([folder])
+    assert (err.value.row, err.value.column, err.value.text) == (3, "name_ja", "健康教育参加者数")
+
+
+def test_the_seed_has_no_cell_notes(seed):
+    assert seed.cell_notes.empty and seed.marked_programmes == []

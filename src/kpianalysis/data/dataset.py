@@ -16,7 +16,7 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,6 +134,26 @@ class Dataset:
         progs = self.programmes
         blank = progs["source_file"].fillna("").astype(str).str.strip().eq("")
         return [str(p) for p in progs.loc[blank, "programme_id"]]
+
+    @property
+    def marked_programmes(self) -> list[str]:
+        """Programmes with cells not literally in their source: marked by the transcriber
+        (``marks.csv``: inferred, re-joined, converted) or inferred by the library (a baseline
+        year from ``事業開始前``). Their reports say so in the body and list the cells
+        (:attr:`cell_notes`) in the appendix.
+
+        Examples
+        --------
+        >>> load_dataset("data/raw").marked_programmes  # doctest: +SKIP
+        []
+        """
+        notes = self.cell_notes
+        marked = notes["mark"].isin(TRANSCRIBER_MARKS)
+        return [
+            p
+            for p in map(str, self.programmes["programme_id"])
+            if p in set(notes.loc[marked, "programme_id"])
+        ]
 
     def as_of(self, fiscal_year: int) -> Dataset:
         """What a report for ``fiscal_year`` may see: the one place the data is cut.
@@ -629,11 +649,61 @@ def _numbered(row: RawRow, column: str, pattern: re.Pattern[str] | None = None) 
     raise row.error(ValueParseError, column, "expected a number such as ①, 1, (1) or １．")
 
 
-def _leading_circled(row: RawRow, column: str) -> tuple[int, str]:
-    text = _cell(row, column).strip()
+#: How a verdict's option may be marked, as sheets print it, with its ordinal (best first):
+#: ``①…`` (circled), ``3`` / ``(3)`` (a numeric 評価), ``A``–``E`` (a grade), ``高``/``中``/``低``.
+_OPTION_MARKS = (
+    ("number", re.compile(r"[(]?([0-9]{1,2})[).、:]?")),
+    ("grade", re.compile(r"([A-E])")),
+    ("level", re.compile(r"(高|中|低)")),
+)
+_LEVELS = {"高": 1, "中": 2, "低": 3}
+#: The national four-level effect scale (地方創生推進交付金 効果検証), longest phrase first: an
+#: option that names one is mapped to it (``effect``); other scales are kept as written.
+EFFECT_PHRASES = (
+    ("相当程度効果があった", "considerably_effective"),
+    ("効果がなかった", "not_effective"),
+    ("非常に効果的", "very_effective"),
+    ("効果があった", "effective"),
+)
+
+
+def _option(row: RawRow) -> tuple[int, str, str, str]:
+    """A verdict option as printed: (ordinal, mark as written, scale, text after the mark).
+
+    ``①地方版総合戦略の…`` → (1, "①", "circled", "地方版総合戦略の…"); ``3`` → (3, "3",
+    "number", ""); ``A（高）`` → (1, "A", "grade", "（高）"); ``中`` → (2, "中", "level", "").
+    """
+    text = _cell(row, "option").strip()
     if text and text[0] in _CIRCLED:
-        return _CIRCLED[text[0]], text[1:].strip()
-    raise row.error(ValueParseError, column, "expected the option number first, e.g. ①…")
+        return _CIRCLED[text[0]], text[0], "circled", text[1:].strip()
+    plain = unicodedata.normalize("NFKC", text)
+    for scale, pattern in _OPTION_MARKS:
+        m = pattern.match(plain)
+        rest = plain[m.end() :] if m else ""
+        # the mark stands alone or before a space or bracket (3年…, Aランク are not marks)
+        if m and (
+            not rest or rest[0] in " (（:：" or (scale == "number" and m.group(0) != m.group(1))
+        ):
+            mark = m.group(1)
+            no = int(mark) if scale == "number" else _LEVELS.get(mark, ord(mark[0]) - ord("A") + 1)
+            if no < 1:
+                break
+            return (
+                no,
+                text[: len(text) - len(rest)].strip(),
+                scale,
+                text[len(text) - len(rest) :].strip(),
+            )
+    raise row.error(
+        ValueParseError,
+        "option",
+        "expected the option's mark first: ①… (circled), a number (3, (3)), a grade (A–E) or "
+        "高/中/低",
+    )
+
+
+def _effect_of(text: str) -> str:
+    return next((code for phrase, code in EFFECT_PHRASES if phrase in text), "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -649,15 +719,7 @@ def _parse_programme(table: RawTable, periods: _Periods) -> dict[str, object]:
         )
     row = table.rows[0]
     pid = _programme_id(row)
-    code = _cell(row, "municipality_code").strip()
-    # [0-9], not \d: \d also matches full-width and Arabic-Indic digits, which would be kept
-    # as written and never join with the same code in ASCII.
-    if not re.fullmatch(r"[0-9]{5,6}", code):
-        raise row.error(
-            ValueParseError,
-            "municipality_code",
-            "expected the 5- or 6-digit local government code in ASCII digits (e.g. 23205)",
-        )
+    code = _municipality_code(row)
     start = _fiscal_year(row, "plan_start", periods)
     end = _fiscal_year(row, "plan_end", periods)
     if end < start:
@@ -683,6 +745,35 @@ def _parse_programme(table: RawTable, periods: _Periods) -> dict[str, object]:
         "source_file": _cell(row, "source_file").strip(),
         "note": _cell(row, "note").strip(),
     }
+
+
+#: What ``municipality_code`` says when the sheet gives no code: the tidy code is then ``""``
+#: and reports say 自治体コード不明; the programme id (its own column) does not change.
+UNKNOWN_CODE_MARKS = ("不明", "unknown")
+
+
+def _municipality_code(row: RawRow) -> str:
+    """The 全国地方公共団体コード (5 or 6 ASCII digits), or ``""`` for the
+    documented marker of an unknown code; a placeholder such as ``00000`` is refused."""
+    code = _cell(row, "municipality_code").strip()
+    if code.lower() in UNKNOWN_CODE_MARKS:
+        return ""
+    # [0-9], not \d: \d also matches full-width and Arabic-Indic digits, which would be kept
+    # as written and never join with the same code in ASCII.
+    if not re.fullmatch(r"[0-9]{5,6}", code):
+        raise row.error(
+            ValueParseError,
+            "municipality_code",
+            "expected the 5- or 6-digit local government code in ASCII digits (e.g. 23205), or "
+            "不明 where the sheet gives none",
+        )
+    if int(code) == 0:
+        raise row.error(
+            ValueParseError,
+            "municipality_code",
+            "a placeholder, not a local government code: write 不明 where the code is unknown",
+        )
+    return code
 
 
 def _programme_id(row: RawRow) -> str:
@@ -1125,22 +1216,8 @@ def _parse_finance(
         _check_programme(row, str(programme["programme_id"]))
         fy = _fiscal_year(row, "fiscal_year", periods)
         _refuse_repeat(seen, fy, row, "fiscal_year", f"FY{fy} is already given")
-        money = {}
-        for column in ("cost", "grant"):
-            q = _quantity(row, column, required=True, unit="円")
-            if q.unit is None:
-                raise row.error(
-                    UnitMismatchError, column, "write the amount with its unit (円, 千円 …)"
-                )
-            if q.value is None or q.value < 0 or q.value > MAX_YEN:
-                raise row.error(InvalidValueError, column, "expected a yen amount ≥ 0 and ≤ 1兆円")
-            money[column] = q.value
-        try:
-            rate = notation.parse_fraction(_cell(row, "grant_rate"))
-        except notation.NotationError as exc:
-            raise row.error(ValueParseError, "grant_rate", exc.reason) from None
-        if not 0 < rate <= 1:
-            raise row.error(InvalidValueError, "grant_rate", "a grant rate must be in (0, 1]")
+        money = {column: _yen(row, column) for column in ("cost", "grant")}
+        rate = _grant_rate(row, missing_ok=math.isnan(money["grant"]))
         if money["grant"] > money["cost"]:
             raise row.error(InvalidValueError, "grant", "the grant exceeds the cost")
         out.append(
@@ -1156,6 +1233,37 @@ def _parse_finance(
             }
         )
     return out
+
+
+def _yen(row: RawRow, column: str) -> float:
+    """An amount in yen as printed: with its unit (``19,272,695円``, ``12,000千円``), or ``0``
+    without one (zero is zero in any unit); the grant may be missing (blank or ``-``: NaN)."""
+    q = _quantity(row, column, required=column == "cost", unit="円")
+    if q.value is None:
+        return math.nan
+    if q.unit is None and q.value != 0:
+        raise row.error(
+            UnitMismatchError,
+            column,
+            "write the amount with its unit (円, 千円 …); only 0 may go without",
+        )
+    if q.value < 0 or q.value > MAX_YEN:
+        raise row.error(InvalidValueError, column, "expected a yen amount ≥ 0 and ≤ 1兆円")
+    return q.value
+
+
+def _grant_rate(row: RawRow, *, missing_ok: bool) -> float:
+    """The grant rate (``1/2``); blank or ``-`` only where the grant itself is missing."""
+    text = _cell(row, "grant_rate")
+    if missing_ok and notation.parse_quantity(text.strip() or None).is_missing:
+        return math.nan
+    try:
+        rate = notation.parse_fraction(text)
+    except notation.NotationError as exc:
+        raise row.error(ValueParseError, "grant_rate", exc.reason) from None
+    if not 0 < rate <= 1:
+        raise row.error(InvalidValueError, "grant_rate", "a grant rate must be in (0, 1]")
+    return rate
 
 
 def _parse_components(table: RawTable, programme: dict[str, object]) -> list[dict[str, object]]:
@@ -1216,7 +1324,7 @@ def _parse_verdicts(
         _check_programme(row, str(programme["programme_id"]))
         fy = _fiscal_year(row, "fiscal_year", periods)
         evaluator = _choice(row, "evaluator", EVALUATORS)
-        option_no, option_ja = _leading_circled(row, "option")
+        option_no, option_label, option_scale, option_ja = _option(row)
         key = (fy, evaluator, option_no)
         _refuse_repeat(
             seen, key, row, "option", f"FY{fy} {evaluator} option {option_no} is already"
@@ -1245,7 +1353,10 @@ def _parse_verdicts(
                 "evaluator": evaluator,
                 "evaluator_ja": _cell(row, "evaluator_ja").strip(),
                 "option_no": option_no,
+                "option_label": option_label,
+                "option_scale": option_scale,
                 "option_ja": option_ja,
+                "effect": _effect_of(option_ja),
                 "votes": votes,
                 "total": total,
                 "_row": row,
@@ -1318,31 +1429,143 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def check_provenance(tables: dict[str, RawTable], source_text: str, source_name: str) -> int:
+#: Marks a transcriber may give a cell in ``marks.csv``: why it is not literally in the source.
+TRANSCRIBER_MARKS = ("inferred", "rejoined", "converted")
+
+# Compatibility code points PDF text extraction produces where the sheet shows an ordinary
+# character: Kangxi radicals and CJK radicals supplement (⽣ U+2F63 for 生), CJK compatibility
+# ideographs (U+F900–U+FAFF, U+2F800–U+2FA1F) and full-/half-width forms (U+FF01–U+FFEE).
+_COMPAT_RANGES = ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0xFF01, 0xFFEE), (0x2F800, 0x2FA1F))
+
+
+def _is_compat(ch: str) -> bool:
+    return any(lo <= ord(ch) <= hi for lo, hi in _COMPAT_RANGES)
+
+
+def _compat_map(text: str) -> str:
+    """``text`` with each compatibility code point replaced by its NFKC form, one character for
+    one (so positions stay those of ``text``); everything else as it is."""
+    return "".join(unicodedata.normalize("NFKC", c) if _is_compat(c) else c for c in text)
+
+
+def _only_compat_difference(needle: str, haystack: str, mapped: str) -> str | None:
+    """Why ``needle`` matches the source only after compatibility characters are normalised
+    (naming them), or ``None`` when it does not match even then."""
+    target = _compat_map(needle)
+    at = mapped.find(target) if len(mapped) == len(haystack) else -1
+    if at >= 0:
+        found = sorted({c for c in haystack[at : at + len(target)] + needle if _is_compat(c)})
+    elif unicodedata.normalize("NFD", target) in unicodedata.normalize("NFD", mapped):
+        found = [c for c in needle if _is_compat(c)]
+    else:
+        return None
+    named = ", ".join(
+        f"{c!r} U+{ord(c):04X} {unicodedata.name(c, '?')} = {_compat_map(c)!r}" for c in found
+    )
+    return (
+        "matches the source only after normalising compatibility characters"
+        + (f" ({named})" if named else "")
+        + ": the only difference"
+    )
+
+
+def check_provenance(
+    tables: dict[str, RawTable],
+    source_text: str,
+    source_name: str,
+    *,
+    marked: Collection[tuple[str, int, str]] = (),
+    notes: _Periods | None = None,
+) -> int:
     """Check that every transcribed cell occurs in the source document.
 
     Whitespace (line breaks, ASCII and full-width spaces) is ignored on both sides, since PDF text
-    extraction wraps lines; nothing else is normalised, so ``▲`` must stay ``▲`` and ``１`` stay
-    ``１``. Returns the number of non-blank cells checked; raises :class:`ProvenanceError` at the
-    first cell whose text is not in the source.
+    extraction wraps lines. Compatibility code points (Kangxi radicals such as ⽣ for 生, CJK
+    compatibility ideographs, full- and half-width forms) are normalised on both sides when the
+    text does not match as it is: a cell that matches only so is accepted and noted
+    (``normalised``, naming the characters) in ``notes``. Nothing else is normalised: ``▲`` must
+    stay ``▲``. A lone dash (``-``, the README's "none") is not checked; nor are the cells in
+    ``marked`` — (file name, row, column) the transcriber marked in ``marks.csv``. Returns the
+    number of cells checked; raises :class:`ProvenanceError` at the first cell whose text is not
+    in the source.
     """
     haystack = _squash(source_text)
+    mapped: str | None = None  # computed on the first cell that needs it
     checked = 0
     for name, table in tables.items():
         for row in table:
             for column in SPECS[name].transcribed:
                 text = row.cells.get(column, "")
                 needle = _squash(text)
-                if not needle:
+                if not needle or unicodedata.normalize("NFKC", needle) in notation.MISSING_MARKS:
+                    continue
+                if (Path(row.file).name, row.row, column) in marked:
                     continue
                 checked += 1
-                if needle not in haystack:
+                if needle in haystack:
+                    continue
+                mapped = _compat_map(haystack) if mapped is None else mapped
+                why = _only_compat_difference(needle, haystack, mapped)
+                if why is None:
                     raise row.error(
                         ProvenanceError,
                         column,
-                        f"this transcribed text does not occur in the source {source_name}",
+                        f"this transcribed text does not occur in the source {source_name}"
+                        + _near_miss(needle, mapped),
                     )
+                if notes is not None:
+                    notes.note(row, column, "normalised", why)
     return checked
+
+
+def _near_miss(needle: str, mapped: str) -> str:
+    """A hint when the cell would match but for one thing a partner can fix by marking it."""
+    if _compat_map(needle) in mapped:
+        return ""
+    return (
+        " (if the sheet does not print it literally — inferred, re-joined across lines or "
+        "converted — mark the cell in marks.csv with its reason)"
+    )
+
+
+def _read_marks(tables: dict[str, RawTable], periods: _Periods) -> set[tuple[str, int, str]]:
+    """The cells ``marks.csv`` marks as not literally in the source, checked against the tables
+    (the row must hold the text given), each recorded in ``periods`` for ``cell_notes``."""
+    if "marks" not in tables:
+        return set()
+    by_file = {t.file.rsplit("/", 1)[-1]: (key, t) for key, t in tables.items()}
+    marked: set[tuple[str, int, str]] = set()
+    for row in tables["marks"]:
+        file = _required_text(row, "file")
+        if file not in by_file or by_file[file][0] == "marks":
+            raise row.error(UnknownComponentError, "file", "no such table in this folder")
+        key, table = by_file[file]
+        column = _required_text(row, "column")
+        if column not in SPECS[key].transcribed:
+            shown = ", ".join(SPECS[key].transcribed)
+            raise row.error(
+                ValueParseError, "column", f"not a transcribed column of {file} ({shown})"
+            )
+        try:
+            n = int(_required_text(row, "row"))
+        except ValueError:
+            raise row.error(ValueParseError, "row", "expected a row number (header = 1)") from None
+        target = next((r for r in table.rows if r.row == n), None)
+        if target is None:
+            raise row.error(InvalidValueError, "row", f"{file} has no row {n}")
+        if _cell(target, column).strip() != _cell(row, "text").strip():
+            raise row.error(
+                InvalidValueError,
+                "text",
+                f"{file} row {n} column {column!r} reads {_cell(target, column)!r}, not this: "
+                "a row inserted or moved?",
+            )
+        mark = _choice(row, "mark", TRANSCRIBER_MARKS)
+        if (file, n, column) in marked:
+            raise row.error(DuplicateRowError, "column", f"{file} row {n} {column} is marked twice")
+        marked.add((file, n, column))
+        periods.note(target, column, mark, _required_text(row, "reason"))
+    return marked
 
 
 # --------------------------------------------------------------------------------------------
@@ -1470,6 +1693,7 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
     )
 
     # Provenance last: a cell that does not even parse gets the more specific error first.
+    marked = _read_marks(tables, periods)
     sources = {name_of(p): _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
     source_file = str(programme["source_file"])
     programme["source_sha256"] = ""
@@ -1482,7 +1706,7 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
                 .error(DataError, "source_file", "the source document is not a file in this folder")
             )
         text, _enc = decode_bytes(read_input(src, name_of(src)), name_of(src))
-        check_provenance(tables, text, name_of(src))
+        check_provenance(tables, text, name_of(src), marked=marked, notes=periods)
         programme["source_sha256"] = sources[name_of(src)]
     for ind in indicators:
         del ind["_row"]

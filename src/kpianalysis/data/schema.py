@@ -45,7 +45,7 @@ READERS: Mapping[str, str] = MappingProxyType(
         "target": "a value, 以下/以上 bound or deadline phrase (notation.parse_target)",
         "percent": "a printed percentage with its % (notation.parse_quantity)",
         "fraction": "a fraction such as 1/2 (notation.parse_fraction)",
-        "option": "an option led by its circled number: ①…",
+        "option": "an option led by its mark: ①…, 3, (3), A–E or 高/中/低",
         "votes": "a vote count such as （評価委員：７名/７名中） (notation.parse_votes)",
         "file": "a file name in the programme's folder",
     }
@@ -181,6 +181,16 @@ RAW_TABLES: Mapping[str, TableSpec] = MappingProxyType(
             ("option", "option", "rt"),
             ("votes", "votes", "rt"),
         ),
+        "marks": _raw(
+            "marks.csv",
+            ("programme_id", "id", "r"),
+            ("file", "file", "r"),
+            ("row", "ordinal", "r"),
+            ("column", "choice", "r"),
+            ("text", "text", "r"),
+            ("mark", "choice", "r"),
+            ("reason", "text", "r"),
+        ),
     }
 )
 #: Raw tables every programme folder must have; the others are optional.
@@ -264,9 +274,9 @@ TIDY_TABLES: Mapping[str, tuple[TidyColumn, ...]] = MappingProxyType(
         "finance": _tidy(
             _PID,
             ("fiscal_year", "int64", _YEAR),
-            ("cost_yen", "float64", "cost in yen (parse_quantity, 千円 scaled)"),
-            ("grant_yen", "float64", "grant in yen"),
-            ("grant_rate", "float64", "grant_rate (parse_fraction)"),
+            ("cost_yen", "float64", "cost in yen (parse_quantity, 千円 scaled; 0 without unit)"),
+            ("grant_yen", "float64", "grant in yen (NaN: blank or '-')"),
+            ("grant_rate", "float64", "grant_rate (parse_fraction; NaN with a missing grant)"),
             ("grant_rate_text", "str", "grant_rate as written"),
             ("remark_ja", "str", "remark_ja"),
             ("note", "str", "note"),
@@ -293,8 +303,11 @@ TIDY_TABLES: Mapping[str, tuple[TidyColumn, ...]] = MappingProxyType(
             ("fiscal_year", "int64", _YEAR),
             ("evaluator", "str", "evaluator"),
             ("evaluator_ja", "str", "evaluator_ja"),
-            ("option_no", "int64", "option's circled number"),
-            ("option_ja", "str", "option's text after its number"),
+            ("option_no", "int64", "option's ordinal, best first (① = 1, 3 = 3, A = 1, 高 = 1)"),
+            ("option_label", "str", "option's mark as written (①, 3, A, 高)"),
+            ("option_scale", "str", "'circled', 'number', 'grade' (A–E) or 'level' (高/中/低)"),
+            ("option_ja", "str", "option's text after its mark"),
+            ("effect", "str", "the national four-level effect the text names, else ''"),
             ("votes", "Int64", "votes (parse_votes)"),
             ("total", "Int64", "votes' total (parse_votes)"),
             ("selected", "bool", "the panel's most-voted option; an external body's row"),

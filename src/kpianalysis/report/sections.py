@@ -238,9 +238,10 @@ def programme_overview(
             (
                 P.header("municipality", language),
                 P.pick(
-                    f"{prog['municipality_ja']}（{prog['municipality_code']}）",
+                    # A blank code is an unknown one (data/raw/README.md): said, never guessed.
+                    f"{prog['municipality_ja']}（{prog['municipality_code'] or '自治体コード不明'}）",
                     f"{prog['municipality_en']} ({prog['municipality_ja']}, "
-                    f"code {prog['municipality_code']})",
+                    f"{'code ' + prog['municipality_code'] if prog['municipality_code'] else 'code unknown'})",
                     language,
                 ),
             ),
