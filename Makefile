@@ -19,7 +19,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export MPLBACKEND := Agg
 export MPLCONFIGDIR := $(CURDIR)/.venv/mplconfig
 
-.PHONY: report test lab bench lint validate processed env browser-deps slurm-deps clean
+.PHONY: report test test-partners lab bench lint validate processed env browser-deps slurm-deps clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
@@ -50,6 +50,11 @@ test: $(SYNCED) browser-deps slurm-deps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
 	@echo "make test: random test order, seed $(SEED) (rerun with: make test SEED=$(SEED))"
 	$(RUN) -m pytest -p randomly -p no:cacheprovider --randomly-seed=$(SEED)
+
+## The tests again with every partner fixture added to data/raw, in a copy of the project (the
+## suite must not depend on what data/raw holds; run by CI after `make test`).
+test-partners: $(SYNCED)
+	SEED=$(SEED) bash scripts/test-with-partners.sh
 
 browser-deps:
 	@bash scripts/ensure-browser.sh

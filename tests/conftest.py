@@ -1,5 +1,11 @@
-"""Shared fixtures: the shipped raw data, writable copies of it for bad-input tests, project
-folders to build in, and synthetic programmes to add to them."""
+"""Shared fixtures: the seed programme, writable copies of it for bad-input tests, project
+folders to build in, and synthetic programmes to add to them.
+
+``data/raw`` may hold any number of programmes (a partner adds folders beside the seed, as
+``data/raw/README.md`` describes), so nothing here reads the folder as a whole: the seed is
+selected by its id (:data:`SEED_ID`), and a test that needs a one-programme project gets one
+built from the seed's folder (:func:`seed_only`).
+"""
 
 from __future__ import annotations
 
@@ -18,20 +24,35 @@ SEED_DIR = RAW / "23205-community"
 SEED_ID = "23205-community"
 
 
+def seed_only(dest: Path) -> Path:
+    """Make ``dest`` a raw-data folder holding the seed programme only, and return it.
+
+    Whatever else ``data/raw`` holds (partners' programmes) stays out, so a test of the seed
+    sees the same one-programme project on every machine.
+    """
+    shutil.copytree(SEED_DIR, dest / SEED_ID)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def seed():
-    """The shipped raw data, loaded and validated once per test session."""
-    from kpianalysis.data.dataset import load_dataset
+    """The seed programme, selected by id, loaded and validated once per test session."""
+    from kpianalysis.data.dataset import load_folders
 
-    return load_dataset(RAW)
+    return load_folders([SEED_DIR])
+
+
+@pytest.fixture(scope="session")
+def seed_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A raw-data folder holding the seed programme only, shared by the session: read it, never
+    write it (use :func:`raw_copy` to edit)."""
+    return seed_only(tmp_path_factory.mktemp("seed") / "raw")
 
 
 @pytest.fixture
 def raw_copy(tmp_path: Path) -> Path:
-    """A writable copy of ``data/raw`` (the shipped files are immutable)."""
-    dest = tmp_path / "raw"
-    shutil.copytree(RAW, dest)
-    return dest
+    """A writable raw-data folder holding a copy of the seed programme only."""
+    return seed_only(tmp_path / "raw")
 
 
 def read_rows(path: Path) -> list[list[str]]:
@@ -83,14 +104,14 @@ def write_notebook(path: Path, params: str, *bodies: str, title: str | None = No
 def project_copy(root: Path, *, shipped: bool = False) -> Path:
     """A project folder at ``root`` with the real notebooks, to build in.
 
-    ``shipped``: the shipped ``data/raw``, ``pyproject.toml`` and ``uv.lock`` as well (a build
-    of the project as it is); otherwise ``data/raw`` is empty (add programmes to it) and
-    ``pyproject.toml`` a stub.
+    ``shipped``: the seed programme (alone, whatever else ``data/raw`` holds), the project's
+    ``pyproject.toml`` and ``uv.lock`` as well (a build of the project as shipped); otherwise
+    ``data/raw`` is empty (add programmes to it) and ``pyproject.toml`` a stub.
     """
     (root / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     if shipped:
-        shutil.copytree(RAW, root / "data" / "raw")
+        seed_only(root / "data" / "raw")
         for name in ("pyproject.toml", "uv.lock"):
             shutil.copy2(ROOT / name, root / name)
     else:

@@ -18,19 +18,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import RAW, SEED_ID, read_rows, write_rows
+from conftest import SEED_ID, read_rows, seed_only, write_rows
 from kpianalysis.analysis import panel
 from kpianalysis.analysis.tables import attainment_table
 from kpianalysis.data.dataset import load_dataset
 from kpianalysis.report import panel_views
 
 # --------------------------------------------------------------------------------------------
-# The shipped data: a one-programme panel
+# The seed programme alone: a one-programme panel
 
 
 @pytest.fixture(scope="module")
-def seed_2023():
-    ds = load_dataset(RAW).as_of(2023)
+def seed_2023(seed):
+    ds = seed.as_of(2023)
     table = attainment_table(ds, 2023)
     return ds, table
 
@@ -208,9 +208,8 @@ def test_programmes_view_escapes_names_and_keeps_order():
 
 
 def test_two_programmes_through_the_loader(tmp_path: Path):
-    """The shipped programme plus a copy whose KPI ① reached 13 of 13 in FY2023."""
-    raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
+    """The seed programme plus a copy whose KPI ① reached 13 of 13 in FY2023."""
+    raw = seed_only(tmp_path / "raw")
     other = raw / "23206-community"
     shutil.copytree(raw / SEED_ID, other)
     for path in other.glob("*.csv"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import RAW, SEED_DIR, SEED_ID, read_rows, write_rows
+from conftest import SEED_DIR, SEED_ID, read_rows, write_rows
 from kpianalysis import errors
 from kpianalysis.cli import main as cli_main
 from kpianalysis.data.dataset import (
@@ -320,9 +320,9 @@ def test_scaled_indicator_unit_reads_unitless_values_in_it(raw_copy, edit_cell, 
     assert "not checked against a source" in err[0]
 
 
-def test_seed_is_checked_against_its_source(seed, capsys):
+def test_seed_is_checked_against_its_source(seed, seed_raw, capsys):
     assert seed.unchecked_programmes == []
-    assert cli_main(["validate", str(RAW)]) == 0
+    assert cli_main(["validate", str(seed_raw)]) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -406,14 +406,14 @@ def test_duplicate_programme_id_across_folders(raw_copy):
         load_dataset(raw_copy)
 
 
-def test_validate_command_ok(capsys):
-    assert cli_main(["validate", str(RAW)]) == 0
+def test_validate_command_ok(seed_raw, capsys):
+    assert cli_main(["validate", str(seed_raw)]) == 0
     out = capsys.readouterr().out
     assert "1 programme(s), 4 indicator(s), 12 observation(s)" in out
 
 
-def test_process_command_writes_processed(tmp_path: Path):
-    assert cli_main(["process", "--raw", str(RAW), "--out", str(tmp_path)]) == 0
+def test_process_command_writes_processed(seed_raw, tmp_path: Path):
+    assert cli_main(["process", "--raw", str(seed_raw), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "observations.csv").exists() and (tmp_path / "indicators.parquet").exists()
 
 
@@ -426,8 +426,8 @@ def test_csv_for_people_cannot_run_formulas(tmp_path):
     assert lines[1:] == ["'+SUM(A1),1.0", "'@x,2.0", "▲468人,-3.0", "-,4.0"]
 
 
-def test_list_command_names_programmes_and_indicators(capsys):
-    assert cli_main(["list", "--raw", str(RAW)]) == 0
+def test_list_command_names_programmes_and_indicators(seed_raw, capsys):
+    assert cli_main(["list", "--raw", str(seed_raw)]) == 0
     out = capsys.readouterr().out.splitlines()
     name = "生きがいと社会貢献を育む新地域コミュニティの構築事業"
     assert out[0] == f"{SEED_ID}\t{name}\tFY2021–FY2023"

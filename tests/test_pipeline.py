@@ -644,10 +644,10 @@ def test_index_headline_names_the_programme_and_each_rate(seed) -> None:
 
 
 def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> None:
-    from conftest import RAW
+    from conftest import seed_only
 
     root = tmp_path
-    shutil.copytree(RAW, root / "data" / "raw")
+    seed_only(root / "data" / "raw")
     years, _, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert years == [2021, 2022, 2023]
     assert len(written) == 28  # 8 tidy tables + 2 result tables × 3 years, CSV and Parquet
@@ -670,10 +670,10 @@ PROGRAMME_PARAMS = PARAMS_CELL + 'programme_id: str = "23205-community"  # the p
 def programme_project(tmp_path: Path) -> Path:
     """Handa's raw data plus the synthetic 99999-demo programme; one programme-scoped notebook
     (``attainment``) and one panel-scoped (``panel``)."""
-    from conftest import RAW, demo_programme
+    from conftest import demo_programme, seed_only
 
     root = tmp_path / "proj"
-    shutil.copytree(RAW, root / "data" / "raw")
+    seed_only(root / "data" / "raw")
     demo_programme(root / "data" / "raw", range(2021, 2023))
     write_notebook(root / "notebooks" / "attainment.ipynb", "print(1)", params=PROGRAMME_PARAMS)
     write_notebook(root / "notebooks" / "panel.ipynb", "print(2)")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from conftest import ROOT, seed_only
 from kpianalysis.analysis import projection
 from kpianalysis.analysis import results as results_module
 from kpianalysis.analysis.results import ResultsByYear, YearResults
 from kpianalysis.build import plan, processed
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -53,7 +51,7 @@ def test_a_build_computes_each_year_table_once(tmp_path, counted):
     # index headlines). Before issue 9 it computed each year's attainment table twice: for the
     # results file, then again for the headline.
     root = tmp_path
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    seed_only(root / "data" / "raw")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     years, results, written = processed.prepare_data(root, "data/raw", "data/processed")
     assert years == [2021, 2022, 2023] and len(written) == 28  # 8 tidy + 2 × 3 results, × 2

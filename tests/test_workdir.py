@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEED_ID, read_rows, write_notebook, write_rows
+from conftest import ROOT, SEED_ID, read_rows, seed_only, write_notebook, write_rows
 from kpianalysis.build import pipeline
 from kpianalysis.paths import PROJECT_ROOT_ENV, project_root
 
@@ -44,9 +44,9 @@ WHEREAMI = (
 
 
 def copy_project(dest: Path) -> Path:
-    """A project with the shipped data, the real notebooks and a ``pyproject.toml``."""
+    """A project with the seed programme, the real notebooks and a ``pyproject.toml``."""
     (dest / "data").mkdir(parents=True)
-    shutil.copytree(ROOT / "data" / "raw", dest / "data" / "raw")
+    seed_only(dest / "data" / "raw")
     shutil.copytree(ROOT / "notebooks", dest / "notebooks")
     (dest / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
     return dest
