@@ -627,24 +627,24 @@ def test_research_appendix_fy2021_says_kpi4_is_on_track(seed_dataset):
     html = str(attainment_views.research_measures(t, "ja"))
     rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
     head, body = rows[0], rows[1:]
-    assert re.findall(r"<th>(.*?)</th>", head) == ["指標（出典）", "意味", "①", "②", "③", "④"]
-    kpi4 = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[-1] for r in body]
-    assert kpi4 == [
-        '順調 <span class="val">31.6%</span>',
-        'データ不足 <span class="val">データ点が不足</span>',  # two points: no regression
-        '大きく前進（順調） <span class="val">1.16</span>',
-        '順調 <span class="val">-23.4%</span>',
+    assert re.findall(r"<th>(.*?)</th>", head) == ["指標（出典）", "意味", "各KPIの結果"]
+    # each row's last cell: one line per KPI, led by its number
+    results = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[-1].split("<br/>") for r in body]
+    assert [lines[3] for lines in results] == [
+        '④ 順調 <span class="val">31.6%</span>',
+        "④ データ点が不足",  # two points: no regression
+        '④ 大きく前進（順調） <span class="val">1.16</span>',
+        '④ 順調 <span class="val">-23.4%</span>',
     ]
     # ① flat 4 → 4: no progress, never "wrong direction" (逆方向)
-    kpi1 = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[2] for r in body]
-    flat = "進捗なし・後退"
-    assert [c.split(" <")[0] for c in kpi1] == [flat, "データ不足", flat, flat]
+    flat = "① 進捗なし・後退"
+    assert [lines[0].split(" <")[0] for lines in results] == [flat, "① データ点が不足", flat, flat]
     assert "逆方向" not in html and "遅れ" not in html and "ほぼ順調" not in html
     # one name, source and plain line per measure; the English report in English
     for name in ("現状指数", "見込み進捗", "CAGR比", "未達割合"):
-        assert html.count(f"<td>{name}<small>") == 1
+        assert html.count(f"<td>{name}<br/><small>") == 1
     en = str(attainment_views.research_measures(t, "en"))
-    assert "<td>Miss share<small>Destatis (German Federal Statistical Office)" in en
+    assert "<td>Miss share<br/><small>Destatis (German Federal Statistical Office)" in en
     assert not re.search(r"<td>[^<]*[\u3040-\u30ff\u4e00-\u9fff]", en)
 
 

@@ -139,7 +139,7 @@ def test_attainment_report_fy2023_answer_first(attainment_2023: str):
     appendix = html[html.index('<h2 id="research">') : html.index('<h2 id="notes">')]
     assert html.index('<h2 id="methods">') < html.index('<h2 id="research">')
     for name in ("現状指数", "見込み進捗", "CAGR比", "未達割合"):
-        assert appendix.count(f"<td>{name}<small>") == 1, name
+        assert appendix.count(f"<td>{name}<br/><small>") == 1, name
     for source in ("（ESCAP）", "Open SDG", "Destatis"):
         assert source in appendix, source
     # FY2023 is the plan's last year: no call to accelerate anywhere
@@ -202,8 +202,8 @@ def test_attainment_report_fy2021_kpi4_is_on_track_everywhere(tmp_path_factory):
     assert "104.0%" in row4 and "非常に効果的" in row4
     appendix = html[html.index('<h2 id="research">') : html.index('<h2 id="notes">')]
     cells = [re.findall(r"<td>(.*?)</td>", r, flags=re.S) for r in appendix.split("<tr>")[2:]]
-    kpi4 = [c[-1].split(" <")[0] for c in cells]
-    assert kpi4 == ["順調", "データ不足", "大きく前進（順調）", "順調"]
+    kpi4 = [c[-1].split("<br/>")[3].split(" <")[0] for c in cells]
+    assert kpi4 == ["④ 順調", "④ データ点が不足", "④ 大きく前進（順調）", "④ 順調"]
     # ① flat (4 → 4): no progress, not the wrong direction
     assert "逆方向" not in html and "遅れ" not in html and "ほぼ順調" not in html
 

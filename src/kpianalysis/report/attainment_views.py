@@ -304,52 +304,52 @@ _MEASURE_COLUMNS: dict[str, tuple[str, str, str]] = {
 
 
 def _measure_cell(r: Mapping[str, Any], columns: tuple[str, str, str], language: str) -> P.Html:
-    """「順調 31.6%」: the class in words and the value (or why there is none)."""
+    """「順調 31.6%」: the class in words and the value; where there is none, why
+    (「データ点が不足」 rather than 「データ不足 データ点が不足」)."""
     value_col, class_col, reason_col = columns
     code, val = r[class_col], r[value_col]
     has = val is not None and not pd.isna(val)
     phrase = reason_text(code, language)
     if code == "limited_progress" and has and abs(float(val)) < 0.0005:
         phrase = P.pick(*_NO_GROWTH, language)
-    why = reason_text(r[reason_col], language)
     detail = ""
     if has and code != "target_achieved":
         # the CAGR ratio is a multiple ("1 or more: as planned"), the others shares of the way
         detail = f"{float(val):.2f}" if value_col == "cagr_ratio" else percent_text(val)
-    elif why and why != phrase:
-        detail = why
+    elif code == "insufficient_data" and not pd.isna(r[reason_col]):
+        phrase = reason_text(r[reason_col], language)  # the more specific: "too few points"
     return P.Html(P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else ""))
 
 
 def research_measures(table: pd.DataFrame, language: str = "ja") -> P.Html:
     """Appendix: the four research measures of multi-year progress, one row each.
 
-    Name, source and one plain line (``labels.ASSESSMENT_METHODS``, the names the panel report
-    uses too), then each KPI's class and value, headed by its number (the names are in
-    Table 1). Measured against the plan's own interim targets where it has them
+    Name and source, one plain line (``labels.ASSESSMENT_METHODS``, the names the panel report
+    uses too), then each KPI's class and value on a line of its own, led by its number (the
+    names are in Table 1): three columns, which read on a phone and on A4 alike, however many
+    KPIs a programme has. Measured against the plan's own interim targets where it has them
     (``METHODS.md`` §2), so they agree with the main table's verdict; they stay out of the
     main tables because they are research measures, not the verdict.
     """
     records = table.to_dict("records")
-    rows: dict[str, list[Any]] = {"measure": [], "meaning": []}
-    kpi_cols = [f"kpi{i}" for i in range(len(records))]
-    for c in kpi_cols:
-        rows[c] = []
+    rows: dict[str, list[Any]] = {"measure": [], "meaning": [], "results": []}
     for key, columns in _MEASURE_COLUMNS.items():
         m = ASSESSMENT_METHODS[key]
         name = P.pick(m.ja, m.en[:1].upper() + m.en[1:], language)
         source = P.pick(m.source_ja, m.source_en, language)
-        rows["measure"].append(P.Html(f"{P.esc(name)}<small>{P.esc(source)}</small>"))
+        rows["measure"].append(P.Html(f"{P.esc(name)}<br/><small>{P.esc(source)}</small>"))
         rows["meaning"].append(P.pick(m.meaning_ja, m.meaning_en, language))
-        for c, r in zip(kpi_cols, records, strict=True):
-            rows[c].append(_measure_cell(r, columns, language))
+        lines = [
+            f"{P.esc(str(r['indicator_label']))} {_measure_cell(r, columns, language)}"
+            for r in records
+        ]
+        rows["results"].append(P.Html("<br/>".join(lines)))
     t = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in rows.items()})
-    cols: dict[str, Any] = {
+    cols = {
         "measure": P.pick("指標（出典）", "Measure (source)", language),
         "meaning": P.pick("意味", "What it says", language),
+        "results": P.pick("各KPIの結果", "Result per KPI", language),
     }
-    for c, r in zip(kpi_cols, records, strict=True):
-        cols[c] = str(r["indicator_label"])
     caption = P.pick(
         "複数年度の進捗を測る研究用の4指標（計画の各年度の目標値を道筋とする。判定は表1の「効果の評価」）",
         "Four research measures of multi-year progress (against the plan's yearly targets; "
@@ -358,7 +358,7 @@ def research_measures(table: pd.DataFrame, language: str = "ja") -> P.Html:
     )
     return P.concat(
         P.section_heading("research", language),
-        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-assessment"),
+        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-research"),
     )
 
 

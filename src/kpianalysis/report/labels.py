@@ -138,8 +138,8 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
     "status": AssessmentMethod(
         "現状指数",
         "status index",
-        "国連アジア太平洋経済社会委員会（ESCAP）のSDG進捗評価",
-        "UN ESCAP, SDG progress assessment",
+        "国連アジア太平洋経済社会委員会（ESCAP）",
+        "UN ESCAP",
         "当初値から目標値までの道のりのうち、いま何割進んだか。その年度の計画の目標値に届いていれば順調。",
         "How much of the way from baseline to target is covered; on track when the plan's "
         "target for the year is met.",
@@ -147,8 +147,8 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
     "anticipated": AssessmentMethod(
         "見込み進捗",
         "anticipated progress",
-        "国連アジア太平洋経済社会委員会（ESCAP）のSDG進捗評価",
-        "UN ESCAP, SDG progress assessment",
+        "国連アジア太平洋経済社会委員会（ESCAP）",
+        "UN ESCAP",
         "これまでの動きが計画に対して同じ調子で続けば、最終年度に道のりの何割に届くか（100%以上なら達成見込み）。",
         "How much of the way the movement so far, kept up against the plan, would cover by "
         "the plan's last year (100 % or more: expected to be met).",
@@ -156,8 +156,8 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
     "cagr": AssessmentMethod(
         "CAGR比",
         "CAGR ratio",
-        "Open SDG の進捗評価（Eurostat の方法に基づく）",
-        "Open SDG progress measure (after Eurostat)",
+        "Open SDG（Eurostat の方法による）",
+        "Open SDG (after Eurostat)",
         "実際の年平均伸び率が、計画がその年度までに求めた年平均伸び率の何倍か（1以上なら計画どおり）。",
         "Actual average yearly growth as a multiple of the growth the plan asked for up to "
         "the year (1 or more: as planned).",
@@ -165,8 +165,8 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
     "miss_share": AssessmentMethod(
         "未達割合",
         "miss share",
-        "ドイツ連邦統計局（Destatis）の持続可能性指標報告",
-        "Destatis (German Federal Statistical Office), sustainability indicator report",
+        "ドイツ連邦統計局（Destatis）",
+        "Destatis (German Federal Statistical Office)",
         "最近の動きが計画に対して同じ調子で続いた場合に、残りの必要な変化のうち届かない割合（5%未満なら順調、負なら上回る見込み）。",
         "Share of the change still needed that the recent movement, kept up against the "
         "plan, would fail to make (below 5 %: on track; negative: beyond the target).",
