@@ -655,3 +655,9 @@ def test_research_appendix_escapes_labels_and_no_call_to_accelerate(seed_dataset
     assert "<b>" not in html and "&lt;b&gt;①&lt;/b&gt;" in html
     # FY2023 is the plan-end year: missed or achieved, nothing "to accelerate"
     assert "加速が必要" not in html and "期限までに目標未達成" in html
+    # ① missed in the plan-end year: status and anticipated progress 5/9 = 55.6 % of the way;
+    # the miss share, 100 % by construction then, is not printed beside them
+    miss = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)[4]
+    assert "期限までに目標未達成<br/>② 期限までに目標未達成<br/>" in miss
+    assert "100.0%" not in miss
+    assert '&lt;/b&gt; 期限までに目標未達成 <span class="val">55.6%</span>' in html

@@ -313,6 +313,10 @@ def _measure_cell(r: Mapping[str, Any], columns: tuple[str, str, str], language:
     if code == "limited_progress" and has and abs(float(val)) < 0.0005:
         phrase = P.pick(*_NO_GROWTH, language)
     detail = ""
+    # After the plan's end the miss share is 100 % by construction (nothing is left to
+    # extrapolate): beside a status of 55.6 % it would read as a second, harsher figure.
+    if code == "target_missed" and value_col == "miss_share":
+        has = False
     if has and code != "target_achieved":
         # the CAGR ratio is a multiple ("1 or more: as planned"), the others shares of the way
         detail = f"{float(val):.2f}" if value_col == "cagr_ratio" else percent_text(val)
