@@ -141,6 +141,7 @@ def synthetic_dataset(n_programmes: int, kpis_each: int, seed: int = 20231) -> D
             "fiscal_year": np.tile(np.array(YEARS), n_kpi),
             "target": target.ravel(),
             "actual": actual.ravel(),
+            "target_bound": "",  # plain targets: no ceiling (以下) or floor (以上)
             "target_text": "",
             "actual_text": "",
             "achievement_printed": np.nan,
