@@ -643,3 +643,49 @@ def test_an_unmarked_cell_not_in_the_source_says_how_to_mark_it(tmp_path):
 
 def test_the_seed_has_no_cell_notes(seed):
     assert seed.cell_notes.empty and seed.marked_programmes == []
+
+
+# --- Compound cells (16.1) -------------------------------------------------------------------
+KENKO = "01100-kenko"
+
+
+def test_a_compound_cell_is_two_measures_each_assessed():
+    from kpianalysis.analysis.tables import attainment_table
+
+    ds = load_folders([PARTNERS / KENKO])
+    assert ds.unchecked_programmes == [] and ds.cell_notes.empty  # every cell as printed
+    ind = ds.indicators.set_index("indicator_id")
+    # KPI １ in 回・人: measure 1 (回) keeps id 1, measure 2 (人) is 1 + 1000.
+    assert ind.loc[[1, 1001], ["kpi_no", "measure_no", "unit"]].values.tolist() == [
+        [1, 1, "回"], [1, 2, "人"]
+    ]  # fmt: skip
+    assert ind.loc[[1, 1001], "baseline"].tolist() == [120, 2500]
+    assert set(ind.loc[[1, 1001], "baseline_text"]) == {"120・2,500"}
+    assert (ind.loc[2, "kpi_no"], ind.loc[2, "measure_no"]) == (2, 0)
+    obs = ds.observations.set_index(["indicator_id", "fiscal_year"])
+    assert obs.loc[(1001, 2021), ["target", "actual"]].tolist() == [3000, 2840]
+    assert obs.loc[(1, 2021), "actual_text"] == obs.loc[(1001, 2021), "actual_text"] == "162・2,840"
+    t = attainment_table(ds.as_of(2022), 2022).set_index("indicator_id")
+    # FY2022 回: 171/180 = 0.95, progress (171 − 120)/(180 − 120) = 0.85, missed;
+    # 人: 3,620/3,500 = 1.0343, progress (3,620 − 2,500)/(3,500 − 2,500) = 1.12, met;
+    # ２ (less is better, target 0 at the end): 1 − (12 − 10)/10 = 0.8, (12 − 35)/(10 − 35) = 0.92.
+    assert t.loc[1, "achievement_rate"] == pytest.approx(0.95) and not t.loc[1, "achieved"]
+    assert t.loc[1001, "achievement_rate"] == pytest.approx(3620 / 3500) and t.loc[1001, "achieved"]
+    assert t.loc[[1, 1001, 2], "progress_rate"].tolist() == pytest.approx([0.85, 1.12, 0.92])
+    assert t.loc[2, "achievement_rate"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "text", "words"),
+    [
+        ("observations.csv", 3, "target", "180・3,500・9", "holds 2 values joined by ・"),
+        ("indicators.csv", 2, "measures", "", "give the KPI's number of measures"),
+        ("indicators.csv", 2, "measures", "two", "expected the number of measures"),
+    ],
+)
+def test_compound_cell_errors(tmp_path, file, row, column, text, words):
+    folder = _copy(tmp_path, KENKO)
+    _set(folder / file, row, column, text)
+    with pytest.raises(DataError) as err:
+        load_folders([folder])
+    assert words in err.value.reason and err.value.row == row

@@ -810,6 +810,100 @@ def _refuse_repeat(
     seen[key] = row
 
 
+# --- Compound KPIs: one printed cell holding one value per measure (200・4,000 in 回・人) ----
+
+#: Hidden cell of a row split per measure: the measure's number (1, 2 ...).
+_MEASURE = "\x00measure"
+#: Hidden cell prefix keeping a split cell's whole text (a compound cell shares its text).
+_WHOLE = "\x00whole:"
+#: indicator_id of measure m of KPI n: n + MEASURE_ID_STEP·(m − 1) (the first keeps n).
+MEASURE_ID_STEP = 1000
+_SPLIT_COLUMNS = {
+    "indicators": ("unit", "baseline"),
+    "observations": ("target", "actual", "achievement_printed"),
+}
+
+
+def _measure_offset(row: RawRow) -> int:
+    m = int(row.cells.get(_MEASURE, 0))
+    return MEASURE_ID_STEP * (m - 1) if m > 1 else 0
+
+
+def _whole(row: RawRow, column: str) -> str:
+    """A cell's text as written: for a row split per measure, the whole compound cell."""
+    return row.cells.get(_WHOLE + column, _cell(row, column))
+
+
+def _measure_count(row: RawRow) -> int:
+    text = _cell(row, "measures").strip()
+    if not text:
+        return 1
+    if not re.fullmatch(r"[1-9]", text):
+        raise row.error(ValueParseError, "measures", "expected the number of measures, 1–9")
+    return int(text)
+
+
+def _split_cell(row: RawRow, column: str, k: int, unit: str) -> list[str]:
+    """The k parts of a compound cell (``200・4,000``, ``(200・4,000)``); a blank or lone-dash
+    cell is missing for every measure."""
+    text = _cell(row, column)
+    s = notation.normalise_unit(text) if column == "unit" else text.strip()
+    bare = unicodedata.normalize("NFKC", s).strip("() ")
+    if column != "unit" and (not bare or bare in notation.MISSING_MARKS):
+        return [text] * k
+    paren = s[:1] in "(（" and s[-1:] in ")）" and len(s) > 1
+    inner = s[1:-1].strip() if paren else s
+    parts = [p.strip() for p in re.split("[・･]", inner)]
+    if len(parts) != k or not all(parts):
+        raise row.error(
+            ValueParseError,
+            column,
+            f"a compound cell of {k} measures ({unit}) holds {k} values joined by ・ "
+            f"(e.g. 200・4,000); found {len(parts)}",
+        )
+    return [f"({p})" if paren else p for p in parts]
+
+
+def _split_measures(indicators: RawTable, observations: RawTable) -> tuple[RawTable, RawTable]:
+    """Each row of a compound KPI (``measures`` > 1) as one row per measure, its cells split at
+    ``・`` (unit ``回・人``, values ``200・4,000``), each keeping the row's place and the whole
+    cell's text: the measures are assessed one by one, and errors and provenance still name the
+    printed cell."""
+    counts: dict[str, tuple[int, str]] = {}
+    rows: list[RawRow] = []
+    for row in indicators:
+        k = _measure_count(row)
+        label = unicodedata.normalize("NFKC", _cell(row, "indicator_no")).strip()
+        counts[label] = (k, _cell(row, "unit").strip())
+        rows += _row_per_measure(row, k, "indicators", counts[label][1])
+    if all(k == 1 for k, _ in counts.values()):
+        return indicators, observations  # no compound KPI (most programmes)
+    obs: list[RawRow] = []
+    for row in observations:
+        label = unicodedata.normalize("NFKC", _cell(row, "indicator_no")).strip()
+        k, unit = counts.get(label, (1, ""))
+        obs += _row_per_measure(row, k, "observations", unit)
+    return replace(indicators, rows=tuple(rows)), replace(observations, rows=tuple(obs))
+
+
+def _row_per_measure(row: RawRow, k: int, table: str, unit: str) -> list[RawRow]:
+    if k == 1:
+        return [row]
+    split = {c: _split_cell(row, c, k, unit) for c in _SPLIT_COLUMNS[table]}
+    return [
+        replace(
+            row,
+            cells={
+                **row.cells,
+                **{c: parts[m] for c, parts in split.items()},
+                **{_WHOLE + c: _cell(row, c) for c in split},
+                _MEASURE: str(m + 1),
+            },
+        )
+        for m in range(k)
+    ]
+
+
 def _parse_indicators(
     table: RawTable, programme: dict[str, object], periods: _Periods
 ) -> list[dict[str, object]]:
@@ -817,8 +911,9 @@ def _parse_indicators(
     seen: dict[int, RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
-        ind = _numbered(row, "indicator_no")
-        _refuse_repeat(seen, ind, row, "indicator_no", f"indicator {ind} is already defined")
+        kpi_no = _numbered(row, "indicator_no")
+        ind = kpi_no + _measure_offset(row)
+        _refuse_repeat(seen, ind, row, "indicator_no", f"indicator {kpi_no} is already defined")
         unit = _required_text(row, "unit")
         try:
             unit_norm = notation.normalise_unit(unit)
@@ -859,6 +954,8 @@ def _parse_indicators(
             {
                 "programme_id": programme["programme_id"],
                 "indicator_id": ind,
+                "kpi_no": kpi_no,
+                "measure_no": int(row.cells.get(_MEASURE, 0)),
                 "indicator_label": _cell(row, "indicator_no").strip(),
                 "name_ja": _required_text(row, "name_ja"),
                 "sub_label_ja": _cell(row, "sub_label_ja").strip(),
@@ -871,7 +968,7 @@ def _parse_indicators(
                 "actual_form": actual_form,
                 "baseline_year": baseline_year,
                 "baseline": baseline_q.value,
-                "baseline_text": _cell(row, "baseline"),
+                "baseline_text": _whole(row, "baseline"),
                 # Blank = the kind's default model (kpianalysis.analysis.trends.default_model).
                 "trend_model": model or None,
                 "component_no": (
@@ -929,7 +1026,7 @@ def _parse_observations(
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         try:
-            ind_id = _numbered(row, "indicator_no")
+            ind_id = _numbered(row, "indicator_no") + _measure_offset(row)
         except ValueParseError:
             ind_id = -1
         if ind_id not in by_id:
@@ -990,11 +1087,11 @@ def _parse_observations(
                 "actual": actual.value,
                 "target_bound": target_cell.bound,
                 "achievement_printed": printed,
-                "achievement_printed_text": _cell(row, "achievement_printed").strip(),
+                "achievement_printed_text": _whole(row, "achievement_printed").strip(),
                 "achievement_printed_tolerance": printed_tol,
                 "missing_reason_ja": reason,
-                "target_text": _cell(row, "target"),
-                "actual_text": _cell(row, "actual"),
+                "target_text": _whole(row, "target"),
+                "actual_text": _whole(row, "actual"),
                 "_row": row,
             }
         )
@@ -1671,8 +1768,9 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
         else _Periods()
     )
     programme = _parse_programme(tables["programme"], periods)
-    indicators = _parse_indicators(tables["indicators"], programme, periods)
-    observations = _parse_observations(tables["observations"], programme, indicators, periods)
+    ind_rows, obs_rows = _split_measures(tables["indicators"], tables["observations"])
+    indicators = _parse_indicators(ind_rows, programme, periods)
+    observations = _parse_observations(obs_rows, programme, indicators, periods)
     _set_levels(observations, indicators)
     for o in observations:
         del o["_row"]

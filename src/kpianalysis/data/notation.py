@@ -231,7 +231,11 @@ def _check_single_number(text: str, s: str) -> None:
     if "まで" in s:
         _fail(text, "a deadline phrase (…年度まで…): only a target cell may hold one")
     if s[tokens[0].end() : tokens[1].start()].strip() == "・":
-        _fail(text, "a compound cell (two values joined by ・, one per measure of the KPI)")
+        _fail(
+            text,
+            "a compound cell (values joined by ・, one per measure of the KPI): give the KPI's "
+            "number of measures in the measures column of indicators.csv",
+        )
     between = s[tokens[0].end() : tokens[1].start()]
     if between.strip() == "":
         _fail(text, "space inside the number (or two numbers in one cell)")
