@@ -101,6 +101,8 @@ def synthetic_dataset(n_programmes: int, kpis_each: int, seed: int = 20231) -> D
         {
             "programme_id": kpi_pid,
             "indicator_id": kpi_id,
+            "kpi_no": kpi_id,  # one measure per KPI (no compound cell)
+            "measure_no": 0,
             "indicator_label": "①",
             "name_ja": "指標",
             "sub_label_ja": "",
