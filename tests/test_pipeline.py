@@ -655,10 +655,10 @@ def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> 
     assert processed.prepare_data(root, "data/raw", "data/processed")[2] == []  # up to date
     (out / "observations.csv").write_text("edited by hand", encoding="utf-8")
     rewritten = processed.prepare_data(root, "data/raw", "data/processed")[2]
-    assert len(rewritten) == 26  # a hand edit is undone: processed data is generated only
+    assert len(rewritten) == 28  # a hand edit is undone: processed data is generated only
     assert (out / "observations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     (out / "trends_fy2022.parquet").unlink()
-    assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 26
+    assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 28
 
 
 # ---------------------------------------------------------------------------------------------
