@@ -142,7 +142,7 @@ def test_trend_axis_follows_the_data_not_a_huge_interval():
     # Data and trend span 300–2688.6 (range 2388.6): a margin of one range below (the bands stay
     # above that), and bands shown up to two ranges above.
     assert low == pytest.approx(300 - 2388.6) and high == pytest.approx(2688.6 + 2 * 2388.6)
-    assert any("bands run off the axes" in t.get_text() for t in ax.texts)
+    assert any("区間の一部は図の外" in t.get_text() for t in ax.texts)
     # The same panel as a count: the axis starts at zero, not below.
     fig = trend_figure(obs, pred, nonnegative={"④": True})
     assert fig.axes[0].get_ylim()[0] == 0.0
@@ -172,21 +172,21 @@ def test_trend_figure_shows_both_bands_targets_path_and_baseline():
     )
     fig = trend_figure(obs, pred, nonnegative={"①": True})
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert {"95% 予測区間 PI (new value)", "95% 信頼区間 CI (mean)", "当初値 baseline"} <= set(
-        labels
-    )
+    assert {"95%予測区間（新たな値）", "95%信頼区間（平均）", "当初値"} <= set(labels)
     ax = fig.axes[0]
     # The targets are one line through the three plan years, not loose markers.
-    paths = [ln for ln in ax.lines if ln.get_label() == "目標値 target (plan)"]
+    paths = [ln for ln in ax.lines if ln.get_label() == "目標値（計画）"]
     assert len(paths) == 1 and list(paths[0].get_xdata()) == [2021, 2022, 2023]
     assert paths[0].get_linestyle() == "--"
     # The prediction band is drawn first (underneath) and the confidence band over it.
     bands = [c for c in ax.collections if c.get_label().startswith("95%")]
-    assert [b.get_label() for b in bands] == [
-        "95% 予測区間 PI (new value)",
-        "95% 信頼区間 CI (mean)",
-    ]
+    assert [b.get_label() for b in bands] == ["95%予測区間（新たな値）", "95%信頼区間（平均）"]
     assert ax.get_ylim()[0] >= 0.0
+    # The English report's figure speaks English only (issue 17: Japanese axes and legends).
+    en = trend_figure(obs, pred, nonnegative={"①": True}, language="en")
+    words = [t.get_text() for t in en.legends[0].get_texts()] + [en.axes[0].get_xlabel()]
+    assert words == ["actual", "baseline", "target (plan)", "trend", "95% CI (mean)",
+                     "95% PI (new value)", "fiscal year"]  # fmt: skip
 
 
 @pytest.mark.parametrize("n_kpis", [1, 2, 4])

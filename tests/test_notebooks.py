@@ -7,6 +7,7 @@ Expected figures are the FY2023 sheet's values computed by hand: ① 9/13 = 69.2
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -288,3 +289,89 @@ def test_reports_carry_the_registry_titles_and_sections(
         h1 = page[page.index("<h1>") : page.index("</h1>")]
         assert REPORTS[name].title_ja in h1
         assert tuple(re.findall(r'<h2 id="([^"]+)"', page)) == REPORTS[name].sections
+
+
+class _LanguageScan(HTMLParser):
+    """Text (and alt/title text) of a page in Japanese script outside elements marked lang="ja".
+
+    The report's own ``<html lang>`` counts: an English page marks each name it keeps as
+    written (a sub-project, a department) with ``lang="ja"``.
+    """
+
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr", "col"})
+    JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffee▲]")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str | None]] = []
+        self.found: list[str] = []
+
+    def _lang(self, own: str | None = None) -> str | None:
+        return own or next((lang for _, lang in reversed(self.stack) if lang), None)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        for key in ("alt", "title", "aria-label"):
+            text = a.get(key) or ""
+            if self.JAPANESE.search(text) and self._lang(a.get("lang")) != "ja":
+                self.found.append(f"{tag}@{key}: {text[:60]}")
+        if tag not in self.VOID:
+            self.stack.append((tag, a.get("lang")))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        inside = self.stack[-1][0] if self.stack else ""
+        japanese = self.JAPANESE.search(data) and self._lang() != "ja"
+        if japanese and inside not in ("style", "script"):
+            self.found.append(f"{inside}: {data.strip()[:60]}")
+
+
+def japanese_outside_lang_ja(html: str) -> list[str]:
+    scan = _LanguageScan()
+    scan.feed(html)
+    return scan.found
+
+
+def test_the_language_scan_finds_unmarked_japanese():
+    page = '<html lang="en"><p>KPI <span lang="ja">半田市</span></p><td>累計 4団体</td></html>'
+    assert japanese_outside_lang_ja(page) == ["td: 累計 4団体"]
+    assert japanese_outside_lang_ja('<html lang="en"><img alt="達成率"></html>') == [
+        "img@alt: 達成率"
+    ]
+
+
+@pytest.fixture(scope="module")
+def trends_2023_en(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "trends", 2023, "en")
+
+
+@pytest.fixture(scope="module")
+def panel_2023_en(tmp_path_factory) -> str:
+    return _execute(tmp_path_factory, "panel", 2023, "en")
+
+
+@pytest.mark.slow
+def test_english_reports_have_no_japanese_outside_lang_ja(
+    attainment_2023_en: str, trends_2023_en: str, panel_2023_en: str
+):
+    """Issue 17: English reports kept 累計 4団体, ▲468人, 47回 and 地方創生推進タイプ."""
+    for html in (attainment_2023_en, trends_2023_en, panel_2023_en):
+        assert japanese_outside_lang_ja(html) == []
+    # The seed's values in English: ▲468人 (FY2021 ②) reads −468, the unit under the name.
+    assert '<td class="num">−468' in attainment_2023_en
+    assert "regional revitalisation promotion type" in panel_2023_en
+    # Names kept as written are there, marked: the department of every sub-project.
+    assert '<span lang="ja">市民協働課</span>' in attainment_2023_en
+
+
+@pytest.mark.slow
+def test_japanese_reports_carry_no_english_subtitles(attainment_2023: str, trends_2023: str):
+    """Issue 17: every heading and column had an English subtitle beside the Japanese."""
+    for html in (attainment_2023, trends_2023):
+        page = _visible(html)
+        assert '<span class="en">' not in page
+        headers = re.findall(r"<th[^>]*>(.*?)</th>", page, flags=re.S)
+        assert headers and not [h for h in headers if re.search(r"<small>[A-Za-z]", h)]

@@ -302,7 +302,7 @@ def test_sheet_notes_view_shows_and_escapes_them(panel):
     notes = sheet_notes(t)
     assert list(notes["indicator_id"]) == [1, 2, 3]
     html = sheet_notes_view(t, "ja")
-    assert "シート記載の達成度 (Achievement printed on the sheet)" in html
+    assert "<th>シート記載の達成度</th>" in html
     assert "<td>108.0%</td><td>108.0%</td>" in html  # ① 27/25 printed 108.0 %
     assert "集計中（平成29年8月公表予定）" in html
     flagged = sheet_notes_view(attainment_table(panel.as_of(2015), 2015, programme_id=MEDIA), "en")

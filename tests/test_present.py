@@ -16,9 +16,11 @@ from kpianalysis.report.present import (
     concat,
     definition_list,
     figure,
+    header,
     heading,
     html_column,
     label,
+    mark_japanese,
     number,
     paragraph,
     pick,
@@ -58,10 +60,32 @@ def test_table_formats_and_missing_values():
     assert "<td>n/a</td><td>n/a</td>" in html
 
 
-def test_labels_keep_japanese_with_english_beside():
-    assert label("target") == "目標値 (Target)"
-    assert label("target", "en") == "Target (目標値)"
+def test_labels_speak_the_report_language_only():
+    """Issue 17: a Japanese report carried English subtitles on every heading and column."""
+    assert label("target") == "目標値" and header("target") == "目標値"
+    assert label("target", "en") == "Target" and header("target", "en") == "Target"
+    assert section_heading("methods") == '<h2 id="methods">方法</h2>'
     assert pick("事業", "", "en") == "事業"  # falls back when the English name is blank
+
+
+def test_japanese_kept_as_written_is_marked_in_english_text():
+    # Names from the seed sheet inside English sentences; the markup around them is escaped.
+    assert mark_japanese("Expert panel (有識者による効果検証)") == (
+        'Expert panel (<span lang="ja">有識者による効果検証</span>)'
+    )
+    assert mark_japanese("1. 小学校区コミュニティ構築事業 <b>") == (
+        '1. <span lang="ja">小学校区コミュニティ構築事業</span> &lt;b&gt;'
+    )
+    # One run: 基本目標３-施策Ⅲ-① (digits and dashes between Japanese stay inside the span).
+    assert mark_japanese("基本目標３-施策Ⅲ-①") == '<span lang="ja">基本目標３-施策Ⅲ-①</span>'
+    assert mark_japanese("no Japanese") == "no Japanese"
+
+
+def test_numbers_in_english_use_a_minus_and_english_units():
+    # ▲468人 (FY2021 ②, in-migrants minus out-migrants): "−468 persons" in English.
+    assert number(-468, "persons", "en") == "−468 persons"
+    assert number(1019, "", "en") == "1,019"
+    assert number(-468, "人") == "▲468人"  # the Japanese report keeps the sheet's sign
 
 
 def test_numbers_print_as_the_sheets_do():

@@ -1,6 +1,6 @@
 """The report layer: what a reader sees, built from analysis results.
 
-- :mod:`~kpianalysis.report.present`: escaped HTML builders and bilingual labels
+- :mod:`~kpianalysis.report.present`: escaped HTML builders, labels in the report's language
 - :mod:`~kpianalysis.report.figures`: seaborn figures with a Japanese font
 - :mod:`~kpianalysis.report.loading`: the notebooks' data edge (read, validate, cut at the year)
 - :mod:`~kpianalysis.report.labels`: era labels, rates, units and yen in each language

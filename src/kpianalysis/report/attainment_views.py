@@ -104,10 +104,26 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
     }
     ind = ds.indicators.set_index(["programme_id", "indicator_id"])
     t = table.copy()
-    t["indicator"] = [indicator_name(r, language) for r in t.to_dict("records")]
+    # In English the values are bare numbers and the unit, in English, stands under the name.
+    t["indicator"] = P.html_column(
+        [
+            P.Html(
+                P.esc(indicator_name(r, language))
+                if language == "ja"
+                else P.mark_japanese(indicator_name(r, language))
+                + f'<span class="sub">{P.mark_japanese(unit_text(r["unit"], "en"))}</span>'
+            )
+            for r in t.to_dict("records")
+        ],
+        t.index,
+    )
     base_years = sorted({int(y) for y in t["baseline_year"].dropna()})
     t["baseline_s"] = [
-        as_written(ind.loc[(r["programme_id"], r["indicator_id"]), "baseline_text"])
+        _value_cell(
+            ind.loc[(r["programme_id"], r["indicator_id"]), "baseline_text"],
+            r["baseline"],
+            language,
+        )
         for r in t.to_dict("records")
     ]
     cols: dict[str, Any] = {
@@ -126,12 +142,17 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
         cells = []
         for r in t.to_dict("records"):
             o = by_key.get((r["programme_id"], int(r["indicator_id"]), y))
-            actual = as_written(o.actual_text) if o is not None and y <= fiscal_year else ""
-            target = as_written(o.target_text) if o is not None else ""
+            seen = o is not None and y <= fiscal_year
+            actual = _value_cell(o.actual_text, o.actual, language) if seen else ""
+            target = (
+                _value_cell(o.target_text, o.target, language, brackets=True)
+                if o is not None
+                else ""
+            )
             cells.append(
                 P.Html(
-                    P.esc(actual or ("—" if y <= fiscal_year else ""))
-                    + (f'<span class="sub">{P.esc(target)}</span>' if target else "")
+                    (actual or P.esc("—" if y <= fiscal_year else ""))
+                    + (f'<span class="sub">{target}</span>' if target else "")
                 )
             )
         t[col] = P.html_column(cells, t.index)
@@ -153,12 +174,25 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
     cols["effect_s"] = P.header("effect_rating", language)
     caption = P.pick(
         f"KPIの実績値と（目標値）: 評価シートの表記のまま。右の3列は{fiscal_year}年度の算出値",
-        f"KPI actuals and (targets) as the sheet writes them (Japanese units); the last three "
-        f"columns are computed for FY{fiscal_year}",
+        f"KPI actuals and (targets) from the sheet; the last three columns are computed for "
+        f"FY{fiscal_year}",
         language,
     )
     numeric = ["baseline_s", *(f"fy{y}" for y in years), "rate_s", "progress_s"]
     return P.table(t, cols, na_rep="", caption=caption, numeric=numeric, css_class="kpi-sheet")
+
+
+def _value_cell(written: Any, value: Any, language: str, *, brackets: bool = False) -> P.Html:
+    """A value of the sheet's table: as written in Japanese (「累計 6団体」, 「▲468人」); in
+    English the number (``6``, ``−468``; the unit stands under the KPI's name), or the sheet's
+    text marked ``lang="ja"`` when it holds no number."""
+    text = as_written(written)
+    if language == "ja" or not text:
+        return P.Html(P.esc(text))
+    number = P.number(value, "", "en")
+    if not number:
+        return P.mark_japanese(text)
+    return P.mark_japanese(f"({number})" if brackets else number)
 
 
 def _rating(ja: Any, en: Any, reason: Any, language: str) -> str:
@@ -234,7 +268,7 @@ def sheet_notes_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
         "computed_s": P.label("achievement_rate", language),
         "missing_reason_ja": P.label("missing_reason", language),
     }
-    return P.table(t, cols, na_rep="")
+    return P.table(t, cols, na_rep="", language=language)
 
 
 def series_chart(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str = "ja"):
@@ -362,7 +396,7 @@ def research_measures(table: pd.DataFrame, language: str = "ja") -> P.Html:
     )
     return P.concat(
         P.section_heading("research", language),
-        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-research"),
+        P.table(t, cols, na_rep="", caption=caption, css_class="kpi-research", language=language),
     )
 
 

@@ -78,6 +78,12 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "actual": "実績値",
         "target": "目標値",
         "fiscal_year": "年度",
+        "target_plan": "目標値（計画）",
+        "trend": "傾向",
+        "ci": "95%信頼区間（平均）",
+        "pi": "95%予測区間（新たな値）",
+        "clipped_bands": "区間の一部は図の外",
+        "clipped_points": "{lo}%〜{hi}%の範囲外は端に表示",
     },
     "en": {
         "achievement_rate": "Achievement rate",
@@ -90,6 +96,12 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "actual": "actual",
         "target": "target",
         "fiscal_year": "fiscal year",
+        "target_plan": "target (plan)",
+        "trend": "trend",
+        "ci": "95% CI (mean)",
+        "pi": "95% PI (new value)",
+        "clipped_bands": "bands run off the axes",
+        "clipped_points": "outside {lo}%–{hi}% drawn at the edge",
     },
 }
 
@@ -433,6 +445,7 @@ def trend_figure(
     notes: Mapping[str, str] | None = None,
     nonnegative: Mapping[str, bool] | None = None,
     ncols: int = 2,
+    language: str = "ja",
     fig: FigureBase | None = None,
 ) -> FigureBase:
     """One panel per KPI: actuals, the baseline, the plan's targets as a path, the fitted trend with
@@ -452,6 +465,8 @@ def trend_figure(
         A short text per panel (e.g. why no interval is shown), printed inside it.
     nonnegative
         Panels whose axis never goes below zero (counts, running totals, positive stocks).
+    language
+        ``"ja"`` or ``"en"``: the legend, axis label and notes of the figure.
     fig
         Figure or sub-figure to draw the panels into; without one, a figure of 6.2 × 3.6 in
         a panel.
@@ -486,22 +501,18 @@ def trend_figure(
                 unit=units.get(name, "") if units else "",
                 note=notes.get(name, "") if notes else "",
                 nonnegative=bool(nonnegative and nonnegative.get(name)),
+                language=language,
             )
         if legend:
-            order = [
-                "実績値 actual",
-                "当初値 baseline",
-                "目標値 target (plan)",
-                "傾向 trend",
-                "95% 信頼区間 CI (mean)",
-                "95% 予測区間 PI (new value)",
+            keys = [
+                k for k in ("actual", "baseline", "target_plan", "trend", "ci", "pi") if k in legend
             ]
-            labels = [k for k in order if k in legend]
+            words = FIGURE_WORDS[language]
             fig.legend(
-                [legend[k] for k in labels],
-                labels,
+                [legend[k] for k in keys],
+                [words[k] for k in keys],
                 loc="outside lower center",
-                ncols=min(len(labels), 3),
+                ncols=min(len(keys), 3),
                 frameon=False,
             )
     return fig
@@ -517,25 +528,24 @@ def _trend_panel(
     unit: str,
     note: str,
     nonnegative: bool,
+    language: str,
 ) -> None:
     """One KPI's panel of :func:`trend_figure` (columns renamed to ``_x``, ``_actual``, …);
     adds the artists the figure's legend shows to ``legend``."""
     x, actual, target, mean, baseline = "_x", "_actual", "_target", "_mean", "_base"
     ci, pi = ("_ci_low", "_ci_high"), ("_pi_low", "_pi_high")
+    words = FIGURE_WORDS[language]
     if not pred.empty:
         xs = pred[x].to_numpy(dtype=float)
-        for (lo, hi), colour, lab in (
-            (pi, PI_COLOUR, "95% 予測区間 PI (new value)"),
-            (ci, CI_COLOUR, "95% 信頼区間 CI (mean)"),
-        ):
+        for (lo, hi), colour, lab in ((pi, PI_COLOUR, "pi"), (ci, CI_COLOUR, "ci")):
             low = pd.to_numeric(pred[lo], errors="coerce").to_numpy(dtype=float)
             high = pd.to_numeric(pred[hi], errors="coerce").to_numpy(dtype=float)
             if np.isfinite(low).any():
                 legend[lab] = ax.fill_between(
-                    xs, low, high, color=colour, alpha=0.8, label=lab, linewidth=0
+                    xs, low, high, color=colour, alpha=0.8, label=words[lab], linewidth=0
                 )
-        (legend["傾向 trend"],) = ax.plot(
-            xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label="傾向 trend"
+        (legend["trend"],) = ax.plot(
+            xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label=words["trend"]
         )
     clipped = _limit_y(
         ax,
@@ -550,7 +560,7 @@ def _trend_panel(
         ax.text(
             0.98,
             0.02,
-            "区間の一部は図の外 / bands run off the axes",
+            words["clipped_bands"],
             transform=ax.transAxes,
             ha="right",
             va="bottom",
@@ -559,7 +569,7 @@ def _trend_panel(
         )
     tgt = obs[obs[target].notna()]
     if len(tgt):
-        (legend["目標値 target (plan)"],) = ax.plot(
+        (legend["target_plan"],) = ax.plot(
             tgt[x],
             tgt[target],
             marker="D",
@@ -568,7 +578,7 @@ def _trend_panel(
             markerfacecolor="none",
             markersize=7,
             linewidth=1.2,
-            label="目標値 target (plan)",
+            label=words["target_plan"],
             zorder=3,
         )
     is_base = (
@@ -577,25 +587,25 @@ def _trend_panel(
         else pd.Series(False, index=obs.index)
     )
     act = obs[obs[actual].notna() & ~is_base]
-    (legend["実績値 actual"],) = ax.plot(
-        act[x], act[actual], "o", color="#1a1a1a", label="実績値 actual", zorder=4
+    (legend["actual"],) = ax.plot(
+        act[x], act[actual], "o", color="#1a1a1a", label=words["actual"], zorder=4
     )
     base = obs[obs[actual].notna() & is_base]
     if len(base):
-        (legend["当初値 baseline"],) = ax.plot(
+        (legend["baseline"],) = ax.plot(
             base[x],
             base[actual],
             "o",
             markerfacecolor="white",
             markeredgecolor="#1a1a1a",
             markersize=7,
-            label="当初値 baseline",
+            label=words["baseline"],
             zorder=4,
         )
     ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
     years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
     ax.set_xticks(years, [f"{y}" for y in years])
-    ax.set_xlabel("年度 fiscal year")
+    ax.set_xlabel(words["fiscal_year"])
     ax.set_ylabel(unit)
     if note:
         ax.text(
@@ -662,8 +672,9 @@ def distribution_figure(
     reference: float = 1.0,
     clip: tuple[float, float] = (-1.0, 3.0),
     title: str | None = None,
-    xlabel: str = "達成率 achievement rate",
+    xlabel: str = "達成率",
     max_points: int = 400,
+    language: str = "ja",
     fig: FigureBase | None = None,
 ) -> FigureBase:
     """Distribution of a rate within groups: one box per group, side by side panels.
@@ -696,7 +707,7 @@ def distribution_figure(
     """
     with _own_scale("notebook", fig):
         return _distribution_panels(
-            data, groups, rate, achieved, reference, clip, title, xlabel, max_points, fig
+            data, groups, rate, achieved, reference, clip, title, xlabel, max_points, language, fig
         )
 
 
@@ -710,6 +721,7 @@ def _distribution_panels(
     title: str | None,
     xlabel: str,
     max_points: int,
+    language: str,
     fig: FigureBase | None,
 ) -> FigureBase:
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float)
@@ -729,7 +741,10 @@ def _distribution_panels(
     axes = fig.subplots(1, len(groups), squeeze=False)
     label = xlabel + " (%)"
     if clipped.any():
-        label += f"  [{lo * 100:.0f}%–{hi * 100:.0f}% の範囲外は端に表示 / clipped]"
+        note = FIGURE_WORDS[language]["clipped_points"].format(
+            lo=f"{lo * 100:.0f}", hi=f"{hi * 100:.0f}"
+        )
+        label += f"  [{note}]"
     for ax, (col, panel_title) in zip(axes.flat, groups, strict=True):
         frame["group"] = [wrap_label(x, width=14, max_lines=2) for x in data[col].astype(str)]
         shown = frame[finite]

@@ -22,8 +22,10 @@ __all__ = [
     "as_written",
     "fiscal_year_label",
     "fy_short",
+    "grant_type_text",
     "indicator_name",
     "percent_text",
+    "quantity",
     "reason_text",
     "unit_text",
     "unparen",
@@ -172,3 +174,26 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
         "plan, would fail to make (below 5 %: on track; negative: beyond the target).",
     ),
 }
+
+
+def quantity(value: Any, unit: Any, language: str) -> str:
+    """A KPI value with its unit in the report's language: ``▲468人`` / ``−468 persons``.
+
+    Examples
+    --------
+    >>> quantity(-468, "人", "ja"), quantity(-468, "人", "en"), quantity(13, "団体", "en")
+    ('▲468人', '−468 persons', '13 organisations')
+    """
+    return P.number(value, unit_text(unit, language), language)
+
+
+def grant_type_text(grant_type_ja: Any, language: str) -> str:
+    """A grant type as the sheet writes it, or in English (:data:`GRANT_TYPES_EN`).
+
+    Examples
+    --------
+    >>> grant_type_text("地方創生推進タイプ", "en")
+    'regional revitalisation promotion type'
+    """
+    text = "" if not isinstance(grant_type_ja, str) else grant_type_ja
+    return text if language == "ja" else GRANT_TYPES_EN.get(text, text)

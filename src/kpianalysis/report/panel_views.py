@@ -17,7 +17,7 @@ from kpianalysis.analysis.panel import PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
-from kpianalysis.report.labels import ASSESSMENT_METHODS, fiscal_year_label
+from kpianalysis.report.labels import ASSESSMENT_METHODS, fiscal_year_label, grant_type_text
 from kpianalysis.report.registry import report_title
 
 __all__ = [
@@ -203,7 +203,7 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         d["group"] = [_kind(k, language) for k in d[by]]
         head = P.pick("KPIの種類", "KPI kind", language)
     else:
-        d["group"] = d[by].astype(object)
+        d["group"] = [grant_type_text(g, language) for g in d[by]]
         head = P.label("grant_type", language)
     d["achieved_s"] = [
         f"{int(a)} / {int(n)}" + (f" ({_pct(s)})" if _pct(s) else "")
@@ -228,22 +228,26 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         else P.pick("交付金の種類別の達成率", "Achievement rates by grant type", language)
     )
     numeric = ("n_kpis", "n_rates", "min_s", "q1_s", "median_s", "q3_s", "max_s")
-    return P.table(d, cols, na_rep="", caption=caption, numeric=numeric)
+    return P.table(d, cols, na_rep="", caption=caption, numeric=numeric, language=language)
 
 
 def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
     """Box (and point) plot of achievement rates by KPI kind and by grant type, embedded."""
     from kpianalysis.report.figures import distribution_figure
 
-    data = kpis.assign(kind_label=[_kind(k, language) for k in kpis["kind"]])
+    data = kpis.assign(
+        kind_label=[_kind(k, language) for k in kpis["kind"]],
+        grant_label=[grant_type_text(g, language) for g in kpis["grant_type_ja"]],
+    )
     fig = distribution_figure(
         data,
         max_points=POINTS_SHOWN,
-        xlabel=P.pick("達成率 achievement rate", "Achievement rate", language),
+        xlabel=P.pick("達成率", "Achievement rate", language),
         groups=[
             ("kind_label", P.pick("KPIの種類別", "By KPI kind", language)),
-            ("grant_type_ja", P.pick("交付金の種類別", "By grant type", language)),
+            ("grant_label", P.pick("交付金の種類別", "By grant type", language)),
         ],
+        language=language,
         title=P.pick(
             f"{fiscal_year}年度 達成率の分布", f"FY{fiscal_year} achievement rates", language
         ),
@@ -281,7 +285,12 @@ def progress_classes_view(classes: pd.DataFrame, language: str = "ja") -> P.Html
         "評価方法ごとの進捗分類の指標数", "KPIs per progress class, by assessment", language
     )
     return P.table(
-        c, cols, na_rep="", caption=caption, numeric=("n_kpis", "share_s", "n_programmes")
+        c,
+        cols,
+        na_rep="",
+        caption=caption,
+        numeric=("n_kpis", "share_s", "n_programmes"),
+        language=language,
     )
 
 
@@ -299,11 +308,12 @@ def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
         f"{int(a)} / {int(n)}" for a, n in zip(p["n_achieved"], p["n_evaluated"], strict=True)
     ]
     p["share_s"] = [_pct(v) for v in p["share_achieved"]]
+    p["grant_s"] = [grant_type_text(g, language) for g in p["grant_type_ja"]]
     cols = {
         "programme_id": "ID",
         "municipality": P.label("municipality", language),
         "programme": P.label("programme", language),
-        "grant_type_ja": P.label("grant_type", language),
+        "grant_s": P.label("grant_type", language),
         "achieved_s": P.pick("達成 / 評価したKPI", "Achieved / evaluated KPIs", language),
         "share_s": P.pick("達成割合", "Share achieved", language),
         "n_without_actual": P.pick("実績値なし", "Without an actual", language),
@@ -319,6 +329,7 @@ def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
         na_rep="",
         caption=caption,
         numeric=("achieved_s", "share_s", "n_without_actual"),
+        language=language,
     )
 
 
@@ -347,4 +358,6 @@ def panel_methods(language: str = "ja") -> P.Html:
             language,
         ),
     ]
+    if language == "en":  # the grant's Japanese name, kept as written, is marked lang="ja"
+        return P.bullet_list(P.mark_japanese(i) for i in items)
     return P.bullet_list(items)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "html_column",
     "keep_together",
     "label",
+    "mark_japanese",
     "number",
     "paragraph",
     "pick",
@@ -137,18 +139,14 @@ def esc(value: Any) -> str:
 
 
 def label(key: str, language: str = "ja") -> str:
-    """A bilingual label: ``"達成率 (Achievement rate)"``, or English first for ``"en"``.
+    """A label in the report's language only (a report speaks one language): as :func:`term`.
 
     Examples
     --------
-    >>> label("achievement_rate")
-    '達成率 (Achievement rate)'
-    >>> label("achievement_rate", "en")
-    'Achievement rate (達成率)'
+    >>> label("achievement_rate"), label("achievement_rate", "en")
+    ('達成率', 'Achievement rate')
     """
-    check_language(language)
-    ja, en = LABELS.get(key, (key, key))
-    return f"{ja} ({en})" if language == "ja" else f"{en} ({ja})"
+    return term(key, language)
 
 
 def pick(ja: Any, en: Any, language: str = "ja") -> str:
@@ -184,19 +182,17 @@ def heading(text: Any, level: int = 2, *, anchor: str = "", english: str = "") -
 
 
 def section_heading(key: str, language: str = "ja", level: int = 2) -> Html:
-    """A section heading from :data:`SECTIONS`: Japanese with English beside, or English only.
+    """A section heading from :data:`SECTIONS` in the report's language.
 
     Examples
     --------
     >>> print(section_heading("methods"))
-    <h2 id="methods">方法<span class="en">Methods</span></h2>
+    <h2 id="methods">方法</h2>
     >>> print(section_heading("methods", "en"))
     <h2 id="methods">Methods</h2>
     """
     ja, en = SECTIONS[key]
-    if check_language(language) == "ja":
-        return heading(ja, level, anchor=key, english=en)
-    return heading(en, level, anchor=key)
+    return heading(ja if check_language(language) == "ja" else en, level, anchor=key)
 
 
 def _anchor(text: str) -> str:
@@ -216,19 +212,42 @@ def term(key: str, language: str = "ja") -> str:
 
 
 def header(key: str, language: str = "ja") -> Html:
-    """A table header: the Japanese term with its English below in small type, or English only.
+    """A table header in the report's language.
 
     Examples
     --------
-    >>> print(header("target"))
-    目標値<small>Target</small>
-    >>> print(header("target", "en"))
-    Target
+    >>> header("target"), header("target", "en")
+    ('目標値', 'Target')
     """
-    ja, en = LABELS.get(key, (key, key))
-    if check_language(language) == "ja":
-        return Html(f"{esc(ja)}<small>{esc(en)}</small>")
-    return Html(esc(en))
+    return Html(esc(term(key, language)))
+
+
+#: Runs of Japanese script (kana, kanji, full-width forms, CJK punctuation, ▲), with the Roman
+#: and circled numbers and the spaces, digits, brackets and dashes that join them inside one
+#: name (「基本目標３-施策Ⅲ-①」); a run starts with Japanese script, so "① Population" is English.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef▲△"
+_NUMBERS = "\u2150-\u218f\u2460-\u24ff"
+_JAPANESE = re.compile(rf"[{_CJK}][{_CJK}{_NUMBERS}]*(?:[\s\d.,()\-/]*[{_CJK}{_NUMBERS}]+)*")
+
+
+def mark_japanese(text: Any) -> Html:
+    """Escaped ``text`` whose Japanese runs are marked ``lang="ja"``: a name kept as the sheet
+    writes it, inside an English report (screen readers and fonts then treat it as Japanese).
+
+    Examples
+    --------
+    >>> print(mark_japanese("Handa City (半田市, code 23205)"))
+    Handa City (<span lang="ja">半田市</span>, code 23205)
+    >>> print(mark_japanese("<b>市民協働課</b>"))
+    &lt;b&gt;<span lang="ja">市民協働課</span>&lt;/b&gt;
+    """
+    s = "" if _is_missing(text) else str(text)
+    out, last = [], 0
+    for m in _JAPANESE.finditer(s):
+        out += [esc(s[last : m.start()]), f'<span lang="ja">{esc(m.group())}</span>']
+        last = m.end()
+    out.append(esc(s[last:]))
+    return Html("".join(out))
 
 
 def caption_html(kind: str, text: Any) -> Html:
@@ -290,6 +309,7 @@ def table(
     caption: str | None = None,
     numeric: Iterable[str] = (),
     css_class: str = "",
+    language: str = "ja",
 ) -> Html:
     """An HTML table of ``df`` with every header and cell escaped.
 
@@ -307,6 +327,9 @@ def table(
         Columns to right-align (numbers); their headers too.
     css_class
         An extra class on the ``<table>`` (layout hints in the report stylesheet).
+    language
+        The report's language; in an English report, Japanese kept as written in a cell (a
+        sub-project's name, a department) is marked ``lang="ja"`` (:func:`mark_japanese`).
 
     Headers and cells that are :class:`Html` (already escaped) are kept as they are.
 
@@ -341,7 +364,9 @@ def table(
             )
             if _is_missing(text):
                 text = na_rep
-            cells.append(f"<td{cls(col)}>{text if isinstance(text, Html) else esc(text)}</td>")
+            if not isinstance(text, Html):
+                text = mark_japanese(text) if language == "en" else esc(text)
+            cells.append(f"<td{cls(col)}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{caption_html('table', caption)}</caption>" if caption else ""
     extra = f" {esc(css_class)}" if css_class else ""
@@ -376,10 +401,19 @@ def yen(value: Any) -> str:
     return f"{float(value):,.0f}円" if float(value).is_integer() else f"{float(value):,.1f}円"
 
 
-def number(value: Any, unit: str = "") -> str:
-    """A KPI value as the sheets print it: thousands separators, ▲ for negatives."""
+def number(value: Any, unit: str = "", language: str = "ja") -> str:
+    """A KPI value as the sheets print it: thousands separators, ▲ for negatives; in English
+    a minus sign and the unit after a space.
+
+    Examples
+    --------
+    >>> number(-468, "人"), number(-468, "persons", "en"), number(1341.5, "", "en")
+    ('▲468人', '−468 persons', '1,341.5')
+    """
     if _is_missing(value):
         return ""
     v = float(value)
     text = f"{abs(v):,.0f}" if v.is_integer() else f"{abs(v):,.2f}".rstrip("0").rstrip(".")
+    if language == "en":
+        return ("−" if v < 0 else "") + text + (f" {unit}" if unit else "")
     return ("▲" if v < 0 else "") + text + unit

@@ -18,10 +18,11 @@ from kpianalysis.data.dataset import Dataset
 from kpianalysis.report import present as P
 from kpianalysis.report.headline import counts_text
 from kpianalysis.report.labels import (
-    GRANT_TYPES_EN,
     fiscal_year_label,
+    grant_type_text,
     indicator_name,
     percent_text,
+    quantity,
     reason_text,
     unit_text,
     unparen,
@@ -105,7 +106,8 @@ def report_header(
             f"Actuals, costs and verdicts up to fiscal year {fiscal_year} (April {fiscal_year} – "
             f"March {fiscal_year + 1}) and every target of the plan."
         )
-    parts = [P.heading(title, 1), P.Html(f'<p class="kpi-subtitle">{P.esc(sub)}</p>')]
+    h1 = P.Html(f"<h1>{P.esc(title) if language == 'ja' else P.mark_japanese(title)}</h1>")
+    parts = [h1, P.Html(f'<p class="kpi-subtitle">{P.esc(sub)}</p>')]
     parts.append(summary_box(ds, table, summary, fiscal_year, language))
     parts.append(P.Html('<nav class="kpi-toc"></nav>'))
     return P.concat(*parts)
@@ -156,10 +158,10 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
         )
         text = f"{indicator_name(row, 'ja')} — {actual or '—'}／目標 {target or '—'}（{rate}）"
     else:
-        unit = unit_text(row["unit"], "en")
-        actual_en = P.number(row["actual"]) + f" {unit}" if pd.notna(row["actual"]) else "—"
-        target_en = P.number(row["target"]) + f" {unit}" if pd.notna(row["target"]) else "—"
+        actual_en = quantity(row["actual"], row["unit"], "en") or "—"
+        target_en = quantity(row["target"], row["unit"], "en") or "—"
         text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
+        return P.Html(P.mark_japanese(text) + mark)
     return P.Html(P.esc(text) + mark)
 
 
@@ -199,9 +201,7 @@ def summary_box(
     texts = _texts(ds, fiscal_year)
     # No anchor: the box sits above the table of contents and is not listed in it.
     ja_h, en_h = P.SECTIONS["summary"]
-    parts: list[str] = [
-        P.heading(ja_h, 2, english=en_h) if language == "ja" else P.heading(en_h, 2)
-    ]
+    parts: list[str] = [P.heading(ja_h if language == "ja" else en_h, 2)]
     for s in summary.to_dict("records"):
         parts.append(P.Html(f'<p class="kpi-headline">{P.esc(headline_sentence(s, language))}</p>'))
         rows = table[table["programme_id"] == s["programme_id"]].to_dict("records")
@@ -245,12 +245,7 @@ def programme_overview(
                     language,
                 ),
             ),
-            (
-                P.header("grant_type", language),
-                prog["grant_type_ja"]
-                if language == "ja"
-                else GRANT_TYPES_EN.get(prog["grant_type_ja"], prog["grant_type_ja"]),
-            ),
+            (P.header("grant_type", language), grant_type_text(prog["grant_type_ja"], language)),
             (P.header("strategy_goals", language), _goals(prog["strategy_goals_ja"], language)),
             (
                 P.header("plan_period", language),
@@ -287,11 +282,7 @@ def programme_overview(
                     money += f"（{f['remark_ja']}）"
                 elif f["remark_ja"]:
                     money += f" (the sheet's remark, in Japanese: {f['remark_ja']})"
-            cost_key = P.Html(
-                "事業費・交付額<small>Cost and grant</small>"
-                if language == "ja"
-                else "Cost and grant"
-            )
+            cost_key = P.Html(P.pick("事業費・交付額", "Cost and grant", language))
             pairs.append((cost_key, money))
         else:
             pairs.append(
@@ -300,6 +291,8 @@ def programme_overview(
                     P.pick("この年度の記録なし", "not recorded for this year", language),
                 )
             )
+        if language == "en":  # names kept as the sheet writes them are marked lang="ja"
+            pairs = [(k, v if isinstance(v, P.Html) else P.mark_japanese(v)) for k, v in pairs]
         parts.append(P.definition_list(pairs))
         parts.append(subprojects_table(full, pid, language))
         parts.append(verdicts_view(ds, pid, fiscal_year, language))
@@ -338,7 +331,15 @@ def subprojects_table(ds: Dataset, programme_id: str, language: str = "ja") -> P
         "Sub-projects by component (names as the sheet writes them, in Japanese)",
         language,
     )
-    return P.table(sub, cols, na_rep="", caption=caption, numeric=(), css_class="kpi-subprojects")
+    return P.table(
+        sub,
+        cols,
+        na_rep="",
+        caption=caption,
+        numeric=(),
+        css_class="kpi-subprojects",
+        language=language,
+    )
 
 
 def _option_text(option_ja: str, language: str) -> str:
@@ -407,6 +408,7 @@ def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: st
             f"Effect verification of FY{fiscal_year} (options as the sheet writes them)",
             language,
         ),
+        language=language,
     )
 
 
@@ -422,6 +424,14 @@ def _places(where: list[str], language: str) -> str:
             out.append(w)
             prefix = head if slot else ""
     return ("、" if language == "ja" else ", ").join(out)
+
+
+def _note(text: str, language: str) -> P.Html:
+    """A transcriber's note (written in English, quoting the sheet's Japanese): in a Japanese
+    report marked ``lang="en"``, in an English one its Japanese quotes marked ``lang="ja"``."""
+    if language == "ja":
+        return P.Html(f'<span lang="en">{P.esc(text)}</span>')
+    return P.mark_japanese(text)
 
 
 def transcription_notes(full: Dataset, ds: Dataset, language: str = "ja") -> P.Html:
@@ -459,7 +469,10 @@ def transcription_notes(full: Dataset, ds: Dataset, language: str = "ja") -> P.H
         body: P.Html = P.paragraph(P.pick("注記はありません。", "No notes.", language))
     else:
         body = P.bullet_list(
-            (P.Html(f"<b>{P.esc(_places(w, language))}</b>: {P.esc(n)}") for n, w in notes.items()),
+            (
+                P.Html(f"<b>{P.esc(_places(w, language))}</b>: {_note(n, language)}")
+                for n, w in notes.items()
+            ),
             "kpi-notes",
         )
     return P.concat(P.section_heading("notes", language), P.paragraph(intro), body)

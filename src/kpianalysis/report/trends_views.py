@@ -16,7 +16,13 @@ from kpianalysis.data.dataset import Dataset
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import trend_figure
-from kpianalysis.report.labels import indicator_name, percent_text, reason_text
+from kpianalysis.report.labels import (
+    indicator_name,
+    percent_text,
+    quantity,
+    reason_text,
+    unit_text,
+)
 
 __all__ = ["trend_chart", "trend_methods", "trend_view"]
 
@@ -52,7 +58,8 @@ def trend_chart(
         for p, i in zip(pred["programme_id"], pred["indicator_id"], strict=True)
     ]
     units = {
-        names[(r["programme_id"], r["indicator_id"])]: r["unit"] for r in table.to_dict("records")
+        names[(r["programme_id"], r["indicator_id"])]: unit_text(r["unit"], language)
+        for r in table.to_dict("records")
     }
     notes = {
         names[(r["programme_id"], r["indicator_id"])]: reason_text(r["reason"], language)
@@ -63,7 +70,7 @@ def trend_chart(
         or r["model"] in ("poisson", "poisson_increments", "loglinear")
         for r in table.to_dict("records")
     }
-    fig = trend_figure(obs, pred, units=units, notes=notes, nonnegative=nonneg)
+    fig = trend_figure(obs, pred, units=units, notes=notes, nonnegative=nonneg, language=language)
     caption = P.pick(
         "KPIごとの傾向と予測（実績値、目標値、当てはめた傾向と95%区間）",
         "Trend and projection per KPI (actuals, targets, fitted trend with 95 % bands)",
@@ -94,7 +101,11 @@ def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
                 if pd.notna(r["ci_low"])
                 else ""
             )
-        return num(r["slope"]) + P.pick(f"{r['unit']}/年", f" {r['unit']}/yr", language) + ci
+        return (
+            num(r["slope"])
+            + P.pick(f"{r['unit']}/年", f" {unit_text(r['unit'], 'en')}/yr", language)
+            + ci
+        )
 
     def df_text(r: dict[str, Any]) -> str:
         d = "" if pd.isna(r["df_resid"]) else str(int(r["df_resid"]))
@@ -129,7 +140,7 @@ def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
     t["target_s"] = [
         ""
         if pd.isna(r["final_target"])
-        else f"FY{r['final_target_year']}: {P.number(r['final_target'], r['unit'])}"
+        else f"FY{r['final_target_year']}: {quantity(r['final_target'], r['unit'], language)}"
         for r in recs
     ]
     t["prob_s"] = [_outcome_text(r, language) for r in recs]
@@ -147,7 +158,7 @@ def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
         "reason_s": P.label("reason", language),
     }
     caption = P.pick("KPIごとの当てはめの結果", "Fitted trend per KPI", language)
-    return P.table(t, cols, na_rep="", caption=caption)
+    return P.table(t, cols, na_rep="", caption=caption, language=language)
 
 
 def _flag(value: Any) -> bool:
@@ -201,9 +212,9 @@ def _outcome_text(r: dict[str, Any], language: str) -> str:
     detail = P.pick(
         f"（実績 {P.number(r['final_actual'], unit)}、目標 {P.number(r['final_target'], unit)}、"
         f"差 {'+' if gap > 0 else ''}{P.number(gap, unit)}）",
-        f" (actual {P.number(r['final_actual'], unit)}, target "
-        f"{P.number(r['final_target'], unit)}, difference {'+' if gap > 0 else ''}"
-        f"{P.number(gap, unit)})",
+        f" (actual {quantity(r['final_actual'], unit, 'en')}, target "
+        f"{quantity(r['final_target'], unit, 'en')}, difference {'+' if gap > 0 else ''}"
+        f"{quantity(gap, unit, 'en')})",
         language,
     )
     return word + detail
@@ -291,4 +302,6 @@ def _pool_name(key: str, language: str) -> str:
     if key == "loglinear":
         return P.pick("対数線形の分散（対数尺度）", "log-linear variance (log scale)", language)
     model, kind, unit = [*key.split("|"), "", "", ""][:3]
-    return P.pick(f"{model}・{kind}・単位{unit}", f"{model}, {kind}, unit {unit}", language)
+    return P.pick(
+        f"{model}・{kind}・単位{unit}", f"{model}, {kind}, unit {unit_text(unit, 'en')}", language
+    )
