@@ -166,7 +166,10 @@ def test_footer_dates_in_jst_escapes_and_links_relatively():
     out = footer_html(p, "半田市 <KPI>")
     assert "2023年11月15日（JST）" in out and jst_date(built, "en") == "15 November 2023 (JST)"
     assert "&lt;script&gt;aaaa" in out and "<script" not in out and "&lt;b&gt;3&lt;/b&gt;" in out
-    assert "missing" not in out and "modified" in out
+    # One language: the Japanese footer says 未コミットの変更あり without "/ modified".
+    assert "missing" not in out and "（未コミットの変更あり）" in out and "modified" not in out
+    assert "(modified)" in footer_html(p, "x", "en")
+    assert ">実行記録（JSON）</a>" in out and ">Run record (JSON)</a>" in footer_html(p, "x", "en")
     assert re.findall(r'href="([^"]*)"', out) == [
         "attainment.run.json",
         "attainment.ipynb",

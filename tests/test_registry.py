@@ -77,3 +77,29 @@ def test_data_processed_holds_every_year_table_the_registry_names(seed) -> None:
     for fy in (2021, 2022, 2023):
         assert {f"attainment_fy{fy}.csv", f"trends_fy{fy}.csv"} <= set(names)
     assert registry.year_tables(2021) == ["attainment_fy2021", "trends_fy2021"]
+
+
+def test_a_report_links_the_index_its_siblings_and_its_other_language(tmp_path: Path) -> None:
+    """Issue 17: no link back to the index, to the other language or to the sibling report."""
+    reports = tmp_path / "reports"
+    folder = reports / SEED_ID / "fy2023"
+    folder.mkdir(parents=True)
+    spec = RunSpec(Path("attainment.ipynb"), "attainment", 2023, {}, {}, "", programme_id=SEED_ID)
+    assert execute.navigation_for(spec, reports) == [
+        ("報告書の一覧", f"../../index.html#{SEED_ID}", "ja"),
+        ("KPIの推移と見通し", "trends.html", "ja"),
+    ]  # no English version built yet: no link that would lead nowhere
+    (folder / "attainment.en.html").write_text("<html></html>", encoding="utf-8")
+    assert execute.navigation_for(spec, reports)[-1] == (
+        "English version",
+        "attainment.en.html",
+        "en",
+    )
+    en = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id=SEED_ID,
+                 language="en")  # fmt: skip
+    assert execute.navigation_for(en, reports) == [
+        ("All reports", f"../../index.en.html#{SEED_ID}", "en"),
+        ("KPI attainment", "attainment.en.html", "en"),
+    ]
+    panel = RunSpec(Path("panel.ipynb"), "panel", 2023, {}, {}, "")
+    assert execute.navigation_for(panel, reports) == [("報告書の一覧", "../../index.html", "ja")]

@@ -19,7 +19,7 @@ from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec
 from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
-from kpianalysis.report.registry import report_for
+from kpianalysis.report.registry import REPORTS, report_for
 
 KERNEL_NAME = "python3"
 
@@ -321,7 +321,46 @@ def provenance_for(
         record=rel(final["record"]),
         notebook=rel(final["ipynb"]),
         tables=tables,
+        navigation=navigation_for(spec, reports),
     )
+
+
+def navigation_for(spec: RunSpec, reports: Path) -> list[tuple[str, str, str]]:
+    """``(text, href, hreflang)`` of the pages a report links above its title, relative to it.
+
+    The index (at the programme's entry), the same programme-year's other registered reports
+    in the report's language (a build makes every registered notebook), and the report in the
+    other language when the archive already holds it (a build makes one language at a time;
+    a link to a report never built would lead nowhere).
+
+    Examples
+    --------
+    >>> spec = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id="a")
+    >>> [href for _, href, _ in navigation_for(spec, Path("/nonexistent"))]
+    ['../../index.html#a', 'attainment.html']
+    """
+    ja = spec.language == "ja"
+    here = archive.run_paths(reports, spec.where, spec.stem)["html"].parent
+    index = "index.html" if ja else "index.en.html"
+    anchor = f"#{spec.programme_id}" if spec.programme_id else ""
+    links = [
+        (
+            "報告書の一覧" if ja else "All reports",
+            Path(os.path.relpath(Path(reports) / index, here)).as_posix() + anchor,
+            spec.language,
+        )
+    ]
+    scope = "programme" if spec.programme_id else "panel"
+    for name, report in REPORTS.items():
+        if name != spec.name and report.scope == scope:
+            stem = name if ja else f"{name}.{spec.language}"
+            links.append((report.title(spec.language), f"{stem}.html", spec.language))
+    other = "en" if ja else "ja"
+    other_stem = spec.name if other == "ja" else f"{spec.name}.{other}"
+    if (here / f"{other_stem}.html").is_file():
+        text = "English version" if ja else "日本語版"
+        links.append((text, f"{other_stem}.html", other))
+    return links
 
 
 def close_thread_event_loop() -> bool:

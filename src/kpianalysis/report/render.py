@@ -51,6 +51,7 @@ __all__ = [
     "build_time",
     "footer_html",
     "jst_date",
+    "nav_html",
     "render_html",
 ]
 
@@ -139,6 +140,8 @@ figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; }
 .kpi-footer { margin-top: 2em; padding-top: .5em; border-top: 1px solid var(--rule);
   font-size: .8em; color: var(--muted); overflow-wrap: anywhere; break-inside: avoid; }
 .kpi-footer p { margin: .2em 0; }
+.kpi-nav { font-size: .9em; margin: 0 0 .8em; }
+@media print { .kpi-nav { display: none; } }
 .jp-OutputArea-output pre { white-space: pre-wrap; font-size: .85em; }
 @page { size: A4; margin: 12mm 12mm 13mm; }
 @media print {
@@ -233,6 +236,10 @@ class Provenance:
         Relative links to the run record and the executed notebook.
     tables
         Relative links to the CSV tables the report's numbers come from.
+    navigation
+        ``(text, href, hreflang)`` of the pages a reader goes on to — the index, the report's
+        other-language version, its sibling reports of the programme-year — shown above the
+        title.
     """
 
     built: dt.datetime
@@ -242,6 +249,7 @@ class Provenance:
     record: str | None = None
     notebook: str | None = None
     tables: Sequence[str] = ()
+    navigation: Sequence[tuple[str, str, str]] = ()
 
 
 def build_time(now: dt.datetime | None = None) -> dt.datetime:
@@ -321,7 +329,7 @@ def footer_html(provenance: Provenance, citation_title: str, language: str = "ja
     >>> p = Provenance(dt.datetime(2026, 12, 1, tzinfo=dt.UTC), "0123456789abcdef", True,
     ...                {"kpianalysis": "0.1.0"}, "attainment.run.json")
     >>> html_ = footer_html(p, "半田市 KPI達成状況 2023年度")
-    >>> "0123456789ab（未コミットの変更あり / modified）" in html_
+    >>> "0123456789ab（未コミットの変更あり）" in html_
     True
     >>> '<a href="attainment.run.json">' in html_
     True
@@ -332,13 +340,14 @@ def footer_html(provenance: Provenance, citation_title: str, language: str = "ja
     if provenance.commit:
         commit = e(provenance.commit[:12])
         if provenance.dirty:
-            commit += "（未コミットの変更あり / modified）" if ja else " (modified)"
+            commit += "（未コミットの変更あり）" if ja else " (modified)"
     else:
         commit = "不明" if ja else "unknown"
     versions = ", ".join(f"{e(k)} {e(v)}" for k, v in provenance.versions.items() if v)
     links = []
     if provenance.record:
-        links.append((("実行記録" if ja else "Run record"), provenance.record))
+        # A machine-readable record: say so before a reader opens a page of JSON.
+        links.append((("実行記録（JSON）" if ja else "Run record (JSON)"), provenance.record))
     if provenance.notebook:
         links.append((("実行済みノートブック" if ja else "Executed notebook"), provenance.notebook))
     link_html = " · ".join(f'<a href="{e(href)}">{e(text)}</a>' for text, href in links)
@@ -418,7 +427,29 @@ def render_html(
     if provenance is not None:
         footer = footer_html(provenance, first_h1 or title or "", language)
         body = body.replace("</main>", footer + "\n</main>", 1)
+        if provenance.navigation:
+            body = body.replace("<main>", "<main>\n" + nav_html(provenance.navigation, language), 1)
     return body
+
+
+def nav_html(links: Sequence[tuple[str, str, str]], language: str = "ja") -> str:
+    """The links above a report's title: index, other language, sibling reports (escaped).
+
+    Examples
+    --------
+    >>> nav = nav_html([("一覧", "../../index.html", "ja"), ("English", "a.en.html", "en")])
+    >>> nav.endswith('<a href="a.en.html" hreflang="en" lang="en">English</a></nav>')
+    True
+    """
+    e = html.escape
+    items = [
+        f'<a href="{e(href)}">{e(text)}</a>'
+        if lang == language
+        else f'<a href="{e(href)}" hreflang="{e(lang)}" lang="{e(lang)}">{e(text)}</a>'
+        for text, href, lang in links
+    ]
+    label = "関連ページ" if language == "ja" else "Related pages"
+    return f'<nav class="kpi-nav" aria-label="{label}">{" · ".join(items)}</nav>'
 
 
 def _first_h1(nb: Any) -> str:
