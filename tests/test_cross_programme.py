@@ -73,6 +73,25 @@ def test_fy2023_shipped_distribution_by_kind_and_grant_type(seed_2023):
     assert by_kind.loc["average", "n_achieved"] == 1 and by_kind.loc["flow", "n_achieved"] == 0
 
 
+def test_one_programme_panel_lists_values_not_quartiles(seed_2023):
+    """Issue 17: quartiles were printed for a single programme; fewer than five list values."""
+    ds, table = seed_2023
+    kpis = panel.panel_kpis(table, ds.programmes)
+    by_grant = panel.achievement_distribution(kpis, "grant_type_ja")
+    assert by_grant["n_programmes"].tolist() == [1]
+    html = panel_views.distribution_view(by_grant, "grant_type_ja")
+    # The seed's four FY2023 rates, ascending: 83/3000, 9/13, 50/50, 1341/500.
+    assert "<td>2.8%, 69.2%, 100.0%, 268.2%</td>" in html
+    assert "第1四分位" not in html and "中央値" not in html
+    en = panel_views.distribution_view(by_grant, "grant_type_ja", "en")
+    assert "Rates (each KPI)" in en and "Q1" not in en
+    # Five programmes in one group: quartiles again, no list.
+    five = pd.concat([kpis.assign(programme_id=f"p{i}") for i in range(5)], ignore_index=True)
+    many = panel_views.distribution_view(panel.achievement_distribution(five, "grant_type_ja"),
+                                         "grant_type_ja")  # fmt: skip
+    assert "第1四分位" in many and "各KPI" not in many
+
+
 # --------------------------------------------------------------------------------------------
 # A hand-made panel of four programmes
 

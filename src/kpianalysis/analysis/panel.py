@@ -248,7 +248,9 @@ def achievement_distribution(kpis: pd.DataFrame, by: str = "kind") -> pd.DataFra
         One row per group (sorted by the group's text): ``n_kpis``, ``n_evaluated``,
         ``n_achieved``, ``share_achieved`` (over evaluated), ``n_rates`` (KPIs with a defined
         achievement rate) and the rates' ``min``, ``q1``, ``median``, ``q3``, ``max``
-        (linear-interpolated quartiles, as ``numpy.quantile``; NaN without a rate).
+        (linear-interpolated quartiles, as ``numpy.quantile``; NaN without a rate);
+        ``n_programmes`` (programmes with a rate in the group) and ``rates`` (the rates,
+        ascending: what a report lists where too few programmes make quartiles meaningful).
 
     Examples
     --------
@@ -262,7 +264,9 @@ def achievement_distribution(kpis: pd.DataFrame, by: str = "kind") -> pd.DataFra
     rows = []
     for key, g in kpis.groupby(by, sort=True, dropna=False):
         rates = g["achievement_rate"].to_numpy(dtype=float)
-        rates = rates[np.isfinite(rates)]
+        finite = np.isfinite(rates)
+        rates = rates[finite]
+        owners = g["programme_id"].to_numpy()[finite] if "programme_id" in g else []
         n_eval = int(g["evaluated"].sum())
         n_ach = int(pd.array(g["achieved"], dtype="boolean").fillna(False).sum())
         q = np.quantile(rates, [0.0, 0.25, 0.5, 0.75, 1.0]) if len(rates) else [np.nan] * 5
@@ -279,6 +283,8 @@ def achievement_distribution(kpis: pd.DataFrame, by: str = "kind") -> pd.DataFra
                 "median": float(q[2]),
                 "q3": float(q[3]),
                 "max": float(q[4]),
+                "n_programmes": len(set(owners)),
+                "rates": tuple(sorted(float(r) for r in rates)),
             }
         )
     return pd.DataFrame(rows)

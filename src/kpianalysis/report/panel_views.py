@@ -196,6 +196,10 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
     return P.concat(*parts)
 
 
+#: Fewest programmes whose rates a panel summarises by quartiles; below, the rates are listed.
+QUARTILES_FROM = 5
+
+
 def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja") -> P.Html:
     """The summary of :func:`kpianalysis.analysis.panel.achievement_distribution` as a table."""
     d = distribution.copy()
@@ -209,8 +213,14 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         f"{int(a)} / {int(n)}" + (f" ({_pct(s)})" if _pct(s) else "")
         for a, n, s in zip(d["n_achieved"], d["n_evaluated"], d["share_achieved"], strict=True)
     ]
+    # Quartiles of fewer than five programmes' rates describe nothing: list the rates instead.
+    few = d["n_programmes"] < QUARTILES_FROM if "n_programmes" in d else pd.Series(False, d.index)
     for col in ("min", "q1", "median", "q3", "max"):
-        d[f"{col}_s"] = [_pct(v) for v in d[col]]
+        d[f"{col}_s"] = ["" if f else _pct(v) for v, f in zip(d[col], few, strict=True)]
+    d["values_s"] = [
+        ", ".join(_pct(v) for v in rates) if f else ""
+        for rates, f in zip(d.get("rates", [()] * len(d)), few, strict=True)
+    ]
     cols = {
         "group": head,
         "n_kpis": P.pick("指標数", "KPIs", language),
@@ -222,6 +232,11 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         "q3_s": P.pick("第3四分位", "Q3", language),
         "max_s": P.pick("最大", "max", language),
     }
+    if few.any():
+        cols["values_s"] = P.pick("達成率（各KPI）", "Rates (each KPI)", language)
+    if few.all():  # no group has enough programmes for quartiles
+        for col in ("min_s", "q1_s", "median_s", "q3_s", "max_s"):
+            del cols[col]
     caption = (
         P.pick("KPIの種類別の達成率", "Achievement rates by KPI kind", language)
         if by == "kind"
