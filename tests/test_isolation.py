@@ -87,4 +87,3 @@ def test_the_seed_fixtures_hold_the_seed_alone(seed, seed_raw, raw_copy) -> None
         for name in copied:
             assert (folder / SEED_ID / name).read_bytes() == (SEED_DIR / name).read_bytes()
     assert SEED_DIR.parent == RAW
-

@@ -1822,7 +1822,9 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
 
 
 def provenance_warnings(dataset: Dataset) -> list[str]:
-    """One warning per programme whose transcription was not checked against a source document.
+    """One warning per programme whose transcription was not checked against a source document,
+    and one per programme with cells not literally in its source (marked in ``marks.csv``, or
+    matching only after normalising compatibility characters), counted by mark.
 
     Examples
     --------
@@ -1836,6 +1838,21 @@ def provenance_warnings(dataset: Dataset) -> list[str]:
         out.append(
             f"programme {pid!r} ({p['municipality_ja']} {p['name_ja']}): no source document "
             "(source_file is blank), so its transcription was not checked against a source"
+        )
+    notes = dataset.cell_notes
+    shown = notes.loc[notes["mark"].isin((*TRANSCRIBER_MARKS, "normalised"))]
+    for pid, group in shown.groupby("programme_id", sort=False):
+        p = progs.loc[pid]
+        # most frequent first, ties by name: the same line on every run
+        tally = (
+            group["mark"].value_counts().sort_index().sort_values(ascending=False, kind="stable")
+        )
+        counts = ", ".join(f"{mark} {n}" for mark, n in tally.items())
+        if "normalised" in set(group["mark"]):
+            counts += "; normalised: differing only in compatibility characters"
+        out.append(
+            f"programme {pid!r} ({p['municipality_ja']} {p['name_ja']}): {len(group)} cell(s) "
+            f"not literally in its source ({counts}), listed in cell_notes"
         )
     return out
 
