@@ -695,3 +695,28 @@ def test_compound_cell_errors(tmp_path, file, row, column, text, words):
     with pytest.raises(DataError) as err:
         load_folders([folder])
     assert words in err.value.reason and err.value.row == row
+
+
+# --- Every fixture beside the seed (16: nothing else disturbed) -------------------------------
+
+
+def test_every_fixture_beside_the_seed_leaves_it_unchanged(seed):
+    folders = sorted(p for p in PARTNERS.iterdir() if p.is_dir())
+    ds = load_folders([SEED_DIR, *folders])
+    assert len(ds.programmes) == 1 + len(folders)
+    for name, table in seed.tables().items():
+        mine = ds.tables()[name]
+        mine = mine.loc[mine["programme_id"] == SEED_ID].reset_index(drop=True)
+        assert mine.to_csv(index=False) == table.to_csv(index=False), name
+    # The one-pass run-key digests equal each programme's cut digested alone, with cell notes,
+    # compound measures, interim years and NaN grants among them (FY2015–FY2023).
+    years = sorted({*ds.fiscal_years, 2014})
+    slow = {
+        (pid, fy): part.digest()
+        for fy in years
+        for pid, part in ds.as_of(fy).by_programme().items()
+    }
+    assert ds.programme_digests(years) == slow
+    # and the seed's digest is the same alone and beside the others, every year
+    alone = seed.programme_digests(years)
+    assert {k: v for k, v in slow.items() if k[0] == SEED_ID} == alone
