@@ -294,7 +294,8 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
         "print(programme_id, fiscal_year)",
     )
     write_notebook(project / "notebooks" / "overview.ipynb", params, "print(fiscal_year)")
-    shutil.copy2(ROOT / "uv.lock", project / "uv.lock")
+    for name in ("pyproject.toml", "uv.lock"):  # a project: what `kpianalysis index` requires
+        shutil.copy2(ROOT / name, project / name)
     # The script runs .venv/bin/kpianalysis: the environment running this test.
     (project / ".venv").symlink_to(sys.prefix)
 
@@ -348,7 +349,8 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
     missing = set(expected) - set(first)
     assert missing and missing <= shards[gap], (missing, shards[gap])
     assert built_counts(project, job, others) == (8 - len(shards[gap]), 0, 0)
-    assert cluster.states(index_job)[""] == ("COMPLETED", "0:0")
+    index_out = (project / f"slurm-{index_job}.out").read_text(errors="replace")
+    assert cluster.states(index_job)[""] == ("COMPLETED", "0:0"), index_out
     assert SEED_ID in (reports / "index.html").read_text(encoding="utf-8")
 
     # The same array again: only the gap is built; every archived file stays as it was.
