@@ -61,7 +61,7 @@ def test_reports_option_outside_the_project_is_refused(
     assert not outside.exists()
     assert not (root / "data" / "processed").exists()  # refused before anything was written
     assert main(["index", "--reports", str(outside)]) == 1
-    assert "not inside a project" in one_line(capsys.readouterr().err)
+    assert "neither inside a project" in one_line(capsys.readouterr().err)
     assert not outside.exists()
 
 

@@ -120,16 +120,19 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def check_reports_option(reports: Path, root: Path | None) -> None:
-    """Refuse an archive (``--reports``) outside the project (``root``, or the project that
-    holds it: a folder with ``pyproject.toml`` and ``data/`` above it).
+    """Refuse an archive (``--reports``) outside the project.
 
-    Like every path option: ``--reports /`` would otherwise fill ``/`` with reports.
+    ``kpianalysis build`` passes its ``--root``: the archive must lie inside it, like every path
+    option (``--reports /`` filled ``/`` with reports). ``kpianalysis index`` (``root=None``)
+    writes only into an archive: a folder inside a project (one holding ``pyproject.toml`` and
+    ``data/``), or one a build has already made (its ``.generation`` or ``.lock`` is there).
 
     Raises
     ------
     ParameterError
-        Naming the option and the project root.
+        Naming the option and why.
     """
+    from kpianalysis.build.archive import GENERATION, LOCK
     from kpianalysis.build.parameters import check_path
     from kpianalysis.errors import ParameterError
     from kpianalysis.paths import PROJECT_MARKERS, find_project_root
@@ -137,9 +140,11 @@ def check_reports_option(reports: Path, root: Path | None) -> None:
     if root is None:
         root = find_project_root(Path(reports).resolve().parent)
         if not all((root / m).exists() for m in PROJECT_MARKERS):
+            if any((Path(reports) / n).is_file() for n in (GENERATION, LOCK)):
+                return
             raise ParameterError(
-                f"--reports {str(reports)!r} is not inside a project (a folder holding "
-                f"{' and '.join(PROJECT_MARKERS)})"
+                f"--reports {str(reports)!r} is neither inside a project (a folder holding "
+                f"{' and '.join(PROJECT_MARKERS)}) nor an archive a build made"
             )
     check_path("--reports", reports, root)
 
