@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         root = project_copy(tmp_path / "project", sources, [SEED_ID] if args.quick else None)
         data_years = list(load_dataset(root / "data" / "raw").fiscal_years)
         years = args.years or (data_years[-1:] if args.quick else None)
-        kw = dict(reports=tmp_path / "reports", fiscal_years=years, jobs=cores, progress=False)
+        kw = dict(reports=root / "reports", fiscal_years=years, jobs=cores, progress=False)
 
         t0 = time.perf_counter()
         first = pipeline.build(root, force=True, **kw)
