@@ -10,7 +10,7 @@ What it proves, on the seed programme (selected by id) plus a synthetic second p
 programme-scoped and a panel-scoped notebook (8 runs):
 
 - the README's job script, submitted as a 4-task array, fills an archive equal to a single
-  ``build``'s run for run (same runs, same run keys);
+  ``build``'s run for run (same runs, same run keys, byte-identical reports and notebooks);
 - one array task cancelled while it runs leaves only runs of its shard missing (the others are
   complete, with the same keys); the same array submitted again builds exactly the missing ones
   and leaves every other archived file untouched;
@@ -249,14 +249,16 @@ def index_command() -> str:
     return wrap
 
 
-def archived(reports: Path) -> dict[str, str]:
-    """``{<scope>/fy<YEAR>/<stem>: run key}`` of every run record in an archive."""
+def archived(reports: Path) -> dict[str, tuple[str, str, str]]:
+    """``{<scope>/fy<YEAR>/<stem>: (run key, sha256 of the HTML, of the notebook)}`` of every run
+    record in an archive (outputs are normalised: the same run gives the same bytes)."""
     out = {}
     for record in sorted(reports.glob("*/fy*/*.run.json")):
         if record.parts[-3] == "failed":
             continue
         rel = record.relative_to(reports).as_posix().removesuffix(".run.json")
-        out[rel] = json.loads(record.read_text(encoding="utf-8"))["run_key"]
+        rec = json.loads(record.read_text(encoding="utf-8"))
+        out[rel] = (rec["run_key"], rec["outputs"]["html"], rec["outputs"]["ipynb"])
     return out
 
 
@@ -343,9 +345,9 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
     assert [states[k] for k in others] == [("COMPLETED", "0:0")] * len(others), cluster.logs()
     reports = project / "reports"
     first = archived(reports)
-    # Every archived run has the single build's key; what is missing is the cancelled shard's
-    # (all of it, or what it had not committed yet when cancelled).
-    assert first == {r: key for r, key in expected.items() if r in first}
+    # Every archived run is the single build's (key and bytes); what is missing is the cancelled
+    # shard's (all of it, or what it had not committed yet when cancelled).
+    assert first == {r: run for r, run in expected.items() if r in first}
     missing = set(expected) - set(first)
     assert missing and missing <= shards[gap], (missing, shards[gap])
     assert built_counts(project, job, others) == (8 - len(shards[gap]), 0, 0)
