@@ -16,6 +16,8 @@ Each entry names the *family* it belongs to:
     Why a trend fit has no slope, or no standard error and interval.
 ``projection``
     Why the trend table of a report year has no probability of reaching the final target.
+``prior``
+    Whether a trend family was pooled against the reference panel's prior, and why not.
 ``pro_rata``
     The classes of a rate against the pro-rata expectation of a plan with only a final target,
     below ``on_track`` (which is the status-index class of ``assessment_outcome``, in the same
@@ -147,6 +149,11 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
             "累計値が減少しており件数の増加モデルは適用不可",
             "a running total that decreases: the count-increment model cannot apply",
         ),
+        (
+            "outside_percent_range",
+            "0〜100%の範囲外の値あり",
+            "a percentage outside 0–100 %: the logit model cannot apply",
+        ),
     ),
     # -- projection
     "projection": (
@@ -163,6 +170,29 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
         ),
         ("final_achieved", "最終目標を達成", "plan-end target achieved"),
         ("final_missed", "最終目標は未達成", "plan-end target missed"),
+    ),
+    # -- prior: whether a trend family was pooled against the reference panel's prior
+    "prior": (
+        (
+            "prior_pooled",
+            "参照パネルの事前分布で分散を統合",
+            "variance pooled with the reference panel's prior",
+        ),
+        (
+            "prior_too_few_series",
+            "参照パネルに比較できる系列が少なすぎるため統合せず、この系列だけで推定",
+            "too few comparable series in the reference panel: not pooled, this series alone",
+        ),
+        (
+            "prior_not_in_panel",
+            "参照パネルに同じ種類の系列がないため統合せず、この系列だけで推定",
+            "no series of this kind in the reference panel: not pooled, this series alone",
+        ),
+        (
+            "prior_missing",
+            "事前分布のファイルがないため統合せず、この系列だけで推定",
+            "no prior file: not pooled, this series alone",
+        ),
     ),
     # -- pro_rata: classes of a pro-rata rate below on track (on track is the status-index code)
     "pro_rata": (
