@@ -1,4 +1,5 @@
-"""Command line: ``kpianalysis build|index|validate|process|list`` (also ``python -m kpianalysis``).
+"""Command line: ``kpianalysis build|index|validate|process|list|estimate-prior`` (also
+``python -m kpianalysis``).
 
 Exit codes: 0 ok; 1 bad input or a failed run (one line on stderr says why); 2 usage error.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from kpianalysis.errors import KpiAnalysisError
 from kpianalysis.paths import (
     DEFAULT_NOTEBOOKS,
+    DEFAULT_PRIOR,
     DEFAULT_PROCESSED,
     DEFAULT_RAW,
     DEFAULT_REPORTS,
@@ -72,6 +74,32 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_estimate_prior(args: argparse.Namespace) -> int:
+    import datetime
+
+    from kpianalysis.analysis.projection import estimate_reference_prior
+    from kpianalysis.analysis.reference_prior import reference_prior_json
+    from kpianalysis.data.dataset import load_dataset
+    from kpianalysis.fileio import write_atomic
+
+    ds = load_dataset(args.raw)
+    _warn_unchecked(ds, "estimate-prior")
+    today = args.date or datetime.date.today().isoformat()
+    prior = estimate_reference_prior(ds, estimated_on=today)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out, reference_prior_json(prior).encode("utf-8"))
+    n = len(prior.provenance["programmes"])
+    print(f"wrote {args.out}: reference panel of {n} programme(s)")
+    for key, fam in sorted(prior.families.items()):
+        state = (
+            f"d0={fam.df:.3g} s0^2={fam.scale:.4g}"
+            if fam.status == "prior_pooled"
+            else (fam.status)
+        )
+        print(f"  {key}: {fam.n_series} series, {state}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kpianalysis",
@@ -97,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list programmes, indicators and fiscal years")
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
     p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser(
+        "estimate-prior",
+        help="estimate the trend variance priors from the programmes in the raw data (a "
+        "deliberate step: every trends report is rebuilt against the new file)",
+    )
+    p.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="reference panel: raw data")
+    p.add_argument("--out", type=Path, default=DEFAULT_PRIOR, help="prior file to write")
+    p.add_argument("--date", help="date recorded as estimated_on (default: today, ISO)")
+    p.set_defaults(func=_cmd_estimate_prior)
 
     p = sub.add_parser("build", help="process the data and build every fiscal year's reports")
     add_build_arguments(p)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
+    "DEFAULT_PRIOR",
     "DEFAULT_PROCESSED",
     "DEFAULT_RAW",
     "DEFAULT_REPORTS",
@@ -21,6 +22,8 @@ DEFAULT_RAW = Path("data/raw")
 DEFAULT_PROCESSED = Path("data/processed")
 DEFAULT_NOTEBOOKS = Path("notebooks")
 DEFAULT_REPORTS = Path("reports")
+#: The versioned trend variance prior (``kpianalysis estimate-prior`` writes it).
+DEFAULT_PRIOR = Path("data/reference/trend_prior.json")
 
 #: What marks a project root: both must exist there.
 PROJECT_MARKERS = ("pyproject.toml", "data")

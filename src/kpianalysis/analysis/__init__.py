@@ -6,6 +6,7 @@
 - :mod:`~kpianalysis.analysis.tables`: the per-year attainment table and programme summary
 - :mod:`~kpianalysis.analysis.trends`: statsmodels trend fits with honest uncertainty
 - :mod:`~kpianalysis.analysis.projection`: trend tables and predictions per KPI
+- :mod:`~kpianalysis.analysis.reference_prior`: the versioned trend priors (estimate, read)
 - :mod:`~kpianalysis.analysis.results`: the per-year result tables written to ``data/processed``
 
 Imports the data layer and the shared base only.

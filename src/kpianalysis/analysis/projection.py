@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpianalysis import reasons
+from kpianalysis import __version__, reasons
+from kpianalysis.analysis.reference_prior import (
+    MIN_SERIES,
+    ReferencePrior,
+    family_prior,
+    family_priors,
+)
 from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist
 from kpianalysis.analysis.trends import (
     MIN_DF,
@@ -46,6 +52,8 @@ __all__ = [
     "REASONS",
     "TABLE_COLUMNS",
     "estimate_priors",
+    "estimate_reference_prior",
+    "first_pass_fits",
     "interval_shown",
     "kpi_series",
     "model_reason",
@@ -103,6 +111,7 @@ TABLE_COLUMNS = [
     "outcome",
     "final_gap",
     "reason",
+    "prior_status",
 ]
 
 
@@ -141,7 +150,7 @@ def _model_for(ind: dict[str, Any], known: pd.Series) -> str:
     override = ind.get("trend_model")
     if isinstance(override, str) and override:
         return override
-    return default_model(ind["kind"], known)
+    return default_model(ind["kind"], known, str(ind.get("unit", "")))
 
 
 def estimate_priors(fits: list[tuple[str, TrendFit]]) -> dict[str, VariancePrior]:
@@ -155,6 +164,66 @@ def estimate_priors(fits: list[tuple[str, TrendFit]]) -> dict[str, VariancePrior
     return {key: fit_f_dist(s2, d) for key, (s2, d) in groups.items()}
 
 
+def _first_pass(
+    dataset: Any, fiscal_year: int, alpha: float = 0.05
+) -> list[tuple[dict[str, Any], TrendFit, pd.DataFrame, pd.DataFrame, str]]:
+    """Each KPI's unpooled fit as of ``fiscal_year``: (indicator row, fit, series, known, pool)."""
+    check_cut(dataset, fiscal_year)
+    indicators = dataset.indicators.join(_plans(dataset), on="programme_id")
+    out = []
+    for ind in indicators.to_dict("records"):
+        series = kpi_series(dataset, fiscal_year, ind)
+        known = series[series["actual"].notna()]
+        model = _model_for(ind, known["actual"])
+        fit = fit_trend(known["fiscal_year"], known["actual"], model=model, alpha=alpha)
+        key = pool_key(model, str(ind.get("unit", "")), str(ind.get("kind", "")))
+        out.append((ind, fit, series, known, key))
+    return out
+
+
+def first_pass_fits(dataset: Any, fiscal_year: int) -> list[tuple[str, TrendFit]]:
+    """(pool key, unpooled fit) of every KPI of ``dataset`` as of ``fiscal_year``: what a
+    reference panel contributes to the priors
+    (:func:`kpianalysis.analysis.reference_prior.estimate_reference_prior`)."""
+    return [(key, fit) for _, fit, _, _, key in _first_pass(dataset, fiscal_year)]
+
+
+def estimate_reference_prior(
+    dataset: Any, *, estimated_on: str, min_series: int = MIN_SERIES
+) -> ReferencePrior:
+    """Estimate every family's prior from the programmes of ``dataset`` (the reference panel).
+
+    Each programme is cut at its latest fiscal year with an actual; each of its KPIs is fitted as
+    its report would fit it (:func:`kpianalysis.analysis.projection.trend_fits`, unpooled) and
+    contributes its own residual variance to its pool. ``estimated_on`` (an ISO date) is recorded,
+    not read from the clock, so the same data and date give the same file. The families are
+    :func:`kpianalysis.analysis.reference_prior.family_priors` of the variances.
+    """
+    groups: dict[str, tuple[list[float], list[float]]] = {}
+    programmes = []
+    for pid, part in dataset.by_programme().items():
+        years = part.fiscal_years
+        if not years:
+            continue
+        cut = part.as_of(max(years))
+        programmes.append({"programme_id": pid, "fiscal_year": max(years), "digest": cut.digest()})
+        for key, fit in first_pass_fits(cut, max(years)):
+            if fit.s2 is not None and fit.df_resid and math.isfinite(fit.s2):
+                s2, d = groups.setdefault(key, ([], []))
+                s2.append(float(fit.s2))
+                d.append(float(fit.df_resid))
+    families = family_priors(groups, min_series)
+    provenance = {
+        "estimated_on": estimated_on,
+        "library_version": __version__,
+        "min_series": min_series,
+        "programmes": programmes,
+        "rule": "each KPI's own residual variance at its programme's latest fiscal year, "
+        "grouped by pool key; limma fitFDist per pool",
+    }
+    return ReferencePrior(families=families, provenance=provenance)
+
+
 def trend_fits(
     dataset: Any,
     fiscal_year: int,
@@ -162,28 +231,28 @@ def trend_fits(
     programme_id: str | None = None,
     alpha: float = 0.05,
     pool: bool = True,
+    reference: ReferencePrior | None = None,
 ) -> tuple[list[tuple[dict[str, Any], TrendFit, pd.DataFrame]], dict[str, VariancePrior]]:
     """Fit each KPI as of ``fiscal_year``: ``([(indicator row, fit, series), ...], priors)``.
 
-    Every KPI of ``dataset`` enters the variance priors (``pool=True``); only those of
-    ``programme_id`` (all when ``None``) are returned.
+    With ``reference`` (the versioned prior, what reports use) each KPI is pooled against its
+    family's prior there, and its indicator row gets ``prior_status`` (a code of
+    :data:`kpianalysis.analysis.reference_prior.STATUS`). Without it, every KPI of ``dataset``
+    enters priors estimated here (``pool=True``; for a panel of many programmes). Only the KPIs
+    of ``programme_id`` (all when ``None``) are returned.
     """
-    check_cut(dataset, fiscal_year)
-    indicators = dataset.indicators.join(_plans(dataset), on="programme_id")
-    first = []
-    for ind in indicators.to_dict("records"):
-        series = kpi_series(dataset, fiscal_year, ind)
-        known = series[series["actual"].notna()]
-        model = _model_for(ind, known["actual"])
-        fit = fit_trend(known["fiscal_year"], known["actual"], model=model, alpha=alpha)
-        key = pool_key(model, str(ind.get("unit", "")), str(ind.get("kind", "")))
-        first.append((ind, fit, series, known, key))
-    priors = estimate_priors([(k, f) for _, f, _, _, k in first]) if pool else {}
+    first = _first_pass(dataset, fiscal_year, alpha)
+    if reference is not None:
+        priors = {key: family_prior(reference, key)[0] for *_, key in first}
+    else:
+        priors = estimate_priors([(k, f) for _, f, _, _, k in first]) if pool else {}
     out = []
     for ind, fit, series, known, key in first:
         if programme_id is not None and ind["programme_id"] != programme_id:
             continue
         prior = priors.get(key, NO_PRIOR)
+        if reference is not None:
+            ind = {**ind, "prior_status": family_prior(reference, key)[1]}
         if prior.pools:
             fit = fit_trend(
                 known["fiscal_year"], known["actual"], model=fit.model, alpha=alpha, prior=prior
@@ -213,6 +282,7 @@ def trend_table(
     programme_id: str | None = None,
     alpha: float = 0.05,
     pool: bool = True,
+    reference: ReferencePrior | None = None,
 ) -> pd.DataFrame:
     """One row per KPI: model, fit, projection, and the plan-end probability or known outcome.
 
@@ -227,6 +297,9 @@ def trend_table(
         1 − confidence level of every interval.
     pool
         Moderate residual variances across comparable series of ``dataset``.
+    reference
+        The versioned prior every report pools against (:func:`trend_fits`); the column
+        ``prior_status`` then says whether each KPI's family was pooled, or why not.
 
     Examples
     --------
@@ -234,7 +307,9 @@ def trend_table(
     >>> t = trend_table(load_dataset("data/raw").as_of(2023), 2023)  # doctest: +SKIP
     >>> t.loc[t.indicator_id == 1, ["model", "n", "outcome"]]  # doctest: +SKIP
     """
-    fits, _ = trend_fits(dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool)
+    fits, _ = trend_fits(
+        dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool, reference=reference
+    )
     rows = []
     for ind, fit, series in fits:
         plan_end = int(ind["plan_end"])
@@ -309,6 +384,7 @@ def trend_table(
                 "outcome": outcome,
                 "final_gap": gap,
                 "reason": reason,
+                "prior_status": ind.get("prior_status"),
             }
         )
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -339,8 +415,19 @@ def priors_frame(priors: dict[str, VariancePrior]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["pool", "n_series", "prior_df", "prior_scale"])
 
 
-def trend_priors(dataset: Any, fiscal_year: int, *, alpha: float = 0.05) -> pd.DataFrame:
-    """The empirical-Bayes variance priors of every pool as of ``fiscal_year`` (for the methods)."""
+def trend_priors(
+    dataset: Any,
+    fiscal_year: int,
+    *,
+    alpha: float = 0.05,
+    reference: ReferencePrior | None = None,
+) -> pd.DataFrame:
+    """The empirical-Bayes variance priors of every pool as of ``fiscal_year`` (for the methods).
+
+    With ``reference``: its families (``pool, n_series, prior_df, prior_scale, status``) — the
+    priors the report pooled against, whatever ``dataset`` holds."""
+    if reference is not None:
+        return reference.frame()
     _, priors = trend_fits(dataset, fiscal_year, alpha=alpha)
     return priors_frame(priors)
 
@@ -352,6 +439,7 @@ def trend_predictions(
     programme_id: str | None = None,
     alpha: float = 0.05,
     pool: bool = True,
+    reference: ReferencePrior | None = None,
 ) -> pd.DataFrame:
     """Fitted means and bands per KPI from its first observed year to the projection year.
 
@@ -360,7 +448,9 @@ def trend_predictions(
     ``pi_high`` (intervals missing where none is shown). KPIs without a slope have no rows.
     """
     frames = []
-    fits, _ = trend_fits(dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool)
+    fits, _ = trend_fits(
+        dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool, reference=reference
+    )
     for ind, fit, series in fits:
         if fit.slope is None:
             continue

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from kpianalysis.errors import ParameterError
-from kpianalysis.paths import DEFAULT_PROCESSED, DEFAULT_RAW
+from kpianalysis.paths import DEFAULT_PRIOR, DEFAULT_PROCESSED, DEFAULT_RAW
 
 LANGUAGES = ("ja", "en")
 STANDARD_DEFAULTS: dict[str, Any] = {
     "raw_dir": DEFAULT_RAW.as_posix(),
     "processed_dir": DEFAULT_PROCESSED.as_posix(),
     "language": "ja",
+    "prior_file": DEFAULT_PRIOR.as_posix(),
 }
 PATH_SUFFIXES = ("_dir", "_path", "_file")
 

@@ -567,6 +567,18 @@ class Planner:
             notebook=notebook.name,
         )
 
+    @_memo
+    def notebook_inputs(self, notebook: Path) -> dict[str, str]:
+        """sha256 of the notebook and of each file a ``*_file`` parameter names (the versioned
+        trend prior): part of every run key of the notebook, so re-estimating the prior reruns
+        exactly the notebooks that read it."""
+        out = {f"notebooks/{notebook.name}": sha256_file(notebook)}
+        for name, value in self.base_parameters(notebook).items():
+            path = self.root / str(value)
+            if name.endswith("_file") and path.is_file():
+                out[str(value)] = sha256_file(path)
+        return out
+
     # ---- a programme's data as of a year
 
     @_memo
@@ -652,7 +664,7 @@ class Planner:
         """A programme-scoped notebook's runs: one per selected programme and year of its own."""
         declared = self.declared[notebook]
         base = self.base_parameters(notebook)
-        notebook_input = {f"notebooks/{notebook.name}": sha256_file(notebook)}
+        notebook_input = self.notebook_inputs(notebook)
         # The shared inputs are one mapping under every run's own (a ChainMap: 174,000 copies
         # of ~50 digests would hold ~400 MB); resolved() makes each a dict.
         shared_inputs = {**self.library, **notebook_input}
@@ -698,7 +710,7 @@ class Planner:
         """A panel-scoped notebook's runs: one per fiscal year of the panel's data."""
         if self.programmes is not None:
             return []  # --programme: that programme's runs only, no panel run
-        notebook_input = {f"notebooks/{notebook.name}": sha256_file(notebook)}
+        notebook_input = self.notebook_inputs(notebook)
         base = self.base_parameters(notebook)
         specs = []
         for fy in self.fiscal_years or self.data_years:
