@@ -218,16 +218,24 @@ ALLOWED_TAGS = {
     "figcaption", "small", "b",
 }  # fmt: skip
 
-#: Relative links a report may hold: its own sections (table of contents) and, in the footer,
-#: its run record, executed notebook and the processed CSV tables (no scheme, no absolute path).
-LINK_SUFFIXES = (".run.json", ".ipynb", ".csv")
+#: Relative links a report may hold: its own sections (table of contents); above its title the
+#: index (at the programme's anchor), its sibling reports and its other-language version; in the
+#: footer its run record, executed notebook and the CSV tables (no scheme, no absolute path).
+LINK_SUFFIXES = (".run.json", ".ipynb", ".csv", ".html")
+
+
+def _safe_anchor(anchor: str) -> bool:
+    return len(anchor) > 0 and all(c.isascii() and (c.isalnum() or c in "-_") for c in anchor)
 
 
 def allowed_report_link(href: str) -> bool:
-    """A table-of-contents anchor or a relative link to a record, notebook or CSV table."""
+    """A table-of-contents anchor or a relative link to a page, record, notebook or CSV table."""
     if href.startswith("#"):
-        return len(href) > 1 and all(c.isascii() and (c.isalnum() or c in "-_") for c in href[1:])
-    return ":" not in href and not href.startswith("/") and href.endswith(LINK_SUFFIXES)
+        return _safe_anchor(href[1:])
+    path, hashmark, anchor = href.partition("#")
+    if hashmark and not _safe_anchor(anchor):
+        return False
+    return ":" not in href and not href.startswith("/") and path.endswith(LINK_SUFFIXES)
 
 
 @pytest.mark.slow
