@@ -215,6 +215,13 @@ def test_actuals_written_as_increments(tmp_path):
             ("observations.csv", 3, "target"),
             "累計 (a running total) written where target_form is 'increment'",
         ),
+        # An increment itself beyond the bound of any written KPI number (10^9), before any level.
+        (
+            [("observations.csv", 2, "target", "2,000,000,000人")],
+            "InvalidValueError",
+            ("observations.csv", 2, "target"),
+            "magnitude 2,000,000,000 exceeds 1,000,000,000",
+        ),
         # Each increment is plausible, the level is not: 1,318,801 + 999,000,000 > 10^9.
         (
             [("observations.csv", 2, "target", "999,000,000人")],

@@ -982,15 +982,20 @@ def _parse_indicators(
     return out
 
 
-def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str, unit: str = "") -> None:
-    if q.value is None:
-        return
-    if abs(q.value) > MAX_KPI_MAGNITUDE:
+def _check_magnitude(row: RawRow, column: str, value: float) -> None:
+    # One bound for every written KPI number, levels and increments alike.
+    if abs(value) > MAX_KPI_MAGNITUDE:
         raise row.error(
             InvalidValueError,
             column,
-            f"magnitude {q.value:,.0f} exceeds {MAX_KPI_MAGNITUDE:,.0f}: a typo or a wrong unit?",
+            f"magnitude {value:,.0f} exceeds {MAX_KPI_MAGNITUDE:,.0f}: a typo or a wrong unit?",
         )
+
+
+def _check_value(row: RawRow, column: str, q: notation.Quantity, kind: str, unit: str = "") -> None:
+    if q.value is None:
+        return
+    _check_magnitude(row, column, q.value)
     if kind != "flow" and q.value < 0:
         raise row.error(
             InvalidValueError,
@@ -1236,12 +1241,7 @@ def _link_indicators(
 def _check_increment(row: RawRow, column: str, q: notation.Quantity) -> None:
     if q.value is None:
         return
-    if abs(q.value) > MAX_KPI_MAGNITUDE:
-        raise row.error(
-            InvalidValueError,
-            column,
-            f"magnitude {q.value:,.0f} exceeds {MAX_KPI_MAGNITUDE:,.0f}: a typo or a wrong unit?",
-        )
+    _check_magnitude(row, column, q.value)
     if q.cumulative:
         raise row.error(
             InvalidValueError,
