@@ -273,6 +273,9 @@ def plan_noop(ds: Any, work: Path) -> dict[str, Any]:
         pipeline.execute_run, pipeline.plan_runs, pipeline.write_index = real
     assert second.count("skipped") == len(second.outcomes) == len(specs)
     t_json, t_stat = read_floor(specs, reports)
+    # The index's pages: the top pages, and the prefecture and municipality pages under index/.
+    pages = [*reports.glob("index*.html"), *(reports / "index").glob("*.html")]
+    sizes = sorted((p.stat().st_size, p.relative_to(reports).as_posix()) for p in pages)
     t0 = time.perf_counter()
     shutil.rmtree(reports)  # ~520,000 files: not left behind
     cleanup = time.perf_counter() - t0
@@ -290,6 +293,8 @@ def plan_noop(ds: Any, work: Path) -> dict[str, Any]:
         "check_s": noop - timing["plan"] - timing["index"],
         "json_floor_s": t_json,
         "stat_floor_s": t_stat,
+        "index_pages": len(sizes),
+        "largest_page": sizes[-1] if sizes else (0, ""),
         "rss_before_mib": rss_before,
         "rss_peak_mib": rss_peak,
     }
@@ -419,6 +424,13 @@ def main() -> None:
         print(
             f"first   : {r['first_s']:8.2f} s  a build finding every run archived and no index: "
             f"it writes the index of {n // 2:,} programme-years in {r['first_index_s']:.1f} s"
+        )
+        size, page = r["largest_page"]
+        ratio = r["first_index_s"] / r["json_floor_s"]
+        print(
+            f"index   : {r['first_index_s']:8.2f} s  {ratio:7.1f} x  "
+            f"{r['index_pages']:,} pages (ja + en), largest {size / 1e6:.2f} MB ({page}); "
+            "floor: reading the records (below)"
         )
         print(
             f"floor   : {r['json_floor_s']:8.2f} s  open + json.loads every record; "

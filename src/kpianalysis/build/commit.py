@@ -14,7 +14,7 @@ from kpianalysis.build import archive
 from kpianalysis.build.execute import StagedRun
 from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, library_inputs
 from kpianalysis.fileio import write_atomic
-from kpianalysis.report.index import render_index
+from kpianalysis.report.index import INDEX_DIR, index_pages
 
 
 def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> dict[str, Any]:
@@ -125,9 +125,18 @@ def write_index(
                 return path
             records = archive.collect_records(reports)
             failed = archive.collect_failed(reports)
-            for language, name in (("en", "index.en.html"), ("ja", "index.html")):
-                page = render_index(records, failed=failed, language=language)
-                write_atomic(Path(reports) / name, page.encode())
+            # The prefecture and municipality pages first, the top pages (which link them)
+            # last; pages of places no longer listed are removed.
+            written: set[Path] = set()
+            for language in ("en", "ja"):
+                for name, page in reversed(
+                    index_pages(records, failed=failed, language=language).items()
+                ):
+                    write_atomic(Path(reports) / name, page.encode())
+                    written.add(Path(reports) / name)
+            for stale in sorted((Path(reports) / INDEX_DIR).glob("*.html")):
+                if stale not in written:
+                    stale.unlink()
             write_atomic(stamp, state.encode())
     except OSError as exc:
         raise archive.ArchiveError(f"writing {path} failed: {exc}") from exc
