@@ -27,9 +27,10 @@ def _records(programmes: dict[str, int], years: tuple[int, ...] = (2023,)) -> li
                                 "municipality_ja": {"23205": "半田市", "13101": "千代田区"}.get(
                                     code, "某市"
                                 ),
-                                "municipality_en": {"23205": "Handa", "13101": "Chiyoda"}.get(
-                                    code, ""
-                                ),
+                                "municipality_en": {
+                                    "23205": "Handa City, Aichi",
+                                    "13101": "Chiyoda",
+                                }.get(code, ""),
                             },
                         }
                     )
@@ -69,9 +70,10 @@ def test_a_large_prefecture_splits_into_municipality_pages():
     # 320 programmes in Handa alone: Aichi's page lists its municipality, whose page holds them.
     pages = index_pages(_records({"23205": 320}), language="en")
     assert list(pages) == ["index.en.html", "index/23.en.html", "index/23205.en.html"]
-    assert '<a href="23205.en.html">Handa</a>' in pages["index/23.en.html"]
+    # The seed's English name "Handa City, Aichi" drops the prefecture its page already names.
+    assert '<a href="23205.en.html">Handa City</a>' in pages["index/23.en.html"]
     handa = pages["index/23205.en.html"]
-    assert handa.count("<h3 id=") == 320 and "Programme 7 (Handa)" in handa
+    assert handa.count("<h3 id=") == 320 and "Programme 7 (Handa City, Aichi)" in handa
     assert '<a href="../index.en.html">' in handa and '<a href="23.en.html">Aichi</a>' in handa
 
 

@@ -53,6 +53,12 @@ th { background: #eee; }
    column keeps room to be read. */
 .report a, .report .lang, .when { white-space: nowrap; }
 td.headline { min-width: 12em; }
+.where { color: #555; margin-bottom: 0; }
+/* A phone: the page fits the screen and a wide table scrolls inside itself. */
+@media (max-width: 600px) {
+  body { margin: 1em; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+}
 """
 
 #: Page words by language.
@@ -353,8 +359,10 @@ class _Index:
         recs = self.programmes[pid]
         info = next((r["headline"] for r in recs if isinstance(r.get("headline"), Mapping)), {})
         ja, en = info.get("municipality_ja"), info.get("municipality_en")
-        name = ja if self.language == "ja" else (en or ja)
-        return str(name or code or self.w["other_place"])
+        name = str((ja if self.language == "ja" else (en or ja)) or code or self.w["other_place"])
+        # "Handa City, Aichi" under "Aichi": the prefecture is said once.
+        pref = PREFECTURES.get(code[:2], ("", ""))[1]
+        return name.removesuffix(f", {pref}") if self.language == "en" and pref else name
 
     def pref_name(self, pref: str) -> str:
         names = PREFECTURES.get(pref)
