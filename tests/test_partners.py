@@ -727,3 +727,20 @@ def test_every_fixture_beside_the_seed_leaves_it_unchanged(seed):
     # and the seed's digest is the same alone and beside the others, every year
     alone = seed.programme_digests(years)
     assert {k: v for k, v in slow.items() if k[0] == SEED_ID} == alone
+
+
+def test_report_names_tell_a_compound_kpis_measures_apart():
+    from kpianalysis.analysis.tables import attainment_table
+    from kpianalysis.report.labels import indicator_name
+
+    ds = load_folders([PARTNERS / KENKO])
+    table = attainment_table(ds.as_of(2022), 2022).set_index("indicator_id")
+    assert table.loc[[1, 1001, 2], "measure_no"].tolist() == [1, 2, 0]
+    names = [indicator_name(r, "ja") for r in table.reset_index().to_dict("records")]
+    assert names == [
+        "１ 健康教育の実施回数・参加者数（回）",
+        "１ 健康教育の実施回数・参加者数（人）",
+        "２ 特定保健指導の未利用者数",
+    ]
+    en = indicator_name(table.reset_index().to_dict("records")[1], "en")
+    assert en.endswith(" (persons)")

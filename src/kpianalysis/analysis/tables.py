@@ -401,6 +401,8 @@ def attainment_table(
     }
     for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
         cols[name] = ind[name]
+    # Which measure of a compound cell (200・4,000 in 回・人) the row is; 0 for a plain KPI.
+    cols["measure_no"] = ind.get("measure_no", pd.Series(0, index=ind.index, dtype="int64"))
     # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
     cols["sub_label_ja"] = ind.get("sub_label_ja", "")
     # The component and sub-project a KPI belongs to, where the sheet says so.

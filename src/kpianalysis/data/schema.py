@@ -345,7 +345,8 @@ TABLE_DTYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(
 #: order; checked against the table the analysis builds (tests/test_dataset.py).
 ATTAINMENT_COLUMNS: tuple[str, ...] = (
     "programme_id", "fiscal_year", "indicator_id", "indicator_label", "name_ja", "name_en",
-    "unit", "kind", "sub_label_ja", "component_no", "component_ja", "subproject_ja", "direction",
+    "unit", "kind", "measure_no", "sub_label_ja", "component_no", "component_ja", "subproject_ja",
+    "direction",
     "target_form", "actual_form", "baseline_year", "baseline", "target", "actual", "achieved",
     "achieved_reason", "achievement_rate", "achievement_rate_reason", "achievement_variant",
     "achievement_printed", "achievement_printed_text", "achievement_printed_disagrees",

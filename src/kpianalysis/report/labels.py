@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from kpianalysis.analysis.measures import format_percent
@@ -64,6 +65,11 @@ def indicator_name(row: Any, language: str) -> str:
     sub = row.get("sub_label_ja")
     if isinstance(sub, str) and sub and name == row["name_ja"]:
         name += sub
+    measure = row.get("measure_no", 0)
+    if isinstance(measure, int | np.integer) and measure > 0:
+        # One measure of a compound cell (回・人): the shared name alone would name two rows.
+        unit = unit_text(row.get("unit", ""), language)
+        name += P.pick(f"（{unit}）", f" ({unit})", language)
     return f"{row['indicator_label']} {name}"
 
 
