@@ -367,5 +367,5 @@ TREND_COLUMNS: tuple[str, ...] = (
     "dispersion", "quasi", "dispersion_assumed", "aic", "last_year", "last_actual",
     "projection_year", "beyond_plan", "projected_mean", "projected_ci_low", "projected_ci_high",
     "projected_pi_low", "projected_pi_high", "final_target_year", "final_target", "prob_reach",
-    "final_actual", "outcome", "final_gap", "reason",
+    "final_actual", "outcome", "final_gap", "reason", "prior_status",
 )  # fmt: skip
