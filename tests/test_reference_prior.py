@@ -241,3 +241,23 @@ def test_prior_digest_keys_exactly_the_trends_runs(tmp_path: Path) -> None:
     after = keys()
     changed = {i for i in added if after[i] != added[i]}
     assert changed == {i for i in added if i.endswith("/trends")}
+
+
+def test_methods_appendix_names_the_reference_panel_and_what_was_not_pooled(
+    seed_alone, reference
+) -> None:
+    from kpianalysis.report.trends_views import trend_methods
+
+    tiny = estimate_reference_prior(seed_alone, estimated_on="2026-12-07")
+    ja = str(trend_methods("ja", trend_priors(seed_alone.as_of(2023), 2023, reference=tiny)))
+    assert f"2026-12-07に参照パネル1事業（{SEED_ID}）から推定" in ja
+    assert "比較できる系列が1系列のみで事前分布を推定できず" in ja
+    en = str(trend_methods("en", trend_priors(seed_alone.as_of(2023), 2023, reference=reference)))
+    assert "reference panel of 25 programme(s)" in en and "families with fewer than 8" in en
+    assert "dispersion φ of the count models&#x27;: 25 series, d₀ = " in en
+    # A programme id is data: escaped like every data-derived string.
+    hostile = dataclasses.replace(
+        tiny, provenance={**tiny.provenance, "programmes": [{"programme_id": "<b>x</b>"}]}
+    )
+    html = str(trend_methods("en", hostile.frame()))
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html

@@ -88,7 +88,8 @@ class ReferencePrior:
     digest: str = field(default="", compare=False)
 
     def frame(self) -> pd.DataFrame:
-        """One row per family: ``pool, n_series, prior_df, prior_scale, status`` (methods)."""
+        """One row per family: ``pool, n_series, prior_df, prior_scale, status`` (methods); the
+        provenance of the estimate in ``attrs["provenance"]``."""
         rows = [
             {
                 "pool": f.pool,
@@ -99,7 +100,11 @@ class ReferencePrior:
             }
             for _, f in sorted(self.families.items())
         ]
-        return pd.DataFrame(rows, columns=["pool", "n_series", "prior_df", "prior_scale", "status"])
+        frame = pd.DataFrame(
+            rows, columns=["pool", "n_series", "prior_df", "prior_scale", "status"]
+        )
+        frame.attrs["provenance"] = dict(self.provenance)  # for the methods appendix
+        return frame
 
 
 def family_prior(reference: ReferencePrior | None, pool: str) -> tuple[VariancePrior, str]:

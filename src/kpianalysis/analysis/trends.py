@@ -274,10 +274,15 @@ def _count_cdf(s: float, lam: np.ndarray, phi: np.ndarray, wts: np.ndarray) -> f
 def _count_quantiles(
     ps: Sequence[float], lam: np.ndarray, phi: np.ndarray, wts: np.ndarray
 ) -> list[float]:
-    """Smallest integers s ≥ 0 with P(S ≤ s) ≥ p under the mixture, for each p in ``ps``.
+    """Mid-quantiles of the mixture: the smallest integers s ≥ 0 with
+    (P(S ≤ s − 1) + P(S ≤ s))/2 ≥ p, for each p in ``ps``.
 
-    The CDF is evaluated on the whole integer range up to an upper bracket at once (one
-    vectorised call) when that range is short, else by bisection on integers.
+    A count's exact quantiles give intervals that cover more than their level (a 95 % interval
+    of running totals covered 99.5 % of simulated hidden years, an 80 % one 91 %); the
+    mid-quantiles are the quantiles of the count spread evenly over ±½, so the intervals are
+    calibrated on average (``benchmarks/bench_calibration.py``). The CDF is evaluated on the
+    whole integer range up to an upper bracket at once (one vectorised call) when that range is
+    short, else by bisection on integers.
     """
     top = max(ps)
     # An upper bracket: a high quantile of the mixing means plus ten of its standard deviations;
@@ -291,14 +296,19 @@ def _count_quantiles(
     # CDF evaluations over the nodes) is cheaper.
     while hi * lam.size <= 1_500_000:
         cdf = _mixture_cdf_grid(hi, lam, phi, wts)
-        if cdf[-1] >= top:
-            return [float(np.searchsorted(cdf, p - 1e-15)) for p in ps]
+        mid = (cdf + np.concatenate([[0.0], cdf[:-1]])) / 2
+        if mid[-1] >= top:
+            return [float(np.searchsorted(mid, p - 1e-15)) for p in ps]
         hi *= 2
-    while _count_cdf(hi, lam, phi, wts) < top:
+    while _mid_cdf(hi, lam, phi, wts) < top:
         hi *= 2
         if hi > 2**62:
             return [math.inf if p >= top else _count_quantiles([p], lam, phi, wts)[0] for p in ps]
     return [_count_quantile(p, lam, phi, wts, hi) for p in ps]
+
+
+def _mid_cdf(s: int, lam: np.ndarray, phi: np.ndarray, wts: np.ndarray) -> float:
+    return (_count_cdf(s - 1, lam, phi, wts) + _count_cdf(s, lam, phi, wts)) / 2
 
 
 def _mixture_cdf_grid(hi: int, lam: np.ndarray, phi: np.ndarray, wts: np.ndarray) -> np.ndarray:
@@ -332,11 +342,11 @@ def _mixture_cdf_grid(hi: int, lam: np.ndarray, phi: np.ndarray, wts: np.ndarray
 
 
 def _count_quantile(p: float, lam: np.ndarray, phi: np.ndarray, wts: np.ndarray, hi: int) -> float:
-    """Bisection on integers in [0, hi] (``hi`` an upper bracket)."""
+    """Bisection on integers in [0, hi] (``hi`` an upper bracket) for a mid-quantile."""
     lo = -1
-    while hi - lo > 1:  # invariant: cdf(lo) < p <= cdf(hi)
+    while hi - lo > 1:  # invariant: mid_cdf(lo) < p <= mid_cdf(hi)
         mid = (lo + hi) // 2
-        if _count_cdf(mid, lam, phi, wts) >= p:
+        if _mid_cdf(mid, lam, phi, wts) >= p:
             hi = mid
         else:
             lo = mid

@@ -7,6 +7,7 @@ data-derived string passes through :mod:`kpianalysis.report.present`, which esca
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -224,38 +225,38 @@ def trend_methods(language: str = "ja", priors: pd.DataFrame | None = None) -> P
     """How the trends were fitted, with the empirical-Bayes priors (d₀, s₀²) of each pool."""
     items = [
         P.pick(
-            "KPIの種類ごとにモデルを選択: 累計は各年度の増加数（件数ならポアソン・過分散なら準ポアソン、"
+            "KPIの種類ごとにモデルを選択: 累計は各年度の増加数（件数なら過分散を含めた件数モデル、"
             "それ以外は増加分の平均）を推定し、到達済みの水準に今後の増加を加えて予測（累計は減らないため"
             "区間は到達済みの水準を下回りません）。正の値のストックは対数線形（一定の伸び率）、"
             "フロー・平均は直線（OLS）。当初値の年度が計画初年度より前なら、当初値も観測値として使います。",
-            "Model by KPI kind: a running total is modelled on its yearly increments (Poisson, "
-            "quasi-Poisson when overdispersed, for counts; else the mean increment) and projected "
+            "Model by KPI kind: a running total is modelled on its yearly increments (a count "
+            "model with its overdispersion for counts; else the mean increment) and projected "
             "as the level reached plus future increments, so its intervals never fall below that "
             "level. Strictly positive stocks: log-linear (constant growth). Flows and averages: "
             "straight line (OLS). A baseline whose year precedes the plan is an observation.",
             language,
         ),
         P.pick(
-            "3点では残差自由度1（t(0.975)=12.706）で区間はほぼ役に立ちません。同じモデル族の系列"
-            "（本事業の他の指標・パネルの他の事業）の残差分散から経験ベイズの事前分布（Smyth 2004、"
-            "limma squeezeVar）を推定し、各系列の分散を s̃² = (d₀s₀² + d·s²)/(d₀ + d) に縮小、"
+            "3点では残差自由度1（t(0.975)=12.706）で区間はほぼ役に立ちません。参照パネル（事前分布"
+            "のファイル、下記）の同じモデル族の系列の残差分散から推定した経験ベイズの事前分布（Smyth 2004、"
+            "limma squeezeVar）により、各系列の分散を s̃² = (d₀s₀² + d·s²)/(d₀ + d) に縮小、"
             "自由度 d₀ + d の t 分布で区間を計算します。統合後も自由度が2未満なら区間と確率は示しません。",
             "With 3 points df = 1 (t(0.975) = 12.706): an interval from one series is nearly "
             "useless. Residual variances are moderated towards an empirical-Bayes prior "
-            "estimated from comparable series (same model family: this programme's other KPIs "
-            "and the panel's programmes; Smyth 2004, limma squeezeVar): s̃² = (d₀s₀² + d·s²)/"
+            "estimated from the same model family's series in a reference panel (the prior file, "
+            "below; Smyth 2004, limma squeezeVar): s̃² = (d₀s₀² + d·s²)/"
             "(d₀ + d), t intervals on d₀ + d df. With fewer than 2 df after pooling no interval "
             "and no probability are shown.",
             language,
         ),
         P.pick(
             "予測区間は常に平均の信頼区間を含みます。件数の予測区間と確率は予測分布（パラメータの"
-            "不確実性を混合したポアソン／負の二項分布）を決定的な数値積分で計算（乱数なし、誤差2e-5未満）。"
+            "不確実性を混合したポアソン／負の二項分布）を決定的な数値積分で計算（乱数なし、誤差1e-3未満）。"
             "確率は整数パーセントで表示。8点未満では正規性検定を示しません。",
             "A prediction interval always contains the confidence interval of the mean. Count "
             "intervals and probabilities come from the predictive distribution (Poisson or "
             "negative binomial mixed over parameter uncertainty) by deterministic quadrature "
-            "(no simulation; error below 2e-5). Probabilities in whole percent. No normality "
+            "(no simulation; error below 1e-3). Probabilities in whole percent. No normality "
             "test under 8 points.",
             language,
         ),
@@ -282,6 +283,14 @@ def trend_methods(language: str = "ja", priors: pd.DataFrame | None = None) -> P
                     f"series, d₀ = {d0s}, s₀² = {float(r['prior_scale']):.4g}",
                     language,
                 )
+            elif r.get("status", "prior_too_few_series") != "prior_too_few_series":
+                text = P.pick(
+                    f"分散の統合「{_pool_name(r['pool'], language)}」: "
+                    f"{reason_text(r['status'], 'ja')}",
+                    f"Variance pool '{_pool_name(r['pool'], language)}': "
+                    f"{reason_text(r['status'], 'en')}",
+                    language,
+                )
             else:
                 text = P.pick(
                     f"分散の統合「{_pool_name(r['pool'], language)}」: 比較できる系列が"
@@ -293,7 +302,26 @@ def trend_methods(language: str = "ja", priors: pd.DataFrame | None = None) -> P
                     language,
                 )
             items.append(text)
+    provenance = priors.attrs.get("provenance") if priors is not None else None
+    if provenance:
+        items.append(_prior_provenance(provenance, language))
     return P.bullet_list(items)
+
+
+def _prior_provenance(provenance: Mapping[str, Any], language: str) -> str:
+    """Where the priors came from: the reference panel's programmes, the date, the version."""
+    ids = "、".join(str(p.get("programme_id", "")) for p in provenance.get("programmes", []))
+    n = len(provenance.get("programmes", []))
+    when = str(provenance.get("estimated_on", ""))
+    version = str(provenance.get("library_version", ""))
+    return P.pick(
+        f"事前分布のファイル: {when}に参照パネル{n}事業（{ids}）から推定（kpianalysis {version}、"
+        f"{int(provenance.get('min_series', 0))}系列未満の族は統合しない）。",
+        f"Prior file: estimated on {when} from a reference panel of {n} programme(s) "
+        f"({ids.replace('、', ', ')}; kpianalysis {version}; families with fewer than "
+        f"{int(provenance.get('min_series', 0))} series are not pooled).",
+        language,
+    )
 
 
 def _pool_name(key: str, language: str) -> str:
