@@ -744,3 +744,19 @@ def test_report_names_tell_a_compound_kpis_measures_apart():
     ]
     en = indicator_name(table.reset_index().to_dict("records")[1], "en")
     assert en.endswith(" (persons)")
+
+
+def test_the_summary_names_the_final_target_for_an_interim_year(targets):
+    from kpianalysis.analysis.tables import attainment_table
+    from kpianalysis.report.sections import kpi_status_line
+
+    row = attainment_table(targets.as_of(2016), 2016).iloc[0].to_dict()
+    # ① FY2016: 5人 toward 10人 in FY2019; 2/5 of the period, (3/8)/(2/5) = 93.75 % → 93.8 %.
+    ja = str(kpi_status_line(row, ("5人", ""), "ja"))
+    assert ja == (
+        "① 移住者数 — 5人（2019年度の目標 10人に向け、期間の40.0%経過時点の進み具合 93.8%） "
+        '<span class="kpi-ok">概ね順調</span>'
+    )
+    assert "未達成" not in ja
+    en = str(kpi_status_line(row, ("5人", ""), "en"))
+    assert "toward 10 persons in FY2019 (93.8% of the pace after 40.0% of the period)" in en

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpianalysis.analysis.measures import PRO_RATA_LABELS
 from kpianalysis.analysis.ratings import PANEL_OPTIONS
 from kpianalysis.analysis.tables import attainment_table, programme_summary
 from kpianalysis.data.dataset import Dataset
@@ -137,6 +138,8 @@ def headline_sentence(s: Any, language: str = "ja") -> str:
 
 def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P.Html:
     """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
+    if row.get("target_basis") == "final" and pd.notna(row.get("interim_rate")):
+        return _interim_line(row, language)
     actual, target = (unparen(t) for t in texts)
     rate = percent_text(row["achievement_rate"]) or reason_text(
         row["achievement_rate_reason"], language
@@ -163,6 +166,29 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
         text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
         return P.Html(P.mark_japanese(text) + mark)
     return P.Html(P.esc(text) + mark)
+
+
+def _interim_line(row: Any, language: str) -> P.Html:
+    """A year the plan gives no target of its own (issue 16.1): progress against time elapsed
+    toward the final target, which is named — not a missed target of the year."""
+    unit = unit_text(row["unit"], language)
+    year, pace = int(row["assessment_target_year"]), percent_text(row["interim_rate"])
+    elapsed = percent_text(row["elapsed_share"])
+    label_ja, label_en = PRO_RATA_LABELS[str(row["interim_class"])]
+    if language == "ja":
+        text = (
+            f"{indicator_name(row, 'ja')} — {P.number(row['actual'], unit)}"
+            f"（{year}年度の目標 {P.number(row['assessment_target'], unit)}に向け、"
+            f"期間の{elapsed}経過時点の進み具合 {pace}）"
+        )
+        css = "kpi-miss" if row["interim_class"] == "needs_improvement" else "kpi-ok"
+        return P.Html(P.esc(text) + f' <span class="{css}">{P.esc(label_ja)}</span>')
+    text = (
+        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en')} toward "
+        f"{quantity(row['assessment_target'], row['unit'], 'en')} in FY{year} ({pace} of the "
+        f"pace after {elapsed} of the period)"
+    )
+    return P.Html(P.mark_japanese(text) + f" {P.esc(label_en)}")
 
 
 def _as_level(row: Any, kind: str, written: str) -> str:
