@@ -8,7 +8,11 @@ intercept, SEs, 95 % CI and residual SD) on a random subsample of ``--sample`` s
 total for all series is extrapolated from its per-series time, and the loop is given its series
 already split (the grouping is not timed for it), so the ratio is conservative.
 
-Run: ``.venv/bin/python benchmarks/bench_trends.py [--series N] [--sample M] [--seed S]``
+The batch path is :func:`kpianalysis.analysis.trends.linear_fit_core`, the one home of the OLS
+arithmetic that ``fit_trend`` also calls (each series' reporting resolution and variance floor
+included in the timing).
+
+Run: ``.venv/bin/python benchmarks/bench_trends.py [--series N] [--sample M] [--seed S] [--quick]``
 """
 
 from __future__ import annotations
@@ -66,7 +70,10 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=2_000, help="series timed in the loop")
     ap.add_argument("--seed", type=int, default=20240401)
     ap.add_argument("--repeat", type=int, default=3, help="batch timings (best is kept)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (seconds): a smoke test")
     args = ap.parse_args()
+    if args.quick:
+        args.series, args.sample, args.repeat = 2_000, 50, 1
 
     print("machine:", platform.platform(), "|", cpu_model(), "|", os.cpu_count(), "cores")
     print(
