@@ -166,6 +166,11 @@ def stage(reports: Path, html: bytes, ipynb: bytes) -> Path:
 
 
 def commit(reports: Path, staging: Path, key: str) -> list[Path]:
+    # With a data table behind the report, switched in with it (a subfolder of the run's).
+    table = staging / "t.csv"
+    if not table.exists():
+        table.write_bytes(b"\xef\xbb\xbfa,b\r\n1,2\r\n")
+        os.utime(table, ns=(MTIME, MTIME))
     return archive.commit_run(
         staging / "x.ipynb",
         staging / "x.html",
@@ -173,6 +178,7 @@ def commit(reports: Path, staging: Path, key: str) -> list[Path]:
         reports,
         WHERE,
         "x",
+        tables={"data/x.csv": table},
     )
 
 
@@ -181,7 +187,9 @@ def folder(reports: Path) -> dict[str, bytes] | None:
     d = reports / WHERE
     if not d.is_dir():
         return None
-    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+    return {
+        p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()
+    }
 
 
 def without_record_stat(files: dict[str, bytes] | None) -> Any:
@@ -284,8 +292,8 @@ def test_every_call_of_a_commit_fails_or_dies_consistently(
         monkeypatch.setattr(archive, "_exchange", no_exchange)
     calls = record_calls(sc)
     # Each of the run's files is written, synced and linked into the new folder, and the folder
-    # switched in; a replacement also links the sibling run's files.
-    assert sum(c.startswith("link ") for c in calls) == (3 if sc["old"] is None else 6)
+    # switched in, with its data table; a replacement also links the sibling run's files.
+    assert sum(c.startswith("link ") for c in calls) == (4 if sc["old"] is None else 7)
     assert any(c.startswith(("exchange", "rename")) for c in calls)
     n = 0
     for target in range(len(calls)):

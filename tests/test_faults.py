@@ -72,8 +72,15 @@ def assert_archive_complete(reports: Path) -> int:
     for year in sorted(reports.glob("*/fy*")):
         if year.parent.name in ("failed", ".staging"):
             continue
-        names = {p.name.split(".")[0] for p in year.iterdir()}
+        # Runs by their files (the data/ folder holds the tables behind the reports).
+        names = {p.name.split(".")[0] for p in year.iterdir() if p.is_file()}
         for name in names:
+            for table, digest in (
+                (archive.read_record(year / f"{name}{archive.RECORD_SUFFIX}") or {})
+                .get("tables", {})
+                .items()
+            ):
+                assert fileio.sha256_file(year / table) == digest, f"{year.name}/{table}"
             rec = archive.read_record(year / f"{name}{archive.RECORD_SUFFIX}")
             assert rec is not None, f"{year.name}/{name}: files without a run record"
             assert rec["outcome"] == "ok", (year.name, name)

@@ -59,7 +59,10 @@ def test_adding_programmes_leaves_every_handa_file_byte_identical(tmp_path: Path
     # FY2021–2023 × attainment, trends (Handa's) and the panel report's three years.
     assert first.count("ok") == 9
     before = digests(reports / HANDA)
-    assert len(before) == 18  # .html, .ipynb, .run.json per run
+    # .html, .ipynb, .run.json per run (2 notebooks × 3 years), and each year's data tables
+    # behind them: attainment_fy<YEAR>, trends_fy<YEAR>, observations, indicators, finance,
+    # verdicts, subprojects.
+    assert len(before) == 3 * (2 * 3 + 7)
     index_before = (reports / "index.html").read_bytes()
 
     # The three partner folders of issue 10 (the later fixtures each test one notation of

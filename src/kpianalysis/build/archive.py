@@ -358,15 +358,21 @@ def _exchange(a: Path, b: Path) -> None:
         raise OSError(err, os.strerror(err), os.fspath(a))
 
 
-def _link_tree(src: str, dest: Path) -> None:
-    """Hard-link a folder's entries into ``dest`` (same inodes, same mtimes; symlinks copied)."""
+def _link_tree(
+    src: str, dest: Path, skip: set[str] | None = None, rel: str = "", *, top: bool = False
+) -> None:
+    """Hard-link a folder's entries into ``dest`` (same inodes, same mtimes; symlinks copied),
+    leaving out the entries whose path relative to the top folder is in ``skip``."""
     mode = os.lstat(src).st_mode
     if stat.S_ISLNK(mode):
         os.symlink(os.readlink(src), dest)
     elif stat.S_ISDIR(mode):
-        os.mkdir(dest)
+        if not top:
+            os.mkdir(dest)
         for entry in os.scandir(src):
-            _link_tree(entry.path, dest / entry.name)
+            sub = f"{rel}{entry.name}"
+            if not skip or sub not in skip:
+                _link_tree(entry.path, dest / entry.name, skip, f"{sub}/")
     else:
         os.link(src, dest)
 
@@ -393,11 +399,10 @@ def switch_folder(reports: Path, where: str, work: Path, files: Mapping[str, Pat
     new.mkdir(parents=True)
     exists = target.is_dir()
     if exists:
-        for entry in os.scandir(target):
-            if entry.name not in files:
-                _link_tree(entry.path, new / entry.name)
+        _link_tree(os.fspath(target), new, skip=set(files), top=True)
     for name, src in files.items():
         if src is not None:
+            (new / name).parent.mkdir(parents=True, exist_ok=True)
             os.link(src, new / name)
     fsync_dir(new)
     with sigint_deferred():
@@ -470,8 +475,13 @@ def commit_run(
     reports: Path,
     where: str,
     stem: str,
+    *,
+    tables: Mapping[str, Path] | None = None,
 ) -> list[Path]:
     """Commit a complete staged run into the archive: all its files at once, or nothing.
+
+    ``tables`` (``data/<table>.csv`` → staged file) are the data tables behind the report,
+    switched in with it; ``record["tables"]`` gets their sha256.
 
     ``record["outputs"]`` is set here to the sha256 of the staged files, ``output_stat`` to
     their size and mtime as they will lie in the archive. The record is written into the
@@ -501,6 +511,9 @@ def commit_run(
     staging = Path(staged_ipynb).parent
     rec = dict(record)
     rec["outputs"] = {"ipynb": sha256_file(staged_ipynb), "html": sha256_file(staged_html)}
+    tables = dict(tables or {})
+    if tables:
+        rec["tables"] = {name: sha256_file(p) for name, p in sorted(tables.items())}
     chosen = {}
     for kind, src in (("ipynb", staged_ipynb), ("html", staged_html)):
         chosen[kind] = paths[kind] if _identical(paths[kind], src) else Path(src)
@@ -511,8 +524,17 @@ def commit_run(
     chosen["record"] = (
         paths["record"] if _identical(paths["record"], staged_record) else staged_record
     )
-    switch_folder(reports, where, staging / SWITCH, {paths[k].name: p for k, p in chosen.items()})
+    folder = Path(reports) / where
+    for name, src in tables.items():  # a table unchanged keeps its archived inode too
+        tables[name] = folder / name if _identical(folder / name, src) else Path(src)
+    switch_folder(
+        reports,
+        where,
+        staging / SWITCH,
+        {**{paths[k].name: p for k, p in chosen.items()}, **tables},
+    )
     changed = [paths[k] for k in ("ipynb", "html", "record") if chosen[k] != paths[k]]
+    changed += [folder / n for n, p in tables.items() if p != folder / n]
     try:
         fsync_dir(paths["record"].parent.parent)
         # A good run supersedes the debugging copy of an earlier failure.

@@ -6,15 +6,17 @@ import contextlib
 import functools
 import hashlib
 import json
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from kpianalysis.build import archive
-from kpianalysis.build.execute import StagedRun
-from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, library_inputs
+from kpianalysis.build.execute import TABLES_DIR, StagedRun
+from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, RunSpec, library_inputs
 from kpianalysis.fileio import write_atomic
 from kpianalysis.report.index import INDEX_DIR, index_pages
+from kpianalysis.report.registry import report_for
 
 
 def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> dict[str, Any]:
@@ -45,11 +47,73 @@ def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> d
     return rec
 
 
+def stage_tables(spec: RunSpec, results: Any, staging: Path) -> dict[str, Path]:
+    """Write the data tables behind a run's report into ``staging/data/`` for its commit.
+
+    Each table the registry names (:func:`~kpianalysis.report.registry.report_for`) as the
+    run's kernel sees it:
+    the dataset cut at the run's year, the run's own programme's rows (all for a panel run),
+    and that year's attainment and trend tables, as CSV for people (the processed files'
+    format). ``results`` is the build's :class:`~kpianalysis.analysis.results.ResultsByYear` (or
+    its dataset); without it (a benchmark's stand-in) no table is archived.
+
+    Returns
+    -------
+    dict
+        ``data/<table>.csv`` (its path in the run folder) → the staged file.
+    """
+    from kpianalysis.analysis.results import ResultsByYear
+    from kpianalysis.data.dataset import Dataset, write_csv
+
+    if isinstance(results, Dataset):
+        results = ResultsByYear(results)
+    if not isinstance(results, ResultsByYear) or spec.fiscal_year not in results:
+        return {}
+    year = results[spec.fiscal_year]
+    if spec.programme_id is not None:
+        # The programme's own dataset and results: its tables' text cannot depend on other
+        # programmes (a column's dtype, a category), as its run key does not.
+        year = _programme_results(year).get(spec.programme_id)
+        if year is None:
+            return {}
+    frames = dict(year.dataset.tables())
+    out: dict[str, Path] = {}
+    for name in report_for(spec.name).tables_for(spec.fiscal_year):
+        if name.startswith("attainment_fy"):
+            frame = year.attainment
+        elif name.startswith("trends_fy"):
+            frame = year.trends
+        elif name in frames:
+            frame = frames[name]
+        else:
+            continue
+        path = Path(staging) / TABLES_DIR / f"{name}.csv"
+        write_csv(frame, path)
+        out[f"{TABLES_DIR}/{name}.csv"] = path
+    return out
+
+
+#: A year's results split by programme, once per year of a build (see stage_tables).
+_BY_PROGRAMME: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _programme_results(year: Any) -> dict[str, Any]:
+    """``programme_id`` → :class:`YearResults` of that programme alone (split once per year;
+    each programme's tables are computed when first asked for)."""
+    from kpianalysis.analysis.results import YearResults
+
+    if year not in _BY_PROGRAMME:
+        parts = year.dataset.by_programme()
+        _BY_PROGRAMME[year] = {pid: YearResults(ds) for pid, ds in parts.items()}
+    return _BY_PROGRAMME[year]
+
+
 def commit_staged(
     st: StagedRun,
     reports: Path,
     environment: Mapping[str, Any],
     lock: archive.ArchiveLock | None = None,
+    results: Any = None,
 ) -> tuple[RunOutcome, dict[str, Any] | None]:
     """Move a staged run into the archive (or its executed notebook into ``failed/``).
 
@@ -68,9 +132,16 @@ def commit_staged(
     guard = lock.committing() if lock is not None else contextlib.nullcontext()
     try:
         if st.ok and st.ipynb is not None and st.html is not None:
+            tables = stage_tables(s, results, st.staging)
             with guard:
                 archive.commit_run(
-                    st.ipynb, st.html, run_record(st, environment, "ok"), reports, s.where, s.stem
+                    st.ipynb,
+                    st.html,
+                    run_record(st, environment, "ok"),
+                    reports,
+                    s.where,
+                    s.stem,
+                    tables=tables,
                 )
             return RunOutcome(s, "ok"), None
         if st.error == "interrupted":

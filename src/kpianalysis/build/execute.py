@@ -279,6 +279,12 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+#: The folder, inside a run's archive folder, of the data tables behind its reports (the
+#: registry's tables: :func:`kpianalysis.build.commit.stage_tables` writes them, its programme's
+#: rows as of its year; the footer links them).
+TABLES_DIR = "data"
+
+
 #: Packages named in a report's footer (all of them are in the run record).
 FOOTER_PACKAGES = ("kpianalysis", "pandas", "numpy", "statsmodels", "matplotlib", "nbconvert")
 
@@ -305,9 +311,10 @@ def provenance_for(
     processed = Path(str(spec.parameters.get("processed_dir") or DEFAULT_PROCESSED))
     if not processed.is_absolute():
         processed = Path(root) / processed
-    # The tables the registry says the report's numbers come from (linked from its footer).
+    # The registry's tables behind the report, as the build archives them beside it (those it
+    # has: see stage_tables).
     names = report_for(spec.name).tables_for(spec.fiscal_year)
-    tables = [rel(processed / f"{n}.csv") for n in names if (processed / f"{n}.csv").is_file()]
+    tables = [f"{TABLES_DIR}/{n}.csv" for n in names if (processed / f"{n}.csv").is_file()]
     packages = env.get("packages") or {}
     versions = {k: packages.get(k) for k in FOOTER_PACKAGES if packages.get(k)}
     if env.get("python"):

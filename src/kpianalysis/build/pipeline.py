@@ -253,6 +253,7 @@ def build(
                 wait_for_lock=wait_for_lock,
                 force=force,
                 cell_timeout=cell_timeout,
+                results=dataset,
             )
         if index:
             summary.index = write_index(reports_path, lock, if_changed=True)
@@ -337,6 +338,7 @@ def _execute_all(
     wait_for_lock: bool = True,
     force: bool = False,
     cell_timeout: float | None = None,
+    results: Any = None,
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     stop = threading.Event()
@@ -368,7 +370,7 @@ def _execute_all(
                     summary.outcomes.append(st)
                 else:
                     try:
-                        outcome, _failed = commit_staged(st, reports, environment, lock)
+                        outcome, _failed = commit_staged(st, reports, environment, lock, results)
                     finally:
                         lock.release_run(st.spec.identity)
                     summary.outcomes.append(outcome)
