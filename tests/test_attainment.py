@@ -661,3 +661,17 @@ def test_research_appendix_escapes_labels_and_no_call_to_accelerate(seed_dataset
     assert "期限までに目標未達成<br/>② 期限までに目標未達成<br/>" in miss
     assert "100.0%" not in miss
     assert '&lt;/b&gt; 期限までに目標未達成 <span class="val">55.6%</span>' in html
+
+
+def test_summary_line_says_on_track_in_an_interim_year(seed_dataset):
+    from kpianalysis.report.sections import kpi_status_line
+
+    # FY2021 ④ met its own FY2021 target (312 vs 300) before the plan's end (FY2023): on track
+    row = attainment_table(seed_dataset.as_of(2021), 2021).iloc[3]
+    ja = kpi_status_line(row, ("312人", "(300人)"))
+    assert ja.endswith('<span class="kpi-ok">○ 達成（順調）</span>')
+    en = kpi_status_line(row, ("312人", "(300人)"), "en")
+    assert en.endswith('<span class="kpi-ok">achieved (on track)</span>')
+    # FY2023 ③ 50 of 50 in the plan's last year: achieved, nothing left to be on track for
+    row = attainment_table(seed_dataset.as_of(2023), 2023).iloc[2]
+    assert kpi_status_line(row, ("50回", "(50回)")).endswith('<span class="kpi-ok">○ 達成</span>')

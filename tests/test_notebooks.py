@@ -197,7 +197,10 @@ def test_attainment_report_fy2021_kpi4_is_on_track_everywhere(tmp_path_factory):
     # appendix all say so; none says behind (遅れ) or nearly on track (ほぼ順調) for it.
     html = _visible(_execute(tmp_path_factory, "attainment", 2021))
     box = html[html.index('<section class="kpi-summary">') : html.index("</section>")]
-    assert "④ 外国籍市民向けフェイスブック登録者数 — 312人／目標 300人（104.0%）" in box
+    assert (
+        "④ 外国籍市民向けフェイスブック登録者数 — 312人／目標 300人（104.0%） "
+        '<span class="kpi-ok">○ 達成（順調）</span>'
+    ) in box
     sheet = html[html.index('class="kpi-table kpi-sheet"') :]
     row4 = sheet[sheet.index("④ 外国籍市民") : sheet.index("</tr>", sheet.index("④ 外国籍市民"))]
     assert "104.0%" in row4 and "非常に効果的" in row4

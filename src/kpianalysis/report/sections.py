@@ -147,7 +147,13 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
     if pd.isna(row["achieved"]):
         mark = ""
     elif bool(row["achieved"]):
-        mark = f' <span class="kpi-ok">{P.esc(P.pick("○ 達成", "achieved", language))}</span>'
+        ok = P.pick("○ 達成", "achieved", language)
+        end = row.get("assessment_target_year")
+        if pd.notna(end) and int(row["fiscal_year"]) < int(end):
+            # An interim year's own target met: on track for the plan (issue 17), the word
+            # the research appendix uses too.
+            ok += P.pick("（順調）", " (on track)", language)
+        mark = f' <span class="kpi-ok">{P.esc(ok)}</span>'
     else:
         mark = (
             f' <span class="kpi-miss">{P.esc(P.pick("× 未達成", "not achieved", language))}</span>'
