@@ -760,3 +760,21 @@ def test_the_summary_names_the_final_target_for_an_interim_year(targets):
     assert "未達成" not in ja
     en = str(kpi_status_line(row, ("5人", ""), "en"))
     assert "toward 10 persons in FY2019 (93.8% of the pace after 40.0% of the period)" in en
+
+
+def test_a_note_on_a_later_actual_is_not_seen_before_its_year(tmp_path):
+    folder = _copy(tmp_path, KYODO)
+    with (folder / "marks.csv").open("a", encoding="utf-8") as f:
+        f.write("unknown-kyodo,observations.csv,5,actual,468人,converted,a later year's note\n")
+    before, after = load_folders([PARTNERS / KYODO]), load_folders([folder])
+    notes = after.cell_notes.set_index(["file", "row", "column"])
+    # ② FY2021's actual (row 5) is seen from FY2021; FY2020's (row 4) from FY2020; the name
+    # and the Kangxi-radical notes (definitions) always.
+    assert notes.loc[("observations.csv", 5, "actual"), "visible_from"] == 2021
+    assert notes.loc[("observations.csv", 4, "actual"), "visible_from"] == 2020
+    assert notes.loc[("indicators.csv", 3, "name_ja"), "visible_from"] == 0
+    assert len(after.as_of(2020).cell_notes) == 4 and len(after.as_of(2021).cell_notes) == 5
+    # The FY2020 report's run key does not change when a FY2021 note is added; FY2021's does.
+    old, new = before.programme_digests([2020, 2021]), after.programme_digests([2020, 2021])
+    assert old[KYODO, 2020] == new[KYODO, 2020] and old[KYODO, 2021] != new[KYODO, 2021]
+    assert new[KYODO, 2020] == after.as_of(2020).digest()

@@ -109,7 +109,8 @@ class Dataset:
     as_of_year: int | None = None
     #: Cells not read literally from the source: marked by the transcriber (``marks.csv``) or
     #: read with an assumption by the library (:data:`CELL_MARKS`), one row per cell and mark,
-    #: for a report's appendix. Kept whole by :meth:`as_of`, like the definitions.
+    #: for a report's appendix. :meth:`as_of` drops the notes on later years' actuals, costs and
+    #: verdicts (``visible_from``), as it hides those cells.
     cell_notes: pd.DataFrame = field(default_factory=lambda: empty_table("cell_notes"))
 
     @property
@@ -176,8 +177,8 @@ class Dataset:
         """
         fy = notation.parse_fiscal_year(fiscal_year)
 
-        def upto(df: pd.DataFrame) -> pd.DataFrame:
-            keep = df["fiscal_year"] <= fy
+        def upto(df: pd.DataFrame, column: str = "fiscal_year") -> pd.DataFrame:
+            keep = df[column] <= fy
             if keep.all():  # nothing to drop (a cut at the last year): no copy
                 return df.reset_index(drop=True)
             return df.loc[keep].reset_index(drop=True)
@@ -198,6 +199,7 @@ class Dataset:
             observations=obs,
             finance=upto(self.finance),
             verdicts=upto(self.verdicts),
+            cell_notes=upto(self.cell_notes, "visible_from"),
             as_of_year=fy,
         )
 
@@ -252,8 +254,8 @@ class Dataset:
         lines: a national panel's 87,000 programme-years would otherwise format 600,000 small
         frames. It mirrors what :meth:`as_of` does to each table (``_CUT_VALUES``,
         ``_CUT_ROWS``): observation rows of later years take the values of the table cut
-        before every observation (``as_of`` itself blanks them), finance and verdict rows of
-        later years are dropped, the other tables are kept whole.
+        before every observation (``as_of`` itself blanks them), finance and verdict rows and
+        cell notes about later years' actuals are dropped, the other tables are kept whole.
 
         Returns
         -------
@@ -294,7 +296,9 @@ class Dataset:
             rows[name] = _by_programme(df, pids, _csv_rows(cells, df.shape[1]))
             del cells
         year_of = {
-            name: _by_programme(df, pids, df["fiscal_year"].astype(int).tolist())
+            name: _by_programme(
+                df, pids, df[_CUT_ROWS.get(name, "fiscal_year")].astype(int).tolist()
+            )
             for name, df in tables.items()
             if name in _CUT_VALUES or name in _CUT_ROWS
         }
@@ -350,7 +354,10 @@ class Dataset:
 #: How :meth:`Dataset.as_of` cuts each table, as :meth:`Dataset.programme_digests` mirrors it:
 #: rows of later years keep their place with their actuals blanked, or are dropped.
 _CUT_VALUES = ("observations",)
-_CUT_ROWS = ("finance", "verdicts")
+#: Tables whose rows of later years are dropped, by the column holding the year.
+_CUT_ROWS = {"finance": "fiscal_year", "verdicts": "fiscal_year", "cell_notes": "visible_from"}
+#: Raw observation columns about the actual: a note on one is a later year's, hidden before it.
+_ACTUAL_RAW_COLUMNS = ("actual", "achievement_printed", "missing_reason_ja")
 #: Line end while cutting a column's CSV into cells: ``\n`` as in :meth:`Dataset.digest` (so a
 #: cell holding a newline is quoted exactly as there) plus a mark no cell holds.
 _CELL_END = "\n\x1e"
@@ -518,6 +525,26 @@ class _Periods:
     eras: tuple[str, ...] = ()
     plan: tuple[int, int] | None = None
     notes: list[dict[str, object]] = field(default_factory=list)
+    #: (file name, row) → the fiscal year of a year-keyed row (observations, finance, verdicts).
+    years: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def year_of(self, row: RawRow, fy: int) -> int:
+        self.years[Path(row.file).name, row.row] = fy
+        return fy
+
+    def records(self, programme_id: object) -> list[dict[str, object]]:
+        """The notes as ``cell_notes`` rows, each with the year a report may first see it: a
+        note on a year's actual, cost or verdict only from that year (as :meth:`Dataset.as_of`
+        cuts them); a note on a definition, a label or a target (plan data) always."""
+        out = []
+        for n in self.notes:
+            key = (str(n["file"]), int(n["row"]))  # type: ignore[call-overload]
+            hidden = n["file"] in ("finance.csv", "verdicts.csv") or (
+                n["file"] == "observations.csv" and n["column"] in _ACTUAL_RAW_COLUMNS
+            )
+            visible = self.years.get(key, 0) if hidden else 0
+            out.append({"programme_id": programme_id, **n, "visible_from": visible})
+        return out
 
     @classmethod
     def of_programme(cls, row: RawRow) -> _Periods:
@@ -1054,7 +1081,7 @@ def _parse_observations(
             (ind_id, fy),
             row,
             "fiscal_year",
-            f"indicator {ind['indicator_label']} FY{fy} is already given",
+            f"indicator {ind['indicator_label']} FY{periods.year_of(row, fy)} is already given",
         )
         baseline_year = ind["baseline_year"]
         if baseline_year is not None and fy <= int(baseline_year):  # type: ignore[call-overload]
@@ -1312,7 +1339,9 @@ def _parse_finance(
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
         fy = _fiscal_year(row, "fiscal_year", periods)
-        _refuse_repeat(seen, fy, row, "fiscal_year", f"FY{fy} is already given")
+        _refuse_repeat(
+            seen, periods.year_of(row, fy), row, "fiscal_year", f"FY{fy} is already given"
+        )
         money = {column: _yen(row, column) for column in ("cost", "grant")}
         rate = _grant_rate(row, missing_ok=math.isnan(money["grant"]))
         if money["grant"] > money["cost"]:
@@ -1422,7 +1451,7 @@ def _parse_verdicts(
         fy = _fiscal_year(row, "fiscal_year", periods)
         evaluator = _choice(row, "evaluator", EVALUATORS)
         option_no, option_label, option_scale, option_ja = _option(row)
-        key = (fy, evaluator, option_no)
+        key = (periods.year_of(row, fy), evaluator, option_no)
         _refuse_repeat(
             seen, key, row, "option", f"FY{fy} {evaluator} option {option_no} is already"
         )
@@ -1816,7 +1845,7 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
         "components": components,
         "subprojects": subprojects,
         "verdicts": verdicts,
-        "cell_notes": [{"programme_id": programme["programme_id"], **n} for n in periods.notes],
+        "cell_notes": periods.records(programme["programme_id"]),
     }
     return records, sources
 

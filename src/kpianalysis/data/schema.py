@@ -328,6 +328,7 @@ TIDY_TABLES: Mapping[str, tuple[TidyColumn, ...]] = MappingProxyType(
             ("text", "str", "the cell as written"),
             ("mark", "str", "dataset.CELL_MARKS"),
             ("reason", "str", "why the cell is not read literally"),
+            ("visible_from", "int64", "first fiscal year a report sees it (0: always; as_of)"),
         ),
     }
 )
