@@ -253,8 +253,9 @@ def test_panel_report_fy2023_is_a_one_programme_panel(panel_2023: str):
     assert "<td>2 / 4 (50.0%)</td>" in html  # share of KPIs that reached their target
     assert "<td>1 / 1 (100.0%)</td>" in html  # programmes with at least one KPI achieved
     assert "<td>0 / 1 (0.0%)</td>" in html  # programmes with every KPI achieved
-    assert "このパネルには1事業しかありません" in html  # says it is not a cross-programme figure
-    assert "半田市" in html and "地方創生推進タイプ" in html
+    assert "この年度に評価できる事業は1事業だけです" in html  # not a cross-programme figure
+    # The grant type by national category, the sheet's wording kept beside it.
+    assert "半田市" in html and "<td>推進（地方創生推進タイプ）</td>" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
     assert "from kpianalysis" not in html and "display(" not in html
 

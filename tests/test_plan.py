@@ -190,3 +190,19 @@ def test_programme_runs_and_panel_runs_follow_the_selection(project: Path) -> No
         "note": "transcription not checked against a source document (programme.csv names "
         "no source_file)",
     }
+
+
+def test_a_panel_run_counts_the_programmes_of_its_year_panel(project: Path) -> None:
+    # Issue 16.8: a panel holds the programmes whose plan period includes its year or that
+    # report an actual for it. FY2023: Handa (plan FY2021–2023; 4 KPIs, 2 achieved) and the
+    # demo (plan FY2021–2025, no FY2023 actual: its 2 KPIs are counted apart); 77777-plan
+    # (plan FY2025–2026) is not in it, and its data is not in the panel run's key.
+    from kpianalysis.analysis.panel import panel_dataset
+
+    p = planner(project)
+    head = p.panel_record(2023, {})["headline"]
+    assert (head["n_programmes"], head["n_programmes_evaluated"]) == (2, 1)
+    assert (head["n_kpis"], head["n_evaluated"], head["n_achieved"]) == (6, 4, 2)
+    assert head["n_without_actual"] == 2
+    year = load_dataset(project / "data" / "raw").as_of(2023)
+    assert p.panel_digest(2023) == panel_dataset(year, 2023).digest() != year.digest()

@@ -15,24 +15,41 @@ one of its KPIs is. The two shares the Cabinet Office publishes for 地方創生
 * the share of (evaluated) KPIs that reached their target (「目標を達成したKPIの割合」),
 
 to which :func:`panel_headline` adds the share of programmes that achieved every evaluated KPI.
+
+Who is in a year's panel: a programme whose plan period holds the year, or that reports an
+actual for it (:func:`panel_members`; a sheet may report a year after its plan ended). A
+programme before or after its plan, with nothing reported, is not counted: its KPIs have no
+actual because the year is not one of its years, not because something went missing.
+
+Grant types are printed in many ways (地方創生先行型, 地方創生先行型交付金,
+地方創生推進交付金（先駆タイプ）, デジタル田園都市国家構想交付金（地方創生推進タイプ）…).
+:func:`grant_category` maps each to its national category (:data:`GRANT_CATEGORIES`); the
+printed label is kept beside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpianalysis.analysis.progress import OUTCOMES
+from kpianalysis.data.dataset import Dataset
 
 __all__ = [
     "ASSESSMENTS",
+    "GRANT_CATEGORIES",
     "PanelHeadline",
     "achievement_distribution",
+    "grant_category",
+    "panel_dataset",
     "panel_headline",
     "panel_kpis",
+    "panel_members",
     "panel_programmes",
     "progress_classes",
 ]
@@ -44,6 +61,36 @@ ASSESSMENTS: dict[str, str] = {
     "cagr": "cagr_class",
     "miss_share": "miss_share_class",
 }
+
+#: The national categories of the regional-revitalisation grants (地方創生関係交付金), oldest
+#: first: Japanese short name → English. Since FY2022 the デジタル田園都市国家構想交付金 gathers the
+#: 推進 and 拠点整備 grants as its 地方創生推進タイプ and 地方創生拠点整備タイプ (Cabinet Office); a
+#: programme funded under those types continues its category, so only the digital-
+#: implementation line (デジタル実装タイプ, the FY2021 デジタル田園都市国家構想推進交付金) is
+#: デジタル田園都市国家構想.
+GRANT_CATEGORIES: dict[str, str] = {
+    "先行型": "Pioneering-type grant (FY2014)",
+    "加速化": "Acceleration grant (FY2015)",
+    "推進": "Promotion grant",
+    "拠点整備": "Facilities grant",
+    "デジタル田園都市国家構想": "Digital Garden City Nation grant (digital implementation)",
+    "新しい地方経済・生活環境創生": "New Regional Economy and Living Environment grant (FY2025)",
+}
+
+#: (pattern, category), tried in order on the label without spaces (NFKC). 拠点整備 and 推進
+#: come before デジタル田園都市 so that its 地方創生拠点整備タイプ / 地方創生推進タイプ keep
+#: their category; a sub-type of the 推進 grant (先駆, 横展開, 隘路打開, Society5.0) is 推進.
+_GRANT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile("拠点整備"), "拠点整備"),
+    (re.compile("加速化"), "加速化"),
+    (re.compile("先行型"), "先行型"),
+    (
+        re.compile("地方創生推進|推進タイプ|先駆タイプ|横展開タイプ|隘路打開|Society5\\.0|^推進"),
+        "推進",
+    ),
+    (re.compile("デジタル田園都市|デジタル実装"), "デジタル田園都市国家構想"),
+    (re.compile("新しい地方経済|第2世代交付金"), "新しい地方経済・生活環境創生"),
+)
 
 _PROGRAMME_COLUMNS = (
     "programme_id",
@@ -58,9 +105,88 @@ _PROGRAMME_COLUMNS = (
 )
 
 
+def grant_category(label: object) -> str:
+    """The national grant category (:data:`GRANT_CATEGORIES`) of a grant type as printed.
+
+    A label no rule recognises is its own category (stripped), so it is never merged into
+    another by a guess; a missing label is ``""``.
+
+    Examples
+    --------
+    >>> grant_category("地方創生先行型"), grant_category("地方創生先行型交付金")
+    ('先行型', '先行型')
+    >>> grant_category("地方創生推進タイプ"), grant_category("地方創生推進交付金（先駆タイプ）")
+    ('推進', '推進')
+    >>> grant_category("デジタル田園都市国家構想交付金（地方創生拠点整備タイプ）")
+    '拠点整備'
+    >>> grant_category("デジタル田園都市国家構想交付金（デジタル実装タイプ）")
+    'デジタル田園都市国家構想'
+    >>> grant_category(" 県単独補助金 "), grant_category(None)
+    ('県単独補助金', '')
+    """
+    if label is None or (isinstance(label, float) and np.isnan(label)) or label is pd.NA:
+        return ""
+    text = str(label).strip()
+    squashed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    for pattern, category in _GRANT_RULES:
+        if pattern.search(squashed):
+            return category
+    return text
+
+
+def panel_members(
+    programmes: pd.DataFrame, observations: pd.DataFrame, fiscal_year: int
+) -> np.ndarray:
+    """Which programmes belong to the fiscal year's panel (a boolean per row of ``programmes``).
+
+    A programme belongs when the year lies in its plan period (``plan_start`` ≤ year ≤
+    ``plan_end``) or when it has an actual for the year in ``observations``.
+
+    Examples
+    --------
+    >>> progs = pd.DataFrame({"programme_id": ["a", "b", "c"], "plan_start": [2015, 2021, 2016],
+    ...                       "plan_end": [2019, 2023, 2018]})
+    >>> obs = pd.DataFrame({"programme_id": ["c", "c"], "fiscal_year": [2019, 2020],
+    ...                     "actual": [5.0, None]})
+    >>> panel_members(progs, obs, 2019).tolist()  # a in its plan, c reports FY2019 late
+    [True, False, True]
+    >>> panel_members(progs, obs, 2020).tolist()  # c's FY2020 actual is missing
+    [False, False, False]
+    """
+    fy = int(fiscal_year)
+    start = pd.to_numeric(programmes["plan_start"], errors="coerce").to_numpy(dtype=float)
+    end = pd.to_numeric(programmes["plan_end"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        in_plan = (start <= fy) & (fy <= end)
+    obs = observations
+    reported = obs.loc[(obs["fiscal_year"] == fy) & obs["actual"].notna(), "programme_id"]
+    return in_plan | programmes["programme_id"].isin(pd.unique(reported)).to_numpy(dtype=bool)
+
+
+def panel_dataset(dataset: Dataset, fiscal_year: int) -> Dataset:
+    """``dataset`` (as of ``fiscal_year``) restricted to the programmes of the year's panel.
+
+    Every table keeps only the rows of :func:`panel_members`' programmes, in their order, so the
+    year's attainment table, the headline and every count cover exactly the panel.
+    """
+    keep = dataset.programmes["programme_id"][
+        panel_members(dataset.programmes, dataset.observations, fiscal_year)
+    ]
+    if len(keep) == len(dataset.programmes):
+        return dataset
+    tables = {
+        name: df[df["programme_id"].isin(keep)].reset_index(drop=True)
+        for name, df in dataset.tables().items()
+    }
+    return replace(dataset, **tables)
+
+
 def _programme_info(programmes: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in _PROGRAMME_COLUMNS if c in programmes.columns]
-    return programmes[cols].drop_duplicates("programme_id").reset_index(drop=True)
+    info = programmes[cols].drop_duplicates("programme_id").reset_index(drop=True)
+    if "grant_type_ja" in info.columns:
+        info["grant_category_ja"] = [grant_category(g) for g in info["grant_type_ja"]]
+    return info
 
 
 def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
@@ -76,9 +202,9 @@ def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``programme_id``, ``indicator_id``, ``indicator_label``, ``kind``, ``grant_type_ja``,
-        ``achieved`` (nullable boolean), ``evaluated`` (bool) and ``achievement_rate``, in the
-        table's order.
+        ``programme_id``, ``indicator_id``, ``indicator_label``, ``kind``, ``grant_type_ja``
+        (as printed), ``grant_category_ja`` (:func:`grant_category`), ``achieved`` (nullable
+        boolean), ``evaluated`` (bool) and ``achievement_rate``, in the table's order.
 
     Examples
     --------
@@ -86,14 +212,15 @@ def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
     ...                   "kind": ["flow"], "achieved": pd.array([True], dtype="boolean"),
     ...                   "achievement_rate": [1.2]})
     >>> panel_kpis(t, pd.DataFrame({"programme_id": ["a"], "grant_type_ja": ["先駆タイプ"]}))[
-    ...     ["grant_type_ja", "evaluated"]].to_dict("records")
-    [{'grant_type_ja': '先駆タイプ', 'evaluated': True}]
+    ...     ["grant_type_ja", "grant_category_ja", "evaluated"]].to_dict("records")
+    [{'grant_type_ja': '先駆タイプ', 'grant_category_ja': '推進', 'evaluated': True}]
     """
     info = _programme_info(programmes)
     # Positions, not labels: reindexing or converting 35,000 Arrow strings to Python objects
     # costs more than the whole attainment core of a national panel.
     at = pd.Index(info["programme_id"]).get_indexer(table["programme_id"])
     grant = info["grant_type_ja"].array
+    category = info["grant_category_ja"].array
     achieved = pd.array(table["achieved"], dtype="boolean")
     return pd.DataFrame(
         {
@@ -102,6 +229,7 @@ def panel_kpis(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
             "indicator_label": table["indicator_label"].array,
             "kind": table["kind"].array,
             "grant_type_ja": grant.take(at, allow_fill=True),
+            "grant_category_ja": category.take(at, allow_fill=True),
             "achieved": achieved,
             "evaluated": ~np.asarray(achieved.isna(), dtype=bool),
             "achievement_rate": table["achievement_rate"].to_numpy(dtype=float),
@@ -124,7 +252,8 @@ def panel_programmes(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFr
     -------
     pandas.DataFrame
         The programme's identification (``programme_id``, municipality, names,
-        ``grant_type_ja``, plan period), ``n_kpis``, ``n_evaluated``, ``n_achieved``,
+        ``grant_type_ja`` as printed and its ``grant_category_ja``, plan period), ``n_kpis``,
+        ``n_evaluated``, ``n_achieved``,
         ``n_without_actual`` (= ``n_kpis − n_evaluated``), ``share_achieved``
         (``n_achieved / n_evaluated``; NaN when nothing is evaluated), ``any_achieved`` and
         ``all_achieved`` (nullable booleans, missing when nothing is evaluated). Sorted by
@@ -233,7 +362,7 @@ def panel_headline(programmes_table: pd.DataFrame, fiscal_year: int) -> PanelHea
 
 
 def achievement_distribution(kpis: pd.DataFrame, by: str = "kind") -> pd.DataFrame:
-    """Achievement rates summarised per group (KPI ``kind`` or ``grant_type_ja``).
+    """Achievement rates summarised per group (KPI ``kind``, ``grant_category_ja`` …).
 
     Parameters
     ----------

@@ -4,10 +4,12 @@ run keys and archive locations.
 No kernel starts here. A notebook whose parameters cell declares ``programme_id`` is
 *programme-scoped*: one run per (programme, fiscal year of that programme), archived under
 ``<programme_id>/fy<YEAR>/``. Any other notebook is *panel-scoped*: one run per fiscal year over
-all programmes, under ``panel/fy<YEAR>/``. A run's key is the sha256 of everything its report
-depends on — for a programme run, *that programme's* data as of its fiscal year; for a panel run,
-all programmes' — plus the notebook, the library source, ``uv.lock`` and its parameters. So adding
-or changing one programme changes the keys of that programme's runs and of the panel runs only.
+the programmes of that year's panel (plan period or an actual that year,
+:func:`kpianalysis.analysis.panel.panel_dataset`), under ``panel/fy<YEAR>/``. A run's key is the
+sha256 of everything its report depends on — for a programme run, *that programme's* data as of
+its fiscal year; for a panel run, its panel's programmes' — plus the notebook, the library
+source, ``uv.lock`` and its parameters. So adding or changing one programme changes the keys of
+that programme's runs and of the panel runs of its years only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kpianalysis.analysis.panel import panel_dataset
 from kpianalysis.analysis.results import ResultsByYear, YearResults
 from kpianalysis.build.archive import location
 from kpianalysis.build.parameters import (
@@ -625,9 +628,15 @@ class Planner:
         return known if known is not None else self.programme_cut(pid, fiscal_year).digest()
 
     @_memo
+    def panel_cut(self, fiscal_year: int) -> Dataset:
+        """The year's data of the programmes in its panel (plan period or an actual that year)."""
+        return panel_dataset(self.results[fiscal_year].dataset, fiscal_year)
+
+    @_memo
     def panel_digest(self, fiscal_year: int) -> str:
-        """sha256 of all programmes' data as of the year: a panel run's own key input."""
-        return self.results[fiscal_year].dataset.digest()
+        """sha256 of the panel's programmes' data as of the year: a panel run's own key input
+        (a programme outside the year's panel cannot rerun it)."""
+        return self.panel_cut(fiscal_year).digest()
 
     # ---- what a run's record needs but its key does not
 
@@ -653,9 +662,8 @@ class Planner:
     def panel_record(self, fiscal_year: int, inputs: Mapping[str, str]) -> dict[str, Any]:
         """A panel run's :attr:`RunSpec.pending` fields: headline, inputs with all raw files."""
         raw = {k: v for k, v in self.shared.items() if k.startswith("raw/")}
-        heads = [
-            self.headline(p, fiscal_year) for p, ys in self.years_of.items() if fiscal_year in ys
-        ]
+        members = self.panel_cut(fiscal_year).programmes["programme_id"]
+        heads = [self.headline(str(p), fiscal_year) for p in members]
         return {"headline": panel_headline(heads, fiscal_year), "inputs": {**inputs, **raw}}
 
     # ---- the runs

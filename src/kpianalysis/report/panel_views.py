@@ -2,8 +2,10 @@
 
 They present what :mod:`kpianalysis.analysis.panel` computed. Every data-derived string (a
 programme's name, a municipality, a grant type) passes through
-:mod:`kpianalysis.report.present`. A panel of one programme says so above its
-headline: its "shares" are one programme's figures, not a cross-programme statistic.
+:mod:`kpianalysis.report.present`. A panel with one programme evaluated in its year says so
+above its headline: its "shares" are one programme's figures, not a cross-programme statistic.
+Grant types are shown by national category (:func:`kpianalysis.analysis.panel.grant_category`)
+with the printed label beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from kpianalysis.analysis.measures import format_percent
-from kpianalysis.analysis.panel import PanelHeadline
+from kpianalysis.analysis.panel import GRANT_CATEGORIES, PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
@@ -61,16 +63,39 @@ def _kind(code: Any, language: str) -> str:
     return P.pick(ja, en, language)
 
 
-def _one_programme_note(n_programmes: int, language: str) -> str | None:
-    if n_programmes == 1:
+def _grant(category: Any, language: str) -> str:
+    """A national grant category in the report's language ("" → not stated)."""
+    text = "" if category is None or pd.isna(category) else str(category)
+    if not text:
+        return P.pick("記載なし", "not stated", language)
+    return P.pick(text, GRANT_CATEGORIES.get(text, text), language)
+
+
+def _grant_with_label(category: Any, printed: Any, language: str) -> str:
+    """The category, with the grant type as printed beside it when that reads otherwise (in
+    English the printed type's English name where known; :func:`P.table` marks Japanese kept
+    as written ``lang="ja"``)."""
+    shown = _grant(category, language)
+    text = "" if printed is None or pd.isna(printed) else str(printed).strip()
+    if not text or text == category:
+        return shown
+    if language == "ja":
+        return f"{shown}（{text}）"
+    return f"{shown} ({grant_type_text(text, language)})"
+
+
+def _one_programme_note(n_evaluated: int, language: str) -> str | None:
+    # The caveat follows the programmes *evaluated* in the year: two in the panel of which one
+    # has an actual still give one programme's figures.
+    if n_evaluated == 1:
         return P.pick(
-            "注意: このパネルには1事業しかありません。以下の割合は1事業の値であり、"
+            "注意: この年度に評価できる事業は1事業だけです。以下の割合は1事業の値であり、"
             "事業横断（全国）の統計ではありません。",
-            "Note: this panel holds a single programme. The shares below are that one "
-            "programme's figures, not a cross-programme (national) statistic.",
+            "Note: a single programme can be evaluated for this fiscal year. The shares below "
+            "are that one programme's figures, not a cross-programme (national) statistic.",
             language,
         )
-    if n_programmes == 0:
+    if n_evaluated == 0:
         return P.pick(
             "この年度に評価できる事業はありません。",
             "No programme can be evaluated for this fiscal year.",
@@ -102,8 +127,11 @@ def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja"
         P.heading(title, 1),
         P.paragraph(
             P.pick(
-                f"{n}事業。{fiscal_year}年度までのデータのみを用いています。",
-                f"{n} programme(s). Only data of fiscal years up to {fiscal_year} are used.",
+                f"{n}事業（計画期間に{fiscal_year}年度を含む事業と、{fiscal_year}年度の実績値が"
+                f"ある事業）。{fiscal_year}年度までのデータのみを用いています。",
+                f"{n} programme(s): those whose plan period includes FY{fiscal_year} or that "
+                f"report an actual for it. Only data of fiscal years up to {fiscal_year} are "
+                "used.",
                 language,
             )
         ),
@@ -189,7 +217,7 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
                 )
             )
         )
-    note = _one_programme_note(h.n_programmes, language)
+    note = _one_programme_note(h.n_programmes_evaluated, language)
     if note:
         parts.insert(0, P.Html('<p class="kpi-note"><strong>' + P.esc(note) + "</strong></p>"))
     parts.append(P.definition_list(pairs))
@@ -206,6 +234,9 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
     if by == "kind":
         d["group"] = [_kind(k, language) for k in d[by]]
         head = P.pick("KPIの種類", "KPI kind", language)
+    elif by == "grant_category_ja":
+        d["group"] = [_grant(g, language) for g in d[by]]
+        head = P.label("grant_type", language)
     else:
         d["group"] = [grant_type_text(g, language) for g in d[by]]
         head = P.label("grant_type", language)
@@ -252,7 +283,7 @@ def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja
 
     data = kpis.assign(
         kind_label=[_kind(k, language) for k in kpis["kind"]],
-        grant_label=[grant_type_text(g, language) for g in kpis["grant_type_ja"]],
+        grant_label=[_grant(g, language) for g in kpis["grant_category_ja"]],
     )
     fig = distribution_figure(
         data,
@@ -319,11 +350,14 @@ def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
         P.pick(r.get("municipality_ja", ""), r.get("municipality_en", ""), language)
         for r in p.to_dict("records")
     ]
+    p["grant_s"] = [
+        _grant_with_label(c, g, language)
+        for c, g in zip(p["grant_category_ja"], p["grant_type_ja"], strict=True)
+    ]
     p["achieved_s"] = [
         f"{int(a)} / {int(n)}" for a, n in zip(p["n_achieved"], p["n_evaluated"], strict=True)
     ]
     p["share_s"] = [_pct(v) for v in p["share_achieved"]]
-    p["grant_s"] = [grant_type_text(g, language) for g in p["grant_type_ja"]]
     cols = {
         "programme_id": "ID",
         "municipality": P.label("municipality", language),
@@ -364,6 +398,26 @@ def panel_methods(language: str = "ja") -> P.Html:
             "The two shares the Cabinet Office publishes for the 地方創生推進交付金 (programmes "
             "that achieved at least one KPI target; KPIs that reached their target), plus the "
             "share of programmes that achieved every evaluated KPI.",
+            language,
+        ),
+        P.pick(
+            "対象の事業: 計画期間にその年度を含む事業と、その年度の実績値がある事業。"
+            "計画期間の前後で実績値のない事業は数えません（その年度はその事業の年度ではないため）。",
+            "Programmes in a year's panel: those whose plan period includes the year, and those "
+            "that report an actual for it. A programme before or after its plan with nothing "
+            "reported is not counted (the year is not one of its years).",
+            language,
+        ),
+        P.pick(
+            "交付金の種類は国の区分（先行型、加速化、推進、拠点整備、デジタル田園都市国家構想、"
+            "新しい地方経済・生活環境創生）にまとめ、シートの記載を括弧内に残しています。"
+            "デジタル田園都市国家構想交付金の地方創生推進タイプ・地方創生拠点整備タイプは推進・拠点整備"
+            "に含めます。どの区分にも当たらない記載はそのまま1つの種類として扱います。",
+            "Grant types are grouped by national category (pioneering, acceleration, "
+            "promotion, facilities, digital implementation, new regional economy), with the "
+            "sheet's wording kept in brackets; the Digital Garden City grant's promotion and "
+            "facilities types count as promotion and facilities. A label matching no category "
+            "stays a type of its own.",
             language,
         ),
         P.pick(
