@@ -11,6 +11,7 @@
 - :mod:`~kpianalysis.report.panel_views`: sections of the cross-programme panel report
 - :mod:`~kpianalysis.report.registry`: the reports: titles, data tables, sections
 - :mod:`~kpianalysis.report.headline`: the one-line headline of a report, for the index
+- :mod:`~kpianalysis.report.sanitize`: notebook HTML outputs cleaned by an allow-list
 - :mod:`~kpianalysis.report.render`: executed notebook → self-contained HTML (code hidden)
 - :mod:`~kpianalysis.report.index`: ``reports/index.html`` from run records
 
