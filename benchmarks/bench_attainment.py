@@ -19,7 +19,8 @@ Three timings, each beside the same floor, interleaved, minimum of several repea
 
 The floor is a bare NumPy pass over the 1,000,000 indicator-years: A / T, (A − b)/(T − b)
 and the achieved comparison, with no reasons. Run:
-``.venv/bin/python benchmarks/bench_attainment.py`` (about 20 s).
+``.venv/bin/python benchmarks/bench_attainment.py`` (about 20 s; ``--quick``: tiny sizes, seconds,
+for the tests).
 """
 
 from __future__ import annotations
@@ -185,7 +186,12 @@ def main() -> None:
     parser.add_argument("--programmes", type=int, default=5_000)
     parser.add_argument("--kpis", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--quick", action="store_true", help="seconds: 20 programmes × 5 KPIs, one repeat"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.programmes, args.kpis, args.repeats = 20, 5, 1
 
     n = args.programmes * args.kpis * len(YEARS)
     p = synthetic_panel(n)

@@ -26,6 +26,7 @@ Usage (``make bench`` runs it with the defaults; the tree is generated on first 
 ``benchmarks/out/national/``, git-ignored)::
 
     python benchmarks/bench_national.py [--sample 200] [--full] [--municipalities 1741]
+    python benchmarks/bench_national.py --quick   # seconds, in a temporary folder (the tests)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import platform
 import resource
 import shutil
 import sys
+import tempfile
 import time
 import tracemalloc
 from dataclasses import replace
@@ -59,10 +61,10 @@ OUT = ROOT / "benchmarks" / "out" / "national"
 REPORT_YEAR = 2023
 
 
-def ensure_tree(municipalities: int, seed: int) -> Path:
+def ensure_tree(municipalities: int, seed: int, out: Path = OUT) -> Path:
     """The generated raw tree, regenerated when its stamp does not match the arguments."""
-    raw = OUT / "raw"
-    stamp = OUT / "raw.stamp.json"
+    raw = out / "raw"
+    stamp = out / "raw.stamp.json"
     want = {"municipalities": municipalities, "seed": seed, "generator": _generator_digest()}
     if not (stamp.is_file() and json.loads(stamp.read_text()) == want and raw.is_dir()):
         t0 = time.perf_counter()
@@ -102,7 +104,8 @@ def tile(ds: Any, copies: int) -> Any:
 
 
 def panel_tables(ds: Any, fy: int) -> dict[str, Any]:
-    cut = ds.as_of(fy)
+    # As notebooks/panel.ipynb: the year's cut, its panel's programmes, then the tables.
+    cut = panel.panel_dataset(ds.as_of(fy), fy)
     table = attainment_table(cut, fy)
     progs = panel.panel_programmes(table, cut.programmes)
     kpis = panel.panel_kpis(table, cut.programmes)
@@ -110,7 +113,7 @@ def panel_tables(ds: Any, fy: int) -> dict[str, Any]:
         "table": table,
         "headline": panel.panel_headline(progs, fy),
         "by_kind": panel.achievement_distribution(kpis, "kind"),
-        "by_grant": panel.achievement_distribution(kpis, "grant_type_ja"),
+        "by_grant": panel.achievement_distribution(kpis, "grant_category_ja"),
         "classes": panel.progress_classes(table),
     }
 
@@ -328,10 +331,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--skip-build", action="store_true", help="skip the no-op build step")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds: 4 municipalities, a sample of 10, one repeat, in a temporary folder "
+        "(checks that every step still runs; the ratios mean nothing at that size)",
+    )
     args = parser.parse_args()
+    if not args.quick:
+        run(args, OUT)
+        return
+    args.municipalities, args.sample, args.repeats, args.full = 4, 10, 1, False
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-national-") as tmp:
+        run(args, Path(tmp))
 
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Every step of the benchmark, with the generated tree and its outputs under ``work``."""
     print(f"machine : {describe()}")
-    raw = ensure_tree(args.municipalities, args.seed)
+    raw = ensure_tree(args.municipalities, args.seed, work)
     folders = programme_dirs(raw)
     n_prog = len(folders)
     sample = folders if args.full else folders[:: max(1, n_prog // max(1, args.sample))]
@@ -344,7 +362,7 @@ def main() -> None:
     t0 = time.perf_counter()
     ds = load_folders(sample)
     t_load = time.perf_counter() - t0
-    processed = OUT / "processed"
+    processed = work / "processed"
     t0 = time.perf_counter()
     write_processed(ds, processed)
     t_write = time.perf_counter() - t0
@@ -415,7 +433,7 @@ def main() -> None:
 
     # 3. no-op build planning
     if not args.skip_build:
-        r = plan_noop(national, OUT)
+        r = plan_noop(national, work)
         n = r["runs"]
         print(
             f"archive : {n:,} runs planned by the build, archived as records only (+ tiny "
