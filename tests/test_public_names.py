@@ -1,4 +1,4 @@
-"""The notebooks call the library through public names only, and every report module says which.
+"""The notebooks call the library through public names only, and every module says which.
 
 A notebook is the thin, visible end of the package (a partner copies it to start a new analysis):
 a name it uses must be one the module promises to keep, i.e. listed in the module's ``__all__``.
@@ -17,9 +17,13 @@ import kpianalysis
 
 PACKAGE = Path(kpianalysis.__file__).resolve().parent
 NOTEBOOKS = PACKAGE.parents[1] / "notebooks"
-REPORT_MODULES = sorted(
-    f"kpianalysis.report.{p.stem}".removesuffix(".__init__")
-    for p in (PACKAGE / "report").glob("*.py")
+#: Every module of the package (``__main__`` aside: importing it runs the command line).
+MODULES = sorted(
+    ".".join(("kpianalysis", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
+        ".__init__"
+    )
+    for p in PACKAGE.rglob("*.py")
+    if p.name != "__main__.py"
 )
 
 
@@ -77,8 +81,16 @@ def non_public_uses(code: str, where: str) -> list[str]:
     return sorted(set(bad))
 
 
-@pytest.mark.parametrize("module", REPORT_MODULES)
-def test_every_report_module_declares_its_public_names(module: str) -> None:
+def test_every_module_is_checked() -> None:
+    # The layers' modules and the shared base, not only the report layer's (issue 20.3, 20.7).
+    assert {"kpianalysis", "kpianalysis.errors", "kpianalysis.build.plan"} <= set(MODULES)
+    assert {"kpianalysis.data.dataset", "kpianalysis.report.present"} <= set(MODULES)
+    main = (PACKAGE / "__main__.py").read_text(encoding="utf-8")
+    assert "__all__: list[str] = []" in main  # no public names: it only runs the CLI
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_declares_its_public_names(module: str) -> None:
     mod = importlib.import_module(module)
     assert isinstance(getattr(mod, "__all__", None), list), f"{module} has no __all__"
     missing = [n for n in mod.__all__ if not hasattr(mod, n)]

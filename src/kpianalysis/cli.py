@@ -21,6 +21,15 @@ from kpianalysis.paths import (
     DEFAULT_REPORTS,
 )
 
+__all__ = [
+    "add_build_arguments",
+    "build_parser",
+    "check_reports_option",
+    "main",
+    "parse_shard",
+    "run_build",
+]
+
 
 def _warn_unchecked(ds: object, command: str) -> None:
     """Name each programme whose transcription was not checked against a source document."""

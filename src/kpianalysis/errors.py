@@ -7,6 +7,29 @@ the file and fix it without reading a traceback.
 
 from __future__ import annotations
 
+__all__ = [
+    "DataError",
+    "DuplicateRowError",
+    "EmptyFileError",
+    "EncodingError",
+    "FormulaError",
+    "InvalidValueError",
+    "KpiAnalysisError",
+    "MissingColumnError",
+    "MissingValueError",
+    "NotationError",
+    "OutputError",
+    "ParameterError",
+    "PeriodError",
+    "ProvenanceError",
+    "RunError",
+    "UnitMismatchError",
+    "UnknownComponentError",
+    "UnknownIndicatorError",
+    "UnknownProgrammeError",
+    "ValueParseError",
+]
+
 
 class KpiAnalysisError(Exception):
     """Base class of every error this package raises on purpose."""

@@ -60,12 +60,22 @@ __all__ = [
     "OUTCOMES",
     "OUTCOME_LABELS",
     "Assessment",
+    "Points",
+    "anticipated_core",
     "anticipated_progress",
     "assess_panel",
     "assess_series",
     "cagr_assessment",
+    "cagr_core",
     "current_status",
+    "factorize_runs",
+    "key_codes",
     "miss_share_assessment",
+    "miss_share_core",
+    "panel_core",
+    "points_core",
+    "series_index",
+    "status_core",
 ]
 
 #: Outcome keys with Japanese and English labels: a view of :mod:`kpianalysis.reasons`.

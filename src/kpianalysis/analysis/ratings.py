@@ -31,11 +31,13 @@ __all__ = [
     "PanelVerdict",
     "RankTable",
     "Rating",
+    "effect_core",
     "effect_labels",
     "effect_rating",
     "get_rank_table",
     "panel_verdict",
     "rank",
+    "rank_core",
 ]
 
 REASON_CODE = _att.REASON_CODE

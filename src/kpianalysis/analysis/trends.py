@@ -80,7 +80,9 @@ __all__ = [
     "fit_linear_trends",
     "fit_trend",
     "fit_trends",
+    "linear_fit_core",
     "pool_key",
+    "reporting_resolution",
 ]
 
 Model = Literal["ols", "poisson", "loglinear", "logit", "ols_increments", "poisson_increments"]

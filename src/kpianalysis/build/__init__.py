@@ -11,3 +11,5 @@
 
 The top layer: may import every other layer.
 """
+
+__all__: list[str] = []

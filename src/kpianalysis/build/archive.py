@@ -70,6 +70,38 @@ from kpianalysis import fileio
 from kpianalysis.errors import KpiAnalysisError
 from kpianalysis.fileio import fsync_dir, sha256_file
 
+__all__ = [
+    "FAILED",
+    "GENERATION",
+    "LOCK",
+    "RECORD_SUFFIX",
+    "STAGING",
+    "SWITCH",
+    "ArchiveError",
+    "ArchiveLock",
+    "BuildLockedError",
+    "bump_generation",
+    "clean_staging",
+    "collect_failed",
+    "collect_records",
+    "commit_run",
+    "discard_staging",
+    "failed_paths",
+    "generation",
+    "is_archived",
+    "keep_failed",
+    "location",
+    "new_staging_dir",
+    "output_stat",
+    "read_record",
+    "record_bytes",
+    "record_problem",
+    "recover_staging",
+    "run_paths",
+    "sigint_deferred",
+    "switch_folder",
+]
+
 RECORD_SUFFIX = ".run.json"
 #: Rewritten (a fresh token) by every change to the archive through this module, under the
 #: commit lock: the index is rebuilt only when it differs from the token it was built at.

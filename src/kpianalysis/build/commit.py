@@ -18,6 +18,14 @@ from kpianalysis.fileio import write_atomic
 from kpianalysis.report.index import INDEX_DIR, index_pages
 from kpianalysis.report.registry import report_for
 
+__all__ = [
+    "INDEX_STAMP",
+    "commit_staged",
+    "run_record",
+    "stage_tables",
+    "write_index",
+]
+
 
 def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> dict[str, Any]:
     """The run record of a staged run: what ran, on which inputs, where, when and how it ended."""

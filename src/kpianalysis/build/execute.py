@@ -21,6 +21,22 @@ from kpianalysis.build.plan import RunSpec
 from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
 from kpianalysis.report.registry import REPORTS, report_for
 
+__all__ = [
+    "DEFAULT_CELL_TIMEOUT",
+    "FOOTER_PACKAGES",
+    "INJECTED_CELL_ID",
+    "KERNEL_NAME",
+    "StagedRun",
+    "cell_timeout_of",
+    "close_thread_event_loop",
+    "execute_run",
+    "interrupt_kernels",
+    "navigation_for",
+    "now_utc",
+    "provenance_for",
+    "use_local_handler_without_chdir",
+]
+
 KERNEL_NAME = "python3"
 
 

@@ -30,6 +30,18 @@ from typing import Any
 from kpianalysis.errors import ParameterError
 from kpianalysis.paths import DEFAULT_PRIOR, DEFAULT_PROCESSED, DEFAULT_RAW
 
+__all__ = [
+    "LANGUAGES",
+    "PATH_SUFFIXES",
+    "STANDARD_DEFAULTS",
+    "check_fiscal_year",
+    "check_path",
+    "has_parameters_cell",
+    "notebook_parameter_names",
+    "parameters_cell",
+    "validate_parameters",
+]
+
 LANGUAGES = ("ja", "en")
 STANDARD_DEFAULTS: dict[str, Any] = {
     "raw_dir": DEFAULT_RAW.as_posix(),
@@ -89,12 +101,12 @@ def notebook_parameter_names(notebook: Path) -> list[str]:
     return names
 
 
-def hasparameters_cell(notebook: Path) -> bool:
+def has_parameters_cell(notebook: Path) -> bool:
     """Whether the notebook has a code cell tagged ``parameters`` (what makes it a report).
 
     Examples
     --------
-    >>> hasparameters_cell(Path("notebooks/attainment.ipynb"))  # doctest: +SKIP
+    >>> has_parameters_cell(Path("notebooks/attainment.ipynb"))  # doctest: +SKIP
     True
     """
     try:

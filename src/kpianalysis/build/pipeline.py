@@ -60,6 +60,11 @@ from kpianalysis.build.record import git_state, package_versions
 from kpianalysis.errors import ParameterError, RunError
 from kpianalysis.paths import DEFAULT_NOTEBOOKS, DEFAULT_PROCESSED, DEFAULT_RAW, DEFAULT_REPORTS
 
+__all__ = [
+    "BuildSummary",
+    "build",
+]
+
 
 @dataclass
 class BuildSummary:

@@ -40,6 +40,25 @@ from kpianalysis.fileio import sha256_file
 from kpianalysis.paths import archive_name_problem
 from kpianalysis.report.headline import panel_headline, programme_headlines
 
+__all__ = [
+    "FORMAT_VERSION",
+    "PANEL",
+    "RESERVED_SCOPES",
+    "Planner",
+    "RunOutcome",
+    "RunSpec",
+    "check_notebook_names",
+    "common_inputs",
+    "discover_notebooks",
+    "library_dir",
+    "library_inputs",
+    "plan_runs",
+    "programme_years",
+    "run_key",
+    "run_keys_over",
+    "select_shard",
+]
+
 # Bump when the run record layout or output normalisation changes: invalidates every run key.
 FORMAT_VERSION = 2
 

@@ -13,6 +13,11 @@ from kpianalysis.errors import OutputError
 from kpianalysis.fileio import sha256_file, write_atomic
 from kpianalysis.report.registry import year_tables
 
+__all__ = [
+    "PROCESSED_STAMP",
+    "prepare_data",
+]
+
 
 def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int], Any, list[Path]]:
     """Load + validate the raw data and write the processed tables when they are out of date.

@@ -10,6 +10,13 @@ from typing import Any
 
 from kpianalysis.paths import DEFAULT_NOTEBOOKS, DEFAULT_RAW
 
+__all__ = [
+    "PACKAGES",
+    "WATCHED_UNTRACKED",
+    "git_state",
+    "package_versions",
+]
+
 PACKAGES = (
     "kpianalysis",
     "pandas",

@@ -8,3 +8,5 @@
 
 Imports nothing above it (only :mod:`kpianalysis.errors` and :mod:`kpianalysis.fileio`).
 """
+
+__all__: list[str] = []

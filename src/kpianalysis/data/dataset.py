@@ -51,6 +51,38 @@ from kpianalysis.paths import (
     find_project_root,
 )
 
+__all__ = [
+    "ACTUAL_COLUMNS",
+    "CELL_MARKS",
+    "DIRECTIONS",
+    "EFFECT_PHRASES",
+    "EVALUATORS",
+    "KINDS",
+    "MAX_KPI_MAGNITUDE",
+    "MAX_YEN",
+    "MEASURE_ID_STEP",
+    "SPECS",
+    "TABLE_DTYPES",
+    "TARGET_FORMS",
+    "TRANSCRIBER_MARKS",
+    "TREND_MODELS",
+    "UNKNOWN_CODE_MARKS",
+    "Dataset",
+    "check_cut",
+    "check_provenance",
+    "defuse_formulas",
+    "empty_table",
+    "load_dataset",
+    "load_folders",
+    "load_programme",
+    "programme_dirs",
+    "programme_folders",
+    "provenance_warnings",
+    "write_csv",
+    "write_parquet",
+    "write_processed",
+]
+
 KINDS = ("cumulative", "flow", "average", "stock")
 DIRECTIONS = ("increase", "decrease")
 TARGET_FORMS = FORMS  # how targets (and actuals) are written: level or increment

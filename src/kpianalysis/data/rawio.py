@@ -16,6 +16,16 @@ from pathlib import Path
 
 from kpianalysis.errors import DataError, EmptyFileError, EncodingError, MissingColumnError
 
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "UTF8_BOM",
+    "RawRow",
+    "RawTable",
+    "decode_bytes",
+    "read_input",
+    "read_table",
+]
+
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
