@@ -236,7 +236,25 @@ def variant_code(variant: str | None) -> str:
 
 
 def combine_codes(n_shape: tuple[int, ...], *rules: tuple[np.ndarray, np.int8]) -> np.ndarray:
-    """Reason codes from (mask, code) rules, lowest priority first; −1 where none applies."""
+    """Reason codes from (mask, code) rules, lowest priority first; −1 where none applies.
+
+    Array contract: ``n_shape`` is the result's shape; each rule is a boolean mask that
+    broadcasts to it and an int8 code of :data:`REASON_CODE`. Returns an int8 array of that shape
+    holding, per element, the code of the *last* rule whose mask is set (so rules go in
+    increasing priority), or :data:`DEFINED` (−1) where no mask is set.
+
+    Why written this way: ``c += mask · (code − c)`` replaces ``c`` by ``code`` where the mask
+    is 1 and adds 0 elsewhere — branch-free int8 arithmetic over the whole array. On a million
+    rows with scattered masks this is about 10x cheaper than ``np.where``/``np.putmask`` (branch
+    mispredictions), which keeps the attainment core near the bare-NumPy floor
+    (``benchmarks/bench_attainment.py``).
+
+    Examples
+    --------
+    >>> combine_codes((3,), (np.array([True, True, False]), np.int8(2)),
+    ...               (np.array([False, True, False]), np.int8(5))).tolist()
+    [2, 5, -1]
+    """
     c = np.full(n_shape, DEFINED, dtype=np.int8)
     for mask, code in rules:
         c += mask * (code - c)
@@ -251,6 +269,26 @@ def _nan_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def achieved_core(a: np.ndarray, t: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each target was reached, d·(A − T) ≥ 0, and why not where it cannot be told.
+
+    Array contract: ``a`` (actuals), ``t`` (targets) and ``d`` (direction, +1 more is better,
+    −1 less is better) are float arrays that broadcast together; NaN = missing. Returns
+    ``(values, codes)`` of the broadcast shape: ``values`` bool, meaningful only where
+    ``codes`` is −1; ``codes`` int8: ``no_target`` where T is NaN, ``no_actual`` where A is NaN
+    (which wins when both are missing).
+
+    Why written this way: one comparison and one :func:`combine_codes` pass over whole arrays,
+    with no masking of the values — NaN compares False, and the codes say where a False means
+    "unknown" — so the nullable result is built once by the caller
+    (:func:`achieved_with_reason`, the attainment table) instead of per element.
+
+    Examples
+    --------
+    >>> v, c = achieved_core(np.array([50.0, 9.0, np.nan]), np.array([50.0, 13.0, 5.0]),
+    ...                      np.array([1.0, 1.0, 1.0]))
+    >>> v.tolist(), c.tolist() == [-1, -1, REASON_CODE["no_actual"]]
+    ([True, False, False], True)
+    """
     # NaN compares False, so the values need no masking; the reasons say where they mean nothing.
     values = d * (a - t) >= 0
     codes = combine_codes(
@@ -268,9 +306,30 @@ def achievement_core(
     variant: str,
     missing: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rate, reason codes and a boolean mask of the rows where the decrease variant applied.
+    """Achievement rates with reason codes, and where the decrease variant applied.
 
-    ``missing`` are the reason codes of :func:`achieved_core` when already computed.
+    What it computes: A / T where more is better; where less is better (or the target is
+    negative: ``flip`` = (d < 0) XOR (T < 0)) the ``variant`` of :data:`DECREASE_VARIANTS` —
+    ``"complement"`` 1 − (A − T)/T, ``"inverse"`` T / A, ``"ratio"`` A / T.
+
+    Array contract: ``a``, ``t``, ``d`` as in :func:`achieved_core` (broadcasting float
+    arrays); ``variant`` already checked (:func:`variant_code`); ``missing`` the codes of
+    :func:`achieved_core` when the caller has them (they are not computed twice). Returns
+    ``(rate, codes, flip)`` of the broadcast shape: ``rate`` float (NaN where the codes say
+    ``target_zero``, or ``actual_zero`` for the inverse variant; NaN inputs give NaN), ``codes``
+    int8 (−1 = defined; a missing actual or target outranks a zero), ``flip`` bool.
+
+    Why written this way: every variant is one arithmetic pass over whole arrays with
+    floating-point warnings silenced, then the undefined rows are named by codes and blanked
+    once. The complement is computed as (A − 2(A − T)·flip) / T, not 2 − A/T, so it is exact
+    for whole numbers (110 vs 100 gives 0.9, not 0.8999999999999999).
+
+    Examples
+    --------
+    >>> rate, codes, flip = achievement_core(np.array([110.0, 9.0]), np.array([100.0, 13.0]),
+    ...                                      np.array([-1.0, 1.0]), "complement")
+    >>> rate.tolist(), codes.tolist(), flip.tolist()
+    ([0.9, 0.6923076923076923], [-1, -1], [True, False])
     """
     if missing is None:
         missing = achieved_core(a, t, d)[1]
@@ -297,6 +356,28 @@ def achievement_core(
 def progress_core(
     a: np.ndarray, t: np.ndarray, b: np.ndarray, missing: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Progress from baseline to target, (A − b)/(T − b), with reason codes.
+
+    Array contract: ``a`` (actuals), ``t`` (targets), ``b`` (baselines) float arrays that
+    broadcast together, NaN = missing; ``missing`` the codes of :func:`achieved_core` when the
+    caller has them. The formula needs no direction: for a decrease-desired KPI numerator and
+    denominator are both negative when it improves. Returns ``(rate, codes)``: ``rate`` float,
+    NaN where T = b; ``codes`` int8 (−1 = defined): ``target_equals_baseline``,
+    ``no_baseline``, then a missing actual or target, in increasing priority.
+
+    Why written this way: one division over whole arrays (warnings silenced, the undefined rows
+    named by :func:`combine_codes` and blanked once), so the single-KPI
+    :func:`progress_rate` and the national attainment table run the same rule.
+
+    Examples
+    --------
+    >>> rate, codes = progress_core(np.array([9.0, 5.0]), np.array([13.0, 4.0]),
+    ...                             np.array([4.0, 4.0]))
+    >>> rate.tolist()[0], bool(np.isnan(rate[1]))  # (9 − 4)/(13 − 4) = 5/9; T = b
+    (0.5555555555555556, True)
+    >>> codes.tolist() == [-1, REASON_CODE["target_equals_baseline"]]
+    True
+    """
     if missing is None:
         missing = achieved_core(a, t, np.ones_like(a))[1]
     den = t - b
@@ -590,7 +671,22 @@ PRO_RATA_CLASSES = ("needs_improvement", "roughly_on_track", "on_track")
 
 def pro_rata_class_core(r: np.ndarray, bands: tuple[float, float] = (1.0, 0.6)) -> np.ndarray:
     """Codes of :data:`PRO_RATA_CLASSES` for rates ``r``: 0 where NaN, else 1 + the number of
-    band bounds reached (integer arithmetic on the whole array, no per-value branching)."""
+    band bounds reached.
+
+    Array contract: ``r`` a float array of pro-rata rates (1.0 = on the straight line to the
+    target); ``bands`` (upper, lower), both inclusive. Returns an integer array of ``r``'s
+    shape: 0 no rate, 1 ``needs_improvement`` (< lower), 2 ``roughly_on_track``, 3
+    ``on_track`` (≥ upper) — the codes index ``(None, *PRO_RATA_CLASSES)``.
+
+    Why written this way: two comparisons summed as integers over the whole array (no
+    per-value branching), so a national table classifies every KPI in one pass and the labels
+    are one indexing of a small object array (:func:`classify_pro_rata`).
+
+    Examples
+    --------
+    >>> pro_rata_class_core(np.array([np.nan, 0.5, 0.6, 1.0, 1.2])).tolist()
+    [0, 1, 2, 3, 3]
+    """
     hi, lo = bands
     if not hi > lo:
         raise ParameterError("bands must be (upper, lower) with upper > lower")
@@ -858,8 +954,18 @@ def cost_per_unit_change_core(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`cost_per_unit_change` on float arrays (``d`` = ±1): values and int8 reason codes.
 
+    What it computes: cost / (d·(A − b)), the cost per unit the KPI moved in the desired
+    direction since its baseline, only where it did move that way (change > 0).
+
+    Array contract: four float arrays that broadcast together (NaN = missing). Returns
+    ``(value, codes)`` of the broadcast shape; ``value`` is NaN wherever ``codes`` is not −1.
     Codes index :data:`REASONS` (−1 = defined), so a table labels them with
-    :func:`reason_categorical` instead of building one Python string per row.
+    :func:`reason_categorical` instead of building one Python string per row; the first that
+    applies wins: ``no_actual``, ``no_baseline``, ``no_cost``, ``no_improvement``.
+
+    Why written this way: the rules are applied by position (``flatnonzero``) in reverse
+    priority, each overwriting the last, because these masks are rare and nested ``np.where``
+    would branch on every element.
 
     Examples
     --------
