@@ -6,7 +6,8 @@
 * its CSV line for a new fiscal year is a line of the seed's ``observations.csv``;
 * every CSV block of ``data/raw/README.md`` has a header its table accepts (the worked example's
   values are checked by ``tests/test_partners.py``);
-* the package overviews (``__init__`` docstrings) name exactly the modules present.
+* the package overviews (``__init__`` docstrings) name exactly the modules present;
+* the contributing section's example commit message follows its own rule.
 """
 
 from __future__ import annotations
@@ -124,3 +125,13 @@ def test_package_overview_names_exactly_its_modules(package: Path) -> None:
     assert sorted(present - named) == [], f"{dotted}: modules missing from the overview"
     assert sorted(named - present) == [], f"{dotted}: the overview names modules not present"
 
+
+def test_contributing_example_follows_its_own_rule() -> None:
+    # The README's convention (issue 20.8) and its example commit message, which must obey it:
+    # a subject of at most 72 characters, a blank line, a body wrapped at 72.
+    section = README[README.index("## Contributing") :]
+    assert "at most 72 characters in the imperative mood" in section
+    (_, body), *_ = blocks(section, "text")
+    subject, blank, *rest = body.rstrip("\n").splitlines()
+    assert len(subject) <= 72 and not subject.endswith(".") and blank == ""
+    assert rest and all(len(line) <= 72 for line in rest)
