@@ -39,7 +39,12 @@ def _records(programmes: dict[str, int], years: tuple[int, ...] = (2023,)) -> li
 
 def test_a_small_archive_keeps_one_page_with_its_places():
     pages = index_pages(_records({"23205": 1}, years=(2021, 2022, 2023)))
-    assert list(pages) == ["index.html"]
+    # One page, and the municipality's page (the stable place a report's nav links to).
+    assert list(pages) == ["index.html", "index/23205.html"]
+    assert (
+        '<a href="../index.html">KPI 効果検証レポート</a> › 愛知県 › 半田市'
+        in pages["index/23205.html"]
+    )
     page = pages["index.html"]
     assert '<p class="where">愛知県 › 半田市</p>' in page and '<h3 id="23205-p000">' in page
     assert page.count('href="23205-p000/fy') == 6 * 2  # 3 years × 2 reports, each + record
@@ -51,7 +56,13 @@ def test_a_large_archive_splits_by_prefecture_then_municipality():
     # on its page, and Tokyo's 100 too.
     assert INLINE_ROWS == 300
     pages = index_pages(_records({"23205": 250, "13101": 100}))
-    assert list(pages) == ["index.html", "index/13.html", "index/23.html"]
+    assert list(pages) == [
+        "index.html",
+        "index/13.html",
+        "index/13101.html",
+        "index/23.html",
+        "index/23205.html",
+    ]
     top = pages["index.html"]
     assert "<h3" not in top  # no programme on the top page
     assert re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', top) == [

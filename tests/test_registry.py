@@ -86,7 +86,7 @@ def test_a_report_links_the_index_its_siblings_and_its_other_language(tmp_path: 
     folder.mkdir(parents=True)
     spec = RunSpec(Path("attainment.ipynb"), "attainment", 2023, {}, {}, "", programme_id=SEED_ID)
     assert execute.navigation_for(spec, reports) == [
-        ("報告書の一覧", f"../../index.html#{SEED_ID}", "ja"),
+        ("報告書の一覧", f"../../index/23205.html#{SEED_ID}", "ja"),
         ("KPIの推移と見通し", "trends.html", "ja"),
     ]  # no English version built yet: no link that would lead nowhere
     (folder / "attainment.en.html").write_text("<html></html>", encoding="utf-8")
@@ -98,7 +98,7 @@ def test_a_report_links_the_index_its_siblings_and_its_other_language(tmp_path: 
     en = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id=SEED_ID,
                  language="en")  # fmt: skip
     assert execute.navigation_for(en, reports) == [
-        ("All reports", f"../../index.en.html#{SEED_ID}", "en"),
+        ("All reports", f"../../index/23205.en.html#{SEED_ID}", "en"),
         ("KPI attainment", "attainment.en.html", "en"),
     ]
     panel = RunSpec(Path("panel.ipynb"), "panel", 2023, {}, {}, "")

@@ -19,6 +19,7 @@ from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec
 from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
+from kpianalysis.report.index import municipality_page
 from kpianalysis.report.registry import REPORTS, report_for
 
 __all__ = [
@@ -351,25 +352,28 @@ def provenance_for(
 def navigation_for(spec: RunSpec, reports: Path) -> list[tuple[str, str, str]]:
     """``(text, href, hreflang)`` of the pages a report links above its title, relative to it.
 
-    The index (at the programme's entry), the same programme-year's other registered reports
-    in the report's language (a build makes every registered notebook), and the report in the
-    other language when the archive already holds it (a build makes one language at a time;
-    a link to a report never built would lead nowhere).
+    The index (the programme's entry on its municipality's page), the same programme-year's
+    other registered reports in the report's language (a build makes every registered
+    notebook), and the report in the other language when the archive already holds it (a build
+    makes one language at a time; a link to a report never built would lead nowhere).
 
     Examples
     --------
     >>> spec = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id="a")
     >>> [href for _, href, _ in navigation_for(spec, Path("/nonexistent"))]
-    ['../../index.html#a', 'attainment.html']
+    ['../../index/unknown.html#a', 'attainment.html']
     """
     ja = spec.language == "ja"
     here = archive.run_paths(reports, spec.where, spec.stem)["html"].parent
-    index = "index.html" if ja else "index.en.html"
-    anchor = f"#{spec.programme_id}" if spec.programme_id else ""
+    # A programme's entry is on its municipality's index page, which every archive has.
+    if spec.programme_id:
+        index = municipality_page(spec.programme_id, spec.language) + f"#{spec.programme_id}"
+    else:
+        index = "index.html" if ja else "index.en.html"
     links = [
         (
             "報告書の一覧" if ja else "All reports",
-            Path(os.path.relpath(Path(reports) / index, here)).as_posix() + anchor,
+            Path(os.path.relpath(Path(reports), here)).as_posix() + "/" + index,
             spec.language,
         )
     ]

@@ -38,6 +38,7 @@ __all__ = [
     "index_pages",
     "jst",
     "municipality_code",
+    "municipality_page",
     "record_href",
     "render_index",
 ]
@@ -228,6 +229,9 @@ INLINE_ROWS = 300
 #: Where the prefecture and municipality pages live, beside ``index.html``.
 INDEX_DIR = "index"
 
+#: The page key of programmes whose id starts with no municipality code.
+UNKNOWN_MUNICIPALITY = "unknown"
+
 
 def municipality_code(programme_id: str) -> str:
     """The municipality code a programme id starts with (``23205-community`` → ``23205``), or
@@ -240,6 +244,17 @@ def municipality_code(programme_id: str) -> str:
     """
     m = re.match(r"(\d{5,6})(?:\D|$)", str(programme_id))
     return m.group(1) if m else ""
+
+
+def municipality_page(programme_id: str, language: str) -> str:
+    """The index page that lists a programme, relative to the archive (it always exists).
+
+    Examples
+    --------
+    >>> municipality_page("23205-community", "ja"), municipality_page("demo", "en")
+    ('index/23205.html', 'index/unknown.en.html')
+    """
+    return index_page_name(municipality_code(programme_id) or UNKNOWN_MUNICIPALITY, language)
 
 
 def index_page_name(key: str, language: str) -> str:
@@ -350,7 +365,7 @@ class _Index:
         self.muni_names: dict[str, str] = {}
         for pid in sorted(self.programmes):
             code = municipality_code(pid)
-            pref, muni = (code[:2], code) if code else ("other", "other")
+            pref, muni = (code[:2], code) if code else ("other", UNKNOWN_MUNICIPALITY)
             self.tree.setdefault(pref, {}).setdefault(muni, []).append(pid)
             self.muni_names.setdefault(muni, self._municipality_name(pid, code))
         self.pages: dict[str, str] = {}
@@ -398,20 +413,26 @@ class _Index:
         self.pages[name] = _page(title, body, self.language, other_href)
 
     def crumbs(self, *links: tuple[str, str]) -> str:
-        """A path back up: ``(text, href)`` pairs, the last one this page (no link)."""
+        """A path back up: ``(text, href)`` pairs, the last one this page (no link); a level
+        without a page of its own (``href`` empty) is named without a link."""
         *ups, (here, _) = links
-        parts = [f'<a href="{html.escape(h)}">{self.text(t)}</a>' for t, h in ups]
+        parts = [
+            f'<a href="{html.escape(h)}">{self.text(t)}</a>' if h else self.text(t) for t, h in ups
+        ]
         return '<p class="where">' + " › ".join([*parts, self.text(here)]) + "</p>"
 
     def municipality(self, pref: str, muni: str) -> None:
+        """A municipality's page: every archive has one, the stable place a report links to."""
         top = "../" + index_page_name("", self.language)
-        pref_page = index_page_name(pref, self.language).rsplit("/", 1)[-1]
+        pref_page = index_page_name(pref, self.language)
+        # Up to the prefecture's page where the archive is large enough to have one.
+        up = pref_page.rsplit("/", 1)[-1] if pref_page in self.pages else ""
         name = self.muni_names[muni]
         body = [
-            self.crumbs((self.w["title"], top), (self.pref_name(pref), pref_page), (name, "")),
+            self.crumbs((self.w["title"], top), (self.pref_name(pref), up), (name, "")),
             *self.programmes_html(self.tree[pref][muni], "../"),
         ]
-        self.page(muni if muni != "other" else f"{pref}-other", name, body)
+        self.page(muni, name, body)
 
     def prefecture(self, pref: str) -> None:
         top = "../" + index_page_name("", self.language)
@@ -424,10 +445,8 @@ class _Index:
         else:
             entries = []
             for muni in sorted(munis):
-                key = muni if muni != "other" else f"{pref}-other"
-                href = index_page_name(key, self.language).rsplit("/", 1)[-1]
+                href = index_page_name(muni, self.language).rsplit("/", 1)[-1]
                 entries.append((self.muni_names[muni], href, munis[muni]))
-                self.municipality(pref, muni)
             body += self.listing(entries)
         self.page(pref, self.pref_name(pref), body)
 
@@ -468,6 +487,9 @@ class _Index:
         self.pages[index_page_name("", self.language)] = _page(
             w["title"], body, self.language, index_page_name("", other)
         )
+        for pref in sorted(self.tree):
+            for muni in sorted(self.tree[pref]):
+                self.municipality(pref, muni)
 
 
 def index_pages(
@@ -489,7 +511,7 @@ def index_pages(
     >>> rec = {"notebook": "attainment", "programme_id": "23205-x", "fiscal_year": 2023,
     ...        "_html": "23205-x/fy2023/attainment.html"}
     >>> list(index_pages([rec]))
-    ['index.html']
+    ['index.html', 'index/23205.html']
     >>> many = [{**rec, "programme_id": f"23205-p{i}"} for i in range(INLINE_ROWS + 1)]
     >>> list(index_pages(many))
     ['index.html', 'index/23.html', 'index/23205.html']
