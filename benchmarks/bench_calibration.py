@@ -22,8 +22,8 @@ fitted year (misspecified on purpose; not expected to be calibrated).
 
 Coverage counts the series for which a method shows an interval (the share is printed): a
 hidden value is inside the central 1 − α prediction interval when its predictive CDF lies within
-[α/2, 1 − α/2] (for counts the same with the mid-quantiles the report's count intervals use; the
-report's PI adds the mean's CI, which can only widen it). Exact lines:
+[α/2, 1 − α/2] (for counts: between the ends whose tail masses are nearest α/2, as the report's
+count intervals are; the report's PI adds the mean's CI, which can only widen it). Exact lines:
 ``coverage95 <method> <kind> <points> <percent>``, ``coverage80 ...``,
 ``width_ratio_3pt <method> <kind> <ratio>`` (median PI width at three points relative to the
 per-series OLS interval, on series where both exist) and ``brier <method> <kind> <score>
@@ -123,12 +123,16 @@ def _inside(fit: TrendFit, hidden: float, year: float, counts: bool) -> tuple[bo
         return p
 
     if counts:
-        # The count PI [Q(α/2), Q(1 − α/2)] uses mid-quantiles Q(p) = min{s: F_mid(s) ≥ p},
-        # F_mid(s) = (F(s − 1) + F(s))/2: h ≥ Q(α/2) ⇔ F_mid(h) ≥ α/2 and
-        # h ≤ Q(1 − α/2) ⇔ F_mid(h − 1) < 1 − α/2.
-        f = [cdf(hidden - 2), cdf(hidden - 1), cdf(hidden)]
-        lo, hi = (f[1] + f[2]) / 2, (f[0] + f[1]) / 2
-        return (lo >= 0.025 and hi < 0.975), (lo >= 0.1 and hi < 0.9)
+        # The count PI's ends have tail masses nearest α/2 (trends._count_quantiles): the lower
+        # end L minimises |F(s − 1) − α/2|, so h ≥ L ⇔ |F(h − 1) − α/2| ≤ |F(h) − α/2|; the
+        # upper end U minimises |F(s) − (1 − α/2)|, so h ≤ U ⇔ |F(h − 1) − c| > |F(h) − c|.
+        below, at = cdf(hidden - 1), cdf(hidden)
+
+        def inside(a: float) -> bool:
+            lo, c = a / 2, 1 - a / 2
+            return abs(below - lo) <= abs(at - lo) and abs(below - c) > abs(at - c)
+
+        return inside(0.05), inside(0.20)
     f_h = cdf(hidden)
     return 0.025 <= f_h <= 0.975, 0.1 <= f_h <= 0.9
 

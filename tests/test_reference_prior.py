@@ -104,8 +104,11 @@ def test_prior_is_limma_fitfdist_of_the_panel_variances(seed_alone, reference) -
     }  # fmt: skip
     for key, (s2, d) in by_key.items():
         fam = reference.families[key]
+        if key == "poisson":  # exact-zero Pearson dispersions (equal increments) are left out
+            d = [k for v, k in zip(s2, d, strict=True) if v > 0]
+            s2 = [v for v in s2 if v > 0]
         expected = fit_f_dist(s2, d)
-        assert fam.status == "prior_pooled" and fam.n_series == 25
+        assert fam.status == "prior_pooled" and fam.n_series == len(s2) >= 20
         assert fam.df == pytest.approx(expected.df, rel=1e-12)
         assert fam.scale == pytest.approx(expected.scale, rel=1e-12)
     ids = [p["programme_id"] for p in reference.provenance["programmes"]]
@@ -154,7 +157,7 @@ def test_three_point_flows_averages_and_stocks_pool_against_the_prior(
     assert np.isfinite(stock.loc[4, "prob_reach"])
     # The methods appendix: the families and the provenance of the estimate.
     methods = trend_priors(seed_alone.as_of(2023), 2023, reference=reference)
-    assert set(methods["status"]) == {"prior_pooled"} and (methods["n_series"] == 25).all()
+    assert set(methods["status"]) == {"prior_pooled"} and (methods["n_series"] >= 20).all()
 
 
 def test_seed_alone_is_too_small_and_says_so(seed_alone) -> None:
@@ -254,7 +257,8 @@ def test_methods_appendix_names_the_reference_panel_and_what_was_not_pooled(
     assert "比較できる系列が1系列のみで事前分布を推定できず" in ja
     en = str(trend_methods("en", trend_priors(seed_alone.as_of(2023), 2023, reference=reference)))
     assert "reference panel of 25 programme(s)" in en and "families with fewer than 8" in en
-    assert "dispersion φ of the count models&#x27;: 25 series, d₀ = " in en
+    n = reference.families["poisson"].n_series
+    assert f"dispersion φ of the count models&#x27;: {n} series, d₀ = " in en
     # A programme id is data: escaped like every data-derived string.
     hostile = dataclasses.replace(
         tiny, provenance={**tiny.provenance, "programmes": [{"programme_id": "<b>x</b>"}]}

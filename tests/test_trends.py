@@ -368,7 +368,7 @@ def test_poisson_prob_reach_matches_quadrature() -> None:
     pred = fit.predict([2024]).iloc[0]
     assert pred["mean"] == pytest.approx(math.exp(eta), rel=1e-12)
     assert pred["pi_low"] <= pred["mean"] <= pred["pi_high"]
-    assert pred["pi_low"] == int(pred["pi_low"])  # counts
+    assert pred["pi_low"] == int(pred["pi_low"]) or pred["pi_low"] == pred["mean_ci_low"]
 
 
 @pytest.mark.parametrize(
@@ -689,7 +689,10 @@ def test_prediction_interval_contains_the_mean_interval(model: str) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("levels", "upper"), [([16, 17, 17, 17], 42.0), ([27, 29, 31, 31], 45.0)])
+# Upper ends: [16, …] the mean's CI bound (the PI contains it), [27, …] an integer count end.
+@pytest.mark.parametrize(
+    ("levels", "upper"), [([16, 17, 17, 17], 41.63763328308332), ([27, 29, 31, 31], 44.0)]
+)
 def test_dispersion_of_exactly_one_is_not_decided_by_rounding(
     levels: list[int], upper: float
 ) -> None:
@@ -710,8 +713,9 @@ def test_dispersion_of_exactly_one_is_not_decided_by_rounding(
         other = replace(fit, **_poisson_scale(phi, 2, NO_PRIOR))
         row = other.predict(2024).iloc[0]
         bounds.append((row["pi_low"], row["pi_high"]))
-    assert bounds[0] == bounds[1] == bounds[2]
-    assert bounds[1] == (float(levels[-1]), upper)
+    # (Equal to 1e-6: the mean's CI end moves continuously with φ, by 1e-9 here.)
+    assert bounds[0] == pytest.approx(bounds[1], rel=1e-6) == bounds[2]
+    assert bounds[1][0] == levels[-1] and bounds[1][1] == pytest.approx(upper, rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

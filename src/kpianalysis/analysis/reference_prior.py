@@ -128,6 +128,13 @@ def family_priors(
     :func:`kpianalysis.analysis.projection.estimate_reference_prior` the real one's)."""
     families = {}
     for key, (s2, d) in sorted(groups.items()):
+        if key == "poisson":
+            # A count series whose increments are all equal has a Pearson dispersion of exactly
+            # 0: an artefact of integer data (log 0 = −∞), not a small variance. limma's offset
+            # (1e-5 × median) would make these few series decide d₀ (3.5 % of simulated running
+            # totals turned d₀ = ∞, s₀² = 2.0 into d₀ = 1.3, s₀² = 0.54); the count model floors
+            # the dispersion at 1 anyway. They are left out of the count family's moments.
+            s2, d = [v for v in s2 if v > 0], [k for v, k in zip(s2, d, strict=True) if v > 0]
         if len(s2) < min_series:
             families[key] = FamilyPrior(key, len(s2), 0.0, math.nan, "prior_too_few_series")
             continue
