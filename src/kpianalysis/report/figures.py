@@ -35,6 +35,7 @@ import matplotlib_fontja
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
 from matplotlib.lines import Line2D
@@ -427,6 +428,8 @@ JITTER_SEED = 20240409
 #: the mean darker on top of it, so both stay visible (a PI always contains the CI).
 PI_COLOUR = "#b9d6ee"
 CI_COLOUR = "#5b9bd0"
+#: The fitted trend: darker than both bands, so it is told apart from them without colour.
+TREND_COLOUR = "#123a5e"
 
 
 def trend_figure(
@@ -483,10 +486,12 @@ def trend_figure(
     """
     cols = {x: "_x", actual: "_actual", target: "_target", mean: "_mean", baseline: "_base"}
     cols |= {ci[0]: "_ci_low", ci[1]: "_ci_high", pi[0]: "_pi_low", pi[1]: "_pi_high"}
-    with _own_scale("notebook", fig):
+    # "paper" type at the A4 text width (186 mm = 7.3 in, two 3.6 in panels): printed at its
+    # own size, the smallest text stays at 7.5 pt or more (it was ~5 pt at 12.4 in shrunk).
+    with _own_scale("paper", fig):
         names = list(dict.fromkeys(str(p) for p in observations[panel]))
         fig, axes = _panel_grid(
-            len(names), ncols, lambda nrows, ncols: (6.2 * ncols, 3.6 * nrows), fig
+            len(names), ncols, lambda nrows, ncols: (3.6 * ncols, 2.1 * nrows), fig
         )
         legend: dict[str, object] = {}
         for ax, name in zip(axes.flat, names, strict=False):
@@ -544,8 +549,14 @@ def _trend_panel(
                 legend[lab] = ax.fill_between(
                     xs, low, high, color=colour, alpha=0.8, label=words[lab], linewidth=0
                 )
+        # Dark, with a white edge: the line stays visible over its bands in greyscale.
         (legend["trend"],) = ax.plot(
-            xs, pred[mean].to_numpy(dtype=float), color=ACHIEVED_COLOUR, label=words["trend"]
+            xs,
+            pred[mean].to_numpy(dtype=float),
+            color=TREND_COLOUR,
+            linewidth=1.6,
+            label=words["trend"],
+            path_effects=[patheffects.withStroke(linewidth=3.2, foreground="white")],
         )
     clipped = _limit_y(
         ax,
@@ -564,7 +575,7 @@ def _trend_panel(
             transform=ax.transAxes,
             ha="right",
             va="bottom",
-            fontsize=8,
+            fontsize=7.5,
             color="#555555",
         )
     tgt = obs[obs[target].notna()]
@@ -602,7 +613,7 @@ def _trend_panel(
             label=words["baseline"],
             zorder=4,
         )
-    ax.set_title(wrap_label(name, width=40, max_lines=2), loc="left", fontsize=11)
+    ax.set_title(wrap_label(name, width=24, max_lines=2), loc="left", fontsize=9)
     years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
     ax.set_xticks(years, [f"{y}" for y in years])
     ax.set_xlabel(words["fiscal_year"])
@@ -611,10 +622,10 @@ def _trend_panel(
         ax.text(
             0.02,
             0.95,
-            wrap_label(note, width=48, max_lines=3),
+            wrap_label(note, width=30, max_lines=3),
             transform=ax.transAxes,
             va="top",
-            fontsize=8,
+            fontsize=7.5,
             color="#555555",
         )
 

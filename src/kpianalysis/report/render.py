@@ -32,6 +32,7 @@ import html
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,9 +50,11 @@ __all__ = [
     "TEMPLATE",
     "Provenance",
     "build_time",
+    "css_string",
     "footer_html",
     "jst_date",
     "nav_html",
+    "page_css",
     "render_html",
 ]
 
@@ -88,6 +91,10 @@ a { color: var(--accent); }
 .kpi-headline { font-size: 1.12em; font-weight: bold; margin: .2em 0 .35em; }
 .kpi-summary ul { margin: .2em 0 .3em; padding-left: 1.2em; }
 .kpi-summary li { margin: .1em 0; }
+/* Where numbers with units are read (the summary, captions, number cells), lines break only at
+   spaces and punctuation, so "7団体" never becomes "7|団体"; an overlong run still wraps. */
+.kpi-summary li, .kpi-headline, caption, figcaption {
+  word-break: keep-all; overflow-wrap: anywhere; }
 .kpi-ok { color: #1d6b2f; font-weight: bold; }
 .kpi-miss { color: #a34a12; font-weight: bold; }
 .kpi-toc { font-size: .9em; margin: .5em 0 1em; }
@@ -98,15 +105,15 @@ table { border-collapse: collapse; }
 .kpi-table caption { caption-side: top; text-align: left; font-weight: bold; padding: .2em 0; }
 .kpi-table th, .kpi-table td, .kpi-record th, .kpi-record td { text-align: left;
   vertical-align: top; padding: .25em .45em; border-bottom: 1px solid var(--rule);
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 .kpi-table thead th { background: #e9eef3; border-bottom: 1px solid #9aa4ae; font-weight: bold; }
 .kpi-table th small, .kpi-record th small { font-weight: normal;
   color: var(--muted); font-size: .85em; }
+/* A number and its unit never break inside ("1,01|9人", "▲46|8人", "10|0.0|%"): number cells
+   break only at spaces, and Japanese runs inside them are kept whole (keep-all). */
 .kpi-table td.num { text-align: right; white-space: nowrap; }
 .kpi-table th.num { text-align: right; }
 .kpi-table th small { display: block; }
-.kpi-table th { overflow-wrap: normal; }
-.kpi-table th small { overflow-wrap: anywhere; }
 /* The sheet's table: fixed column widths, the years share what is left and wrap if many. */
 .kpi-sheet { table-layout: fixed; }
 .kpi-sheet th:first-child { width: 22%; }
@@ -114,24 +121,24 @@ table { border-collapse: collapse; }
 .kpi-sheet th:nth-last-child(4), .kpi-sheet th:nth-last-child(3) { width: 9%; }
 .kpi-sheet th:nth-last-child(2) { width: 11%; }
 .kpi-sheet th:last-child { width: 6%; }
-.kpi-sheet td.num { white-space: normal; }
-.kpi-sheet td.num:nth-last-child(3), .kpi-sheet td.num:nth-last-child(4) { white-space: nowrap; }
+.kpi-sheet td.num { white-space: normal; word-break: keep-all; overflow-wrap: normal; }
 .kpi-assessment { table-layout: fixed; }
 .kpi-assessment th:first-child { width: 24%; }
 .kpi-subprojects td:nth-child(4), .kpi-subprojects td:nth-child(5) { white-space: nowrap; }
 .kpi-sheet td:last-child { text-align: center; }
-.kpi-sheet td.num:nth-last-child(3), .kpi-sheet td.num:nth-last-child(4) { white-space: normal; }
 .kpi-table .sub { display: block; color: var(--muted); }
+
 .kpi-record { font-size: .86em; margin: .3em 0 1em; width: 100%; }
 .kpi-record th { width: 15em; background: var(--pale); font-weight: bold; }
 .kpi-record th small { display: inline; margin-left: .4em; }
 .kpi-table .val { color: var(--muted); white-space: nowrap; }
+.nb { white-space: nowrap; }
 .kpi-keep { break-inside: avoid; page-break-inside: avoid; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 figure { margin: .5em 0 1em; break-inside: avoid; page-break-inside: avoid; }
 figure img { display: block; max-width: 100%; height: auto; }
-figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; }
+figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; break-before: avoid; }
 .kpi-num { white-space: nowrap; }
 .kpi-note { font-size: .86em; color: var(--muted); }
 .kpi-methods li, .kpi-notes li { margin: .25em 0; }
@@ -143,16 +150,115 @@ figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; }
 .kpi-nav { font-size: .9em; margin: 0 0 .8em; }
 @media print { .kpi-nav { display: none; } }
 .jp-OutputArea-output pre { white-space: pre-wrap; font-size: .85em; }
-@page { size: A4; margin: 12mm 12mm 13mm; }
+/* Wide tables scroll inside their own box, never the page; tabindex lets a keyboard scroll. */
+.kpi-scroll { overflow-x: auto; margin: .3em 0 1em; }
+.kpi-scroll > .kpi-table { margin: 0; }
+.kpi-scroll:focus-visible { outline: 2px solid var(--accent); }
+/* Phones: a table keeps readable columns (about 5.5 em each, set from its column count) and
+   scrolls sideways in its box; the first column (the KPI) stays in view while it does. */
+@media screen and (max-width: 37.5em) {
+  main { padding: 1rem .8rem 1.5rem; }
+  h1 { font-size: 1.3rem; }
+  .kpi-toc ol { columns: 1; }
+  .kpi-scroll > .kpi-table { table-layout: auto; width: auto;
+    min-width: max(100%, calc(var(--kpi-cols, 4) * 5.5em)); }
+  .kpi-scroll > .kpi-table th:first-child, .kpi-scroll > .kpi-table td:first-child {
+    position: sticky; left: 0; z-index: 1; background: #fff; min-width: 7em; width: 7em;
+    box-shadow: inset -1px 0 0 var(--rule); }
+  .kpi-scroll > .kpi-table thead th:first-child { background: #e9eef3; }
+  .kpi-table td.num, .kpi-sheet td.num { white-space: nowrap; }
+  .kpi-table caption { position: sticky; left: 0; }
+  /* Text cells break at spaces and punctuation only, so "2023年度: 13団体" or "9,636,346円"
+     stay whole: a table grows and scrolls instead; a record's value wraps an overlong run. */
+  .kpi-table td, .kpi-record td { word-break: keep-all; overflow-wrap: break-word; }
+  .kpi-record { table-layout: fixed; }
+  .kpi-record th { width: 7.5em; }
+}
+@page { size: A4; margin: 14mm 12mm 14mm; }
+@page {
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555;
+    font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; }
+}
 @media print {
-  html { font-size: 9.5pt; line-height: 1.45; }
+  html { font-size: 9pt; line-height: 1.42; }
+  .kpi-record th { width: 11em; }
   .kpi-table th, .kpi-table td, .kpi-record th, .kpi-record td { padding: .18em .4em; }
   h2 { margin: 1.2em 0 .45em; }
   main { max-width: none; padding: 0; }
   a { color: inherit; text-decoration: none; }
   .kpi-table { font-size: .9em; }
+  .kpi-methods { font-size: .85em; }
+  .kpi-methods li, .kpi-notes li { margin: .1em 0; }
+  .kpi-footer { margin-top: 1em; font-size: .75em; }
+  .kpi-footer p { margin: 0; }
+  .kpi-glossary { columns: 2; column-gap: 2em; }
+  .kpi-glossary li { break-inside: avoid; }
+  /* A table short enough for one page is never split, so its caption and header are never
+     left at a page bottom without rows; a longer one repeats its header on every page. */
+  .kpi-table, .kpi-record { break-inside: avoid; }
+  h2, h3, caption, thead { break-after: avoid; }
+  p, li { orphans: 2; widows: 2; }
 }
 """
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that is safe inside a ``<style>`` element.
+
+    Quotes, backslashes, angle brackets, ampersands and control characters become CSS hex
+    escapes, so a hostile title can neither end the string nor the ``<style>`` element
+    (``</style>``); other characters (Japanese included) are kept.
+
+    Examples
+    --------
+    >>> print(css_string('半田市 "KPI" </style><script>'))
+    "半田市 \\22 KPI\\22  \\3c /style\\3e \\3c script\\3e "
+    """
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _fit(text: str, ems: float) -> str:
+    """``text`` cut with "…" to about ``ems`` em of width (wide characters 1 em, others ½).
+
+    Examples
+    --------
+    >>> _fit("半田市" * 30, 10.0)
+    '半田市半田市半田市…'
+    >>> _fit("Handa", 10.0)
+    'Handa'
+    """
+    width = 0.0
+    for i, ch in enumerate(text):
+        width += 1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.55
+        if width > ems:
+            return text[: max(i - 1, 0)].rstrip() + "…"
+    return text
+
+
+def page_css(running_title: str) -> str:
+    """``@page`` rules naming the report at the top of every printed page but the first.
+
+    The first page shows the title itself as its heading. The page number ("2 / 3") is in
+    :data:`REPORT_CSS`; the title is per report, so it is written here, escaped for CSS.
+
+    Examples
+    --------
+    >>> "@top-left" in page_css("半田市 KPI達成状況 2023年度")
+    True
+    """
+    title = _fit(" ".join(running_title.split()), 66.0)
+    return (
+        "@page { @top-left { content: " + css_string(title) + "; font-size: 7.5pt;"
+        ' color: #555; font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif;'
+        " vertical-align: bottom; padding-bottom: 2mm; } }\n"
+        "@page :first { @top-left { content: none; } }\n"
+    )
+
 
 # Jinja template source: <head> is the report's own — the CSP meta right after the charset, so it
 # precedes every stylesheet and element the browser will fetch or run; no require.js, MathJax,
@@ -319,6 +425,40 @@ def _fill_toc(body: str, language: str) -> str:
     return body.replace(marker, nav, 1)
 
 
+def _scroll_tables(body: str) -> str:
+    """Put every ``kpi-table`` in a box of its own that scrolls sideways (phones).
+
+    The box is a named, focusable region (WAI-ARIA: a scrollable region must be reachable by
+    keyboard), named after the table's caption; ``--kpi-cols`` tells the stylesheet how many
+    columns the table has, for their minimum width on a narrow screen.
+
+    Examples
+    --------
+    >>> out = _scroll_tables('<table class="kpi-table"><caption>表1 &amp; A</caption>'
+    ...                      '<thead><tr><th>a</th><th>b</th></tr></thead></table>')
+    >>> print(out[: out.index(" style")])
+    <div class="kpi-scroll" role="region" tabindex="0" aria-label="表1 &amp; A"
+    >>> out[out.index(" style") : out.index("<table")]
+    ' style="--kpi-cols: 2">'
+    >>> out.endswith("</table></div>")
+    True
+    """
+
+    def wrap(m: re.Match[str]) -> str:
+        table = m.group(0)
+        cap = re.search(r"<caption>(.*?)</caption>", table, flags=re.S)
+        name = html.escape(_text(cap.group(1))) if cap else ""
+        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
+        cols = len(re.findall(r"<th\b", head.group(1))) if head else 1
+        label = f' aria-label="{name}"' if name else ""
+        return (
+            f'<div class="kpi-scroll" role="region" tabindex="0"{label} '
+            f'style="--kpi-cols: {cols}">{table}</div>'
+        )
+
+    return re.sub(r'<table class="kpi-table[ "].*?</table>', wrap, body, flags=re.S)
+
+
 def footer_html(provenance: Provenance, citation_title: str, language: str = "ja") -> str:
     """The provenance footer: build date, commit, versions, links, a suggested citation.
 
@@ -420,9 +560,14 @@ def render_html(
     nb.metadata["title"] = title or first_h1 or "report"
     body, _ = exporter.from_notebook_node(
         nb,
-        resources={"kpi_csp": CSP, "kpi_css": REPORT_CSS, "metadata": {"name": nb.metadata.title}},
+        resources={
+            "kpi_csp": CSP,
+            "kpi_css": REPORT_CSS + page_css(first_h1 or nb.metadata.title),
+            "metadata": {"name": nb.metadata.title},
+        },
     )
     body = _number_captions(body, language)
+    body = _scroll_tables(body)
     body = _fill_toc(body, language)
     if provenance is not None:
         footer = footer_html(provenance, first_h1 or title or "", language)
