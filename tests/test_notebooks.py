@@ -216,12 +216,16 @@ def test_attainment_report_fy2021_kpi4_is_on_track_everywhere(tmp_path_factory):
 def test_trends_report_fy2022_shows_the_plan_end_target_but_no_later_actual(tmp_path_factory):
     html = _visible(_execute(tmp_path_factory, "trends", 2022))
     # Targets are fixed when the plan is approved: the final (FY2023) targets are shown.
-    assert "FY2023: 13団体" in html and "FY2023: 3,000人" in html
+    text = re.sub(r"<[^>]+>", "", html)  # numbers with units sit in <span class="nb">
+    assert "2023年度: 13団体" in text and "2023年度: 3,000人" in text
     for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7"):
         assert later not in html, later
     # ①'s probability of reaching 13 in FY2023 (Poisson increments 0 and 3 from 4, 4, 7), with
-    # its model: 4 % (tests/test_projection.py computes it by adaptive quadrature).
-    assert "<td>4%</td>" in html
+    # its model: 4 % (tests/test_projection.py computes it by adaptive quadrature), in words.
+    assert (
+        "① 小学校区コミュニティの設立数: 2023年度の目標（13団体）を達成する見込みは低い（約4%）。"
+        in text
+    )
     assert "累計の件数: 各年度の増加数をポアソン" in html
 
 
@@ -230,12 +234,17 @@ def test_trends_report_fy2023(trends_2023: str):
     html = _visible(trends_2023)
     # ① running total 4 (FY2020 baseline), 4, 7, 9: increments 0, 3, 2 → 5/3 a year,
     # quasi-Poisson φ = 1.4 on 2 df; FY2024 (beyond the plan) never below the 9 reached.
-    assert "1.67団体/年 [0.171, 16.2]" in html
-    assert "95%予測区間 [9, 26]" in html
-    # The plan ended in FY2023: the outcome, not a probability.
-    assert "最終目標は未達成（実績 9団体、目標 13団体、差 ▲4団体）" in html
+    text = re.sub(r"<[^>]+>", "", html)  # numbers with units sit in <span class="nb">
+    assert "1.67団体/年（0.171〜16.2）" in text
+    assert re.search(r"参考（計画終了後）2024年度: 10\.7団体（9〜\d+）", text)
+    # The plan ended in FY2023: the outcome in one sentence, not a probability.
+    assert "最終目標は未達成（実績 9団体、目標 13団体、差 ▲4団体）" in text
+    assert (
+        "① 小学校区コミュニティの設立数: 計画最終年度（2023年度）の目標 13団体に対し、"
+        "実績は9団体で、目標に届きませんでした（差 ▲4団体）。" in text
+    )
     # ② OLS slope 275.5 a year on 1 df: no interval, and the reason.
-    assert "276人/年" in html and "統合後も残差自由度が2未満のため区間・確率なし" in html
+    assert "276人/年" in text and "統合後も残差自由度が2未満のため区間・確率なし" in text
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
     assert "d₀ = 0" in html  # the methods say that nothing could be pooled
 

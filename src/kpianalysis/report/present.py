@@ -105,10 +105,12 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "summary": ("要旨", "Summary"),
     "kpis": ("KPIの実績と目標", "KPIs: actuals and targets"),
     "programme": ("事業の概要", "The programme"),
+    "outlook": ("見通し", "Outlook"),
     "trends": ("傾向と予測", "Trends and projections"),
     "fits": ("当てはめの結果", "Fitted trends"),
     "methods": ("方法", "Methods"),
     "research": ("付録：進捗の研究用指標", "Appendix: research measures of progress"),
+    "trend_appendix": ("付録：方法と用語", "Appendix: methods and terms"),
     "notes": ("付録：転記上の注意", "Appendix: transcription notes"),
     # The cross-programme panel report
     "panel_headline": ("全体の達成状況", "Headline"),

@@ -73,7 +73,7 @@ REPORTS: dict[str, Report] = {
             "KPIの推移と見通し",
             "KPI trends and outlook",
             tables=("trends_fy{year}", "observations", "indicators"),
-            sections=("trends", "fits", "methods"),
+            sections=("outlook", "fits", "trends", "trend_appendix"),
         ),
         Report(
             "panel",

@@ -7,6 +7,7 @@ data-derived string passes through :mod:`kpianalysis.report.present`, which esca
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,14 +19,24 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import trend_figure
 from kpianalysis.report.labels import (
+    fy_short,
     indicator_name,
     percent_text,
     quantity,
     reason_text,
     unit_text,
 )
+from kpianalysis.report.likelihood import likelihood_words
 
-__all__ = ["trend_chart", "trend_methods", "trend_view"]
+__all__ = [
+    "keep_whole",
+    "outlook_sentence",
+    "trend_chart",
+    "trend_glossary",
+    "trend_methods",
+    "trend_outlook",
+    "trend_view",
+]
 
 
 def trend_chart(
@@ -81,85 +92,127 @@ def trend_chart(
 
 
 def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
-    """One row per KPI: model and why, fit, projection with both intervals, and either the
-    probability of meeting the plan-end target or, once the plan has ended, the known outcome."""
+    """One row per KPI in a committee's words: the trend per year with its 95 % confidence
+    interval, the value the trend gives for the plan's final year with its 95 % prediction
+    interval (after the plan's end: for reference, marked so), the plan-end target, and the
+    outlook or the known outcome. How each trend was fitted is in the appendix
+    (:func:`trend_methods`)."""
     t = table.copy()
     recs = t.to_dict("records")
     t["indicator"] = [indicator_name(r, language) for r in recs]
-    t["model_s"] = [_trend_model_text(r, language) for r in recs]
-
-    def num(v: Any, digits: int = 3) -> str:
-        return "" if v is None or pd.isna(v) else f"{float(v):,.{digits}g}"
-
-    def slope_text(r: dict[str, Any]) -> str:
-        if pd.isna(r["slope"]):
-            return ""
-        ci = f" [{num(r['ci_low'])}, {num(r['ci_high'])}]" if pd.notna(r["ci_low"]) else ""
-        if pd.notna(r["slope_pct_per_year"]):
-            pct = percent_text(r["slope_pct_per_year"])
-            return P.pick(f"{pct}/年", f"{pct}/yr", language) + (
-                f" [{percent_text(math.expm1(r['ci_low']))}, {percent_text(math.expm1(r['ci_high']))}]"
-                if pd.notna(r["ci_low"])
-                else ""
+    t["slope_s"] = P.html_column((keep_whole(_slope_text(r, language)) for r in recs), t.index)
+    t["projection_s"] = P.html_column(
+        (keep_whole(_projection_text(r, language)) for r in recs), t.index
+    )
+    t["target_s"] = P.html_column(
+        (
+            keep_whole(
+                ""
+                if pd.isna(r["final_target"])
+                else f"{fy_short(int(r['final_target_year']), language)}: "
+                f"{_value(r['final_target'], r, language)}"
             )
-        return (
-            num(r["slope"])
-            + P.pick(f"{r['unit']}/年", f" {unit_text(r['unit'], 'en')}/yr", language)
-            + ci
-        )
-
-    def df_text(r: dict[str, Any]) -> str:
-        d = "" if pd.isna(r["df_resid"]) else str(int(r["df_resid"]))
-        if pd.notna(r["prior_df"]) and r["prior_df"] > 0:
-            d0 = "∞" if math.isinf(r["prior_df"]) else f"{r['prior_df']:.1f}"
-            d += P.pick(f"（統合 d₀={d0}）", f" (pooled d₀={d0})", language)
-        return f"{int(r['n'])} / {d}"
-
-    def projection_text(r: dict[str, Any]) -> str:
-        if pd.isna(r["projected_mean"]):
-            return ""
-        count = r["model"] in ("poisson", "poisson_increments")
-        head = f"FY{r['projection_year']}"
-        if _flag(r.get("beyond_plan")):
-            head += P.pick("（計画終了後の参考）", " (beyond the plan, for reference)", language)
-        text = f"{head}: {_sig(r['projected_mean'], False)}"
-        if pd.notna(r["projected_pi_low"]):
-            text += P.pick(
-                f" 平均の95%CI [{_sig(r['projected_ci_low'], False)}, "
-                f"{_sig(r['projected_ci_high'], False)}]、95%予測区間 "
-                f"[{_sig(r['projected_pi_low'], count)}, {_sig(r['projected_pi_high'], count)}]",
-                f" 95% CI of mean [{_sig(r['projected_ci_low'], False)}, "
-                f"{_sig(r['projected_ci_high'], False)}], 95% PI "
-                f"[{_sig(r['projected_pi_low'], count)}, {_sig(r['projected_pi_high'], count)}]",
-                language,
-            )
-        return text
-
-    t["slope_s"] = [slope_text(r) for r in recs]
-    t["df_s"] = [df_text(r) for r in recs]
-    t["projection_s"] = [projection_text(r) for r in recs]
-    t["target_s"] = [
-        ""
-        if pd.isna(r["final_target"])
-        else f"FY{r['final_target_year']}: {quantity(r['final_target'], r['unit'], language)}"
-        for r in recs
-    ]
-    t["prob_s"] = [_outcome_text(r, language) for r in recs]
+            for r in recs
+        ),
+        t.index,
+    )
+    t["prob_s"] = P.html_column((keep_whole(_outcome_text(r, language)) for r in recs), t.index)
     t["reason_s"] = [reason_text(r, language) for r in t["reason"]]
     cols = {
-        "indicator": P.label("indicator", language),
-        "model_s": P.pick("モデルと選択理由", "Model and why", language),
-        "df_s": P.pick("点数 / 残差自由度", "n / df", language),
-        "slope_s": P.pick("年あたりの変化 [95%CI]", "Change per year [95% CI]", language),
-        "projection_s": P.pick("予測", "Projection", language),
-        "target_s": P.pick("計画最終年度の目標", "Plan-end target", language),
-        "prob_s": P.pick(
-            "最終目標の達成確率／結果", "Probability of meeting it / outcome", language
+        "indicator": P.term("indicator", language),
+        "slope_s": P.pick("年あたりの変化（95%信頼区間）", "Change per year (95% CI)", language),
+        "projection_s": P.pick(
+            "傾向を延ばした値（95%予測区間）", "Trend extended (95% prediction interval)", language
         ),
-        "reason_s": P.label("reason", language),
+        "target_s": P.pick("計画最終年度の目標", "Plan-end target", language),
+        "prob_s": P.pick("見込み／結果", "Outlook / outcome", language),
     }
-    caption = P.pick("KPIごとの当てはめの結果", "Fitted trend per KPI", language)
+    if any(t["reason_s"]):
+        cols["reason_s"] = P.pick("区間・確率を示せない理由", "Why no interval", language)
+    caption = P.pick(
+        "KPIごとの傾向（方法と用語は付録）",
+        "Trend per KPI (methods and terms in the appendix)",
+        language,
+    )
     return P.table(t, cols, na_rep="", caption=caption, language=language)
+
+
+#: A number with its sign and unit, read as one word: "▲468人", "8.5団体", "2023年度", "4%".
+_NUMBER_WITH_UNIT = re.compile(r"[▲+\-−]?\d[\d,]*(?:\.\d+)?(?:[%％]|[^\W\d_]{1,3})")
+
+
+def keep_whole(text: str) -> P.Html:
+    """``text`` escaped, each number with its unit in a ``<span class="nb">`` (no line break
+    inside: a browser may otherwise break between a digit and an ideograph, "8.|5団体").
+
+    Examples
+    --------
+    >>> print(keep_whole("2023年度: <8.5団体>"))
+    <span class="nb">2023年度</span>: &lt;<span class="nb">8.5団体</span>&gt;
+    """
+    out, pos = [], 0
+    for m in _NUMBER_WITH_UNIT.finditer(text):
+        out.append(P.esc(text[pos : m.start()]))
+        out.append(f'<span class="nb">{P.esc(m.group(0))}</span>')
+        pos = m.end()
+    out.append(P.esc(text[pos:]))
+    return P.Html("".join(out))
+
+
+def _value(v: Any, r: Mapping[str, Any], language: str) -> str:
+    """A KPI value with its unit: ``"▲468人"`` in Japanese, ``"−468 persons"`` in English."""
+    return quantity(v, r["unit"], language)
+
+
+def _unit(r: Mapping[str, Any], language: str) -> str:
+    return unit_text(r["unit"], language)
+
+
+def _slope_text(r: Mapping[str, Any], language: str) -> str:
+    if pd.isna(r["slope"]):
+        return ""
+    per_year = P.pick("/年", "/yr", language)
+    if pd.notna(r["slope_pct_per_year"]):
+        text = percent_text(r["slope_pct_per_year"]) + per_year
+        if pd.notna(r["ci_low"]):
+            lo, hi = math.expm1(r["ci_low"]), math.expm1(r["ci_high"])
+            text += (
+                f"（{percent_text(lo)}〜{percent_text(hi)}）"
+                if language == "ja"
+                else (f" ({percent_text(lo)} to {percent_text(hi)})")
+            )
+        return text
+    unit = _unit(r, language)
+    text = _num(r["slope"]) + (unit + per_year if language == "ja" else f" {unit}{per_year}")
+    if pd.notna(r["ci_low"]):
+        lo, hi = _num(r["ci_low"]), _num(r["ci_high"])
+        text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
+    return text
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "" if v is None or pd.isna(v) else f"{float(v):,.{digits}g}"
+
+
+def _projection_text(r: Mapping[str, Any], language: str) -> str:
+    """``"2023年度: 8.5団体（7〜13）"``; after the plan's end prefixed 「参考（計画終了後）」."""
+    if pd.isna(r["projected_mean"]):
+        return ""
+    count = r["model"] in ("poisson", "poisson_increments")
+    unit = _unit(r, language)
+    text = f"{fy_short(int(r['projection_year']), language)}: " + (
+        f"{_sig(r['projected_mean'], False)}{unit}"
+        if language == "ja"
+        else f"{_sig(r['projected_mean'], False)} {unit}".rstrip()
+    )
+    if pd.notna(r["projected_pi_low"]):
+        lo, hi = _sig(r["projected_pi_low"], count), _sig(r["projected_pi_high"], count)
+        text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
+    if _flag(r.get("beyond_plan")):
+        text = (
+            P.pick("参考（計画終了後）", "For reference only (after the plan): ", language) + text
+        )
+    return text
 
 
 def _flag(value: Any) -> bool:
@@ -203,109 +256,252 @@ def _sig(v: Any, count: bool) -> str:
     return f"{x:,.3g}"
 
 
-def _outcome_text(r: dict[str, Any], language: str) -> str:
+def _outcome_text(r: Mapping[str, Any], language: str) -> str:
+    """The outlook in words (「見込みは低い（約4%）」) or, once the plan has ended, the outcome."""
     code = r.get("outcome")
     if not isinstance(code, str):
-        return _whole_percent(r["prob_reach"])
+        p = r["prob_reach"]
+        return "" if p is None or pd.isna(p) else likelihood_words(float(p), language)
     word = reason_text(code, language)
-    unit = r["unit"] if isinstance(r["unit"], str) else ""
     gap = float(r["final_gap"])
+    sign = "+" if gap > 0 else ""
     detail = P.pick(
-        f"（実績 {P.number(r['final_actual'], unit)}、目標 {P.number(r['final_target'], unit)}、"
-        f"差 {'+' if gap > 0 else ''}{P.number(gap, unit)}）",
-        f" (actual {quantity(r['final_actual'], unit, 'en')}, target "
-        f"{quantity(r['final_target'], unit, 'en')}, difference {'+' if gap > 0 else ''}"
-        f"{quantity(gap, unit, 'en')})",
+        f"（実績 {_value(r['final_actual'], r, language)}、目標 "
+        f"{_value(r['final_target'], r, language)}、差 {sign}{_value(gap, r, language)}）",
+        f" (actual {_value(r['final_actual'], r, language)}, target "
+        f"{_value(r['final_target'], r, language)}, difference {sign}{_value(gap, r, language)})",
         language,
     )
     return word + detail
 
 
-def trend_methods(language: str = "ja", priors: pd.DataFrame | None = None) -> P.Html:
-    """How the trends were fitted, with the empirical-Bayes priors (d₀, s₀²) of each pool."""
+def outlook_sentence(r: Mapping[str, Any], fiscal_year: int, language: str = "ja") -> str:
+    """One plain sentence per KPI: will it reach the plan-end target, or how did it end.
+
+    In an interim year: the chance in words (:func:`likelihood_words`) and where the trend so
+    far leads; after the plan's end: the outcome and no probability (a projection beyond the
+    plan is no forecast for it and is not mentioned here).
+
+    Parameters
+    ----------
+    r
+        A row of :func:`kpianalysis.analysis.projection.trend_table`.
+    fiscal_year
+        The report's fiscal year.
+    """
+    name = indicator_name(r, language)
+    if pd.isna(r["final_target"]):
+        return name + P.pick(
+            ": 計画最終年度の目標値がないため、見込みは示せません。",
+            ": the plan gives no target for its final year, so there is no outlook.",
+            language,
+        )
+    year = int(r["final_target_year"])
+    target = _value(r["final_target"], r, language)
+    if isinstance(r.get("outcome"), str):
+        return name + P.pick(
+            f": 計画最終年度（{year}年度）の目標 {target}に対し、実績は"
+            f"{_value(r['final_actual'], r, language)}で、{_outcome_word(r, language)}。",
+            f": the plan-end target for FY{year} was {target}; the actual was "
+            f"{_value(r['final_actual'], r, language)}: {_outcome_word(r, language)}.",
+            language,
+        )
+    if year <= fiscal_year:
+        return name + P.pick(
+            f": 計画最終年度（{year}年度）の実績がないため、結果は示せません。",
+            f": no actual for the plan's final year (FY{year}), so no outcome can be given.",
+            language,
+        )
+    p = r["prob_reach"]
+    if p is not None and pd.notna(p):
+        head = P.pick(
+            f": {year}年度の目標（{target}）を達成する{likelihood_words(float(p))}。",
+            f": meeting the FY{year} target of {target} is {likelihood_words(float(p), 'en')}.",
+            language,
+        )
+    else:
+        why = reason_text(r.get("reason"), language)
+        head = P.pick(
+            f": {year}年度の目標（{target}）を達成する見込みは示せません（{why}）。",
+            f": whether the FY{year} target of {target} will be met cannot be assessed ({why}).",
+            language,
+        )
+    return name + head + _trend_clause(r, fiscal_year, language)
+
+
+def _outcome_word(r: Mapping[str, Any], language: str) -> str:
+    gap = float(r["final_gap"])
+    sign = "+" if gap > 0 else ""
+    achieved = r["outcome"] == "final_achieved"
+    if language == "ja":
+        return ("目標を達成しました" if achieved else "目標に届きませんでした") + (
+            f"（差 {sign}{_value(gap, r, language)}）"
+        )
+    return ("target met" if achieved else "target not met") + (
+        f" (difference {sign}{_value(gap, r, language)})"
+    )
+
+
+def _trend_clause(r: Mapping[str, Any], fiscal_year: int, language: str) -> str:
+    """Where the trend so far leads in the plan's final year, with its 95 % prediction interval
+    or, when none can be given, marked as a rough reference."""
+    if pd.isna(r["projected_mean"]) or _flag(r.get("beyond_plan")):
+        return ""
+    count = r["model"] in ("poisson", "poisson_increments")
+    unit = _unit(r, language)
+    year = int(r["projection_year"])
+    mean = _sig(r["projected_mean"], False)
+    if pd.notna(r["projected_pi_low"]):
+        lo, hi = _sig(r["projected_pi_low"], count), _sig(r["projected_pi_high"], count)
+        return P.pick(
+            f"{fiscal_year}年度までの傾向を延ばすと、{year}年度は約{mean}{unit}"
+            f"（95%予測区間 {lo}〜{hi}{unit}）です。",
+            f" On the trend up to FY{fiscal_year}, FY{year} would be about {mean} {unit} "
+            f"(95% prediction interval {lo} to {hi}).",
+            language,
+        )
+    return P.pick(
+        f"参考: {fiscal_year}年度までの傾向をそのまま延ばすと{year}年度は約{mean}{unit}"
+        "（不確かさは評価できません）。",
+        f" For reference only: the trend up to FY{fiscal_year} extended gives about {mean} "
+        f"{unit} in FY{year} (its uncertainty cannot be assessed).",
+        language,
+    )
+
+
+def trend_outlook(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
+    """The answer first: one sentence per KPI (:func:`outlook_sentence`), in plain words."""
     items = [
+        keep_whole(outlook_sentence(r, fiscal_year, language)) for r in table.to_dict("records")
+    ]
+    ended = any(isinstance(o, str) for o in table["outcome"]) if len(table) else False
+    note = P.pick(
+        "計画期間が終わったため、結果を示します（確率は示しません）。計画終了後の傾向は表の参考値のみです。"
+        if ended
+        else "見込みは、報告年度までの実績から推定した傾向に基づく確率を言葉で表したものです"
+        "（約33%以下「低い」、34〜66%「五分五分」、67%以上「高い」）。",
+        "The plan has ended: the outcomes are shown, with no probability. Trends beyond the "
+        "plan appear in the table for reference only."
+        if ended
+        else "The outlook puts into words the probability given by the trend estimated from "
+        "the actuals so far (33% or less: unlikely; 34–66%: about as likely as not; 67% or "
+        "more: likely).",
+        language,
+    )
+    return P.concat(
+        P.bullet_list(items, "kpi-outlook"), P.Html('<p class="kpi-note">'), note, P.Html("</p>")
+    )
+
+
+def trend_methods(
+    language: str = "ja", priors: pd.DataFrame | None = None, table: pd.DataFrame | None = None
+) -> P.Html:
+    """Appendix: the model of each KPI, how trends and intervals were computed (with the
+    formula of the variance pooling), the empirical-Bayes priors of each pool, and a short
+    glossary (:func:`trend_glossary`)."""
+    items = []
+    if table is not None:
+        for r in table.to_dict("records"):
+            items.append(f"{indicator_name(r, language)}: {_model_in_words(r, language)}")
+    items += [
         P.pick(
             "KPIの種類ごとにモデルを選択: 累計は各年度の増加数（件数なら過分散を含めた件数モデル、"
             "それ以外は増加分の平均）を推定し、到達済みの水準に今後の増加を加えて予測（累計は減らないため"
             "区間は到達済みの水準を下回りません）。正の値のストックは対数線形（一定の伸び率）、"
-            "フロー・平均は直線（OLS）。当初値の年度が計画初年度より前なら、当初値も観測値として使います。",
+            "フロー・平均は直線（最小二乗法）。当初値の年度が計画初年度より前なら、当初値も観測値として使います。",
             "Model by KPI kind: a running total is modelled on its yearly increments (a count "
             "model with its overdispersion for counts; else the mean increment) and projected "
             "as the level reached plus future increments, so its intervals never fall below that "
             "level. Strictly positive stocks: log-linear (constant growth). Flows and averages: "
-            "straight line (OLS). A baseline whose year precedes the plan is an observation.",
+            "straight line (least squares). A baseline whose year precedes the plan is an "
+            "observation.",
             language,
         ),
         P.pick(
-            "3点では残差自由度1（t(0.975)=12.706）で区間はほぼ役に立ちません。参照パネル（事前分布"
-            "のファイル、下記）の同じモデル族の系列の残差分散から推定した経験ベイズの事前分布（Smyth 2004、"
-            "limma squeezeVar）により、各系列の分散を s̃² = (d₀s₀² + d·s²)/(d₀ + d) に縮小、"
+            "3点では残差自由度が1しかなく、1系列だけから求めた95%区間は非常に広くなります（t分布の"
+            "係数が約12.7）。そこで参照パネル（事前分布のファイル、下記）の同じモデル族の系列の残差分散から"
+            "推定した経験ベイズの事前分布（Smyth 2004）により、各系列の分散を s̃² = (d₀s₀² + d·s²)/(d₀ + d) に縮小して、"
             "自由度 d₀ + d の t 分布で区間を計算します。統合後も自由度が2未満なら区間と確率は示しません。",
-            "With 3 points df = 1 (t(0.975) = 12.706): an interval from one series is nearly "
-            "useless. Residual variances are moderated towards an empirical-Bayes prior "
-            "estimated from the same model family's series in a reference panel (the prior file, "
-            "below; Smyth 2004, limma squeezeVar): s̃² = (d₀s₀² + d·s²)/"
-            "(d₀ + d), t intervals on d₀ + d df. With fewer than 2 df after pooling no interval "
-            "and no probability are shown.",
+            "With 3 points there is 1 residual degree of freedom, and a 95% interval from one series "
+            "alone is very wide (the t factor is about 12.7). Residual variances are therefore "
+            "moderated towards an empirical-Bayes prior estimated from the same model family's "
+            "series in a reference panel (the prior file, below; Smyth 2004): s̃² = (d₀s₀² + d·s²)/"
+            "(d₀ + d), with t intervals on d₀ + d degrees of freedom. With fewer than 2 after "
+            "pooling no interval and no probability are shown.",
             language,
         ),
         P.pick(
             "予測区間は常に平均の信頼区間を含みます。件数の予測区間と確率は予測分布（パラメータの"
             "不確実性を混合したポアソン／負の二項分布）を決定的な数値積分で計算（乱数なし、誤差1e-3未満）。"
-            "確率は整数パーセントで表示。8点未満では正規性検定を示しません。",
+            "確率は計画最終年度に目標を達成する確率（累計は到達済みの水準を条件とする。計画終了後は結果が確定"
+            "するため示さない）で、整数パーセントで表示し、本文では言葉に置き換えます（約33%以下「低い」、34〜66%"
+            "「五分五分」、67%以上「高い」、1%未満・99%超は「極めて低い／高い」; IPCC の不確実性の"
+            "表現指針 Mastrandrea ほか 2010 による）。8点未満では正規性検定を示しません。",
             "A prediction interval always contains the confidence interval of the mean. Count "
             "intervals and probabilities come from the predictive distribution (Poisson or "
             "negative binomial mixed over parameter uncertainty) by deterministic quadrature "
-            "(no simulation; error below 1e-3). Probabilities in whole percent. No normality "
-            "test under 8 points.",
-            language,
-        ),
-        P.pick(
-            "計画期間中は、計画最終年度の目標が最終年度に達成される確率（報告年度までのデータに基づく。"
-            "累計は到達済みの水準を条件とする）。計画最終年度以降は結果が確定しているため確率ではなく"
-            "達成・未達成と差を示し、翌年度の予測は参考として表示します。",
-            "While the plan runs: the probability that the plan-end target is met in the plan's "
-            "final year, given the data up to the report's year (running totals: conditional on "
-            "the level reached). From the plan's final year on the outcome is known: achieved or "
-            "missed and by how much; the next year's projection is shown for reference only.",
+            "(no simulation; error below 1e-3). A probability is that of meeting the plan-end "
+            "target in the plan's final year (running totals: given the level reached; none "
+            "once the plan has ended, when the outcome is known), rounded to whole percent and "
+            "put into words in the text (33% or less: unlikely; 34–66%: about as likely as not; "
+            "67% or more: likely; below 1% / above 99%: exceptionally unlikely / virtually "
+            "certain; after the IPCC's uncertainty guidance, Mastrandrea et al. 2010). No "
+            "normality test under 8 points.",
             language,
         ),
     ]
-    if priors is not None and len(priors):
-        for r in priors.to_dict("records"):
-            d0 = float(r["prior_df"])
-            if d0 > 0:
-                d0s = "∞" if math.isinf(d0) else f"{d0:.2f}"
-                text = P.pick(
-                    f"分散の統合「{_pool_name(r['pool'], language)}」: {int(r['n_series'])}系列、"
+    items += _prior_items(priors, language)
+    return P.concat(P.bullet_list(items, "kpi-methods"), trend_glossary(language))
+
+
+def _prior_items(priors: pd.DataFrame | None, language: str) -> list[str]:
+    """One line per pooled variance family with its empirical-Bayes prior, and one line naming
+    the families for which none could be estimated."""
+    items, unpooled = [], []
+    for r in [] if priors is None else priors.to_dict("records"):
+        d0 = float(r["prior_df"])
+        name = _pool_name(r["pool"], language)
+        if d0 > 0:
+            d0s = "∞" if math.isinf(d0) else f"{d0:.2f}"
+            items.append(
+                P.pick(
+                    f"分散の統合「{name}」: {int(r['n_series'])}系列、"
                     f"d₀ = {d0s}、s₀² = {float(r['prior_scale']):.4g}",
-                    f"Variance pool '{_pool_name(r['pool'], language)}': {int(r['n_series'])} "
+                    f"Variance pool '{name}': {int(r['n_series'])} "
                     f"series, d₀ = {d0s}, s₀² = {float(r['prior_scale']):.4g}",
                     language,
                 )
-            elif r.get("status", "prior_too_few_series") != "prior_too_few_series":
-                text = P.pick(
-                    f"分散の統合「{_pool_name(r['pool'], language)}」: "
-                    f"{reason_text(r['status'], 'ja')}",
-                    f"Variance pool '{_pool_name(r['pool'], language)}': "
-                    f"{reason_text(r['status'], 'en')}",
+            )
+        elif r.get("status", "prior_too_few_series") != "prior_too_few_series":
+            items.append(
+                P.pick(
+                    f"分散の統合「{name}」: {reason_text(r['status'], 'ja')}",
+                    f"Variance pool '{name}': {reason_text(r['status'], 'en')}",
                     language,
                 )
-            else:
-                text = P.pick(
-                    f"分散の統合「{_pool_name(r['pool'], language)}」: 比較できる系列が"
-                    f"{int(r['n_series'])}系列のみで事前分布を推定できず（d₀ = 0）、区間は各系列単独の"
-                    "広いものになります。",
-                    f"Variance pool '{_pool_name(r['pool'], language)}': only "
-                    f"{int(r['n_series'])} comparable series, so no prior can be estimated "
-                    "(d₀ = 0) and intervals stay as wide as one series alone gives.",
+            )
+        else:
+            unpooled.append(
+                P.pick(
+                    f"「{name}」（{int(r['n_series'])}系列）",
+                    f"'{name}' ({int(r['n_series'])} series)",
                     language,
                 )
-            items.append(text)
+            )
+    if unpooled:
+        items.append(
+            P.pick(
+                "比較できる系列が少なく事前分布を推定できない分散の統合（d₀ = 0、区間は各系列単独の"
+                "広いもの）: " + "、".join(unpooled) + "。",
+                "Variance pools with too few comparable series for a prior (d₀ = 0: intervals "
+                "stay as wide as one series alone gives): " + ", ".join(unpooled) + ".",
+                language,
+            )
+        )
     provenance = priors.attrs.get("provenance") if priors is not None else None
     if provenance:
         items.append(_prior_provenance(provenance, language))
-    return P.bullet_list(items)
+    return items
 
 
 def _prior_provenance(provenance: Mapping[str, Any], language: str) -> str:
@@ -324,12 +520,97 @@ def _prior_provenance(provenance: Mapping[str, Any], language: str) -> str:
     )
 
 
+def _model_in_words(r: Mapping[str, Any], language: str) -> str:
+    """``"累計の件数…（データ3点、残差自由度1）"``: the model and what it was fitted to."""
+    n = int(r["n"])
+    df = "" if pd.isna(r["df_resid"]) else int(r["df_resid"])
+    fit = P.pick(f"データ{n}点", f"{n} points", language)
+    if df != "":
+        fit += P.pick(f"、残差自由度{df}", f", {df} residual degrees of freedom", language)
+    if pd.notna(r["prior_df"]) and r["prior_df"] > 0:
+        fit += P.pick("、分散を統合", ", variance pooled", language)
+    return f"{_trend_model_text(dict(r), language)}" + P.pick(f"（{fit}）", f" ({fit})", language)
+
+
+#: Terms of the trends report, in plain words: (Japanese term, English term, ja, en).
+GLOSSARY: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "信頼区間（95%）",
+        "confidence interval (95%)",
+        "傾向（年あたりの変化や平均的な水準）がこの範囲にあると考えられる幅。",
+        "the range within which the trend itself (change per year, average level) plausibly lies.",
+    ),
+    (
+        "予測区間（95%）",
+        "prediction interval (95%)",
+        "その年の実際の値が20回に19回は収まると考えられる幅。年ごとのばらつきも含むため信頼区間より広い。",
+        "the range in which the year's actual value would fall 19 times in 20; wider than the "
+        "confidence interval because it includes year-to-year variation.",
+    ),
+    (
+        "残差自由度",
+        "residual degrees of freedom",
+        "データ点の数から推定したパラメータの数を引いたもの。少ないほど区間は広くなる。",
+        "the number of points less the number of estimated parameters; the fewer, the wider the "
+        "intervals.",
+    ),
+    (
+        "ポアソン・準ポアソン",
+        "Poisson, quasi-Poisson",
+        "件数のばらつきのモデル。準ポアソンはポアソンより大きいばらつき（過分散）を許す。",
+        "models of how counts vary; quasi-Poisson allows more variation than Poisson "
+        "(overdispersion).",
+    ),
+    (
+        "対数線形",
+        "log-linear",
+        "毎年一定の割合で増減するとみなすモデル。",
+        "a model in which the value changes by a constant percentage each year.",
+    ),
+    (
+        "経験ベイズ（分散の統合）",
+        "empirical Bayes (variance pooling)",
+        "似た系列のばらつきを借りて、少ないデータ点でも区間を安定させる方法。",
+        "borrowing the variation of similar series so that intervals from few points are stable.",
+    ),
+)
+
+
+def trend_glossary(language: str = "ja") -> P.Html:
+    """A short glossary of the terms the trends report uses (:data:`GLOSSARY`)."""
+    title = P.pick("用語", "Terms", language)
+    items = [
+        P.Html(f"<b>{P.esc(P.pick(ja, en, language))}</b>: {P.esc(P.pick(tja, ten, language))}")
+        for ja, en, tja, ten in GLOSSARY
+    ]
+    return P.concat(P.heading(title, 3), P.bullet_list(items, "kpi-methods kpi-glossary"))
+
+
+#: Model families and KPI kinds in words, for the names of variance pools.
+_MODEL_WORDS = {
+    "ols": ("直線（最小二乗法）", "straight line (least squares)"),
+    "loglinear": ("対数線形", "log-linear"),
+    "poisson": ("ポアソン", "Poisson"),
+    "poisson_increments": ("累計の増加数（ポアソン）", "running-total increments (Poisson)"),
+    "ols_increments": ("累計の増加分の平均（最小二乗法）", "mean increment (least squares)"),
+}
+_KIND_WORDS = {
+    "cumulative": ("累計の指標", "running totals"),
+    "flow": ("フローの指標", "flows"),
+    "stock": ("ストックの指標", "stocks"),
+    "average": ("平均の指標", "averages"),
+    "rate": ("率の指標", "rates"),
+}
+
+
 def _pool_name(key: str, language: str) -> str:
+    """A variance pool in words: 「直線（最小二乗法）・平均の指標・単位「回」」, not a code."""
     if key == "poisson":
-        return P.pick("件数モデルの過分散 φ", "dispersion φ of the count models", language)
+        return P.pick("件数モデルの過分散", "overdispersion of the count models", language)
     if key == "loglinear":
         return P.pick("対数線形の分散（対数尺度）", "log-linear variance (log scale)", language)
     model, kind, unit = [*key.split("|"), "", "", ""][:3]
-    return P.pick(
-        f"{model}・{kind}・単位{unit}", f"{model}, {kind}, unit {unit_text(unit, 'en')}", language
-    )
+    m = P.pick(*_MODEL_WORDS.get(model, (model, model)), language)
+    k = P.pick(*_KIND_WORDS.get(kind, (kind, kind)), language)
+    u = P.pick(f"単位「{unit}」", f"unit '{unit_text(unit, 'en')}'", language) if unit else ""
+    return ("・" if language == "ja" else ", ").join(x for x in (m, k, u) if x)
