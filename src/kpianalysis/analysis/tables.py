@@ -257,6 +257,169 @@ def _costs_since_baseline(
         return np.where(hi > lo, csum[hi] - csum[lo], np.nan)
 
 
+# --------------------------------------------------------------------------------------------
+# The steps of attainment_table, in order
+
+
+def _known_observations(
+    ind: pd.DataFrame, full: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Row in ``ind``, year, target and actual of each observation of a KPI in ``ind``, and
+    which observations of ``full`` those are (``None``: all of them)."""
+    row = _row_of(ind, full).astype(np.intp, copy=False)
+    year = full["fiscal_year"].to_numpy(dtype=np.int64)
+    target_lv = full["target"].to_numpy(dtype=float)
+    actual_lv = full["actual"].to_numpy(dtype=float)
+    known = row >= 0
+    if known.all():  # the usual case: no copies of the million observations
+        return row, year, target_lv, actual_lv, None
+    return row[known], year[known], target_lv[known], actual_lv[known], known
+
+
+def _year_positions(
+    row: np.ndarray,
+    year: np.ndarray,
+    target_lv: np.ndarray,
+    fy: int,
+    plan_end: np.ndarray | None,
+    n_rows: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each KPI's observation of the year (at_now), the one with the year's target (at_now_t)
+    and the one with the plan-end target (at_end; −1 throughout without ``plan_end``), as
+    positions among the known observations.
+
+    With one observation per KPI and year these are lookups in a (KPI × year) table;
+    otherwise the last matching observation, as a pass over all of them.
+    """
+    no_end = np.full(n_rows, -1, dtype=np.intp)
+    cells = _year_cells(row, year, n_rows)
+    if cells is not None:
+        at_now = _cell_at(cells[0], cells[1], fy)
+        at_end = _cell_at(cells[0], cells[1], plan_end) if plan_end is not None else no_end
+        return at_now, at_now, at_end
+    now = year == fy
+    has_t = ~np.isnan(target_lv)
+    at_now = _last_where(row, now, n_rows)
+    at_now_t = _last_where(row, has_t & now, n_rows)
+    if plan_end is not None:
+        return at_now, at_now_t, _last_where(row, has_t & (year == plan_end[row]), n_rows)
+    return at_now, at_now_t, no_end
+
+
+def _kpi_columns(
+    ind: pd.DataFrame, fy: int, baseline: np.ndarray, target: np.ndarray, actual: np.ndarray
+) -> dict[str, Any]:
+    """The table's identification and value columns, in the table's order."""
+    n_rows = len(ind)
+    cols: dict[str, Any] = {
+        "programme_id": ind["programme_id"],
+        "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
+    }
+    for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
+        cols[name] = ind[name]
+    # Which measure of a compound cell (200・4,000 in 回・人) the row is; 0 for a plain KPI.
+    cols["measure_no"] = ind.get("measure_no", pd.Series(0, index=ind.index, dtype="int64"))
+    # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
+    cols["sub_label_ja"] = ind.get("sub_label_ja", "")
+    # The component and sub-project a KPI belongs to, where the sheet says so.
+    cols["component_no"] = ind.get("component_no", pd.Series(pd.NA, index=ind.index, dtype="Int64"))
+    cols["component_ja"] = ind.get("component_ja", "")
+    cols["subproject_ja"] = ind.get("subproject_ja", "")
+    cols["direction"] = ind["direction"]
+    cols["target_form"] = ind["target_form"]
+    # How the sheet wrote them; target and actual below are levels either way.
+    cols["actual_form"] = ind.get("actual_form", "level")
+    cols["baseline_year"] = ind["baseline_year"]
+    cols["baseline"] = baseline
+    cols["target"] = target
+    cols["actual"] = actual
+    return cols
+
+
+def _rating_columns(
+    full: pd.DataFrame,
+    obs_at: np.ndarray,
+    actual: np.ndarray,
+    target: np.ndarray,
+    baseline: np.ndarray,
+    direction: np.ndarray,
+    rank_table: Any,
+    variant: str | None,
+    effect_band: float,
+) -> dict[str, Any]:
+    """The single-year columns: achieved, the rates (beside the sheet's printed one), the
+    effect and the rank, each with its reason."""
+    n_rows = len(actual)
+    table = ratings.get_rank_table(rank_table)
+    core = attainment_core(
+        actual,
+        target,
+        baseline,
+        direction,
+        variant=variant,
+        rank_table=table,
+        effect_band=effect_band,
+    )
+    v = variant_code(variant)
+    cols: dict[str, Any] = {}
+    cols["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
+    cols["achieved_reason"] = reason_categorical(core["achieved_reason"])
+    cols["achievement_rate"] = core["achievement_rate"]
+    cols["achievement_rate_reason"] = reason_categorical(core["achievement_rate_reason"])
+    cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
+    # The sheet's own printed achievement, beside the computed rate; flagged when they differ by
+    # more than the printed rounding (half a unit of the last printed digit).
+    printed = _obs_column(full, "achievement_printed", obs_at, np.nan)
+    tolerance = _obs_column(full, "achievement_printed_tolerance", obs_at, np.nan)
+    cols["achievement_printed"] = printed
+    cols["achievement_printed_text"] = _obs_column(full, "achievement_printed_text", obs_at, "")
+    gap = np.abs(printed - core["achievement_rate"])
+    comparable = ~np.isnan(printed) & ~np.isnan(core["achievement_rate"])
+    cols["achievement_printed_disagrees"] = pd.arrays.BooleanArray(
+        np.where(comparable, gap > tolerance + 1e-12, False), ~comparable
+    )
+    cols["missing_reason_ja"] = _obs_column(full, "missing_reason_ja", obs_at, "")
+    cols["progress_rate"] = core["progress_rate"]
+    cols["progress_rate_reason"] = reason_categorical(core["progress_rate_reason"])
+    eff_ja, eff_en = ratings.effect_labels(core["effect"])
+    cols["effect_ja"], cols["effect_en"] = eff_ja, eff_en
+    cols["effect_reason"] = reason_categorical(core["effect_reason"])
+    cols["effect_band"] = np.full(n_rows, effect_band, dtype=float)
+    r_code, r_ja, r_en = table.labels_of(core["rank"])
+    cols["rank"], cols["rank_ja"], cols["rank_en"] = r_code, r_ja, r_en
+    cols["rank_reason"] = reason_categorical(core["rank_reason"])
+    cols["rank_table"] = _str_take([table.name], np.zeros(n_rows, dtype=np.intp))
+    return cols
+
+
+def _interim_columns(
+    fy: int,
+    target: np.ndarray,
+    actual: np.ndarray,
+    baseline: np.ndarray,
+    baseline_year: np.ndarray,
+    a_target: np.ndarray,
+    a_year: np.ndarray,
+) -> dict[str, Any]:
+    """The target basis of each KPI's year and, for an interim year, its pro-rata progress."""
+    n_rows = len(target)
+    # A year without a target of its own, before the final target's year, is an interim point:
+    # progress against time elapsed toward that target (issue 16.1), not a missed target.
+    interim = np.isnan(target) & ~np.isnan(a_target) & (a_year > fy)
+    elapsed, i_rate, i_codes = interim_core(
+        actual, baseline, a_target, np.full(n_rows, float(fy)), baseline_year, a_year
+    )
+    basis = np.where(~np.isnan(target), 0, np.where(interim, 1, 2))
+    cols: dict[str, Any] = {}
+    cols["target_basis"] = _str_take(("year", "final", ""), basis)
+    cols["elapsed_share"] = np.where(interim, elapsed, np.nan)
+    cols["interim_rate"] = np.where(interim, i_rate, np.nan)
+    i_class = np.where(interim, pro_rata_class_core(i_rate), 0)
+    cols["interim_class"] = _str_take(("", *PRO_RATA_CLASSES), i_class)
+    cols["interim_reason"] = reason_categorical(np.where(interim, i_codes, DEFINED))
+    return cols
+
+
 #: The multi-year assessments in the table: value column and the prefix of its class and reason.
 _ASSESSMENTS = (
     ("status_index", "status"),
@@ -264,6 +427,59 @@ _ASSESSMENTS = (
     ("cagr_ratio", "cagr"),
     ("miss_share", "miss_share"),
 )
+
+
+def _assessment_target(
+    year: np.ndarray, target_lv: np.ndarray, at_end: np.ndarray, at_now_t: np.ndarray, fy: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each KPI's assessment target and its year: the target at ``at_end`` where there is one,
+    else the year's own target (NaN: neither)."""
+    end_t = _take(target_lv, at_end)
+    # the plan-end observation counts only with a target (NaN: none)
+    end_y = np.where(np.isnan(end_t), np.nan, _take(year, at_end))
+    now_t = _take(target_lv, at_now_t)
+    use_end = ~np.isnan(end_y)
+    a_target = np.where(use_end, end_t, now_t)
+    a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
+    return a_target, a_year
+
+
+def _assessment_columns(
+    fy: int,
+    row: np.ndarray,
+    year: np.ndarray,
+    actual_lv: np.ndarray,
+    target_lv: np.ndarray,
+    baseline: np.ndarray,
+    baseline_year: np.ndarray,
+    a_target: np.ndarray,
+    a_year: np.ndarray,
+    direction: np.ndarray,
+) -> dict[str, Any]:
+    """The multi-year assessments (:data:`_ASSESSMENTS`) of each KPI's series up to ``fy``."""
+    cols: dict[str, Any] = {}
+    # The plan's own trajectory is each year's target (issue 17): "on track" is meeting it.
+    upto = year <= fy
+    if not upto.all():  # a cut at the last year keeps every observation: no copies
+        row, year, actual_lv = row[upto], year[upto], actual_lv[upto]
+        target_lv = target_lv[upto]
+    res = progress.panel_core(
+        row,
+        year,  # read as float block by block: no million-element copy
+        actual_lv,
+        baseline,
+        baseline_year,
+        a_target,
+        a_year,
+        direction,
+        outputs=[c for v, p in _ASSESSMENTS for c in (v, f"{p}_class", f"{p}_reason")],
+        plan=target_lv,
+    )
+    for value, prefix in _ASSESSMENTS:
+        cols[value] = res[value]
+        cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
+        cols[f"{prefix}_reason"] = reason_categorical(res[f"{prefix}_reason"])
+    return cols
 
 
 def attainment_table(
@@ -338,112 +554,30 @@ def attainment_table(
     # without their actuals. Targets and actuals are levels already (increments are converted
     # once, in the data layer: kpianalysis.data.levels).
     full = ds.observations
-    row = _row_of(ind, full).astype(np.intp, copy=False)
-    year = full["fiscal_year"].to_numpy(dtype=np.int64)
-    target_lv = full["target"].to_numpy(dtype=float)
-    actual_lv = full["actual"].to_numpy(dtype=float)
-    known = row >= 0
-    all_known = bool(known.all())  # the usual case: no copies of the million observations
-    if not all_known:
-        row, year = row[known], year[known]
-        target_lv, actual_lv = target_lv[known], actual_lv[known]
+    row, year, target_lv, actual_lv, known = _known_observations(ind, full)
     baseline = ind["baseline"].to_numpy(dtype=float)
     baseline_year = ind["baseline_year"].to_numpy(dtype=float, na_value=np.nan)
     pcode, programme_ids = progress.factorize_runs(ind["programme_id"])
+    plan_end = None
     if assessment_target == "plan_end":
         progs = ds.programmes
         ends = np.full(len(programme_ids) + 1, np.nan)  # the last: programmes not listed
         at = _codes_among(progs["programme_id"], programme_ids)
         ends[at] = progs["plan_end"].to_numpy(dtype=float, na_value=np.nan)
         plan_end = ends[pcode]
-    # Each KPI's observation of the year (at_now), the one with the year's target (at_now_t)
-    # and the one with the plan-end target (at_end), as positions among the known observations.
-    # With one observation per KPI and year these are lookups in a (KPI × year) table;
-    # otherwise the last matching observation, as a pass over all of them.
-    cells = _year_cells(row, year, n_rows)
-    if cells is not None:
-        at_now = _cell_at(cells[0], cells[1], fy)
-        at_now_t = at_now
-        at_end = (
-            _cell_at(cells[0], cells[1], plan_end)
-            if assessment_target == "plan_end"
-            else np.full(n_rows, -1, dtype=np.intp)
-        )
-    else:
-        now = year == fy
-        has_t = ~np.isnan(target_lv)
-        at_now = _last_where(row, now, n_rows)
-        at_now_t = _last_where(row, has_t & now, n_rows)
-        if assessment_target == "plan_end":
-            at_end = _last_where(row, has_t & (year == plan_end[row]), n_rows)
-        else:
-            at_end = np.full(n_rows, -1, dtype=np.intp)
+    at_now, at_now_t, at_end = _year_positions(row, year, target_lv, fy, plan_end, n_rows)
     # each KPI's observation of the year in `full`
-    obs_at = at_now if all_known else np.where(at_now >= 0, np.flatnonzero(known)[at_now], -1)
+    obs_at = at_now if known is None else np.where(at_now >= 0, np.flatnonzero(known)[at_now], -1)
     target = _take(target_lv, at_now)
     actual = _take(actual_lv, at_now)
     direction = direction_sign(ind["direction"])
 
-    table = ratings.get_rank_table(rank_table)
-    core = attainment_core(
-        actual,
-        target,
-        baseline,
-        direction,
-        variant=variant,
-        rank_table=table,
-        effect_band=effect_band,
+    cols = _kpi_columns(ind, fy, baseline, target, actual)
+    cols.update(
+        _rating_columns(
+            full, obs_at, actual, target, baseline, direction, rank_table, variant, effect_band
+        )
     )
-    v = variant_code(variant)
-    cols: dict[str, Any] = {
-        "programme_id": ind["programme_id"],
-        "fiscal_year": np.full(n_rows, fy, dtype=np.int64),
-    }
-    for name in ("indicator_id", "indicator_label", "name_ja", "name_en", "unit", "kind"):
-        cols[name] = ind[name]
-    # Which measure of a compound cell (200・4,000 in 回・人) the row is; 0 for a plain KPI.
-    cols["measure_no"] = ind.get("measure_no", pd.Series(0, index=ind.index, dtype="int64"))
-    # The sheet's sub-label (e.g. ③ （1校あたりの平均回数／年）) qualifies the name; keep it.
-    cols["sub_label_ja"] = ind.get("sub_label_ja", "")
-    # The component and sub-project a KPI belongs to, where the sheet says so.
-    cols["component_no"] = ind.get("component_no", pd.Series(pd.NA, index=ind.index, dtype="Int64"))
-    cols["component_ja"] = ind.get("component_ja", "")
-    cols["subproject_ja"] = ind.get("subproject_ja", "")
-    cols["direction"] = ind["direction"]
-    cols["target_form"] = ind["target_form"]
-    # How the sheet wrote them; target and actual below are levels either way.
-    cols["actual_form"] = ind.get("actual_form", "level")
-    cols["baseline_year"] = ind["baseline_year"]
-    cols["baseline"] = baseline
-    cols["target"] = target
-    cols["actual"] = actual
-    cols["achieved"] = pd.arrays.BooleanArray(core["achieved"], core["achieved_reason"] >= 0)
-    cols["achieved_reason"] = reason_categorical(core["achieved_reason"])
-    cols["achievement_rate"] = core["achievement_rate"]
-    cols["achievement_rate_reason"] = reason_categorical(core["achievement_rate_reason"])
-    cols["achievement_variant"] = _str_take(["ratio", v], core["decrease_variant_used"])
-    # The sheet's own printed achievement, beside the computed rate; flagged when they differ by
-    # more than the printed rounding (half a unit of the last printed digit).
-    printed = _obs_column(full, "achievement_printed", obs_at, np.nan)
-    tolerance = _obs_column(full, "achievement_printed_tolerance", obs_at, np.nan)
-    cols["achievement_printed"] = printed
-    cols["achievement_printed_text"] = _obs_column(full, "achievement_printed_text", obs_at, "")
-    gap = np.abs(printed - core["achievement_rate"])
-    comparable = ~np.isnan(printed) & ~np.isnan(core["achievement_rate"])
-    cols["achievement_printed_disagrees"] = pd.arrays.BooleanArray(
-        np.where(comparable, gap > tolerance + 1e-12, False), ~comparable
-    )
-    cols["missing_reason_ja"] = _obs_column(full, "missing_reason_ja", obs_at, "")
-    cols["progress_rate"] = core["progress_rate"]
-    cols["progress_rate_reason"] = reason_categorical(core["progress_rate_reason"])
-    eff_ja, eff_en = ratings.effect_labels(core["effect"])
-    cols["effect_ja"], cols["effect_en"] = eff_ja, eff_en
-    cols["effect_reason"] = reason_categorical(core["effect_reason"])
-    cols["effect_band"] = np.full(n_rows, effect_band, dtype=float)
-    r_code, r_ja, r_en = table.labels_of(core["rank"])
-    cols["rank"], cols["rank_ja"], cols["rank_en"] = r_code, r_ja, r_en
-    cols["rank_reason"] = reason_categorical(core["rank_reason"])
-    cols["rank_table"] = _str_take([table.name], np.zeros(n_rows, dtype=np.intp))
 
     # Cost per unit of change: the programme's cost spent since the baseline year.
     fin = ds.finance
@@ -464,54 +598,28 @@ def attainment_table(
     # the year's own.
     if assessment_target == "plan_end":
         at_end = _final_target_at(row, year, target_lv, at_end, n_rows)
-    end_t = _take(target_lv, at_end)
-    # the plan-end observation counts only with a target (NaN: none)
-    end_y = np.where(np.isnan(end_t), np.nan, _take(year, at_end))
-    now_t = _take(target_lv, at_now_t)
-    use_end = ~np.isnan(end_y)
-    a_target = np.where(use_end, end_t, now_t)
-    a_year = np.where(use_end, end_y, np.where(np.isnan(now_t), np.nan, float(fy)))
+    a_target, a_year = _assessment_target(year, target_lv, at_end, at_now_t, fy)
     cols["assessment_target"] = a_target
     cols["assessment_target_year"] = pd.arrays.IntegerArray(
         np.nan_to_num(a_year).astype(np.int64), np.isnan(a_year)
     )
-
-    # A year without a target of its own, before the final target's year, is an interim point:
-    # progress against time elapsed toward that target (issue 16.1), not a missed target.
-    interim = np.isnan(target) & ~np.isnan(a_target) & (a_year > fy)
-    elapsed, i_rate, i_codes = interim_core(
-        actual, baseline, a_target, np.full(n_rows, float(fy)), baseline_year, a_year
-    )
-    basis = np.where(~np.isnan(target), 0, np.where(interim, 1, 2))
-    cols["target_basis"] = _str_take(("year", "final", ""), basis)
-    cols["elapsed_share"] = np.where(interim, elapsed, np.nan)
-    cols["interim_rate"] = np.where(interim, i_rate, np.nan)
-    i_class = np.where(interim, pro_rata_class_core(i_rate), 0)
-    cols["interim_class"] = _str_take(("", *PRO_RATA_CLASSES), i_class)
-    cols["interim_reason"] = reason_categorical(np.where(interim, i_codes, DEFINED))
+    cols.update(_interim_columns(fy, target, actual, baseline, baseline_year, a_target, a_year))
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
-    # The plan's own trajectory is each year's target (issue 17): "on track" is meeting it.
-    upto = year <= fy
-    if not upto.all():  # a cut at the last year keeps every observation: no copies
-        row, year, actual_lv = row[upto], year[upto], actual_lv[upto]
-        target_lv = target_lv[upto]
-    res = progress.panel_core(
-        row,
-        year,  # read as float block by block: no million-element copy
-        actual_lv,
-        baseline,
-        baseline_year,
-        a_target,
-        a_year,
-        direction,
-        outputs=[c for v, p in _ASSESSMENTS for c in (v, f"{p}_class", f"{p}_reason")],
-        plan=target_lv,
+    cols.update(
+        _assessment_columns(
+            fy,
+            row,
+            year,
+            actual_lv,
+            target_lv,
+            baseline,
+            baseline_year,
+            a_target,
+            a_year,
+            direction,
+        )
     )
-    for value, prefix in _ASSESSMENTS:
-        cols[value] = res[value]
-        cols[f"{prefix}_class"] = _str_take(progress.OUTCOMES, res[f"{prefix}_class"])
-        cols[f"{prefix}_reason"] = reason_categorical(res[f"{prefix}_reason"])
     return pd.DataFrame(cols)
 
 
