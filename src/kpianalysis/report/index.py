@@ -278,6 +278,24 @@ def _programme_name(info: Mapping[str, Any], pid: str, language: str) -> str:
     return f"{name} ({where})" if where else str(name)
 
 
+def _years_newest_first(
+    recs: Sequence[Mapping[str, Any]],
+) -> list[tuple[int, list[Mapping[str, Any]], Any]]:
+    """(fiscal year, its records, its headline) per year, newest first; the headline is the
+    first one a record of the year carries (``None``: none does)."""
+    by_year: dict[int, list[Mapping[str, Any]]] = {}
+    for rec in recs:
+        by_year.setdefault(int(rec["fiscal_year"]), []).append(rec)
+    return [
+        (
+            year,
+            by_year[year],
+            next((r["headline"] for r in by_year[year] if r.get("headline")), None),
+        )
+        for year in sorted(by_year, reverse=True)
+    ]
+
+
 def _programme_section(
     pid: str, recs: Sequence[Mapping[str, Any]], language: str, prefix: str
 ) -> list[str]:
@@ -292,12 +310,8 @@ def _programme_section(
     if info.get("plan_start") is not None and info.get("plan_end") is not None:
         period = f"{w['period']} FY{info['plan_start']}–FY{info['plan_end']}, "
     parts.append(f"<p>{e(period)}ID {e(pid)}</p>")
-    by_year: dict[int, list[Mapping[str, Any]]] = {}
-    for rec in recs:
-        by_year.setdefault(int(rec["fiscal_year"]), []).append(rec)
     rows = []
-    for year in sorted(by_year, reverse=True):
-        h = next((r.get("headline") for r in by_year[year] if r.get("headline")), None)
+    for year, year_recs, h in _years_newest_first(recs):
         evaluated = isinstance(h, Mapping) and "n_evaluated" in h
         text = counts_text(h, language) if evaluated else ""
         if isinstance(h, Mapping) and h.get("rates"):
@@ -309,7 +323,7 @@ def _programme_section(
             )
         if isinstance(h, Mapping) and h.get("source_checked") is False:
             text += w["unchecked"]
-        rows.append((year, f"{name}: {text}" if text else headline_text(h), by_year[year]))
+        rows.append((year, f"{name}: {text}" if text else headline_text(h), year_recs))
     return parts + _year_table(rows, language, prefix)
 
 
@@ -522,15 +536,11 @@ def index_pages(
 
 
 def _panel_rows(panel: Sequence[Mapping[str, Any]], language: str) -> list[str]:
-    by_year: dict[int, list[Mapping[str, Any]]] = {}
-    for rec in panel:
-        by_year.setdefault(int(rec["fiscal_year"]), []).append(rec)
     rows = []
-    for year in sorted(by_year, reverse=True):
-        h = next((r.get("headline") for r in by_year[year] if r.get("headline")), None)
+    for year, year_recs, h in _years_newest_first(panel):
         is_panel = isinstance(h, Mapping) and h.get("panel")
         text = panel_text(h, language) if is_panel else headline_text(h)
-        rows.append((year, text, by_year[year]))
+        rows.append((year, text, year_recs))
     return _year_table(rows, language)
 
 
