@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from kpianalysis.analysis.measures import classify_pro_rata, interim_progress
 from kpianalysis.analysis.progress import (
     OUTCOME_LABELS,
     anticipated_progress,
@@ -22,6 +23,7 @@ from kpianalysis.analysis.progress import (
     miss_share_assessment,
 )
 from kpianalysis.errors import ParameterError
+from kpianalysis.reasons import VERDICT_OF
 
 YEARS = [2021, 2022, 2023]
 ONE = {"baseline": 4.0, "baseline_year": 2020}
@@ -97,9 +99,12 @@ def test_current_status():
     # not "behind" (no time is left) but missed
     a = current_status(YEARS, [4, 7, 9], 13, 2023, **ONE)
     assert a.value == 5 / 9 and a.outcome == "target_missed"
-    # ① as of FY2022: CS = 3/9, expected (2022 − 2020)/(2023 − 2020) = 2/3 → behind
+    # ① as of FY2022 without the plan's interim targets: CS = 3/9 after (2022 − 2020)/(2023 −
+    # 2020) = 2/3 of the time: pro-rata rate (3/9)/(2/3) = 0.5 < 0.6 → needs improvement (the
+    # bands of the attainment table's interim_class)
     a = current_status([2021, 2022], [4, 7], 13, 2023, **ONE)
-    assert a.value == 3 / 9 and a.detail["expected_share"] == 2 / 3 and a.outcome == "behind"
+    assert a.value == 3 / 9 and a.detail["expected_share"] == 2 / 3
+    assert a.outcome == "needs_improvement"
     # ahead of schedule: 10 of 13 after two of three years → on track
     assert current_status([2021, 2022], [6, 10], 13, 2023, **ONE).outcome == "on_track"
     # fell below baseline
@@ -197,9 +202,11 @@ def test_interim_target_met_is_on_track_everywhere():
     m = miss_share_assessment([2021], [312], 500, 2023, **kw)
     assert m.detail["projection"] == pytest.approx(544, abs=1e-9)
     assert m.value == pytest.approx(-44 / 188, abs=1e-12) and m.outcome == "on_track"
-    # without the plan the same numbers gave behind 31.6 %, nearly on track 7.4 %
+    # without the plan the status index reads 31.6 % after 1/3 of the time: rate 0.316/(1/3)
+    # = 0.949 ≥ 0.6 → roughly on track (it said "behind" before the pro-rata bands were
+    # shared with interim_class); the miss share said nearly on track 7.4 %
     assert current_status([2021], [312], 500, 2023, baseline=225, baseline_year=2020).outcome == (
-        "behind"
+        "roughly_on_track"
     )
     old = miss_share_assessment([2021], [312], 500, 2023, baseline=225, baseline_year=2020)
     assert round(old.value, 3) == 0.074 and old.outcome == "nearly_on_track"
@@ -251,7 +258,13 @@ def test_plan_on_a_straight_line_is_the_straight_line():
         on_plan = method([2021, 2022], [4, 7], 13, 2023, **kw)
         straight = method([2021, 2022], [4, 7], 13, 2023, **ONE)
         assert on_plan.value == pytest.approx(straight.value, abs=1e-12), method.__name__
-        assert on_plan.outcome == straight.outcome
+        if method is current_status:
+            # FY2022's own target 10 missed (7) is "behind"; the straight line's rate
+            # (3/9)/(2/3) = 0.5 is "needs improvement": the same verdict in other words
+            assert (on_plan.outcome, straight.outcome) == ("behind", "needs_improvement")
+            assert VERDICT_OF[on_plan.outcome] == VERDICT_OF[straight.outcome] == "behind"
+        else:
+            assert on_plan.outcome == straight.outcome
     # e.g. the miss share: pace 3/(10 − 4) = 0.5, P = 7 + 0.5·3 = 8.5 = 7 + 1.5·1 (Destatis)
     assert miss_share_assessment([2021, 2022], [4, 7], 13, 2023, **kw).value == 0.75
 
@@ -301,3 +314,24 @@ def test_bad_input():
         cagr_assessment([2021, 2021], [1.0, 2.0])
     with pytest.raises(ParameterError):
         current_status(YEARS, [4, 7, 9], 13, 2023, direction="up")
+
+
+def test_year_without_target_uses_the_interim_bands():
+    # 14100-mokuhyo ①'s case (issue 16.1): b 2 (FY2014), final target 10 due FY2019, actual 5
+    # in FY2016, no target of its own: progress (5 − 2)/(10 − 2) = 3/8 after (2016 − 2014)/
+    # (2019 − 2014) = 2/5 of the period, rate (3/8)/(2/5) = 0.9375 → 概ね順調 (0.6 ≤ r < 1).
+    # The status index and interim_class go through one band kernel and say the same.
+    kw = {"baseline": 2, "baseline_year": 2014}
+    s = current_status([2016], [5], 10, 2019, **kw)
+    assert s.value == 3 / 8 and s.detail["expected_share"] == 2 / 5
+    assert s.outcome == "roughly_on_track"
+    assert classify_pro_rata(interim_progress(5, 2, 10, 2016, 2014, 2019).value) == s.outcome
+    # 2/8 after 2/5: 0.625 (still roughly); 1/8 after 2/5: 0.3125 → needs improvement;
+    # 4/8 after 2/5: 1.25 → on track; 2 → 2: no progress (interim_class: needs improvement)
+    assert current_status([2016], [4], 10, 2019, **kw).outcome == "roughly_on_track"
+    assert current_status([2016], [3], 10, 2019, **kw).outcome == "needs_improvement"
+    assert current_status([2016], [6], 10, 2019, **kw).outcome == "on_track"
+    assert current_status([2016], [2], 10, 2019, **kw).outcome == "no_progress"
+    # the same year with a target of its own (plan 5) keeps the plan's rule: 5 ≥ 5 → on track
+    assert current_status([2016], [5], 10, 2019, plan=[5], **kw).outcome == "on_track"
+    assert current_status([2016], [5], 10, 2019, plan=[6], **kw).outcome == "behind"

@@ -11,17 +11,16 @@ Each entry names the *family* it belongs to:
     tables of different years concatenate without re-coding: **append, never reorder**.
 ``assessment_outcome``
     The classes of the four multi-year assessments (status index, anticipated progress, CAGR
-    ratio, miss share); their order is the category order of the panel's class columns.
+    ratio, miss share); their order is the category order of the panel's class columns. It
+    holds the pro-rata classes too (``on_track``, ``roughly_on_track``, ``needs_improvement``):
+    a year without a target of its own is classed once, with the same bands and words, by the
+    status index and by the attainment table's ``interim_class``.
 ``trend_fit``
     Why a trend fit has no slope, or no standard error and interval.
 ``projection``
     Why the trend table of a report year has no probability of reaching the final target.
 ``prior``
     Whether a trend family was pooled against the reference panel's prior, and why not.
-``pro_rata``
-    The classes of a rate against the pro-rata expectation of a plan with only a final target,
-    below ``on_track`` (which is the status-index class of ``assessment_outcome``, in the same
-    words).
 
 Codes are unique across families (:func:`build_registry` refuses a repeated code). The modules
 that produce codes keep their historical names as views of this registry:
@@ -46,11 +45,15 @@ __all__ = [
     "ENTRIES",
     "FAMILIES",
     "REGISTRY",
+    "VERDICTS",
+    "VERDICT_OF",
     "Reason",
     "build_registry",
     "codes",
     "labels",
     "reason_label",
+    "verdicts_agree",
+    "year_target_verdict",
 ]
 
 
@@ -120,6 +123,11 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
         # in or after the target year, not met (every method but the CAGR ratio); last, so that
         # the category order of class columns written before it stays a prefix
         ("target_missed", "期限までに目標未達成", "target not met by its year"),
+        # a year without a target of its own: the pro-rata bands below on track (多摩市), shared
+        # by the status index and the attainment table's interim_class, so that the two give
+        # one verdict in the same words (appended: the earlier order stays a prefix)
+        ("roughly_on_track", "概ね順調", "roughly on track"),
+        ("needs_improvement", "改善が必要", "needs improvement"),
     ),
     # -- trend_fit: why a trend has no slope or no interval
     "trend_fit": (
@@ -193,11 +201,6 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
             "事前分布のファイルがないため統合せず、この系列だけで推定",
             "no prior file: not pooled, this series alone",
         ),
-    ),
-    # -- pro_rata: classes of a pro-rata rate below on track (on track is the status-index code)
-    "pro_rata": (
-        ("roughly_on_track", "概ね順調", "roughly on track"),
-        ("needs_improvement", "改善が必要", "needs improvement"),
     ),
 }
 
@@ -281,3 +284,56 @@ def reason_label(code: Any, language: str = "ja") -> str:
     if entry is None:
         return code
     return entry.ja if language == "ja" else entry.en
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts: what a reader takes from a KPI and year, whichever table says it
+
+#: The verdicts a report gives a KPI in a year, in words a reader compares across tables.
+VERDICTS: tuple[str, ...] = ("achieved", "on_track", "behind", "missed", "no_progress")
+
+#: Outcome code → verdict, for every code that states one (the status index, interim_class);
+#: codes not listed (insufficient data, the other methods' own scales) state none.
+VERDICT_OF: dict[str, str] = {
+    "target_achieved": "achieved",
+    "on_track": "on_track",
+    "roughly_on_track": "on_track",
+    "behind": "behind",
+    "needs_improvement": "behind",
+    "no_progress": "no_progress",
+    "target_missed": "missed",
+}
+
+#: Different verdicts that still do not contradict: a final target met early is on track, and
+#: no progress is a way of being behind.
+_COMPATIBLE = {frozenset(("achieved", "on_track")), frozenset(("behind", "no_progress"))}
+
+
+def year_target_verdict(met: bool, final_year_reached: bool) -> str:
+    """The verdict of a year's own target met or not (summary line, the main table's rating):
+    before the final target's year it is on track or behind, from then on achieved or missed.
+
+    Examples
+    --------
+    >>> year_target_verdict(True, False), year_target_verdict(False, True)
+    ('on_track', 'missed')
+    """
+    if met:
+        return "achieved" if final_year_reached else "on_track"
+    return "missed" if final_year_reached else "behind"
+
+
+def verdicts_agree(a: str | None, b: str | None) -> bool:
+    """Whether two verdicts of :data:`VERDICTS` can stand side by side (None: no verdict).
+
+    Examples
+    --------
+    >>> verdicts_agree("on_track", "behind"), verdicts_agree("behind", "no_progress")
+    (False, True)
+    """
+    if a is None or b is None or a == b:
+        return True
+    for v in (a, b):
+        if v not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS} or None, not {v!r}")
+    return frozenset((a, b)) in _COMPATIBLE

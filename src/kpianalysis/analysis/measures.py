@@ -539,11 +539,11 @@ def progress_rate(actual: Any, target: Any, baseline: Any) -> Any:
 
 
 #: Classes of :func:`classify_pro_rata`, best first → (Japanese, English): a view of the reasons
-#: registry, where ``on_track`` is the status-index class (the same words) and the other two are
-#: the ``pro_rata`` family.
+#: registry's ``assessment_outcome`` family, whose codes the status index gives a year without
+#: a target of its own (the same band kernel, :func:`pro_rata_class_core`).
 PRO_RATA_LABELS: dict[str, tuple[str, str]] = {
-    "on_track": reasons.labels("assessment_outcome")["on_track"],
-    **reasons.labels("pro_rata"),
+    k: reasons.labels("assessment_outcome")[k]
+    for k in ("on_track", "roughly_on_track", "needs_improvement")
 }
 
 

@@ -51,7 +51,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kpianalysis import reasons
-from kpianalysis.analysis.measures import REASON_CODE, REASONS, direction_sign
+from kpianalysis.analysis.measures import (
+    PRO_RATA_CLASSES,
+    REASON_CODE,
+    REASONS,
+    direction_sign,
+    pro_rata_class_core,
+)
 from kpianalysis.errors import ParameterError
 
 __all__ = [
@@ -219,8 +225,11 @@ def current_status(
     """ESCAP-style current status index, compared with the share of the period elapsed.
 
     CS = (A_now − b)/(T − b), capped at 1 once the target is met; expected share
-    E = (t_now − t_0)/(t_T − t_0). Outcomes: ``"target_achieved"``, ``"on_track"`` (CS ≥ E),
-    ``"behind"`` (0 < CS < E), ``"no_progress"`` (CS ≤ 0). Level-based, so it also works for
+    E = (t_now − t_0)/(t_T − t_0), or the plan's own share where ``plan`` gives the year a
+    target. Outcomes: ``"target_achieved"``; with the plan's target, ``"on_track"`` (CS ≥ E) or
+    ``"behind"``; without one, the pro-rata bands of CS/E shared with the attainment table's
+    ``interim_class`` (``"on_track"`` ≥ 1, ``"roughly_on_track"`` ≥ 0.6, else
+    ``"needs_improvement"``); ``"no_progress"`` (CS ≤ 0). Level-based, so it also works for
     series that change sign.
 
     Parameters
@@ -243,8 +252,8 @@ def current_status(
     Examples
     --------
     >>> a = current_status([2021, 2022], [4, 7], 13, 2023, baseline=4, baseline_year=2020)
-    >>> round(a.value, 4), a.outcome     # 3/9 of the way after 2/3 of the time
-    (0.3333, 'behind')
+    >>> round(a.value, 4), a.outcome     # 3/9 of the way after 2/3 of the time: 0.5 < 0.6
+    (0.3333, 'needs_improvement')
     >>> current_status([2021, 2022], [4, 7], 13, 2023, baseline=4, baseline_year=2020,
     ...                plan=[6, 6]).outcome     # the plan asked only 6 by FY2022
     'on_track'
@@ -438,6 +447,9 @@ def assess_series(
 OUTCOMES: tuple[str, ...] = tuple(OUTCOME_LABELS)
 _OUT = {name: np.int8(i) for i, name in enumerate(OUTCOMES)}
 _BASE_SOURCES: tuple[str, ...] = ("baseline", "first_actual")
+#: pro_rata_class_core's codes (0 no rate, then PRO_RATA_CLASSES worst first) as outcome codes;
+#: no rate (elapsed 0 or undefined) stays "behind", as the plan-share rule would say.
+_PRO_RATA_LUT = np.array([_OUT["behind"], *(_OUT[k] for k in PRO_RATA_CLASSES)], dtype=np.int8)
 _MISS_WINDOW = 5
 # Outcome codes by how many of a chain of ordered conditions hold (see _count).
 _BANDS = ("deterioration", "limited_progress", "moderate_progress", "substantial_progress")
@@ -663,9 +675,12 @@ def status_core(
     codes of ``measures.REASONS``, −1 = defined) and ``expected_share``: the plan's own share
     E = min((P_now − b)/(T − b), 1) where the plan sets a target P_now for the latest point's
     year — so "on track" is exactly "this year's target met" — else the share of the period
-    elapsed, min((t_now − t_0)/(t_T − t_0), 1) (a plan with a plan-end target only). In or
-    after the target year a target not met is ``"target_missed"``: no time is left to be
-    "behind".
+    elapsed, s = min((t_now − t_0)/(t_T − t_0), 1) (a plan with a plan-end target only). Such
+    a year is classed by the pro-rata bands on CS/s (:func:`~kpianalysis.analysis.measures.\
+pro_rata_class_core`: ``on_track``, ``roughly_on_track``, ``needs_improvement``), the very rate
+    and bands of the attainment table's ``interim_class``, so the two cannot disagree. CS ≤ 0
+    is ``"no_progress"``. In or after the target year a target not met is
+    ``"target_missed"``: no time is left to be "behind".
 
     Written as masks, one per branch of the rule in order (:func:`_select` keeps the first that
     holds), so that one series and a panel of millions take the same path without a Python loop.
@@ -691,6 +706,11 @@ def status_core(
             [_OUT["behind"], _OUT["on_track"], _OUT["no_progress"], _OUT["no_progress"]],
             dtype=np.int8,
         )[_count(cs >= expected, cs <= 0, cs <= 0)]
+        # A year without a target of its own: the pro-rata bands of the attainment table's
+        # interim_class on the same rate cs/elapsed (measures.interim_core), one kernel, so
+        # the appendix cannot say 遅れ where the summary says 概ね順調.
+        straight = np.isnan(p.plan_now) & (cs > 0)
+        cls = _pick(straight, _PRO_RATA_LUT[pro_rata_class_core(cs / elapsed)], cls)
         cls = _pick(p.now_year >= ty, _OUT["target_missed"], cls)
         achieved = met & ~(p.n < min_points) & ~no_target
         return {
