@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -40,6 +41,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "ACHIEVED_COLOUR",
@@ -52,6 +54,7 @@ __all__ = [
     "UNDEFINED_COLOUR",
     "achievement_figure",
     "distribution_figure",
+    "plain_axis",
     "series_figure",
     "trend_figure",
     "use_japanese_theme",
@@ -73,6 +76,7 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "achieved": "目標達成",
         "missed": "未達成",
         "undefined": "算出不能",
+        "met_no_rate": "目標を達成（達成率は算出不能）",
         "reference": "目標（100%）",
         "na": "算出不能",
         "baseline": "当初値",
@@ -91,6 +95,7 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "achieved": "target reached",
         "missed": "not reached",
         "undefined": "not computed",
+        "met_no_rate": "target met (no rate can be computed)",
         "reference": "target (100 %)",
         "na": "n/a",
         "baseline": "baseline",
@@ -147,6 +152,22 @@ def _own_scale(context: str, given: object) -> Iterator[None]:
         return
     with sns.plotting_context(context):
         yield
+
+
+def plain_axis(axis: Any) -> None:
+    """Tick labels as plain numbers with thousands separators, never an offset or a power of
+    ten ("1e6" above the axis beside a unit written as 万トン reads as a different unit).
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 2_500_000])
+    >>> plain_axis(ax.yaxis)
+    >>> ax.yaxis.get_major_formatter()(2_000_000, 0)
+    '2,000,000'
+    >>> plt.close(fig)
+    """
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.10g}"))
 
 
 def wrap_label(text: object, width: int = 24, max_lines: int = 3) -> str:
@@ -236,8 +257,11 @@ def _achievement_axes(
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float) * 100
     labels = [wrap_label(x) for x in data[label]]
     flags = data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    # A target met without a rate (target 0 where less is better: 0 of 0) is met: the figure
+    # says so as the summary does, not "not computed" in grey.
+    met_no_rate = np.isnan(values) & flags
     colours = [
-        UNDEFINED_COLOUR if np.isnan(v) else (ACHIEVED_COLOUR if f else MISSED_COLOUR)
+        UNDEFINED_COLOUR if np.isnan(v) and not f else (ACHIEVED_COLOUR if f else MISSED_COLOUR)
         for v, f in zip(values, flags, strict=True)
     ]
     words = FIGURE_WORDS[language]
@@ -258,7 +282,7 @@ def _achievement_axes(
         Patch(color=MISSED_COLOUR, label=words["missed"]),
         Line2D([], [], color="#333333", linestyle="--", linewidth=1, label=words["reference"]),
     ]
-    if np.isnan(values).any():
+    if (np.isnan(values) & ~flags).any():
         handles.insert(2, Patch(color=UNDEFINED_COLOUR, label=words["undefined"]))
     if own:
         ax.figure.legend(
@@ -277,7 +301,11 @@ def _achievement_axes(
     )
     reasons = [str(r) for r in data[reason]] if reason is not None else [""] * len(labels)
     for i, (v, text) in enumerate(zip(values, texts, strict=True)):
-        if np.isnan(v):
+        if met_no_rate[i]:
+            ax.text(
+                0, i, f"  {words['met_no_rate']}", va="center", ha="left", color=ACHIEVED_COLOUR
+            )
+        elif np.isnan(v):
             ax.text(0, i, f"  {words['na']} {reasons[i]}", va="center", ha="left", color="#555555")
         else:
             ax.text(max(v, 0), i, f" {text}", va="center", ha="left")
@@ -415,6 +443,7 @@ def _series_panel(
     wrap = 13 if language == "ja" else 26
     ax.set_title(wrap_label(name, width=wrap, max_lines=3), loc="left", fontsize=7.5)
     ax.set_ylabel(unit, fontsize=7)
+    plain_axis(ax.yaxis)
     # Counts start at zero unless the series goes below it (▲ values).
     values = [v for v in [*acts, *pd.to_numeric(obs[target], errors="coerce")] if pd.notna(v)]
     if values and min(values) >= 0:
@@ -618,6 +647,7 @@ def _trend_panel(
     ax.set_xticks(years, [f"{y}" for y in years])
     ax.set_xlabel(words["fiscal_year"])
     ax.set_ylabel(unit)
+    plain_axis(ax.yaxis)
     if note:
         ax.text(
             0.02,
