@@ -254,11 +254,11 @@ def test_methods_appendix_names_the_reference_panel_and_what_was_not_pooled(
     tiny = estimate_reference_prior(seed_alone, estimated_on="2026-12-07")
     ja = str(trend_methods("ja", trend_priors(seed_alone.as_of(2023), 2023, reference=tiny)))
     assert f"2026-12-07に参照パネル1事業（{SEED_ID}）から推定" in ja
-    assert "比較できる系列が1系列のみで事前分布を推定できず" in ja
+    assert "比較できる系列が少なく事前分布を推定できない分散の統合" in ja and "（1系列）" in ja
     en = str(trend_methods("en", trend_priors(seed_alone.as_of(2023), 2023, reference=reference)))
     assert "reference panel of 25 programme(s)" in en and "families with fewer than 8" in en
     n = reference.families["poisson"].n_series
-    assert f"dispersion φ of the count models&#x27;: {n} series, d₀ = " in en
+    assert f"overdispersion of the count models&#x27;: {n} series, d₀ = " in en
     # A programme id is data: escaped like every data-derived string.
     hostile = dataclasses.replace(
         tiny, provenance={**tiny.provenance, "programmes": [{"programme_id": "<b>x</b>"}]}
