@@ -1,4 +1,5 @@
-"""Partners' figures read as their summaries do (issue 16, point 9)."""
+"""Partners' reports read right (issue 16, point 9): figures agree with the summary, axes
+in the unit as written, the programme's note shown."""
 
 from __future__ import annotations
 
@@ -54,3 +55,26 @@ def test_axis_in_the_unit_as_written_without_a_power_of_ten() -> None:
     assert ax.yaxis.get_offset_text().get_text() == ""
     assert "1,500,000" in ticks and all("e" not in t for t in ticks)
     plt.close("all")
+
+
+def test_the_programme_note_is_shown_in_the_overview() -> None:
+    # 28209-media's programme.csv says in its note column that its figures are illustrative
+    # and that no source document exists; the report's programme overview shows it, escaped.
+    import dataclasses
+    from pathlib import Path
+
+    from kpianalysis.data.dataset import load_folders
+    from kpianalysis.report.sections import programme_overview
+
+    folder = Path(__file__).resolve().parent / "fixtures" / "partners" / "28209-media"
+    ds = load_folders([folder]).as_of(2016)
+    ja = str(programme_overview(ds, ds, 2016, "ja"))
+    assert "<th>注記</th>" in ja
+    assert "Illustrative test fixture, not a real sheet" in ja
+    assert "No source document exists, so the transcription cannot be checked." in ja
+    en = str(programme_overview(ds, ds, 2016, "en"))
+    assert "<th>Note</th>" in en
+    hostile = ds.programmes.assign(note="<img src=x onerror=alert(1)>")
+    ds2 = dataclasses.replace(ds, programmes=hostile)
+    out = str(programme_overview(ds2, ds2, 2016, "ja"))
+    assert "<img src=x" not in out and "&lt;img src=x" in out

@@ -323,6 +323,11 @@ def programme_overview(
                     P.pick("この年度の記録なし", "not recorded for this year", language),
                 )
             )
+        note = prog.get("note")
+        if isinstance(note, str) and note.strip():
+            # The programme's own note (programme.csv), e.g. that a partner's figures are
+            # illustrative or that no source document exists: the reader must see it here.
+            pairs.append((P.Html(P.pick("注記", "Note", language)), note.strip()))
         if language == "en":  # names kept as the sheet writes them are marked lang="ja"
             pairs = [(k, v if isinstance(v, P.Html) else P.mark_japanese(v)) for k, v in pairs]
         parts.append(P.definition_list(pairs))
