@@ -45,14 +45,17 @@ def test_new_year_adds_reports_and_leaves_earlier_ones_untouched(tmp_path):
     first = build(root, jobs=2, progress=False)
     assert first.count("ok") == 9  # FY2021–2023 × attainment, panel, trends
     before = _digests(root / "reports")
-    assert len(before) == 27  # .html, .ipynb, .run.json per run
+    # Per year: .html, .ipynb, .run.json of 3 runs, and the data tables behind them (registry):
+    # 7 in the programme's folder (attainment's 6, trends_fy<YEAR>), 4 in the panel's.
+    assert len(before) == 3 * (9 + 7 + 4)
 
     demo_programme(root / "data" / "raw", range(2021, 2025))  # FY2024 actuals arrive
     second = build(root, jobs=2, progress=False)
     assert second.count("ok") == 3 and second.count("skipped") == 9
     after = _digests(root / "reports")
     assert {k: after[k] for k in before} == before  # byte-for-byte, records included
-    assert {k for k in after if "/fy2024/" in k} == {
+    assert len([k for k in after if "/fy2024/data/" in k]) == 7 + 4
+    assert {k for k in after if "/fy2024/" in k and "/data/" not in k} == {
         f"{scope}/fy2024/{n}.{ext}"
         for scope, n in ((PID, "attainment"), (PID, "trends"), ("panel", "panel"))
         for ext in ("html", "ipynb", "run.json")
