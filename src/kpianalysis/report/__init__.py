@@ -8,6 +8,7 @@
 - :mod:`~kpianalysis.report.sections`: sections every programme report shares (title, summary box)
 - :mod:`~kpianalysis.report.attainment_views`: sections of the attainment report
 - :mod:`~kpianalysis.report.trends_views`: sections of the trends report
+- :mod:`~kpianalysis.report.likelihood`: a probability in the words a committee reads
 - :mod:`~kpianalysis.report.panel_views`: sections of the cross-programme panel report
 - :mod:`~kpianalysis.report.registry`: the reports: titles, data tables, sections
 - :mod:`~kpianalysis.report.headline`: the one-line headline of a report, for the index
