@@ -164,6 +164,26 @@ def effect_core(
     rate_codes: np.ndarray,
     band: float,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Effect levels (:data:`EFFECT_LEVELS`) of many KPIs at once, with reason codes.
+
+    What it computes: 3 非常に効果的 where the target was achieved; else 2 相当程度効果があった
+    where the achievement rate reaches ``band``; else 1 効果があった where the KPI moved the
+    desired way since its baseline (d·(A − b) > 0); else 0 効果がなかった.
+
+    Array contract: aligned arrays of one shape — ``a`` actuals, ``b`` baselines, ``d``
+    direction (±1), ``ach`` bool and ``ach_codes`` from
+    :func:`~kpianalysis.analysis.measures.achieved_core`, ``rate`` and ``rate_codes`` from
+    :func:`~kpianalysis.analysis.measures.achievement_core` (NaN = missing); ``band`` a
+    scalar. Returns ``(codes, reason)``: int8 level codes, −1 where no level applies, and int8
+    reason codes (−1 = defined): the rate's reason unless the target was achieved (then no rate
+    is needed), or ``no_baseline`` where the level would have to compare with a missing
+    baseline.
+
+    Why written this way: each rule raises the level with int8 arithmetic
+    ``c += mask·(level − c)`` in increasing order, as
+    :func:`~kpianalysis.analysis.measures.combine_codes` does — branch-free, much cheaper than
+    ``np.where`` on scattered masks — so the attainment table rates a national panel in one pass.
+    """
     # int8 arithmetic c += mask·(level − c) in increasing order (see attainment._codes: much
     # cheaper than np.where with scattered masks on many rows).
     in_band = rate >= band
@@ -403,6 +423,26 @@ def rank_core(
     prog: np.ndarray,
     prog_codes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rank indexes of many KPIs in one :class:`RankTable`, with reason codes.
+
+    What it computes: the table's measure — the achievement rate, the progress rate, or the
+    change against the baseline d·(A − b)/|b| — then the number of thresholds it reaches (the
+    index into ``table.labels``); with ``top_when_achieved`` an achieved target takes the top
+    rank whatever the measure.
+
+    Array contract: aligned arrays of one shape — ``a``, ``t``, ``b`` actuals, targets and
+    baselines, ``d`` direction (±1); ``ach``/``ach_codes``, ``rate``/``rate_codes`` and
+    ``prog``/``prog_codes`` the outputs of the ``*_core`` kernels of
+    :mod:`~kpianalysis.analysis.measures` (NaN = missing), passed in so that the attainment
+    table computes each once for its rank, effect and rate columns (hence 11 arguments). Returns
+    ``(idx, reason)``: int8 rank indexes, −1 where no rank applies, and int8 reason codes (−1 =
+    defined).
+
+    Why written this way: a table has a handful of thresholds, so summing ``m >= thr`` per
+    threshold is cheaper than ``searchsorted``; the top rank and the reasons are merged with the
+    same branch-free int8 arithmetic as
+    :func:`~kpianalysis.analysis.measures.combine_codes`.
+    """
     if table.measure == "achievement_rate":
         m, m_codes = rate, rate_codes
     elif table.measure == "progress_rate":
