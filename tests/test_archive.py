@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -319,3 +320,42 @@ def test_record_bytes_canonical() -> None:
     a = archive.record_bytes({"b": 1, "a": "年度"})
     assert a == archive.record_bytes({"a": "年度", "b": 1})
     assert a == '{\n  "a": "年度",\n  "b": 1\n}\n'.encode()
+
+
+def _write_record(path: Path, outcome: str, end_time: str, mtime_ns: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rec = {
+        "fiscal_year": 2023,
+        "notebook": "alpha",
+        "programme_id": None,
+        "outcome": outcome,
+        "end_time": end_time,
+    }
+    path.write_text(json.dumps(rec), encoding="utf-8")
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+@pytest.mark.parametrize(
+    ("good_end", "failed_end", "good_ns", "failed_ns", "listed"),
+    [
+        # A failure one second after the success it followed: listed.
+        ("2026-12-07T12:00:00+00:00", "2026-12-07T12:00:01+00:00", 1, 2, True),
+        # A failure in the same second as the success before it (a forced rebuild of a quick
+        # notebook; seen in the suite as an index without "失敗した実行"): listed, by mtime.
+        ("2026-12-07T12:00:00+00:00", "2026-12-07T12:00:00+00:00", 10**18, 10**18 + 5, True),
+        # A crash between a good commit and removing the earlier failure's copy: the copy is
+        # older, in the same second or before, and no longer counts.
+        ("2026-12-07T12:00:00+00:00", "2026-12-07T12:00:00+00:00", 10**18 + 5, 10**18, False),
+        ("2026-12-07T12:00:01+00:00", "2026-12-07T12:00:00+00:00", 1, 2, False),
+    ],
+)
+def test_a_failure_is_listed_unless_a_later_good_run_superseded_it(
+    tmp_path: Path, good_end: str, failed_end: str, good_ns: int, failed_ns: int, listed: bool
+) -> None:
+    reports = tmp_path / "reports"
+    _write_record(reports / "panel/fy2023/alpha.run.json", "ok", good_end, good_ns)
+    _write_record(
+        reports / archive.FAILED / "panel/fy2023/alpha.run.json", "failed", failed_end, failed_ns
+    )
+    failed = archive.collect_failed(reports)
+    assert [r["outcome"] for r in failed] == (["failed"] if listed else [])

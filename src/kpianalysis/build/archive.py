@@ -937,6 +937,27 @@ def collect_records(reports: Path) -> list[dict[str, Any]]:
     return out
 
 
+def _superseded(failed: Path, good_path: Path, rec: Mapping[str, Any]) -> bool:
+    """Whether the good record at ``good_path`` is newer than the failed attempt at ``failed``.
+
+    A good run removes its earlier failure's copy right after its commit; a crash in between
+    leaves a copy older than the good record, which no longer counts. Record times are kept to
+    the second, and a failure can follow a success within one (a forced rebuild of a quick
+    notebook): at a tie the record files' ``mtime_ns`` decide, so a failure is never hidden by
+    the success it followed.
+    """
+    good = read_record(good_path)
+    if not good or good.get("outcome") != "ok":
+        return False
+    good_end, failed_end = str(good.get("end_time") or ""), str(rec.get("end_time") or "")
+    if good_end != failed_end:
+        return good_end > failed_end
+    try:
+        return good_path.stat().st_mtime_ns > failed.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
 def collect_failed(reports: Path) -> list[dict[str, Any]]:
     """Records of the failed runs still kept under ``reports/failed/`` (a good rerun removes
     them), sorted like :func:`collect_records`.
@@ -958,14 +979,7 @@ def collect_failed(reports: Path) -> list[dict[str, Any]]:
         if problem:
             _warn_record(path, problem)
             continue
-        # A good run removes its earlier failure's copy right after its commit; a crash in
-        # between leaves a copy older than the good record, which no longer counts.
-        good = read_record(reports / where / path.name)
-        if rec and not (
-            good
-            and good.get("outcome") == "ok"
-            and str(good.get("end_time") or "") >= str(rec.get("end_time") or "")
-        ):
+        if rec and not _superseded(path, reports / where / path.name, rec):
             out.append(rec)
     out.sort(key=lambda r: (str(r.get("programme_id") or ""), int(r.get("fiscal_year", 0))))
     return out
