@@ -287,3 +287,32 @@ def test_a4_pages_numbered_titled_and_nothing_stranded(
         last = _squash(body[-1])
         stranded = [h for h in headings if len(last) >= 2 and last in h]
         assert not stranded, (number, body[-3:])
+
+
+# Every link's box, left and right edge, in CSS px from the left of the viewport.
+_LINK_BOXES = r"""
+() => [...document.querySelectorAll("a")].map((a) => {
+  const r = a.getBoundingClientRect();
+  return { text: a.textContent, left: r.left, right: r.right };
+})
+"""
+
+
+@pytest.mark.parametrize("name", ["index.html", "index.en.html"])
+def test_phone_index_links_are_on_screen(seed_reports: Path, chromium, name: str) -> None:  # noqa: F811
+    # At 390 px the index's table was 884 px wide: the report links sat off-screen to the right.
+    index = seed_reports.parent / name
+    page = chromium._context.new_page()
+    try:
+        page.set_viewport_size({"width": PHONE, "height": 844})
+        page.goto(index.resolve().as_uri(), wait_until="load")
+        facts = page.evaluate(_PHONE_FACTS, PHONE)
+        links = page.evaluate(_LINK_BOXES)
+        page.screenshot(path=str(LOOK / f"{name}-390.png"), full_page=True)
+    finally:
+        page.close()
+    assert facts["scrollWidth"] <= PHONE, facts
+    # The seed's 2 reports (ja) per year for FY2022 and FY2023 at least, each with its record.
+    assert len(links) >= 8
+    off = [link for link in links if link["left"] < 0 or link["right"] > PHONE + 0.5]
+    assert off == [], off

@@ -55,10 +55,17 @@ th { background: #eee; }
 .report a, .report .lang, .when { white-space: nowrap; }
 td.headline { min-width: 12em; }
 .where { color: #555; margin-bottom: 0; }
-/* A phone: the page fits the screen and a wide table scrolls inside itself. */
+/* A phone: each row becomes a card (year, headline, the report links, build time, commit), so
+   the report links are on the screen, not to the right of it in a scrolled table. */
 @media (max-width: 600px) {
   body { margin: 1em; }
-  table { display: block; overflow-x: auto; max-width: 100%; }
+  table, tbody, tr, td { display: block; }
+  thead { display: none; }
+  tr { border: 1px solid #bbb; border-radius: 4px; margin-bottom: .6em; padding: .3em .6em; }
+  td { border: 0; padding: .1em 0; }
+  td:first-child { font-weight: bold; }
+  td.headline { min-width: 0; }
+  .report a { white-space: normal; }
 }
 """
 
