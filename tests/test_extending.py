@@ -33,9 +33,11 @@ def _digests(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        # Hidden files are the archive's bookkeeping (.lock, .generation, .index.json).
+        # Hidden files are the archive's bookkeeping (.lock, .generation, .index.json); the
+        # index pages (index.html and index/<code>.html) are rewritten as the archive grows.
         if p.is_file()
         and p.name not in ("index.html", "index.en.html")
+        and p.relative_to(folder).parts[0] != "index"
         and not p.name.startswith(".")
     }
 

@@ -65,7 +65,7 @@ def test_a_cell_over_its_notebooks_limit_fails_its_run_in_one_line(tmp_path: Pat
     first = pipeline.build(root, fiscal_years=[2023], jobs=1, progress=False)
     assert first.count("ok") == 1
     good = reports / DEMO_ID / "fy2023"
-    before = {p.name: p.read_bytes() for p in good.iterdir()}
+    before = {p.relative_to(good): p.read_bytes() for p in good.rglob("*") if p.is_file()}
     (root / "sleep").write_text("3600")
     with pytest.raises(RunError) as info:
         pipeline.build(root, fiscal_years=[2023], force=True, jobs=1, progress=False)
@@ -78,7 +78,7 @@ def test_a_cell_over_its_notebooks_limit_fails_its_run_in_one_line(tmp_path: Pat
     executed = json.loads(failed["ipynb"].read_text(encoding="utf-8"))
     outputs = ["".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])]
     assert "start\n" in outputs and "end\n" not in outputs
-    assert {p.name: p.read_bytes() for p in good.iterdir()} == before
+    assert {p.relative_to(good): p.read_bytes() for p in good.rglob("*") if p.is_file()} == before
 
 
 def test_cell_timeout_option_overrides_the_notebook(
