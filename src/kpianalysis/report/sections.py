@@ -15,7 +15,7 @@ import pandas as pd
 from kpianalysis.analysis.measures import PRO_RATA_LABELS
 from kpianalysis.analysis.ratings import PANEL_OPTIONS
 from kpianalysis.analysis.tables import attainment_table, programme_summary
-from kpianalysis.data.dataset import Dataset
+from kpianalysis.data.dataset import TRANSCRIBER_MARKS, Dataset
 from kpianalysis.report import present as P
 from kpianalysis.report.headline import counts_text
 from kpianalysis.report.labels import (
@@ -40,6 +40,7 @@ __all__ = [
     "subprojects_table",
     "summary_box",
     "transcription_notes",
+    "transcription_status",
     "verdict_sentence",
     "verdicts_view",
 ]
@@ -331,8 +332,53 @@ def programme_overview(
         if language == "en":  # names kept as the sheet writes them are marked lang="ja"
             pairs = [(k, v if isinstance(v, P.Html) else P.mark_japanese(v)) for k, v in pairs]
         parts.append(P.definition_list(pairs))
+        parts.append(transcription_status(ds, language, programme_id=pid))
         parts.append(subprojects_table(full, pid, language))
         parts.append(verdicts_view(ds, pid, fiscal_year, language))
+    return P.concat(*parts)
+
+
+def transcription_status(
+    ds: Dataset, language: str = "ja", *, programme_id: str = "", appendix: bool = True
+) -> P.Html:
+    """What the reader must know about the transcription, said in the report body: that a
+    programme has no source document, and how many of its cells are not as the source prints
+    them (listed in the appendix, :func:`transcription_notes`). Empty when neither applies.
+
+    ``ds`` is the cut dataset: a note on a later year's actual is not counted before that year.
+    Without ``programme_id``, every programme of ``ds`` (a report has one).
+    ``appendix=False`` in a report whose appendix does not list the cells (trends).
+    """
+    pids = [programme_id] if programme_id else [str(p) for p in ds.programmes["programme_id"]]
+    notes = ds.cell_notes
+    parts: list[str] = []
+    for pid in pids:
+        if pid in ds.unchecked_programmes:
+            parts.append(
+                P.paragraph(
+                    P.pick(
+                        "この事業の転記は原資料と照合されていません。",
+                        "This programme's transcription has not been checked against a "
+                        "source document.",
+                        language,
+                    )
+                )
+            )
+        # Only the transcriber's marks (Dataset.marked_programmes): a normalised or era-read
+        # cell matches its source and is listed in the appendix without alarming the reader.
+        n = int(((notes["programme_id"] == pid) & notes["mark"].isin(TRANSCRIBER_MARKS)).sum())
+        if n:
+            en = f"{n} value is" if n == 1 else f"{n} values are"
+            parts.append(
+                P.paragraph(
+                    P.pick(
+                        f"原資料どおりでない値が{n}件あります{'（付録参照）' if appendix else ''}。",
+                        f"{en} not as the source document prints them"
+                        f"{' (see the appendix)' if appendix else ''}.",
+                        language,
+                    )
+                )
+            )
     return P.concat(*parts)
 
 
@@ -512,4 +558,48 @@ def transcription_notes(full: Dataset, ds: Dataset, language: str = "ja") -> P.H
             ),
             "kpi-notes",
         )
-    return P.concat(P.section_heading("notes", language), P.paragraph(intro), body)
+    return P.concat(
+        P.section_heading("notes", language),
+        P.paragraph(intro),
+        body,
+        _cell_notes_table(ds, language),
+    )
+
+
+#: Each mark of :data:`kpianalysis.data.dataset.CELL_MARKS` in words (ja, en).
+_MARK_WORDS = {
+    "inferred": ("推定（原資料に印字なし）", "inferred (not printed in the source)"),
+    "rejoined": ("分断された文字列を結合", "re-joined (split in the PDF text)"),
+    "converted": ("換算", "converted"),
+    "assumed": ("元号を補って読んだ", "era assumed"),
+    "reading": ("表記の読み方", "how the label was read"),
+    "normalised": ("互換文字を正規化して照合", "matched after normalising characters"),
+}
+
+
+def _cell_notes_table(ds: Dataset, language: str) -> P.Html:
+    """The cells not read literally from the source (:attr:`Dataset.cell_notes` of the cut
+    dataset), one row each; nothing when there are none (the seed's appendix is unchanged)."""
+    notes = ds.cell_notes.sort_values(["programme_id", "file", "row"], kind="stable")
+    if notes.empty:
+        return P.Html("")
+    return P.table(
+        notes,
+        {
+            "file": P.pick("ファイル", "File", language),
+            "row": P.pick("行", "Row", language),
+            "column": P.pick("列", "Column", language),
+            "text": P.pick("記載どおりの値", "Text as written", language),
+            "mark": P.pick("扱い", "Treatment", language),
+            "reason": P.pick("理由（転記者・ライブラリの注記、英語）", "Reason", language),
+        },
+        formats={
+            "mark": lambda m: P.pick(*_MARK_WORDS.get(m, (m, m)), language),
+            "reason": lambda r: _note(str(r), language),
+        },
+        numeric=["row"],
+        caption=P.pick(
+            "原資料どおりに読んでいないセル", "Cells not read literally from the source", language
+        ),
+        language=language,
+    )
