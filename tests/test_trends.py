@@ -741,3 +741,18 @@ def test_one_unit_moves_a_pooled_count_bound_by_at_most_three(
     pb = b.predict(years[-1] + 1).iloc[0]
     assert abs(pa["pi_high"] - pb["pi_high"]) <= 3
     assert abs(pa["pi_low"] - pb["pi_low"]) <= 3
+
+
+def test_a_falling_stock_reaches_a_target_of_zero_as_printed() -> None:
+    # A stock (loglinear) falling 10 → 6 → 3 toward a target of 0 (less is better, as 待機児童 0人
+    # in tests/fixtures/partners/14100-mokuhyo). On the log scale 0 is out of reach, but the
+    # sheet prints whole units, so "0" is met by any value below 0.5: P(reach 0) is P(Y < 0.5).
+    # Before, log(0) = -inf gave a RuntimeWarning and the clamped floor P_MIN (1e-9).
+    fit = fit_trend([2020, 2021, 2022], [10, 6, 3], model="loglinear")
+    p0 = fit.prob_reach(0.0, 2024, direction="decrease")
+    assert p0 == fit.prob_reach(0.5, 2024, direction="decrease")
+    # The trend (×0.55 a year) puts FY2024 near 3 × 0.30 ≈ 0.9, so reaching < 0.5 is open.
+    assert 0.05 < p0 < 0.95
+    # Without a printed unit a log-scale stock cannot reach 0: the floor, not a certainty.
+    bare = fit_trend([2020, 2021, 2022], [10, 6, 3], model="loglinear", resolution=0)
+    assert bare.prob_reach(0.0, 2024, direction="decrease") == pytest.approx(1e-9)

@@ -754,6 +754,12 @@ class TrendFit:
             return float(_count_cdf(math.floor(t_val), lam, phi, wts)), False
         if self.model in ("loglinear", "logit"):
             # (A share target at 0 or 100 % is taken as within half a printed unit of it.)
+            if self.model == "loglinear" and t_val <= 0:
+                # A stock on a log scale never reaches 0, but a value printed as 0 (待機児童 0人)
+                # is one below half a printed unit; without a known unit it cannot be reached.
+                if self._resolution <= 0:
+                    return 0.0, False
+                t_val = 0.5 * self._resolution
             t_val = float(_model_scale(self.model, np.array([t_val]), self._resolution)[0])
         X = self._design(np.array([yr]))[0]
         mean = float(self._point(np.array([yr]))[0])
