@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import kpianalysis
+from kpi_references import kpianalysis_references
 
 PACKAGE = Path(kpianalysis.__file__).resolve().parent
 RANK = {"base": 0, "data": 1, "analysis": 2, "report": 3, "build": 4, "entry": 5}
@@ -127,31 +128,10 @@ def test_no_private_name_crosses_a_module() -> None:
     bad = []
     for m, path in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        aliases: dict[str, str] = {}
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("kpianalysis")
-            ):
-                for a in node.names:
-                    if a.name.startswith("_") and not a.name.startswith("__"):
-                        bad.append(f"{m}:{node.lineno} imports {node.module}.{a.name}")
-                    if f"{node.module}.{a.name}" in mods:
-                        aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name.startswith("kpianalysis") and a.asname:
-                        aliases[a.asname] = a.name
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id in aliases
-                and node.attr.startswith("_")
-                and not node.attr.startswith("__")
-            ):
-                bad.append(f"{m}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+        for module, name, line, imported in kpianalysis_references(tree, mods.__contains__):
+            if name.startswith("_") and not name.startswith("__"):
+                verb = "imports" if imported else "uses"
+                bad.append(f"{m}:{line} {verb} {module}.{name}")
     assert bad == []
 
 

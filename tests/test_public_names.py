@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kpianalysis
+from kpi_references import kpianalysis_references
 
 PACKAGE = Path(kpianalysis.__file__).resolve().parent
 NOTEBOOKS = PACKAGE.parents[1] / "notebooks"
@@ -50,7 +51,6 @@ def non_public_uses(code: str, where: str) -> list[str]:
     does not list in ``__all__`` (or a module without ``__all__``), as ``"where: module.name"``."""
     tree = ast.parse(code)
     bad: list[str] = []
-    aliases: dict[str, str] = {}  # local name → kpianalysis module it stands for
 
     def check(module: str, name: str) -> None:
         public = _public(module)
@@ -59,25 +59,9 @@ def non_public_uses(code: str, where: str) -> list[str]:
         elif name not in public:
             bad.append(f"{where}: {module}.{name}")
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kpianalysis"):
-            for a in node.names:
-                sub = f"{node.module}.{a.name}"
-                if _is_module(sub):
-                    aliases[a.asname or a.name] = sub
-                else:
-                    check(str(node.module), a.name)
-        elif isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.startswith("kpianalysis") and a.asname:
-                    aliases[a.asname] = a.name
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in aliases
-        ):
-            check(aliases[node.value.id], node.attr)
+    for module, name, _, imported in kpianalysis_references(tree, _is_module):
+        if not (imported and _is_module(f"{module}.{name}")):
+            check(module, name)
     return sorted(set(bad))
 
 
