@@ -216,7 +216,8 @@ BAD_CELLS = [
     # A blank target is an interim year now (16.1); a ceiling on a KPI where more is better is
     # refused, naming the direction.
     ("observations.csv", 6, "target", "(1,500人以下)", errors.InvalidValueError, "ceiling"),
-    ("observations.csv", 6, "target", "(1,500人未満)", errors.ValueParseError, "strict bound"),
+    ("observations.csv", 6, "target", "(1,500人未満)", errors.InvalidValueError, "strict ceiling"),
+    ("observations.csv", 6, "target", "(1,500人程度)", errors.ValueParseError, "names no side"),
     # 平成31年度 = FY2019, but the row is FY2022: a deadline must be the row's year.
     ("observations.csv", 6, "target", "平成31年度まで1,500人", errors.PeriodError, "deadline"),
     ("observations.csv", 4, "fiscal_year", "2025年度", errors.PeriodError, "plan period"),

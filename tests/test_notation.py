@@ -25,6 +25,7 @@ from kpianalysis.data.notation import (
     parse_number,
     parse_quantities,
     parse_quantity,
+    parse_target,
     parse_votes,
     read_period,
     split_scale,
@@ -778,3 +779,48 @@ def test_fiscal_year_era_labels(year: int, full_width: bool, data: st.DataObject
 def test_fiscal_year_gregorian(year: int) -> None:
     assert parse_fiscal_year(year) == year
     assert parse_fiscal_year(f"{year}年度") == year
+
+
+# --- Bound phrases after a target (issue 16.1/16.9) -------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "bound"),
+    [
+        ("1.50 以下", 1.5, None, "ceiling"),
+        ("30分以内", 30, "分", "ceiling"),
+        ("(100人以上)", 100, "人", "floor"),
+        ("80%以上を維持", 80, "%", "floor"),
+        ("1.2 以下を維持", 1.2, None, "ceiling"),
+        ("100 未満", 100, None, "strict_ceiling"),
+        ("5 超", 5, None, "strict_floor"),
+        ("1,000人を超える", 1000, "人", "strict_floor"),
+        ("1.3を上回る", 1.3, None, "strict_floor"),
+        ("10件を下回る", 10, "件", "strict_ceiling"),
+        ("3件未満を維持", 3, "件", "strict_ceiling"),
+        ("１００人未満", 100, "人", "strict_ceiling"),  # full-width digits, as PDFs print them
+    ],
+)
+def test_bound_phrases_read_as_ceilings_and_floors(text, value, unit, bound):
+    t = parse_target(text)
+    assert (t.quantity.value, t.quantity.unit, t.bound) == (value, unit, bound)
+    assert t.quantity.text == text  # the cell as printed is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("100人程度", "names no side"),
+        ("1.5 前後", "names no side"),
+        ("前年度比10人上回る", "by how much"),
+        ("5件下回る", "by how much"),
+        ("100人超える", "…を超える"),
+        ("10人増加", "a change, not a level"),
+        ("5%減少", "a change, not a level"),
+        ("100人を目指す", "write the value alone"),
+        ("80%維持", "needs a bound before it"),
+        ("未満", "without a value"),
+    ],
+)
+def test_bound_phrases_without_one_meaning_are_refused(text, words):
+    with pytest.raises(NotationError) as err:
+        parse_target(text)
+    assert words in err.value.reason and err.value.text == text

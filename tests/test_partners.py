@@ -517,6 +517,54 @@ def test_bounds_zero_targets_and_interim_points_assessed(targets):
     assert (t16["target_basis"] == "year").sum() == 4 and t16.loc[2, "interim_class"] == ""
 
 
+@pytest.mark.parametrize(
+    ("ceiling", "floor", "met", "rates"),
+    [
+        # ② FY2016 actual 1.49 (less is better), ⑤ FY2016 actual 83 (more is better).
+        # Strict bounds on the line are not met; the rate is still A/T: 1 − (1.49 − 1.49)/1.49
+        # = 1 and 83/83 = 1.
+        ("1.49 未満", "83 超", False, (1.0, 1.0)),
+        ("1.49を下回る", "83を上回る", False, (1.0, 1.0)),
+        # Strictly beyond: 1.49 < 1.50, rate 1 − (1.49 − 1.50)/1.50 = 1 + 0.01/1.5; 83 > 82,
+        # rate 83/82.
+        ("1.50 未満", "82 超", True, (1 + 0.01 / 1.5, 83 / 82)),
+        # The inclusive bounds on the same line are met (以下, 以内, 以上).
+        ("1.49 以下", "83 以上", True, (1.0, 1.0)),
+        ("1.49 以内", "83 以上を維持", True, (1.0, 1.0)),
+    ],
+)
+def test_strict_bounds_are_met_only_strictly_beyond(tmp_path, ceiling, floor, met, rates):
+    from kpianalysis.analysis.tables import attainment_table
+
+    folder = _copy(tmp_path, MOKUHYO)
+    _set(folder / "observations.csv", 6, "target", ceiling)
+    _set(folder / "observations.csv", 14, "target", floor)
+    _set(folder / "programme.csv", 2, "source_file", "")  # the edits are not in source.txt
+    ds = load_folders([folder])
+    t16 = attainment_table(ds.as_of(2016), 2016).set_index("indicator_id")
+    assert t16.loc[[2, 5], "achieved"].tolist() == [met, met]
+    assert t16.loc[[2, 5], "achievement_rate"].tolist() == pytest.approx(list(rates))
+    assert t16.loc[[2, 5], "target"].tolist() == [float(ceiling[:4]), float(floor[:2])]
+
+
+@pytest.mark.parametrize(("bound", "met"), [("100 超", False), ("99 超", True), ("100 以上", True)])
+def test_a_strict_final_target_is_assessed_strictly_over_the_years(tmp_path, bound, met):
+    from kpianalysis.analysis.tables import attainment_table
+
+    folder = _copy(tmp_path, MOKUHYO)
+    # ⑤ at the plan's end FY2019: 100人 against the final target.
+    _set(folder / "observations.csv", 15, "target", bound)
+    _set(folder / "observations.csv", 15, "actual", "100人")
+    _set(folder / "programme.csv", 2, "source_file", "")
+    ds = load_folders([folder])
+    row = attainment_table(ds.as_of(2019), 2019).set_index("indicator_id").loc[5]
+    # The single-year verdict and the multi-year ones agree: 100 is not "more than 100".
+    assert row["achieved"] == met
+    classes = row[["status_class", "anticipated_class", "miss_share_class"]].tolist()
+    assert (classes == ["target_achieved"] * 3) == met
+    assert row["assessment_target"] == float(bound.split()[0])  # the target as printed
+
+
 def test_a_deadline_before_the_plan_end_is_the_final_target(tmp_path):
     from kpianalysis.analysis.tables import attainment_table
 
@@ -536,7 +584,9 @@ def test_a_deadline_before_the_plan_end_is_the_final_target(tmp_path):
     [
         # ② less is better: a floor (以上) is met on the wrong side.
         (5, "target", "1.58 以上", "InvalidValueError", "direction must be 'increase'"),
-        (15, "target", "100 未満", "ValueParseError", "strict bound"),
+        # ⑤ more is better: a strict ceiling (未満) is met on the wrong side.
+        (15, "target", "100 未満", "InvalidValueError", "direction must be 'decrease'"),
+        (15, "target", "100人程度", "ValueParseError", "names no side"),
         # ① a deadline due in FY2019 on a row printed FY2018.
         (4, "fiscal_year", "平成30年度", "PeriodError", "not this row's fiscal year"),
         (11, "actual", "累計 7.8団体", "UnitMismatchError", "differs from the indicator's unit"),

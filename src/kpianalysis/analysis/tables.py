@@ -53,11 +53,15 @@ def attainment_core(
     variant: str | None = None,
     rank_table: Any = "osaka_library",
     effect_band: float = 0.7,
+    strict: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Achieved, rates, ratings and reason codes for aligned float arrays, one pass each.
 
-    Returns plain NumPy arrays: values, and int8 reason codes indexing :data:`REASONS`
-    (−1 = defined) — the table turns them into labelled columns.
+    ``strict`` (bool, optional) marks targets printed as strict bounds (``100 未満``, ``5 超``):
+    those are met only strictly beyond the target, d·(A − T) > 0, so an actual equal to the
+    target is not achieved (its rate stays A/T: 100 %). Returns plain NumPy arrays: values, and
+    int8 reason codes indexing :data:`REASONS` (−1 = defined) — the table turns them into
+    labelled columns.
 
     Examples
     --------
@@ -74,6 +78,8 @@ def attainment_core(
     if d.ndim and d.shape != a.shape:
         d = np.broadcast_to(d, a.shape)
     ach, ach_codes = achieved_core(a, t, d)
+    if strict is not None and strict.any():
+        ach = ach & ~(strict & (a == t))
     rate, rate_codes, flip = achievement_core(a, t, d, v, ach_codes)
     prog, prog_codes = progress_core(a, t, b, ach_codes)
     table = ratings.get_rank_table(rank_table)
@@ -336,6 +342,48 @@ def _kpi_columns(
     return cols
 
 
+def _strict_bounds(obs: pd.DataFrame, at: np.ndarray) -> np.ndarray | None:
+    """Per KPI, whether its target at observation position ``at`` is a strict bound (未満, 超:
+    met only strictly beyond it); ``None`` when no observation has one (the usual case)."""
+    if "target_bound" not in obs.columns:
+        return None
+    strict = obs["target_bound"].isin(_STRICT).to_numpy(dtype=bool)
+    if not strict.any():
+        return None
+    return np.where(at >= 0, strict[at], False)
+
+
+def _closed_targets(
+    full: pd.DataFrame,
+    known: np.ndarray | None,
+    row: np.ndarray,
+    target_lv: np.ndarray,
+    direction: np.ndarray,
+) -> np.ndarray | None:
+    """The targets with each strict bound replaced by the next float beyond it, or ``None``
+    when there is none.
+
+    Why: the multi-year assessments test d·(A − T) ≥ 0; for a strict bound T (``100 未満``)
+    that is d·(A − T') ≥ 0 with T' the next float on the met side (A < 100 ⇔ A ≤ 100 − ulp),
+    exactly, since a float difference is 0 only between equal floats — so the one rule holds
+    for both kinds and those kernels need no second code path. Only the kernels see T'; every
+    column keeps the target as printed.
+    """
+    if "target_bound" not in full.columns:
+        return None
+    strict = full["target_bound"].isin(_STRICT).to_numpy(dtype=bool)
+    if known is not None:
+        strict = strict[known]
+    if not strict.any():
+        return None
+    beyond = np.nextafter(target_lv, direction[row] * np.inf)
+    return np.where(strict, beyond, target_lv)
+
+
+#: The target_bound values met only strictly beyond the target.
+_STRICT = ["strict_ceiling", "strict_floor"]
+
+
 def _rating_columns(
     full: pd.DataFrame,
     obs_at: np.ndarray,
@@ -359,6 +407,7 @@ def _rating_columns(
         variant=variant,
         rank_table=table,
         effect_band=effect_band,
+        strict=_strict_bounds(full, obs_at),
     )
     v = variant_code(variant)
     cols: dict[str, Any] = {}
@@ -606,6 +655,10 @@ def attainment_table(
     cols.update(_interim_columns(fy, target, actual, baseline, baseline_year, a_target, a_year))
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
+    closed = _closed_targets(full, known, row, target_lv, direction)
+    if closed is not None:
+        target_lv = closed
+        a_target = _assessment_target(year, target_lv, at_end, at_now_t, fy)[0]
     cols.update(
         _assessment_columns(
             fy,

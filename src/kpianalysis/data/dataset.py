@@ -1201,16 +1201,17 @@ def _check_target(row: RawRow, target: notation.Target, ind: dict[str, object]) 
     """A bound on the right side of the KPI's direction; a target of 0 only where less is
     better (or for a flow)."""
     direction = str(ind["direction"])
-    want = {"ceiling": "decrease", "floor": "increase"}.get(target.bound)
-    if want is not None and direction != want:
-        word = "以下 (at most)" if target.bound == "ceiling" else "以上 (at least)"
-        raise row.error(
-            InvalidValueError,
-            "target",
-            f"a {target.bound} target, {word}, on an indicator whose direction is "
-            f"{direction!r}: a {target.bound} is met by a value on the {want} side, so the "
-            f"indicator's direction must be {want!r}",
-        )
+    if target.bound:
+        want = "decrease" if target.bound.endswith("ceiling") else "increase"
+        if direction != want:
+            kind = target.bound.replace("_", " ")
+            raise row.error(
+                InvalidValueError,
+                "target",
+                f"a {kind} target, {notation.BOUND_WORDS[target.bound]}, on an indicator whose "
+                f"direction is {direction!r}: a {kind} is met by a value on the {want} side, so "
+                f"the indicator's direction must be {want!r}",
+            )
     value = target.quantity.value
     if value == 0 and ind["target_form"] == "level" and ind["kind"] != "flow":
         if direction == "decrease":

@@ -53,14 +53,16 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
 from kpianalysis.errors import NotationError
 
 __all__ = [
     "BEFORE_PLAN_PHRASES",
+    "BOUND_WORDS",
     "CONTINUED_ERAS",
     "KNOWN_UNITS",
     "MAX_UNIT_LENGTH",
@@ -530,8 +532,46 @@ MEASURE_UNITS: frozenset[str] = frozenset(
     {"ha", "a", "km", "m", "㎞", "㎡", "m2", "km2", "t", "トン", "kg", "L", "kL", "kWh", "MWh"}
 )
 
-_BOUNDS = {"以下": "ceiling", "以上": "floor"}
-_STRICT_BOUNDS = {"未満": "less than", "超": "more than", "を超える": "more than"}
+#: Bound phrases a sheet prints after a target value, longest first (a suffix test), and what
+#: each makes of the target: a ceiling is met at or below the value, a floor at or above; a
+#: strict ceiling (未満, "less than") only below it, a strict floor (超, "more than") only above.
+#: ``…を維持`` (keep it so) states the same bound for the year it is printed in.
+_BOUNDS: tuple[tuple[str, str], ...] = (
+    ("以上を維持", "floor"),
+    ("以下を維持", "ceiling"),
+    ("以内を維持", "ceiling"),
+    ("未満を維持", "strict_ceiling"),
+    ("を上回る", "strict_floor"),
+    ("を下回る", "strict_ceiling"),
+    ("を超える", "strict_floor"),
+    ("以下", "ceiling"),
+    ("以内", "ceiling"),
+    ("以上", "floor"),
+    ("未満", "strict_ceiling"),
+    ("超", "strict_floor"),
+)
+#: Words that follow a target on some sheets but do not say which side of it is met, or state
+#: a change rather than a level: refused, saying why, instead of being read as a unit.
+_UNREAD_BOUNDS: tuple[tuple[str, str], ...] = (
+    ("程度", "'about' (程度) names no side on which the target is met"),
+    ("前後", "'around' (前後) names no side on which the target is met"),
+    ("を目指す", "'aim for' (を目指す): write the value alone as the target"),
+    ("上回る", "without を, 上回る states by how much a value is exceeded, not a level"),
+    ("下回る", "without を, 下回る states by how much a value is undercut, not a level"),
+    ("超える", "without を, 超える is read here only as '…を超える' (more than)"),
+    ("増加", "an increase (増加) is a change, not a level: declare target_form increment"),
+    ("減少", "a decrease (減少) is a change, not a level: write the level to be reached"),
+    ("維持", "'keep' (維持) needs a bound before it (以上を維持, 以下を維持) or a value alone"),
+)
+#: How a bound reads in a message (and its side): ceiling-like bounds need less-is-better.
+BOUND_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "ceiling": "以下/以内 (at most)",
+        "floor": "以上 (at least)",
+        "strict_ceiling": "未満/を下回る (less than)",
+        "strict_floor": "超/を超える/を上回る (more than)",
+    }
+)
 _DEADLINE = re.compile(r"(.+?)(?:までに|まで)(.+)")
 
 
@@ -544,8 +584,10 @@ class Target:
     quantity
         The value (:class:`Quantity`; ``text`` is the whole cell as written).
     bound
-        ``"ceiling"`` for ``以下`` (met when the actual is at most the value), ``"floor"`` for
-        ``以上`` (at least), ``""`` for a plain target.
+        ``"ceiling"`` for ``以下``/``以内`` (met when the actual is at most the value),
+        ``"floor"`` for ``以上`` (at least), ``"strict_ceiling"`` for ``未満``/``を下回る``
+        (met only below it), ``"strict_floor"`` for ``超``/``を超える``/``を上回る`` (only above
+        it), ``""`` for a plain target.
     deadline
         The fiscal-year label of a deadline phrase as printed (``平成31年度`` in
         ``平成31年度まで10人``), ``""`` without one.
@@ -559,15 +601,19 @@ class Target:
 def parse_target(text: str | None) -> Target:
     """Parse a target cell: a value (:func:`parse_quantity`), a bound or a deadline phrase.
 
-    ``1.50 以下`` is a ceiling of 1.50, ``100 以上`` a floor of 100 (a space before the word, as
-    PDF text gives it, is allowed); ``平成31年度まで10人`` (or ``までに``) is a target of 10人 due
-    in the fiscal year named, which :func:`read_period` reads. Strict bounds (``未満``, ``超``)
-    are refused: a sheet's "less than 1.5" cannot be met "on the line", and no rule here says so.
+    ``1.50 以下`` is a ceiling of 1.50, ``100 以上`` a floor of 100, ``100 未満`` a strict ceiling
+    (met only below 100), ``5 超`` a strict floor (a space before the word, as PDF text gives
+    it, is allowed; :data:`BOUND_WORDS` lists every phrase read). Phrases that name no side
+    (``程度``, ``前後``) or a change (``増加``) are refused, saying so. ``平成31年度まで10人`` (or
+    ``までに``) is a target of 10人 due in the fiscal year named, which :func:`read_period`
+    reads.
 
     Examples
     --------
     >>> t = parse_target("1.50 以下"); t.quantity.value, t.bound
     (1.5, 'ceiling')
+    >>> parse_target("100 未満").bound
+    'strict_ceiling'
     >>> t = parse_target("平成31年度まで10人"); t.quantity.value, t.quantity.unit, t.deadline
     (10.0, '人', '平成31年度')
     >>> parse_target("(500人)").quantity.parenthesised
@@ -584,18 +630,15 @@ def parse_target(text: str | None) -> Target:
         if not deadline or not _has_digit(core):
             _fail(text, "a deadline phrase reads like '平成31年度まで10人' (a year, まで, a value)")
     bound = ""
-    for word, kind in _BOUNDS.items():
+    for word, kind in _BOUNDS:
         if core.endswith(word):
             bound, core = kind, core[: -len(word)].rstrip()
             break
-    for word, meaning in _STRICT_BOUNDS.items():
-        if core.endswith(word):
-            _fail(
-                text,
-                f"a strict bound ({word}: {meaning}) cannot be assessed as a target; only "
-                "以下 (at most) and 以上 (at least) are read",
-            )
-    if (bound or deadline) and core in MISSING_MARKS:
+    else:
+        for word, why in _UNREAD_BOUNDS:
+            if core.endswith(word):
+                _fail(text, f"{why}; bounds read are {', '.join(w for w, _ in _BOUNDS)}")
+    if (bound or deadline) and (not core or core in MISSING_MARKS):
         _fail(text, "a bound or deadline without a value")
     wrapped = f"({core})" if parenthesised else core
     q = parse_quantity(wrapped)

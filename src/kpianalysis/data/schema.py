@@ -43,7 +43,7 @@ READERS: Mapping[str, str] = MappingProxyType(
         "unit": "a unit label (notation.normalise_unit)",
         "fiscal_year": "a fiscal-year or target-month label (notation.read_period)",
         "quantity": "a value in sheet notation (notation.parse_quantity)",
-        "target": "a value, 以下/以上 bound or deadline phrase (notation.parse_target)",
+        "target": "a value, a bound (以下, 未満, …) or a deadline phrase (notation.parse_target)",
         "percent": "a printed percentage with its % (notation.parse_quantity)",
         "fraction": "a fraction such as 1/2 (notation.parse_fraction)",
         "option": "an option led by its mark: ①…, 3, (3), A–E or 高/中/低",
@@ -269,7 +269,12 @@ TIDY_TABLES: Mapping[str, tuple[TidyColumn, ...]] = MappingProxyType(
             ("fiscal_year", "int64", _YEAR),
             ("target", "float64", "target as a level (levels.observation_levels)"),
             ("actual", "float64", "actual as a level"),
-            ("target_bound", "str", "'ceiling' (以下), 'floor' (以上) or '' (parse_target)"),
+            (
+                "target_bound",
+                "str",
+                "'ceiling' (以下), 'floor' (以上), 'strict_ceiling' (未満), 'strict_floor' (超) "
+                "or '' (parse_target)",
+            ),
             ("target_written", "float64", "target as written (level or increment)"),
             ("actual_written", "float64", "actual as written"),
             ("target_text", "str", "target as written (a compound cell whole)"),
