@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
@@ -656,6 +657,15 @@ def test_processed_files_are_rewritten_only_when_out_of_date(tmp_path: Path) -> 
     assert (out / "observations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     (out / "trends_fy2022.parquet").unlink()
     assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 28
+    # The trend tables pool against the versioned prior, as the trends reports do: a prior
+    # file (re-)estimated rewrites them, and its families are what they say.
+    prior = root / "data" / "reference" / "trend_prior.json"
+    prior.parent.mkdir(parents=True)
+    shutil.copy2(conftest.ROOT / "data" / "reference" / "trend_prior.json", prior)
+    assert len(processed.prepare_data(root, "data/raw", "data/processed")[2]) == 28
+    assert processed.prepare_data(root, "data/raw", "data/processed")[2] == []
+    status = pd.read_csv(out / "trends_fy2023.csv", encoding="utf-8-sig")["prior_status"]
+    assert set(status) == {"prior_too_few_series"}  # the shipped prior: the seed alone
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from conftest import ROOT, seed_only
+from conftest import ROOT, SEED_ID, seed_only
 from kpianalysis.analysis import projection
 from kpianalysis.analysis import results as results_module
 from kpianalysis.analysis.results import ResultsByYear, YearResults
 from kpianalysis.build import plan, processed
+from kpianalysis.data.dataset import write_csv
+from kpianalysis.paths import DEFAULT_PRIOR, PROJECT_ROOT_ENV
 
 
 @pytest.fixture
@@ -107,3 +111,67 @@ def test_the_build_does_not_import_the_trend_statistics_at_start_up():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+PARTNERS = ROOT / "tests" / "fixtures" / "partners"
+
+
+def _seed_rows(csv_path: Path) -> list[str]:
+    """The seed's lines of a processed CSV (header first), as written."""
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    return [lines[0], *(line for line in lines[1:] if line.startswith(f"{SEED_ID},"))]
+
+
+def _report_table(root: Path, fiscal_year: int, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """The trend table the seed's trends report displays: the notebook's own code cells, run
+    in-process up to the one that computes ``table`` (display is a no-op here)."""
+    import IPython.display
+    import nbformat
+
+    monkeypatch.setenv(PROJECT_ROOT_ENV, str(root))
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: None)
+    nb = nbformat.read(ROOT / "notebooks" / "trends.ipynb", as_version=4)
+    namespace: dict = {}
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        exec(compile(cell.source, "trends.ipynb", "exec"), namespace)
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace |= {"fiscal_year": fiscal_year, "programme_id": SEED_ID}
+        if "table" in namespace:
+            return namespace["table"]
+    raise AssertionError("the trends notebook computes no `table`")
+
+
+def test_processed_trend_rows_are_the_reports_with_partners_beside(tmp_path, monkeypatch):
+    # Issue 18: data/processed/trends_fy*.csv pooled within the whole dataset, so a partner's
+    # programme in data/raw moved the seed's rows away from what its trends report shows (which
+    # fits the seed alone, against the versioned prior).
+    projects = {}
+    for name, partners in (("alone", []), ("partners", sorted(PARTNERS.glob("*/")))):
+        root = tmp_path / name
+        seed_only(root / "data" / "raw")
+        for folder in partners:
+            shutil.copytree(folder, root / "data" / "raw" / folder.name)
+        (root / DEFAULT_PRIOR).parent.mkdir(parents=True)
+        shutil.copy2(ROOT / DEFAULT_PRIOR, root / DEFAULT_PRIOR)
+        (root / "pyproject.toml").write_text("[project]\nname = 'copy'\n", encoding="utf-8")
+        processed.prepare_data(root, "data/raw", "data/processed")
+        projects[name] = root
+    assert len(partners) >= 6  # the partner fixtures really are there
+    for fy in (2021, 2022, 2023):
+        name = f"trends_fy{fy}.csv"
+        alone = _seed_rows(projects["alone"] / "data" / "processed" / name)
+        beside = _seed_rows(projects["partners"] / "data" / "processed" / name)
+        assert len(alone) == 5 and beside == alone  # header + the seed's 4 KPIs
+        report = _report_table(projects["partners"], fy, monkeypatch)
+        write_csv(report, tmp_path / name)
+        assert _seed_rows(tmp_path / name) == alone
+    table = pd.read_csv(projects["partners"] / "data" / "processed" / "trends_fy2023.csv")
+    flow = table[(table["programme_id"] == SEED_ID) & (table["indicator_id"] == 2)].iloc[0]
+    # By hand, ② FY2021–2023 actuals −468, −127, 83 (OLS on three equally spaced years): slope
+    # (83 − (−468)) / 2 = 275.5 a year; FY2024 mean = (−468 − 127 + 83) / 3 + 2 × 275.5 = 380.33.
+    assert flow["slope"] == pytest.approx(275.5, abs=1e-9)
+    assert flow["projected_mean"] == pytest.approx(-512 / 3 + 551, abs=1e-9)
+    # The shipped prior was estimated from the seed alone: no family pooled, said per KPI.
+    assert set(table.loc[table["programme_id"] == SEED_ID, "prior_status"]) == {
+        "prior_too_few_series"
+    }

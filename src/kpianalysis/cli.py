@@ -59,12 +59,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
-    from kpianalysis.analysis.results import write_results
+    from kpianalysis.analysis.results import ResultsByYear, write_results
     from kpianalysis.data.dataset import load_dataset, write_processed
 
     ds = load_dataset(args.raw)
     _warn_unchecked(ds, "process")
-    written = write_processed(ds, args.out) + write_results(ds, args.out)
+    # The trend tables pool against the prior the trends reports read, as they do.
+    results = ResultsByYear(ds, args.prior)
+    written = write_processed(ds, args.out) + write_results(results, args.out)
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="validate the raw data and write data/processed/")
     p.add_argument("--raw", type=Path, default=DEFAULT_RAW)
     p.add_argument("--out", type=Path, default=DEFAULT_PROCESSED)
+    p.add_argument("--prior", type=Path, default=DEFAULT_PRIOR, help="versioned trend prior")
     p.set_defaults(func=_cmd_process)
 
     p = sub.add_parser("list", help="list programmes, indicators and fiscal years")

@@ -111,8 +111,10 @@ def _programme_results(year: Any) -> dict[str, Any]:
     from kpianalysis.analysis.results import YearResults
 
     if year not in _BY_PROGRAMME:
-        parts = year.dataset.by_programme()
-        _BY_PROGRAMME[year] = {pid: YearResults(ds) for pid, ds in parts.items()}
+        # Against the build's trend prior, as the programme's trends report pools.
+        _BY_PROGRAMME[year] = {
+            pid: YearResults(ds, year.reference) for pid, ds in year.parts.items()
+        }
     return _BY_PROGRAMME[year]
 
 

@@ -606,7 +606,7 @@ class Planner:
     @_memo
     def year_parts(self, fiscal_year: int) -> dict[str, Dataset]:
         """The year's cut (shared with ``data/processed``), split by programme once."""
-        return self.results[fiscal_year].dataset.by_programme()
+        return self.results[fiscal_year].parts
 
     @functools.cached_property
     def whole_parts(self) -> dict[str, Dataset]:

@@ -11,6 +11,7 @@ from typing import Any
 from kpianalysis.build.plan import common_inputs
 from kpianalysis.errors import OutputError
 from kpianalysis.fileio import sha256_file, write_atomic
+from kpianalysis.paths import DEFAULT_PRIOR
 from kpianalysis.report.registry import year_tables
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
 def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int], Any, list[Path]]:
     """Load + validate the raw data and write the processed tables when they are out of date.
 
-    ``data/processed/.inputs.sha256`` records the digest of the validated data and of the library
-    source that produced the files there; when both are unchanged and every file is present,
-    nothing is recomputed or rewritten (the no-op build stays well under a second).
+    ``data/processed/.inputs.sha256`` records the digest of the validated data, of the versioned
+    trend prior (``data/reference/trend_prior.json``: the trend tables pool against it, as the
+    trends reports do) and of the library source that produced the files there; when all three
+    are unchanged and every file is present, nothing is recomputed or rewritten (the no-op
+    build stays well under a second).
 
     Returns
     -------
@@ -47,14 +50,17 @@ def prepare_data(root: Path, raw_dir: str, processed_dir: str) -> tuple[list[int
     from kpianalysis.data.dataset import load_dataset
 
     ds = load_dataset(Path(root) / raw_dir)
-    results = ResultsByYear(ds)
+    # The prior the trends notebooks read (their parameter ``prior_file``, default
+    # DEFAULT_PRIOR); read when a trend table is first computed (a no-op build computes none).
+    prior = Path(root) / DEFAULT_PRIOR
+    results = ResultsByYear(ds, prior)
     out = Path(root) / processed_dir
-    digest = hashlib.sha256(
-        json.dumps(
-            {"data": ds.digest(), "library": common_inputs(root, raw_dir, raw=False)},
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
+    inputs = {
+        "data": ds.digest(),
+        "library": common_inputs(root, raw_dir, raw=False),
+        "prior": sha256_file(prior) if prior.is_file() else None,
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     stamp = out / PROCESSED_STAMP
     if _processed_up_to_date(out, stamp, digest, _processed_names(ds)):
         return [int(y) for y in ds.fiscal_years], results, []
