@@ -779,11 +779,16 @@ def _parse_programme(table: RawTable, periods: _Periods) -> dict[str, object]:
     row = table.rows[0]
     pid = _programme_id(row)
     code = _municipality_code(row)
-    start = _fiscal_year(row, "plan_start", periods)
-    end = _fiscal_year(row, "plan_end", periods)
-    if end < start:
-        raise row.error(PeriodError, "plan_end", f"the plan ends (FY{end}) before it starts")
-    periods.plan = (start, end)
+    start: int | None = None
+    end: int | None = None
+    given = [bool(_cell(row, c).strip()) for c in ("plan_start", "plan_end")]
+    if any(given):
+        # One end without the other is a slip, not a plan the sheet leaves unprinted.
+        start = _fiscal_year(row, "plan_start", periods)
+        end = _fiscal_year(row, "plan_end", periods)
+        if end < start:
+            raise row.error(PeriodError, "plan_end", f"the plan ends (FY{end}) before it starts")
+        periods.plan = (start, end)
     return {
         "programme_id": pid,
         "municipality_code": code,
@@ -804,6 +809,50 @@ def _parse_programme(table: RawTable, periods: _Periods) -> dict[str, object]:
         "source_file": _cell(row, "source_file").strip(),
         "note": _cell(row, "note").strip(),
     }
+
+
+def _infer_plan(
+    row: RawRow, observations: RawTable, programme: dict[str, object], periods: _Periods
+) -> None:
+    """The plan period of a sheet that prints none (地方創生先行型 sheets give only each KPI's
+    target month): the fiscal years its observation rows name, from the first to the last,
+    noted ``inferred`` on both cells so the report's appendix says so."""
+    # A scratch reader: the labels are read again, with their notes, once the plan is set.
+    scratch = _Periods(periods.eras)
+    years = []
+    for obs in observations:
+        if _cell(obs, "fiscal_year").strip():
+            years.append(scratch.read(obs, "fiscal_year"))
+            continue
+        try:
+            deadline = notation.parse_target(_cell(obs, "target")).deadline
+        except notation.NotationError as exc:
+            raise obs.error(ValueParseError, "target", exc.reason) from None
+        if deadline:
+            years.append(scratch.read(obs, "target", text=deadline))
+    if not years:
+        raise row.error(
+            MissingValueError,
+            "plan_start",
+            "a fiscal year is required: the sheet prints no plan period and no observation "
+            "names a year to take it from",
+        )
+    start, end = min(years), max(years)
+    for fy in (start, end):
+        if not MIN_FISCAL_YEAR <= fy <= MAX_FISCAL_YEAR:
+            raise row.error(
+                PeriodError,
+                "plan_start",
+                f"fiscal year {fy} is outside {MIN_FISCAL_YEAR}–{MAX_FISCAL_YEAR}",
+            )
+    reason = (
+        f"the sheet prints no plan period: taken as the fiscal years its KPIs name, "
+        f"FY{start}–FY{end}"
+    )
+    for column in ("plan_start", "plan_end"):
+        periods.note(row, column, "inferred", reason)
+    programme["plan_start"], programme["plan_end"] = start, end
+    periods.plan = (start, end)
 
 
 #: What ``municipality_code`` says when the sheet gives no code: the tidy code is then ``""``
@@ -1371,11 +1420,16 @@ def _parse_finance(
     seen: dict[int, RawRow] = {}
     for row in table:
         _check_programme(row, str(programme["programme_id"]))
-        fy = _fiscal_year(row, "fiscal_year", periods)
+        fy = _finance_year(row, programme, periods)
         _refuse_repeat(
             seen, periods.year_of(row, fy), row, "fiscal_year", f"FY{fy} is already given"
         )
-        money = {column: _yen(row, column) for column in ("cost", "grant")}
+        unit = _cell(row, "unit").strip()
+        if unit and notation.split_scale(notation.normalise_unit(unit))[0] != "円":
+            raise row.error(
+                UnitMismatchError, "unit", "amounts are in yen: write 円 or a scaled 千円, 百万円 …"
+            )
+        money = {column: _yen(row, column, unit) for column in ("cost", "grant")}
         rate = _grant_rate(row, missing_ok=math.isnan(money["grant"]))
         if money["grant"] > money["cost"]:
             raise row.error(InvalidValueError, "grant", "the grant exceeds the cost")
@@ -1394,13 +1448,29 @@ def _parse_finance(
     return out
 
 
-def _yen(row: RawRow, column: str) -> float:
+def _finance_year(row: RawRow, programme: dict[str, object], periods: _Periods) -> int:
+    """A finance row's fiscal year; blank where the sheet prints the amounts without one
+    (先行型 sheets: a one-year plan), which is then the plan's only year, noted ``inferred``."""
+    start, end = programme["plan_start"], programme["plan_end"]
+    if _cell(row, "fiscal_year").strip() or start != end:
+        return _fiscal_year(row, "fiscal_year", periods)
+    periods.note(
+        row,
+        "fiscal_year",
+        "inferred",
+        f"the sheet prints the amounts without a year: the plan's only year, FY{start}",
+    )
+    return int(start)  # type: ignore[call-overload]
+
+
+def _yen(row: RawRow, column: str, unit: str = "") -> float:
     """An amount in yen as printed: with its unit (``19,272,695円``, ``12,000千円``), or ``0``
-    without one (zero is zero in any unit); the grant may be missing (blank or ``-``: NaN)."""
-    q = _quantity(row, column, required=column == "cost", unit="円")
+    without one (zero is zero in any unit), or a bare number in the row's ``unit`` (the unit a
+    table header gives: 単位:円, (千円)); the grant may be missing (blank or ``-``: NaN)."""
+    q = _quantity(row, column, required=column == "cost", unit=unit or "円")
     if q.value is None:
         return math.nan
-    if q.unit is None and q.value != 0:
+    if q.unit is None and q.value != 0 and not unit:
         raise row.error(
             UnitMismatchError,
             column,
@@ -1830,6 +1900,8 @@ def _programme_records(folder: Path) -> tuple[dict[str, list[dict[str, object]]]
         else _Periods()
     )
     programme = _parse_programme(tables["programme"], periods)
+    if programme["plan_start"] is None:
+        _infer_plan(tables["programme"].rows[0], tables["observations"], programme, periods)
     ind_rows, obs_rows = _split_measures(tables["indicators"], tables["observations"])
     indicators = _parse_indicators(ind_rows, programme, periods)
     observations = _parse_observations(obs_rows, programme, indicators, periods)

@@ -573,6 +573,9 @@ BOUND_WORDS: Mapping[str, str] = MappingProxyType(
     }
 )
 _DEADLINE = re.compile(r"(.+?)(?:までに|まで)(.+)")
+#: A value followed by its target month in parentheses, as 指標値（目標年月） columns print it:
+#: ``20人 (H29.3)``. Read as a deadline only when the parenthesis reads as a period label.
+_DUE_LABEL = re.compile(r"(.+?)\s*\(([^()]+)\)")
 
 
 @dataclass(frozen=True)
@@ -618,6 +621,8 @@ def parse_target(text: str | None) -> Target:
     (10.0, '人', '平成31年度')
     >>> parse_target("(500人)").quantity.parenthesised
     True
+    >>> t = parse_target("20人 (H29.3)"); t.quantity.value, t.deadline
+    (20.0, 'H29.3')
     """
     if text is None or not isinstance(text, str):
         return Target(parse_quantity(text))
@@ -629,6 +634,8 @@ def parse_target(text: str | None) -> Target:
         deadline, core = match.group(1).strip(), match.group(2).strip()
         if not deadline or not _has_digit(core):
             _fail(text, "a deadline phrase reads like '平成31年度まで10人' (a year, まで, a value)")
+    elif (match := _DUE_LABEL.fullmatch(core)) and _is_period_label(match.group(2)):
+        deadline, core = match.group(2).strip(), match.group(1).strip()
     bound = ""
     for word, kind in _BOUNDS:
         if core.endswith(word):
@@ -643,6 +650,18 @@ def parse_target(text: str | None) -> Target:
     wrapped = f"({core})" if parenthesised else core
     q = parse_quantity(wrapped)
     return Target(replace(q, text=text), bound, deadline)
+
+
+def _is_period_label(text: str) -> bool:
+    """Whether ``text`` reads as a fiscal-year or target-month label, with or without an era
+    (an era-less one is resolved later, in the programme's era)."""
+    for era in (None, "令和"):
+        try:
+            read_period(text, era=era)
+        except NotationError:
+            continue
+        return True
+    return False
 
 
 def parse_quantities(
