@@ -830,3 +830,43 @@ def test_a_note_on_a_later_actual_is_not_seen_before_its_year(tmp_path):
     old, new = before.programme_digests([2020, 2021]), after.programme_digests([2020, 2021])
     assert old[KYODO, 2020] == new[KYODO, 2020] and old[KYODO, 2021] != new[KYODO, 2021]
     assert new[KYODO, 2020] == after.as_of(2020).digest()
+
+
+def _summary_and_sheet(folder: Path, fiscal_year: int, language: str = "ja") -> tuple[str, str]:
+    from kpianalysis.analysis.tables import attainment_table, programme_summary
+    from kpianalysis.report.attainment_views import kpi_table
+    from kpianalysis.report.sections import summary_box
+
+    ds = load_folders([folder]).as_of(fiscal_year)
+    table = attainment_table(ds, fiscal_year)
+    summary = programme_summary(ds, fiscal_year, table=table)
+    box = str(summary_box(ds, table, summary, fiscal_year, language))
+    return box, str(kpi_table(ds, table, fiscal_year, language))
+
+
+def test_each_measure_of_a_compound_cell_has_its_own_value_and_unit():
+    box, sheet = _summary_and_sheet(PARTNERS / KENKO, 2022)
+    # FY2022 １ prints 171・3,620 against 180・3,500 in 回・人: 回 171/180 = 95.0 %, missed;
+    # 人 3,620/3,500 = 1.03428… = 103.4 %, met. Each line its own value, in its own unit.
+    assert "（回） — 171回／目標 180回（95.0%）" in box
+    assert "（人） — 3,620人／目標 3,500人（103.4%）" in box
+    assert "171・3,620" not in box and "180・3,500" not in box
+    # The sheet's table quotes the cell as printed, and says the unit it is printed in.
+    assert sheet.count("171・3,620") == 2 and sheet.count("単位：回・人") == 2
+    # No qualifier glued onto a name (the rows once read "健康教育参加者数回・人").
+    assert "参加者数回" not in box + sheet and "数回・人" not in box + sheet
+    en, _ = _summary_and_sheet(PARTNERS / KENKO, 2022, "en")
+    assert "171 times against 180 times (95.0%)" in en
+    assert "3,620 persons against 3,500 persons (103.4%)" in en
+
+
+def test_a_number_printed_without_its_unit_is_shown_with_it(targets):
+    box, sheet = _summary_and_sheet(PARTNERS / MOKUHYO, 2016)
+    # ② is counted in kg; the sheet prints 1.49 and 1.55 以下 bare: 1 − (1.49 − 1.55)/1.55
+    # = 1.0387 → 103.9 %. ⑤ prints 80 以上 bare, in 人: 83/80 = 1.0375 → 103.8 % (half up).
+    assert "② 一人一日当たりごみ排出量 — 1.49kg／目標 1.55kg 以下（103.9%）" in box
+    assert "⑤ 観光ボランティア登録者数 — 83人／目標 80人 以上（103.8%）" in box
+    # The sheet's table keeps 1.49 as printed and puts the unit under the KPI's name; a KPI
+    # whose every cell carries its unit (④ 累計 7.8ha) gets none.
+    assert ">1.49<" in sheet and "単位：kg" in sheet and "単位：人" in sheet
+    assert "単位：ha" not in sheet

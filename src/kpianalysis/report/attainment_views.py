@@ -6,6 +6,8 @@ data-derived string passes through :mod:`kpianalysis.report.present`, which esca
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,11 +106,19 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
     }
     ind = ds.indicators.set_index(["programme_id", "indicator_id"])
     t = table.copy()
-    # In English the values are bare numbers and the unit, in English, stands under the name.
+    # In English the values are bare numbers and the unit, in English, stands under the name;
+    # in Japanese the cells are as written, and the unit stands under the name only where a
+    # cell was printed without it (1.49 in kg, a compound 171・3,620 in 回・人).
+    bare = _units_not_written(ds, fiscal_year)
     t["indicator"] = P.html_column(
         [
             P.Html(
                 P.esc(indicator_name(r, language))
+                + (
+                    f'<span class="sub">{P.esc("単位：" + unit)}</span>'
+                    if (unit := bare.get((r["programme_id"], int(r["indicator_id"])), ""))
+                    else ""
+                )
                 if language == "ja"
                 else P.mark_japanese(indicator_name(r, language))
                 + f'<span class="sub">{P.mark_japanese(unit_text(r["unit"], "en"))}</span>'
@@ -180,6 +190,42 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
     )
     numeric = ["baseline_s", *(f"fy{y}" for y in years), "rate_s", "progress_s"]
     return P.table(t, cols, na_rep="", caption=caption, numeric=numeric, css_class="kpi-sheet")
+
+
+def _units_not_written(ds: Dataset, fiscal_year: int) -> dict[tuple[str, int], str]:
+    """(programme_id, indicator_id) → the unit as the sheet prints it, for each KPI whose
+    baseline, actual or target shown holds a number printed without that unit."""
+    ind = ds.indicators
+    measure = ind.get("measure_no", pd.Series(0, index=ind.index))
+    unit_as_written = ind["unit_text"].fillna("").astype(str)
+    written = unit_as_written.where(unit_as_written != "", ind["unit"].astype(str))
+    # A compound cell's unit as printed (回・人): its measures' units in order.
+    sheet_unit = {}
+    parts = ind.assign(_u=written, _m=measure).groupby(["programme_id", "kpi_no"])
+    for (pid, _kpi), group in parts:
+        joined = "・".join(group.sort_values("_m")["_u"])
+        sheet_unit.update({(pid, int(i)): joined for i in group["indicator_id"]})
+    texts: dict[tuple[str, int], list[str]] = {
+        (r.programme_id, int(r.indicator_id)): [str(r.baseline_text or "")]
+        for r in ind.itertuples()
+    }
+    for r in ds.observations.itertuples():
+        cells = texts.setdefault((r.programme_id, int(r.indicator_id)), [])
+        cells.append(str(r.target_text or ""))
+        if int(r.fiscal_year) <= fiscal_year:
+            cells.append(str(r.actual_text or ""))
+    return {
+        key: sheet_unit.get(key, "")
+        for key, cells in texts.items()
+        if any(_DIGIT.search(c) and sheet_unit.get(key, "\0") not in _nfkc(c) for c in cells)
+    }
+
+
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 def _value_cell(written: Any, value: Any, language: str, *, brackets: bool = False) -> P.Html:

@@ -7,6 +7,7 @@ A notebook cell calls one function here and displays what it returns (escaped
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -16,6 +17,7 @@ from kpianalysis.analysis.measures import PRO_RATA_LABELS
 from kpianalysis.analysis.ratings import PANEL_OPTIONS
 from kpianalysis.analysis.tables import attainment_table, programme_summary
 from kpianalysis.data.dataset import TRANSCRIBER_MARKS, Dataset
+from kpianalysis.data.notation import split_scale
 from kpianalysis.report import present as P
 from kpianalysis.report.headline import counts_text
 from kpianalysis.report.labels import (
@@ -52,12 +54,42 @@ def section_heading(key: str, language: str = "ja") -> P.Html:
 
 
 def _texts(ds: Dataset, fiscal_year: int) -> dict[tuple[str, int], tuple[str, str]]:
-    """(programme_id, indicator_id) → (actual text, target text) of the year, as written."""
+    """(programme_id, indicator_id) → (actual text, target text) of the year, as written, each
+    with its unit: a number the sheet printed bare (``1.55 以下`` in a KPI counted in kg) gets
+    the KPI's unit as written beside it (``1.55kg 以下``). A measure of a compound cell
+    (``171・3,620`` in ``回・人``) is its own value in its own unit (``171回``, ``3,620人``):
+    the whole cell is quoted only in the sheet's table."""
     obs = ds.observations[ds.observations["fiscal_year"] == fiscal_year]
-    return {
-        (r.programme_id, int(r.indicator_id)): (str(r.actual_text or ""), str(r.target_text or ""))
-        for r in obs.itertuples()
-    }
+    ind = ds.indicators.set_index(["programme_id", "indicator_id"])
+    texts = {}
+    for r in obs.itertuples():
+        key = (r.programme_id, int(r.indicator_id))
+        kpi = ind.loc[key] if key in ind.index else None
+        written = str(kpi["unit_text"] or kpi["unit"]) if kpi is not None else ""
+        if kpi is not None and int(kpi.get("measure_no", 0) or 0) > 0:
+            scale = split_scale(written)[1]
+            texts[key] = (
+                P.number(r.actual / scale, written),
+                P.number(r.target / scale, written),
+            )
+        else:
+            texts[key] = (
+                _with_unit(str(r.actual_text or ""), written),
+                _with_unit(str(r.target_text or ""), written),
+            )
+    return texts
+
+
+def _with_unit(text: str, unit: str) -> str:
+    """``text`` as written, with ``unit`` after its last digit when the sheet printed the number
+    without one (``1.49`` → ``1.49kg``, ``80 以上`` → ``80人 以上``)."""
+    if not unit or unit in text or unit in unicodedata.normalize("NFKC", text):
+        return text
+    return _LAST_DIGIT.sub(lambda m: m.group(0) + unit, text, count=1)
+
+
+#: The last digit of a cell (where a bare number ends).
+_LAST_DIGIT = re.compile(r"[0-9０-９](?=[^0-9０-９]*$)")
 
 
 def report_header(
