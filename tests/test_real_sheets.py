@@ -239,3 +239,52 @@ def test_a_blank_finance_year_needs_a_one_year_plan(tmp_path):
     )
     with pytest.raises(DataError, match=r"finance.csv, row 2, column 'fiscal_year'.*required"):
         load_dataset(raw)
+
+
+# --- What the report says (the summary box) ---------------------------------------------------
+
+
+def _summary(ds, pid: str, fy: int, language: str) -> str:
+    from kpianalysis.analysis.tables import programme_summary
+    from kpianalysis.report import sections
+
+    cut = ds.as_of(fy)
+    table = attainment_table(cut, fy)
+    table = table.loc[table["programme_id"] == pid]
+    summary = programme_summary(cut, fy, table=table)
+    summary = summary.loc[summary["programme_id"] == pid]
+    return str(sections.summary_box(cut, table, summary, fy, language))
+
+
+def test_an_interim_year_without_a_baseline_is_not_called_plan_only_or_targetless(real):
+    # 喜界町 FY2015: actuals 1人 and 2,807人 (H28.3現在), targets 1人 and 500人 due H29.3 = FY2016,
+    # no baseline printed. Before: "計画のみ：2指標、実績値はまだありません" above the two
+    # actuals, and each line "目標 —（目標値なし）".
+    ja = _summary(real, ARUMONO, 2015, "ja")
+    assert "2015年度：この年度の目標値がある指標はありません（計画途中の年度の指標2）。" in ja
+    assert "実績値はまだありません" not in ja and "目標値なし" not in ja
+    assert (
+        "入込客増加 — 2,807人（2016年度の目標 500人に向けた計画途中の年度。"
+        "進み具合は算出しません：当初値なし）"
+    ) in ja
+    en = _summary(real, ARUMONO, 2015, "en")
+    assert "FY2015: no KPI has a target for this year (2 at an interim year)." in en
+    assert (
+        "toward 500 persons in FY2016 (an interim year; progress not computed: no baseline)" in en
+    )
+
+
+def test_the_seed_headline_is_the_same_with_its_rows(seed):
+    # The rows-based counts agree with the summary-based ones wherever every KPI with an actual
+    # has a rate: the seed's headlines do not change.
+    from kpianalysis.analysis.tables import programme_summary
+    from kpianalysis.report.sections import headline_sentence
+
+    for fy in (2021, 2022, 2023):
+        cut = seed.as_of(fy)
+        table = attainment_table(cut, fy)
+        s = programme_summary(cut, fy, table=table).iloc[0]
+        for language in ("ja", "en"):
+            assert headline_sentence(s, language, table) == headline_sentence(s, language)
+    expected = "2023年度：評価した4指標中2指標が目標を達成（50.0%）。"
+    assert headline_sentence(s, "ja", table) == expected

@@ -354,8 +354,9 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
     """A few sentences generated from the numbers (e.g. 「4指標中2指標が目標を達成」)."""
     sentences: list[str] = []
     for s in summary.to_dict("records"):
-        sentences.append(headline_sentence(s, language))
-        best = table[table["programme_id"] == s["programme_id"]].dropna(subset=["achievement_rate"])
+        mine = table[table["programme_id"] == s["programme_id"]]
+        sentences.append(headline_sentence(s, language, mine))
+        best = mine.dropna(subset=["achievement_rate"])
         if len(best):
             top = best.loc[best["achievement_rate"].idxmax()]
             low = best.loc[best["achievement_rate"].idxmin()]

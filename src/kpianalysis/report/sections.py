@@ -19,7 +19,7 @@ from kpianalysis.analysis.tables import attainment_table, programme_summary
 from kpianalysis.data.dataset import TRANSCRIBER_MARKS, Dataset
 from kpianalysis.data.notation import split_scale
 from kpianalysis.report import present as P
-from kpianalysis.report.headline import counts_text
+from kpianalysis.report.headline import achievement_counts, counts_text
 from kpianalysis.report.labels import (
     fiscal_year_label,
     grant_type_text,
@@ -147,11 +147,13 @@ def report_header(
     return P.concat(*parts)
 
 
-def headline_sentence(s: Any, language: str = "ja") -> str:
+def headline_sentence(s: Any, language: str = "ja", rows: pd.DataFrame | None = None) -> str:
     """「2023年度：評価した4指標中2指標が目標を達成（50.0%）。」 from a summary row.
 
     One denominator (issue 10): KPIs achieved among those evaluated; the others are counted
-    apart (see :func:`kpianalysis.report.headline.counts_text`).
+    apart (see :func:`kpianalysis.report.headline.counts_text`). With the programme's attainment
+    ``rows``, a KPI with an actual but no rate is not counted as one without an actual: an
+    interim year's KPI (no target of its own, issue 16.1) is counted as such.
     """
     n, m, k = int(s["n_kpis"]), int(s["n_known"]), int(s["n_achieved"])
     counts = {
@@ -164,6 +166,29 @@ def headline_sentence(s: Any, language: str = "ja") -> str:
         "plan_only": n > 0 and m == 0,
     }
     fy = int(s["fiscal_year"])
+    interim = 0
+    if rows is not None and len(rows):
+        counts = achievement_counts(rows)
+        interim = int(
+            (
+                (rows["target_basis"] == "final")
+                & rows["actual"].notna()
+                & pd.array(list(rows["achieved"]), dtype="boolean").isna()
+            ).sum()
+        )
+        counts["n_not_evaluable"] -= interim
+        if interim and counts["n_evaluated"] == 0:
+            rest = int(counts["n_without_actual"])
+            ja = f"{fy}年度：この年度の目標値がある指標はありません（計画途中の年度の指標{interim}"
+            en = f"FY{fy}: no KPI has a target for this year ({interim} at an interim year"
+            if rest:
+                ja, en = ja + f"、実績値なし{rest}", en + f", {rest} without an actual"
+            return P.pick(ja + "）。", en + ").", language)
+    if interim:
+        ja_more, en_more = f"、計画途中の年度{interim}指標", f"; {interim} at an interim year"
+        if language == "ja":
+            return f"{fy}年度：{counts_text(counts, 'ja')}{ja_more}。"
+        return f"FY{fy}: {counts_text(counts, 'en')}{en_more}."
     if language == "ja":
         return f"{fy}年度：{counts_text(counts, 'ja')}。"
     return f"FY{fy}: {counts_text(counts, 'en')}."
@@ -173,6 +198,8 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
     """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
     if row.get("target_basis") == "final" and pd.notna(row.get("interim_rate")):
         return _interim_line(row, language)
+    if row.get("target_basis") == "final" and pd.notna(row.get("actual")):
+        return _interim_uncomputed_line(row, language)
     actual, target = (unparen(t) for t in texts)
     rate = percent_text(row["achievement_rate"]) or reason_text(
         row["achievement_rate_reason"], language
@@ -230,6 +257,27 @@ def _interim_line(row: Any, language: str) -> P.Html:
     return P.Html(P.mark_japanese(text) + f" {P.esc(label_en)}")
 
 
+def _interim_uncomputed_line(row: Any, language: str) -> P.Html:
+    """An interim year whose progress cannot be computed (no baseline): the actual and the
+    final target it heads for, and why no pace is given — never "no target"."""
+    unit = unit_text(row["unit"], language)
+    year = int(row["assessment_target_year"])
+    why = reason_text(row.get("interim_reason"), language)
+    if language == "ja":
+        text = (
+            f"{indicator_name(row, 'ja')} — {P.number(row['actual'], unit)}"
+            f"（{year}年度の目標 {P.number(row['assessment_target'], unit)}に向けた計画途中の年度。"
+            f"進み具合は算出しません：{why}）"
+        )
+        return P.Html(P.esc(text))
+    text = (
+        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en')} toward "
+        f"{quantity(row['assessment_target'], row['unit'], 'en')} in FY{year} (an interim year; "
+        f"progress not computed: {why})"
+    )
+    return P.Html(P.mark_japanese(text))
+
+
 def _as_level(row: Any, kind: str, written: str) -> str:
     """``written`` — or, for an ``actual``/``target`` written as an increment, its level with
     the sheet's text: ``1,438,801人（記載は前年度からの増加数 40,000人）``."""
@@ -268,8 +316,10 @@ def summary_box(
     ja_h, en_h = P.SECTIONS["summary"]
     parts: list[str] = [P.heading(ja_h if language == "ja" else en_h, 2)]
     for s in summary.to_dict("records"):
-        parts.append(P.Html(f'<p class="kpi-headline">{P.esc(headline_sentence(s, language))}</p>'))
-        rows = table[table["programme_id"] == s["programme_id"]].to_dict("records")
+        mine = table[table["programme_id"] == s["programme_id"]]
+        sentence = headline_sentence(s, language, mine)
+        parts.append(P.Html(f'<p class="kpi-headline">{P.esc(sentence)}</p>'))
+        rows = mine.to_dict("records")
         parts.append(
             P.bullet_list(
                 kpi_status_line(
