@@ -288,3 +288,37 @@ def test_the_seed_headline_is_the_same_with_its_rows(seed):
             assert headline_sentence(s, language, table) == headline_sentence(s, language)
     expected = "2023年度：評価した4指標中2指標が目標を達成（50.0%）。"
     assert headline_sentence(s, "ja", table) == expected
+
+
+def test_an_interim_year_without_an_actual_names_the_final_target(tmp_path):
+    # 喜界町's オペレーター育成事業 prints 雇用者数 20人 (H29.3) and no actual as of H28.3; here the
+    # same shape from 46529-arumono with the FY2015 actual of KPI 1 left blank.
+    raw = _copy(tmp_path, ARUMONO)
+    path = raw / ARUMONO / "observations.csv"
+    rows = read_rows(path)
+    rows[1][4] = ""  # 1人 (H28.3現在)
+    write_rows(path, rows)
+    prog = raw / ARUMONO / "programme.csv"
+    p_rows = read_rows(prog)
+    p_rows[1][p_rows[0].index("source_file")] = ""
+    write_rows(prog, p_rows)
+    ds = load_dataset(raw)
+    ja = _summary(ds, ARUMONO, 2015, "ja")
+    assert (
+        "移住希望研究者 — —（2016年度の目標 1人に向けた計画途中の年度。"
+        "進み具合は算出しません：実績値なし）"
+    ) in ja
+    assert "目標 —" not in ja
+    # KPI 2 still has its actual: one interim KPI, one without an actual.
+    assert "（計画途中の年度の指標1、実績値なし1）" in ja
+
+
+def test_a_grant_the_sheet_does_not_give_is_said_so(real):
+    from kpianalysis.report import sections
+
+    cut = real.as_of(2015)
+    ja = str(sections.programme_overview(real, cut, 2015, "ja"))
+    en = str(sections.programme_overview(real, cut, 2015, "en"))
+    # 坂井市 B-1グランプリ: 実績額 7,400,000 (単位:円), no 交付額 printed.
+    assert "事業費 7,400,000円、交付額 記載なし" in ja and "交付率 -" not in ja
+    assert "grant not given" in en

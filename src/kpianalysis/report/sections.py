@@ -198,7 +198,7 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
     """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
     if row.get("target_basis") == "final" and pd.notna(row.get("interim_rate")):
         return _interim_line(row, language)
-    if row.get("target_basis") == "final" and pd.notna(row.get("actual")):
+    if row.get("target_basis") == "final":
         return _interim_uncomputed_line(row, language)
     actual, target = (unparen(t) for t in texts)
     rate = percent_text(row["achievement_rate"]) or reason_text(
@@ -250,7 +250,7 @@ def _interim_line(row: Any, language: str) -> P.Html:
         css = "kpi-miss" if row["interim_class"] == "needs_improvement" else "kpi-ok"
         return P.Html(P.esc(text) + f' <span class="{css}">{P.esc(label_ja)}</span>')
     text = (
-        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en')} toward "
+        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en') or '—'} toward "
         f"{quantity(row['assessment_target'], row['unit'], 'en')} in FY{year} ({pace} of the "
         f"pace after {elapsed} of the period)"
     )
@@ -258,14 +258,17 @@ def _interim_line(row: Any, language: str) -> P.Html:
 
 
 def _interim_uncomputed_line(row: Any, language: str) -> P.Html:
-    """An interim year whose progress cannot be computed (no baseline): the actual and the
-    final target it heads for, and why no pace is given — never "no target"."""
+    """An interim year whose progress cannot be computed (no actual yet, or no baseline): the
+    actual and the final target it heads for, and why no pace is given — never "no target"."""
     unit = unit_text(row["unit"], language)
     year = int(row["assessment_target_year"])
-    why = reason_text(row.get("interim_reason"), language)
+    missing = pd.isna(row["actual"])
+    why = reason_text(
+        row["achievement_rate_reason"] if missing else row.get("interim_reason"), language
+    )
     if language == "ja":
         text = (
-            f"{indicator_name(row, 'ja')} — {P.number(row['actual'], unit)}"
+            f"{indicator_name(row, 'ja')} — {P.number(row['actual'], unit) or '—'}"
             f"（{year}年度の目標 {P.number(row['assessment_target'], unit)}に向けた計画途中の年度。"
             f"進み具合は算出しません：{why}）"
         )
@@ -379,11 +382,18 @@ def programme_overview(
         fin = fin[fin["fiscal_year"] == fiscal_year]
         if len(fin):
             f = fin.iloc[0]
+            # A grant the sheet does not give (先行型 sheets print only 実績額) is said so, not
+            # left as an empty 交付額 beside a rate of "-".
+            if pd.isna(f["grant_yen"]):
+                grant_ja, grant_en = "交付額 記載なし", "grant not given"
+            else:
+                grant_ja = f"交付額 {P.yen(f['grant_yen'])}（交付率 {f['grant_rate_text']}）"
+                grant_en = (
+                    f"grant {yen_text(f['grant_yen'], 'en')} (grant rate {f['grant_rate_text']})"
+                )
             money = P.pick(
-                f"事業費 {P.yen(f['cost_yen'])}、交付額 {P.yen(f['grant_yen'])}"
-                f"（交付率 {f['grant_rate_text']}）",
-                f"cost {yen_text(f['cost_yen'], 'en')}, grant {yen_text(f['grant_yen'], 'en')} "
-                f"(grant rate {f['grant_rate_text']})",
+                f"事業費 {P.yen(f['cost_yen'])}、{grant_ja}",
+                f"cost {yen_text(f['cost_yen'], 'en')}, {grant_en}",
                 language,
             )
             if s is not None and pd.notna(s["grant_gap_yen"]):
