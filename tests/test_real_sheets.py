@@ -1,12 +1,14 @@
 """Real published sheets typed in as printed (issue 16, "done when"): no edit, no invented value.
 
-Three programme folders in ``tests/fixtures/partners/`` are real: two of 坂井市's 地方創生先行型
-事業実施結果報告 (FY2015; https://expydoc.com/doc/11828747/) and one of 喜界町's
-(https://expydoc.com/doc/10606083/). Their ``source.txt`` is the PDF text as retrieved; every
-transcribed cell is checked against it. Before this change they needed edits or invented values:
-a plan period the sheets never print, 実績額 printed bare under the header 単位:円 and without a
-year, and targets printed with their target month in the same cell (``1人 (H29.3)``). Every
-expected value below is read off ``source.txt`` by hand.
+Four programme folders in ``tests/fixtures/partners/`` are real: two of 坂井市's 地方創生先行型
+事業実施結果報告 (FY2015; https://expydoc.com/doc/11828747/), one of 喜界町's
+(https://expydoc.com/doc/10606083/) and 群馬県's 栃木群馬長野広域的観光活性化計画
+(https://www.pref.gunma.jp/page/11531.html). Their ``source.txt`` is the text as retrieved;
+every transcribed cell is checked against it. Before this change they needed edits or invented
+values: a plan period the sheets never print, 実績額 printed bare under the header 単位:円 and
+without a year, targets printed with their target month in the same cell (``1人 (H29.3)``), and
+the labels ``平成25年度当初`` / ``平成29年度末``. Every expected value below is read off
+``source.txt`` by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from kpianalysis.errors import DataError, PeriodError
 
 PARTNERS = Path(__file__).resolve().parent / "fixtures" / "partners"
 B1GP, MIKUNI, ARUMONO = "18210-b1gp", "18210-mikuni", "46529-arumono"
-REAL = (B1GP, MIKUNI, ARUMONO)
+GUNMA = "10000-kanko"
+REAL = (GUNMA, B1GP, MIKUNI, ARUMONO)
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +325,57 @@ def test_a_grant_the_sheet_does_not_give_is_said_so(real):
     # 坂井市 B-1グランプリ: 実績額 7,400,000 (単位:円), no 交付額 printed.
     assert "事業費 7,400,000円、交付額 記載なし" in ja and "交付率 -" not in ja
     assert "grant not given" in en
+
+
+def test_gunma_year_start_and_year_end_labels_and_rates_by_hand(real):
+    # 当初現況値(平成25年度当初): the state when FY2013 begins = the close of FY2012;
+    # 最終目標値/最終実績値(平成29年度末) = FY2017. Values in 万人: 4,481万人 = 44,810,000 人.
+    ind = real.indicators.loc[real.indicators["programme_id"] == GUNMA].set_index("indicator_id")
+    assert list(ind["baseline_year"]) == [2012, 2012, 2012]
+    assert (ind.loc[1, "baseline"], ind.loc[1, "unit"], ind.loc[1, "unit_text"]) == (
+        44_810_000.0,
+        "人",
+        "万人",
+    )
+    progs = real.programmes.set_index("programme_id")
+    assert (progs.loc[GUNMA, "plan_start"], progs.loc[GUNMA, "plan_end"]) == (2013, 2017)
+    notes = real.cell_notes.loc[real.cell_notes["programme_id"] == GUNMA]
+    assert list(notes["column"]) == ["baseline_year"] * 3 and set(notes["mark"]) == {"reading"}
+    table = attainment_table(real.as_of(2017), 2017)
+    rows = table.loc[table["programme_id"] == GUNMA].set_index("indicator_id")
+    # 1: 4,913 / 4,730 = 1.038689…; progress (4,913 − 4,481) / (4,730 − 4,481) = 432 / 249.
+    # 2: 1,628 / 1,617 = 1.006803…; progress (1,628 − 1,528) / (1,617 − 1,528) = 100 / 89.
+    # 3: 34.0 % / 34.0 % = 1; progress (34.0 − 0) / (34.0 − 0) = 1.
+    assert rows.loc[1, "achievement_rate"] == pytest.approx(4913 / 4730)
+    assert rows.loc[1, "progress_rate"] == pytest.approx(432 / 249)
+    assert rows.loc[2, "achievement_rate"] == pytest.approx(1628 / 1617)
+    assert rows.loc[2, "progress_rate"] == pytest.approx(100 / 89)
+    assert (rows.loc[3, "achievement_rate"], rows.loc[3, "progress_rate"]) == (1.0, 1.0)
+    assert rows["achieved"].tolist() == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "plan_start", "fy"),
+    [
+        ("平成29年度末", None, 2017),
+        ("2017年度末", None, 2017),
+        ("平成25年度当初", 2013, 2012),
+        ("平成 25 年度 当初", 2013, 2012),
+        ("令和2年度期首", 2020, 2019),
+    ],
+)
+def test_read_period_year_end_and_year_start(text, plan_start, fy):
+    assert notation.read_period(text, plan_start=plan_start).fiscal_year == fy
+
+
+def test_the_start_of_a_year_outside_a_baseline_is_refused_saying_why(tmp_path):
+    raw = _copy(tmp_path, GUNMA)
+    path = raw / GUNMA / "observations.csv"
+    rows = read_rows(path)
+    rows[1][2] = "平成29年度当初"
+    write_rows(path, rows)
+    with pytest.raises(DataError) as err:
+        load_dataset(raw)
+    msg = str(err.value)
+    assert "observations.csv, row 2, column 'fiscal_year'" in msg
+    assert "read only as a baseline year" in msg and "close of FY2016" in msg

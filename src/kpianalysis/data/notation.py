@@ -1066,7 +1066,11 @@ def read_period(
     * a month that is not a fiscal year's end (``H28.2``, ``平成27年10月``) is the fiscal year
       containing it, noted;
     * with ``plan_start``, a baseline phrase (``事業開始前``, ``現時点``, ``事業開始前(現時点)``)
-      is the fiscal year before the plan starts, marked :attr:`Period.inferred`.
+      is the fiscal year before the plan starts, marked :attr:`Period.inferred`;
+    * the end of a fiscal year (``平成29年度末``) is that year; its start (``平成25年度当初``,
+      ``…年度初め``, ``…年度期首``: a baseline such as 当初現況値) is read only with
+      ``plan_start`` (as a baseline): the state when FY2013 begins, that is at the close of
+      FY2012, noted.
 
     Raises
     ------
@@ -1083,6 +1087,10 @@ def read_period(
     1
     >>> p = read_period("事業開始前 ( 現時点 )", plan_start=2016); p.fiscal_year, p.inferred
     (2015, True)
+    >>> read_period("平成29年度末").fiscal_year
+    2017
+    >>> read_period("平成25年度当初", plan_start=2013).fiscal_year
+    2012
     """
     if isinstance(text, bool):
         raise NotationError(text, "a boolean is not a fiscal year")
@@ -1102,6 +1110,11 @@ def read_period(
     else:
         s, plan_year = _label(text)
     notes: list[str] = []
+    start_word = next((w for w in _YEAR_START_WORDS if s.endswith("年度" + w)), "")
+    if start_word:
+        s = s[: -len(start_word)]
+    elif s.endswith("年度末"):
+        s = s[:-1]  # the end of a fiscal year is that fiscal year
     if _before_plan(s):
         if plan_start is None:
             raise NotationError(
@@ -1131,7 +1144,22 @@ def read_period(
             )
     else:
         raise _not_a_fiscal_year(text, s)
+    if start_word:
+        if plan_start is None:
+            raise NotationError(
+                text,
+                f"the start of a fiscal year ({start_word}) is read only as a baseline year "
+                f"(the state when FY{fy} begins, at the close of FY{fy - 1})",
+            )
+        notes.append(
+            f"{s}{start_word}: the state when FY{fy} begins, read as the close of FY{fy - 1}"
+        )
+        fy -= 1
     return Period(_check_range(text, fy), text, tuple(notes), False, plan_year)
+
+
+#: Words after ``…年度`` that name the start of a fiscal year (当初現況値 "as the plan begins").
+_YEAR_START_WORDS = ("当初", "初め", "期首")
 
 
 def _fiscal_era_year(text: object, era: str, n_text: str, notes: list[str]) -> int:
