@@ -870,3 +870,17 @@ def test_a_number_printed_without_its_unit_is_shown_with_it(targets):
     # whose every cell carries its unit (④ 累計 7.8ha) gets none.
     assert ">1.49<" in sheet and "単位：kg" in sheet and "単位：人" in sheet
     assert "単位：ha" not in sheet
+
+
+def test_the_trends_report_names_a_compound_kpis_measures_apart():
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.report.trends_views import trend_outlook, trend_view
+
+    ds = load_folders([PARTNERS / KENKO]).as_of(2022)
+    table = trend_table(ds, 2022)
+    # ids 1 and 1001 are the two measures of KPI １ (n + 1000·(m − 1)); ２ is a plain KPI.
+    assert sorted(table["indicator_id"]) == [1, 2, 1001]
+    for html in (str(trend_view(table, "ja")), str(trend_outlook(table, 2022, "ja"))):
+        assert "１ 健康教育の実施回数・参加者数（回）" in html
+        assert "１ 健康教育の実施回数・参加者数（人）" in html
+        assert "２ 特定保健指導の未利用者数（" not in html

@@ -16,7 +16,7 @@ import pandas as pd
 from kpianalysis.data.dataset import Dataset
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
-from kpianalysis.report.figures import achievement_figure, series_figure
+from kpianalysis.report.figures import achievement_figure, in_panel_units, series_figure
 from kpianalysis.report.labels import (
     ASSESSMENT_METHODS,
     as_written,
@@ -25,6 +25,7 @@ from kpianalysis.report.labels import (
     percent_text,
     reason_text,
     unit_text,
+    written_units,
 )
 from kpianalysis.report.sections import headline_sentence
 
@@ -332,14 +333,17 @@ def series_chart(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: s
     base = table.assign(
         label=[names[(r["programme_id"], int(r["indicator_id"]))] for r in table.to_dict("records")]
     )
-    units = {
-        names[(r["programme_id"], int(r["indicator_id"]))]: unit_text(r["unit"], language)
-        for r in table.to_dict("records")
-    }
+    # Each axis in the unit the sheet writes (1,262 under 千人, not 1,262,000 under 人).
+    written = written_units(ds.indicators, language)
+    axis = {}
+    for r in table.to_dict("records"):
+        key = (r["programme_id"], int(r["indicator_id"]))
+        axis[names[key]] = written.get(key, (1.0, unit_text(r["unit"], language)))
+    factors = {name: factor for name, (factor, _) in axis.items()}
     fig = series_figure(
-        obs[obs["label"] != ""],
-        base[["label", "baseline_year", "baseline"]],
-        units=units,
+        in_panel_units(obs[obs["label"] != ""], factors, ["actual", "target"]),
+        in_panel_units(base[["label", "baseline_year", "baseline"]], factors, ["baseline"]),
+        units={name: label for name, (_, label) in axis.items()},
         language=language,
     )
     caption = P.pick(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -54,6 +54,7 @@ __all__ = [
     "UNDEFINED_COLOUR",
     "achievement_figure",
     "distribution_figure",
+    "in_panel_units",
     "plain_axis",
     "series_figure",
     "trend_figure",
@@ -168,6 +169,26 @@ def plain_axis(axis: Any) -> None:
     >>> plt.close(fig)
     """
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.10g}"))
+
+
+def in_panel_units(
+    frame: pd.DataFrame, factors: Mapping[str, float], columns: Iterable[str], panel: str = "label"
+) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` divided, panel by panel, by ``factors[panel]`` (1
+    where none is given): values held in 人 drawn in the 千人 the sheet writes.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"label": ["a", "b"], "actual": [1_262_000.0, 5.0]})
+    >>> in_panel_units(df, {"a": 1000.0}, ["actual"])["actual"].tolist()
+    [1262.0, 5.0]
+    """
+    out = frame.copy()
+    by = out[panel].astype(str).map(lambda name: factors.get(name, 1.0)).astype(float)
+    for column in columns:
+        if column in out.columns:
+            out[column] = out[column].astype(float) / by.to_numpy()
+    return out
 
 
 def wrap_label(text: object, width: int = 24, max_lines: int = 3) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kpianalysis.analysis.measures import format_percent
+from kpianalysis.data.notation import split_scale
 from kpianalysis.reasons import reason_label
 from kpianalysis.report import present as P
 
@@ -30,6 +31,8 @@ __all__ = [
     "reason_text",
     "unit_text",
     "unparen",
+    "written_unit",
+    "written_units",
     "yen_text",
 ]
 
@@ -81,6 +84,54 @@ def unit_text(unit: Any, language: str) -> str:
     return UNITS_EN.get(text, text)
 
 
+def written_unit(unit: Any, written: Any, language: str) -> tuple[float, str]:
+    """The factor a KPI's values (held in ``unit``, the scale removed) are divided by to read
+    in the unit the sheet writes (``written``, the indicator's ``unit_text``), and that unit's
+    label: an axis of a KPI counted in 千人 reads 1,262 under 千人, not 1,262,000 under 人.
+
+    Examples
+    --------
+    >>> written_unit("人", "千人", "ja"), written_unit("トン", "万トン", "en")
+    ((1000.0, '千人'), (10000.0, 'ten thousand t'))
+    >>> written_unit("人", "人", "en")
+    (1.0, 'persons')
+    """
+    text = written if isinstance(written, str) else ""
+    base, factor = split_scale(text)
+    if factor == 1 or base != unit:
+        return 1.0, unit_text(unit, language)
+    if language == "ja":
+        return float(factor), text
+    prefix = text[: -len(base)]
+    return float(factor), f"{_SCALE_WORDS[prefix]} {unit_text(base, 'en')}"
+
+
+def written_units(indicators: pd.DataFrame, language: str) -> dict[tuple[Any, int], tuple]:
+    """(programme_id, indicator_id) → :func:`written_unit` of every KPI of ``indicators``."""
+    written = indicators.get("unit_text", pd.Series("", index=indicators.index))
+    return {
+        (pid, int(iid)): written_unit(unit, text, language)
+        for pid, iid, unit, text in zip(
+            indicators["programme_id"],
+            indicators["indicator_id"],
+            indicators["unit"],
+            written,
+            strict=True,
+        )
+    }
+
+
+#: The scale prefixes (notation.SCALE_PREFIXES) in English words.
+_SCALE_WORDS: dict[str, str] = {
+    "千": "thousand",
+    "万": "ten thousand",
+    "十万": "hundred thousand",
+    "百万": "million",
+    "千万": "ten million",
+    "億": "hundred million",
+}
+
+
 #: Units the seed sheets use, in English (the sheet's Japanese is kept in the tables).
 UNITS_EN: dict[str, str] = {
     "人": "persons",
@@ -92,6 +143,8 @@ UNITS_EN: dict[str, str] = {
     "店舗": "shops",
     "番組": "programmes",
     "人/月": "persons per month",
+    "t": "t",
+    "トン": "t",
 }
 
 

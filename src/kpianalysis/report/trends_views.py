@@ -17,7 +17,7 @@ from kpianalysis.analysis.projection import kpi_series, model_reason
 from kpianalysis.data.dataset import Dataset
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
-from kpianalysis.report.figures import trend_figure
+from kpianalysis.report.figures import in_panel_units, trend_figure
 from kpianalysis.report.labels import (
     fy_short,
     indicator_name,
@@ -25,6 +25,7 @@ from kpianalysis.report.labels import (
     quantity,
     reason_text,
     unit_text,
+    written_units,
 )
 from kpianalysis.report.likelihood import likelihood_words
 
@@ -39,6 +40,25 @@ __all__ = [
 ]
 
 
+def _with_measures(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each row's ``measure_no`` (0 for a plain KPI), so that the two measures of
+    a compound cell (回・人) are named apart, as in the attainment report.
+
+    The trend table does not carry the column; the indicator ids say it (``data.schema``:
+    measure m of KPI n has id n + 1000·(m − 1)): an id of 1000 or more is measure id // 1000
+    + 1, and an id n below it is measure 1 when n + 1000 is a KPI of the same programme.
+    """
+    if "measure_no" in table.columns or table.empty:
+        return table
+    ids = table["indicator_id"].astype("int64")
+    keys = set(zip(table["programme_id"], ids, strict=True))
+    second = [
+        (pid, int(i) + 1000) in keys for pid, i in zip(table["programme_id"], ids, strict=True)
+    ]
+    measure = (ids // 1000 + 1).where(ids >= 1000, pd.Series(second, index=table.index).astype(int))
+    return table.assign(measure_no=measure.astype("int64"))
+
+
 def trend_chart(
     ds: Dataset,
     table: pd.DataFrame,
@@ -47,6 +67,7 @@ def trend_chart(
     fiscal_year: int | None = None,
 ) -> P.Html:
     """Per KPI: actuals, baseline, the plan's targets as a path, the trend with both bands."""
+    table = _with_measures(table)
     fy = fiscal_year if fiscal_year is not None else ds.as_of_year
     if fy is None:
         fy = int(ds.observations["fiscal_year"].max())
@@ -69,10 +90,16 @@ def trend_chart(
         names.get((p, i), "")
         for p, i in zip(pred["programme_id"], pred["indicator_id"], strict=True)
     ]
-    units = {
-        names[(r["programme_id"], r["indicator_id"])]: unit_text(r["unit"], language)
-        for r in table.to_dict("records")
-    }
+    # Each axis in the unit the sheet writes (1,262 under 千人, not 1,262,000 under 人).
+    written = written_units(ds.indicators, language)
+    units, factors = {}, {}
+    for r in table.to_dict("records"):
+        key = (r["programme_id"], r["indicator_id"])
+        factors[names[key]], units[names[key]] = written.get(
+            (key[0], int(key[1])), (1.0, unit_text(r["unit"], language))
+        )
+    obs = in_panel_units(obs, factors, ["actual", "target"])
+    pred = in_panel_units(pred, factors, _PREDICTED_VALUES)
     notes = {
         names[(r["programme_id"], r["indicator_id"])]: reason_text(r["reason"], language)
         for r in table.to_dict("records")
@@ -91,13 +118,17 @@ def trend_chart(
     return figure_html(fig, caption, caption)
 
 
+#: The columns of the predictions drawn as values of the KPI (scaled with its axis).
+_PREDICTED_VALUES = ("mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high")
+
+
 def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
     """One row per KPI in a committee's words: the trend per year with its 95 % confidence
     interval, the value the trend gives for the plan's final year with its 95 % prediction
     interval (after the plan's end: for reference, marked so), the plan-end target, and the
     outlook or the known outcome. How each trend was fitted is in the appendix
     (:func:`trend_methods`)."""
-    t = table.copy()
+    t = _with_measures(table).copy()
     recs = t.to_dict("records")
     t["indicator"] = [indicator_name(r, language) for r in recs]
     t["slope_s"] = P.html_column((keep_whole(_slope_text(r, language)) for r in recs), t.index)
@@ -372,7 +403,8 @@ def _trend_clause(r: Mapping[str, Any], fiscal_year: int, language: str) -> str:
 def trend_outlook(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
     """The answer first: one sentence per KPI (:func:`outlook_sentence`), in plain words."""
     items = [
-        keep_whole(outlook_sentence(r, fiscal_year, language)) for r in table.to_dict("records")
+        keep_whole(outlook_sentence(r, fiscal_year, language))
+        for r in _with_measures(table).to_dict("records")
     ]
     ended = any(isinstance(o, str) for o in table["outcome"]) if len(table) else False
     note = P.pick(
@@ -401,7 +433,7 @@ def trend_methods(
     glossary (:func:`trend_glossary`)."""
     items = []
     if table is not None:
-        for r in table.to_dict("records"):
+        for r in _with_measures(table).to_dict("records"):
             items.append(f"{indicator_name(r, language)}: {_model_in_words(r, language)}")
     items += [
         P.pick(
