@@ -53,7 +53,7 @@ test: $(SYNCED) browser-deps slurm-deps
 
 ## The tests again with every partner fixture added to data/raw, in a copy of the project (the
 ## suite must not depend on what data/raw holds; run by CI after `make test`).
-test-partners: $(SYNCED)
+test-partners: $(SYNCED) browser-deps slurm-deps
 	SEED=$(SEED) bash scripts/test-with-partners.sh
 
 browser-deps:

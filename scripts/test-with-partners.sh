@@ -4,11 +4,9 @@
 # throwaway copy of the project whose data/raw holds the shipped data plus every partner fixture,
 # in a random order (seed $SEED, default that of `make test`); the working tree is not touched.
 #
-# What runs: every test not marked slow — the unit tests,
-# the bad-input corpus, the CLI on the data — and tests/test_notebooks.py, which executes the
-# shipped notebooks in the project root with their default raw_dir. The other slow tests build
-# in temporary projects of their own (tests/test_isolation.py checks statically that no test
-# reads data/raw as a whole). Arguments, when given, replace that selection (pytest arguments).
+# What runs: the whole suite, as `make test` runs it (slow tests included: the builds, the
+# browser and Slurm tests, the notebooks executed in the project root with their default raw_dir).
+# Arguments, when given, replace that selection (pytest arguments).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seed=${SEED:-20240409}
@@ -26,9 +24,5 @@ pytest=("$root/.venv/bin/python" -m pytest -p randomly -p no:cacheprovider --ran
 if [ $# -gt 0 ]; then
   "${pytest[@]}" "$@"
 else
-  # Both parts run (a failure in the first does not hide the second); either failing fails.
-  rc=0
-  "${pytest[@]}" -m "not slow" tests || rc=$?
-  "${pytest[@]}" -m slow tests/test_notebooks.py || rc=$?
-  exit "$rc"
+  "${pytest[@]}"
 fi

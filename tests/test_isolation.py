@@ -4,7 +4,7 @@ A partner adds programme folders beside the seed, as ``data/raw/README.md`` desc
 test must still pass. Tests select the seed by id (``conftest.SEED_DIR``, ``SEED_ID``) and build
 one-programme projects from it (``conftest.seed_only``), never read the folder as a whole. This
 module checks that statically, in milliseconds; ``scripts/test-with-partners.sh`` (run by CI)
-runs the suite's data-reading tests with the partner fixtures actually copied in.
+runs the whole suite again with the partner fixtures actually copied in.
 """
 
 from __future__ import annotations
