@@ -379,3 +379,18 @@ def test_the_start_of_a_year_outside_a_baseline_is_refused_saying_why(tmp_path):
     msg = str(err.value)
     assert "observations.csv, row 2, column 'fiscal_year'" in msg
     assert "read only as a baseline year" in msg and "close of FY2016" in msg
+
+
+def test_a_large_slope_is_written_out_not_in_exponent_notation(real):
+    # 群馬県 KPI 1: 4,481万人 (FY2012) -> 4,913万人 (FY2017), an OLS line through two points:
+    # slope (49,130,000 − 44,810,000) / 5 = 864,000 人 a year. Before: "8.64e+05人/年".
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.report import trends_views
+
+    cut = real.as_of(2017)
+    table = trend_table(cut, 2017)
+    table = table.loc[table["programme_id"] == GUNMA]
+    row = table.loc[table["indicator_id"] == 1].iloc[0]
+    assert row["slope"] == pytest.approx(864_000.0)
+    html = str(trends_views.trend_view(table, "ja"))
+    assert "864,000人</span>/年" in html and "e+05" not in html and "e +05" not in html

@@ -222,7 +222,16 @@ def _slope_text(r: Mapping[str, Any], language: str) -> str:
 
 
 def _num(v: Any, digits: int = 3) -> str:
-    return "" if v is None or pd.isna(v) else f"{float(v):,.{digits}g}"
+    """``digits`` significant digits as a reader reads them: ``864,000``, never ``8.64e+05``
+    (a slope of 群馬県's 4,481万人 → 4,913万人 read so)."""
+    if v is None or pd.isna(v):
+        return ""
+    x = float(v)
+    text = f"{x:,.{digits}g}"
+    if "e" not in text or not math.isfinite(x):
+        return text
+    places = digits - 1 - math.floor(math.log10(abs(x)))
+    return f"{round(x, places):,.{max(places, 0)}f}"
 
 
 def _projection_text(r: Mapping[str, Any], language: str) -> str:
