@@ -394,3 +394,20 @@ def test_a_large_slope_is_written_out_not_in_exponent_notation(real):
     assert row["slope"] == pytest.approx(864_000.0)
     html = str(trends_views.trend_view(table, "ja"))
     assert "864,000人</span>/年" in html and "e+05" not in html and "e +05" not in html
+
+
+def test_a_logit_slope_is_not_shown_in_the_kpis_unit(real):
+    # 群馬県 KPI 3, 0 % (FY2012) -> 34.0 % (FY2017), is fitted on the logit scale: its slope is
+    # not "0.926%/年" (34 points in five years is 6.8 points a year).
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.report import trends_views
+
+    table = trend_table(real.as_of(2017), 2017)
+    table = table.loc[(table["programme_id"] == GUNMA) & (table["indicator_id"] == 3)]
+    assert table.iloc[0]["model"] == "logit"
+    assert table.iloc[0]["slope"] == pytest.approx(0.926, abs=5e-4)  # the fitted logit slope
+    slope = "0.926"
+    ja = str(trends_views.trend_view(table, "ja"))
+    en = str(trends_views.trend_view(table, "en"))
+    assert f"{slope}/年（ロジット尺度）" in ja and f"{slope}%" not in ja
+    assert f"{slope}/yr (logit scale)" in en

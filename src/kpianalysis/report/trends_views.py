@@ -213,6 +213,15 @@ def _slope_text(r: Mapping[str, Any], language: str) -> str:
                 else (f" ({percent_text(lo)} to {percent_text(hi)})")
             )
         return text
+    if r.get("model") == "logit":
+        # A slope on the logit scale is not a change in the KPI's unit: 0.926 a year from 0 %
+        # to 34.0 % (群馬県) is not "0.926%/年".
+        scale = P.pick("（ロジット尺度）", " (logit scale)", language)
+        text = f"{_num(r['slope'])}{per_year}{scale}"
+        if pd.notna(r["ci_low"]):
+            lo, hi = _num(r["ci_low"]), _num(r["ci_high"])
+            text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
+        return text
     unit = _unit(r, language)
     text = _num(r["slope"]) + (unit + per_year if language == "ja" else f" {unit}{per_year}")
     if pd.notna(r["ci_low"]):
