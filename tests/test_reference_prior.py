@@ -31,7 +31,7 @@ from kpianalysis.analysis.reference_prior import (
     read_reference_prior,
     reference_prior_json,
 )
-from kpianalysis.analysis.shrinkage import fit_f_dist
+from kpianalysis.analysis.shrinkage import fit_f_dist, fit_f_dist_ml
 from kpianalysis.cli import main
 from kpianalysis.paths import DEFAULT_PRIOR, project_root
 
@@ -89,7 +89,7 @@ def reference(seed_alone):
     return estimate_reference_prior(panel(seed_alone, 24), estimated_on="2026-12-07")
 
 
-def test_prior_is_limma_fitfdist_of_the_panel_variances(seed_alone, reference) -> None:
+def test_prior_is_fitfdist_of_the_panel_variances(seed_alone, reference) -> None:
     ds = panel(seed_alone, 24)
     # Each family's prior is fitFDist of the KPIs' own variances at their latest year.
     by_key: dict[str, tuple[list[float], list[float]]] = {}
@@ -104,10 +104,12 @@ def test_prior_is_limma_fitfdist_of_the_panel_variances(seed_alone, reference) -
     }  # fmt: skip
     for key, (s2, d) in by_key.items():
         fam = reference.families[key]
-        if key == "poisson":  # exact-zero Pearson dispersions (equal increments) are left out
+        expected = fit_f_dist(s2, d)
+        if key == "poisson":  # exact-zero Pearson dispersions (equal increments) are left out,
+            # and the count family's prior is the F likelihood's maximum (fit_f_dist_ml)
             d = [k for v, k in zip(s2, d, strict=True) if v > 0]
             s2 = [v for v in s2 if v > 0]
-        expected = fit_f_dist(s2, d)
+            expected = fit_f_dist_ml(s2, d)
         assert fam.status == "prior_pooled" and fam.n_series == len(s2) >= 20
         assert fam.df == pytest.approx(expected.df, rel=1e-12)
         assert fam.scale == pytest.approx(expected.scale, rel=1e-12)

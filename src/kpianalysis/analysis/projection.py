@@ -197,7 +197,8 @@ def estimate_reference_prior(
     its report would fit it (:func:`kpianalysis.analysis.projection.trend_fits`, unpooled) and
     contributes its own residual variance to its pool. ``estimated_on`` (an ISO date) is recorded,
     not read from the clock, so the same data and date give the same file. The families are
-    :func:`kpianalysis.analysis.reference_prior.family_priors` of the variances.
+    :func:`kpianalysis.analysis.reference_prior.family_priors` of the variances (limma's
+    moments; the count family by the F likelihood).
     """
     groups: dict[str, tuple[list[float], list[float]]] = {}
     programmes = []
@@ -219,7 +220,7 @@ def estimate_reference_prior(
         "min_series": min_series,
         "programmes": programmes,
         "rule": "each KPI's own residual variance at its programme's latest fiscal year, "
-        "grouped by pool key; limma fitFDist per pool",
+        "grouped by pool key; limma fitFDist per pool (the count pool: F likelihood maximum)",
     }
     return ReferencePrior(families=families, provenance=provenance)
 

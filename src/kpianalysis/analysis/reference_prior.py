@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from kpianalysis import reasons
-from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist
+from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist, fit_f_dist_ml
 from kpianalysis.errors import KpiAnalysisError
 
 __all__ = [
@@ -122,8 +122,9 @@ def family_prior(reference: ReferencePrior | None, pool: str) -> tuple[VarianceP
 def family_priors(
     groups: Mapping[str, tuple[list[float], list[float]]], min_series: int = MIN_SERIES
 ) -> dict[str, FamilyPrior]:
-    """Each pool's prior from its series' (variances, df): limma ``fitFDist`` when it holds at
-    least ``min_series`` series, else status ``prior_too_few_series`` (the benchmark of
+    """Each pool's prior from its series' (variances, df) when it holds at least ``min_series``
+    series — limma ``fitFDist`` (:func:`fit_f_dist`), for the count pool the F likelihood's
+    maximum (:func:`fit_f_dist_ml`) — else status ``prior_too_few_series`` (the benchmark of
     calibration estimates its simulated reference panel's priors with this same function, and
     :func:`kpianalysis.analysis.projection.estimate_reference_prior` the real one's)."""
     families = {}
@@ -138,7 +139,9 @@ def family_priors(
         if len(s2) < min_series:
             families[key] = FamilyPrior(key, len(s2), 0.0, math.nan, "prior_too_few_series")
             continue
-        p = fit_f_dist(s2, d)
+        # Counts by maximum likelihood: their Pearson dispersions are not χ²-like in the left
+        # tail the log moments weigh most (fit_f_dist_ml); continuous families as limma does.
+        p = fit_f_dist_ml(s2, d) if key == "poisson" else fit_f_dist(s2, d)
         families[key] = FamilyPrior(key, p.n_series, float(p.df), float(p.scale), "prior_pooled")
     return families
 

@@ -9,8 +9,10 @@ from the others. Following Smyth (2004, *Stat. Appl. Genet. Mol. Biol.* 3(1), ar
     s²_g | σ²_g ~ σ²_g χ²_{d_g} / d_g,        1/σ²_g ~ χ²_{d₀} / (d₀ s₀²),
 
 so that s²_g / s₀² follows an F distribution on (d_g, d₀) degrees of freedom. The prior (d₀, s₀²)
-is estimated by matching the mean and variance of log s² (digamma and trigamma terms); each
-series' posterior variance is
+is estimated by matching the mean and variance of log s² (digamma and trigamma terms,
+:func:`fit_f_dist`) or, for Pearson dispersions of counts, whose log lacks the left tail of
+log χ²_d, by maximising the F likelihood (:func:`fit_f_dist_ml`); each series' posterior
+variance is
 
     s̃²_g = (d₀ s₀² + d_g s²_g) / (d₀ + d_g)
 
@@ -36,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-__all__ = ["VariancePrior", "fit_f_dist", "squeeze_var", "trigamma_inverse"]
+__all__ = ["VariancePrior", "fit_f_dist", "fit_f_dist_ml", "squeeze_var", "trigamma_inverse"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,65 @@ def fit_f_dist(variances: Any, df: Any) -> VariancePrior:
         s02 = math.exp(emean + float(special.digamma(d0 / 2)) - math.log(d0 / 2))
         return VariancePrior(df=d0, scale=s02, n_series=n)
     return VariancePrior(df=math.inf, scale=math.exp(emean), n_series=n)
+
+
+def _f_logpdf(x: np.ndarray, d: np.ndarray, inv_d0: float) -> np.ndarray:
+    """log density of F(d, d₀) at x, with 1/d₀ as the parameter so that d₀ = ∞ (the χ²_d/d
+    limit) is the boundary ``inv_d0 = 0``."""
+    h = d / 2
+    if inv_d0 == 0.0:
+        return h * np.log(h) - special.gammaln(h) + (h - 1) * np.log(x) - h * x
+    d0 = 1.0 / inv_d0
+    return (
+        special.gammaln(h + d0 / 2)
+        - special.gammaln(h)
+        - special.gammaln(d0 / 2)
+        + h * np.log(d / d0)
+        + (h - 1) * np.log(x)
+        - (h + d0 / 2) * np.log1p(d * x / d0)
+    )
+
+
+def fit_f_dist_ml(variances: Any, df: Any) -> VariancePrior:
+    """Estimate the prior (d₀, s₀²) by maximum likelihood of s²/s₀² ~ F(d, d₀).
+
+    The model is that of :func:`fit_f_dist`; the estimator is the likelihood of the variances
+    themselves (Wright & Simon 2003, *Bioinformatics* 19(18):2448–2455, fit their random-variance
+    model this way), not the moments of log s². It is used for the count family, where the two
+    differ: a Pearson dispersion of integer counts on 1–2 df lacks the long left tail of log χ²_d
+    that the moment estimator subtracts (measured on simulated running totals, d = 1: variance of
+    log s² 1.75 against ψ′(½) = 4.93), so moments attribute all spread to sampling and return
+    d₀ = ∞ even when the true dispersions vary (docs/METHODS.md §3). Zero and non-finite variances,
+    and df = 0, are skipped; d₀ is searched in [0.1, ∞] (∞: every series gets s₀² = Σd s²/Σd).
+
+    Examples
+    --------
+    >>> p = fit_f_dist_ml([1.0, 1.0, 1.0], 2)   # no spread at all: infinite prior df
+    >>> p.df, round(p.scale, 6)
+    (inf, 1.0)
+    """
+    from scipy import optimize
+
+    s2 = np.atleast_1d(np.asarray(variances, dtype=float))
+    d = np.broadcast_to(np.asarray(df, dtype=float), s2.shape)
+    ok = np.isfinite(s2) & np.isfinite(d) & (d > 1e-15) & (s2 > 0)
+    s2, d = s2[ok], d[ok]
+    n = int(s2.size)
+    if n < 2:
+        return VariancePrior(df=0.0, scale=float(s2[0]) if n else math.nan, n_series=n)
+
+    def nll(theta: np.ndarray) -> float:
+        log_s0, inv_d0 = float(theta[0]), float(theta[1])
+        return -float(np.sum(_f_logpdf(s2 * math.exp(-log_s0), d, inv_d0) - log_s0))
+
+    start = fit_f_dist(s2, d)
+    pooled = float(np.sum(d * s2) / np.sum(d))
+    x0 = [math.log(start.scale), min(1.0 / start.df, 10.0)]
+    res = optimize.minimize(nll, x0, method="L-BFGS-B", bounds=[(None, None), (0.0, 10.0)])
+    at_inf = nll(np.array([math.log(pooled), 0.0]))  # the boundary's own optimum, in closed form
+    if res.x[1] <= 1e-6 or at_inf <= res.fun:  # d₀ beyond a million: ∞
+        return VariancePrior(df=math.inf, scale=pooled, n_series=n)
+    return VariancePrior(df=1.0 / float(res.x[1]), scale=math.exp(float(res.x[0])), n_series=n)
 
 
 def squeeze_var(variances: Any, df: Any, prior: VariancePrior) -> tuple[np.ndarray, np.ndarray]:
