@@ -26,8 +26,11 @@ hidden value is inside the central 1 − α prediction interval when its predict
 count intervals are; the report's PI adds the mean's CI, which can only widen it). Exact lines:
 ``coverage95 <method> <kind> <points> <percent>``, ``coverage80 ...``,
 ``width_ratio_3pt <method> <kind> <ratio>`` (median PI width at three points relative to the
-per-series OLS interval, on series where both exist) and ``brier <method> <kind> <score>
-<base rate score>``.
+per-series OLS interval, on series where both exist), ``brier <method> <kind> <score>
+<base rate score>`` and ``mc_se <series> <se95> <se80>``: the binomial standard error of one
+coverage figure at its nominal level. The default, 1,600 series per cell, puts it at 1.0 point
+at 80 % (0.5 at 95 %), so "within 3 points of nominal" is a claim three standard errors wide; at
+400 series (SE 2.0) a cell 3 points off is as likely noise as bias.
 
 Run: ``.venv/bin/python benchmarks/bench_calibration.py [--series N] [--seed S] [--quick]``
 """
@@ -206,11 +209,14 @@ def summarise(res: pd.DataFrame, series: int) -> None:
         brier = float(np.mean((g["prob"] - g["outcome"]) ** 2))
         base = float(np.mean((g["outcome"].mean() - g["outcome"]) ** 2))
         print(f"brier report {kind} {brier:.4f} {base:.4f}")
+    # Monte-Carlo error of one coverage figure: binomial at the nominal level.
+    se95, se80 = (100 * math.sqrt(p * (1 - p) / series) for p in (0.95, 0.80))
+    print(f"mc_se {series} {se95:.2f} {se80:.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--series", type=int, default=400, help="test series per kind and length")
+    ap.add_argument("--series", type=int, default=1600, help="test series per kind and length")
     ap.add_argument("--reference", type=int, default=3000, help="reference series per kind")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))

@@ -35,6 +35,7 @@ RATIO_LINES: dict[str, tuple[str, ...]] = {
         r"coverage95 \S+( \S+)* [\d.]+",
         r"coverage80 \S+( \S+)* [\d.]+",
         r"width_ratio\S* \S+( \S+)* [\d.]+",
+        r"mc_se \d+ [\d.]+ [\d.]+",
     ),
     "bench_national": (
         r"machine : \S",
