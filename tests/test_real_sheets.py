@@ -411,3 +411,18 @@ def test_a_logit_slope_is_not_shown_in_the_kpis_unit(real):
     en = str(trends_views.trend_view(table, "en"))
     assert f"{slope}/年（ロジット尺度）" in ja and f"{slope}%" not in ja
     assert f"{slope}/yr (logit scale)" in en
+
+
+def test_what_the_sheet_does_not_print_is_said_so_in_the_overview(real):
+    # 群馬県's 成果目標 page gives no grant type, strategy goals or overview: each is 記載なし,
+    # not an empty line (and in English not a bare "(in Japanese)").
+    from kpianalysis.report import sections
+
+    cut = real.as_of(2017).by_programme()[GUNMA]
+    ja = str(sections.programme_overview(cut, cut, 2017, "ja"))
+    en = str(sections.programme_overview(cut, cut, 2017, "en"))
+    assert ja.count("記載なし") == 3 and en.count("not given") == 3
+    assert "(in Japanese)" not in en
+    # The seed prints all three: nothing said missing.
+    seed = real.as_of(2023).by_programme()[SEED_ID]
+    assert "記載なし" not in str(sections.programme_overview(seed, seed, 2023, "ja"))

@@ -335,6 +335,12 @@ def summary_box(
     return P.Html(f'<section class="kpi-summary">{P.concat(*parts)}</section>')
 
 
+def _given(printed: Any, shown: Any, language: str) -> Any:
+    """``shown``, or 記載なし / "not given" where the sheet prints nothing (a 成果目標 page has
+    no grant type, goals or overview): never an empty line or a bare "(in Japanese)"."""
+    return shown if str(printed or "").strip() else P.pick("記載なし", "not given", language)
+
+
 def programme_overview(
     full: Dataset,
     ds: Dataset,
@@ -363,8 +369,20 @@ def programme_overview(
                     language,
                 ),
             ),
-            (P.header("grant_type", language), grant_type_text(prog["grant_type_ja"], language)),
-            (P.header("strategy_goals", language), _goals(prog["strategy_goals_ja"], language)),
+            (
+                P.header("grant_type", language),
+                _given(
+                    prog["grant_type_ja"],
+                    grant_type_text(prog["grant_type_ja"], language),
+                    language,
+                ),
+            ),
+            (
+                P.header("strategy_goals", language),
+                _given(
+                    prog["strategy_goals_ja"], _goals(prog["strategy_goals_ja"], language), language
+                ),
+            ),
             (
                 P.header("plan_period", language),
                 P.pick(
@@ -375,7 +393,13 @@ def programme_overview(
             ),
             (
                 P.header("overview", language),
-                prog["overview_ja"] if language == "ja" else f"(in Japanese) {prog['overview_ja']}",
+                _given(
+                    prog["overview_ja"],
+                    prog["overview_ja"]
+                    if language == "ja"
+                    else f"(in Japanese) {prog['overview_ja']}",
+                    language,
+                ),
             ),
         ]
         fin = ds.finance[(ds.finance["programme_id"] == pid)]
