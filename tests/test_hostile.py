@@ -168,7 +168,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ja = pipeline.build(root, jobs=2, progress=False)
     assert ja.count("ok") == 3 * len(NOTEBOOKS), ja.outcomes
     en = pipeline.build(
-        root, reports="reports-en", fiscal_years=[2023], language="en", jobs=2, progress=False
+        root, reports="reports-en", fiscal_years=[2023], languages="en", jobs=2, progress=False
     )
     assert en.count("ok") == len(NOTEBOOKS), en.outcomes
     pages = {"index": root / "reports" / "index.html", "en-index": root / "reports-en/index.html"}

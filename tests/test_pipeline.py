@@ -766,7 +766,7 @@ def test_english_reports_beside_the_japanese_ones(tmp_path: Path, fake) -> None:
     do_build(root, fiscal_years=[2023])
     reports = root / "reports"
     ja = snapshot(reports)
-    s = do_build(root, fiscal_years=[2023], language="en")
+    s = do_build(root, fiscal_years=[2023], languages="en")
     assert runs_of(s, "ok") == ["panel/fy2023/alpha.en"]
     after = snapshot(reports)
     indexes = ("index.html", "index.en.html")
@@ -866,6 +866,8 @@ def test_planned_keys_are_the_per_programme_digests_keys(tmp_path: Path) -> None
                 **library,
                 "notebooks/attainment.ipynb": fileio.sha256_file(nb),
                 f"data/{pid}/as_of_fy{fy}": ds.as_of(fy).by_programme()[pid].digest(),
+                # The reports it links: none (no programme-scoped sibling, Japanese only).
+                plan.LINKS_INPUT: "",
             }
             # What its parameters cell declares (no processed_dir).
             params = {

@@ -94,11 +94,12 @@ def test_declared_requires_fiscal_year(project: Path) -> None:
 
 
 def test_base_parameters_are_the_declared_standard_ones(project: Path) -> None:
-    p = planner(project, language="en")
+    p = planner(project, languages=["en"])
     nb = project / "notebooks" / "attainment.ipynb"
     # The cell declares raw_dir and language, not processed_dir: that one is not passed.
-    assert p.base_parameters(nb) == {"raw_dir": "data/raw", "language": "en"}
-    assert p.base_parameters(nb) is p.base_parameters(nb)  # validated once per notebook
+    assert p.base_parameters(nb, "en") == {"raw_dir": "data/raw", "language": "en"}
+    # validated once per notebook and language
+    assert p.base_parameters(nb, "en") is p.base_parameters(nb, "en")
 
 
 def test_programme_digest_is_the_digest_of_the_programme_cut(project: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -80,26 +81,34 @@ def test_data_processed_holds_every_year_table_the_registry_names(seed) -> None:
 
 
 def test_a_report_links_the_index_its_siblings_and_its_other_language(tmp_path: Path) -> None:
-    """Issue 17: no link back to the index, to the other language or to the sibling report."""
+    """Issue 17: no link back to the index, to the other language or to the sibling report.
+
+    The sibling and other-language links are the run's :attr:`RunSpec.links`, what its build
+    makes (tests/test_links.py plans them); the archive's content plays no part."""
     reports = tmp_path / "reports"
     folder = reports / SEED_ID / "fy2023"
     folder.mkdir(parents=True)
-    spec = RunSpec(Path("attainment.ipynb"), "attainment", 2023, {}, {}, "", programme_id=SEED_ID)
+    spec = RunSpec(Path("attainment.ipynb"), "attainment", 2023, {}, {}, "", programme_id=SEED_ID,
+                   links=(("trends", "ja"), ("attainment", "en")))  # fmt: skip
+    index = ("報告書の一覧", f"../../index/23205.html#{SEED_ID}", "ja")
     assert execute.navigation_for(spec, reports) == [
-        ("報告書の一覧", f"../../index/23205.html#{SEED_ID}", "ja"),
+        index,
         ("KPIの推移と見通し", "trends.html", "ja"),
-    ]  # no English version built yet: no link that would lead nowhere
+        ("English version", "attainment.en.html", "en"),
+    ]
+    # A build of Japanese only links no English version, even where the archive holds one.
     (folder / "attainment.en.html").write_text("<html></html>", encoding="utf-8")
-    assert execute.navigation_for(spec, reports)[-1] == (
-        "English version",
-        "attainment.en.html",
-        "en",
-    )
+    ja_only = replace(spec, links=(("trends", "ja"),))
+    assert execute.navigation_for(ja_only, reports) == [
+        index,
+        ("KPIの推移と見通し", "trends.html", "ja"),
+    ]
     en = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id=SEED_ID,
-                 language="en")  # fmt: skip
+                 language="en", links=(("attainment", "en"), ("trends", "ja")))  # fmt: skip
     assert execute.navigation_for(en, reports) == [
         ("All reports", f"../../index/23205.en.html#{SEED_ID}", "en"),
         ("KPI attainment", "attainment.en.html", "en"),
+        ("日本語版", "trends.html", "ja"),
     ]
     panel = RunSpec(Path("panel.ipynb"), "panel", 2023, {}, {}, "")
     assert execute.navigation_for(panel, reports) == [("報告書の一覧", "../../index.html", "ja")]

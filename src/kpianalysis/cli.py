@@ -347,7 +347,7 @@ def run_build(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             wait_for_lock=not args.no_wait,
             progress=args.progress,
-            language=args.language,
+            languages=args.language,
             programmes=args.programme,
             shard=args.shard,
             index=not args.no_index,

@@ -17,10 +17,10 @@ from typing import Any
 
 from kpianalysis import fileio
 from kpianalysis.build import archive
-from kpianalysis.build.plan import RunSpec
+from kpianalysis.build.plan import RunSpec, report_stem
 from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
 from kpianalysis.report.index import municipality_page
-from kpianalysis.report.registry import REPORTS, report_for
+from kpianalysis.report.registry import report_for, report_title
 
 __all__ = [
     "DEFAULT_CELL_TIMEOUT",
@@ -352,20 +352,21 @@ def provenance_for(
 def navigation_for(spec: RunSpec, reports: Path) -> list[tuple[str, str, str]]:
     """``(text, href, hreflang)`` of the pages a report links above its title, relative to it.
 
-    The index (the programme's entry on its municipality's page), the same programme-year's
-    other registered reports in the report's language (a build makes every registered
-    notebook), and the report in the other language when the archive already holds it (a build
-    makes one language at a time; a link to a report never built would lead nowhere).
+    The index (the programme's entry on its municipality's page, which every archive has), then
+    :attr:`RunSpec.links`: the sibling reports of its programme-year in its language and its
+    versions in the other languages — those its build makes, as the plan decided
+    (:meth:`kpianalysis.build.plan.Planner.links_of`). Nothing here looks at the archive, so a
+    report's links never depend on what happened to be built before it.
 
     Examples
     --------
-    >>> spec = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id="a")
+    >>> spec = RunSpec(Path("trends.ipynb"), "trends", 2023, {}, {}, "", programme_id="a",
+    ...                links=(("attainment", "ja"), ("trends", "en")))
     >>> [href for _, href, _ in navigation_for(spec, Path("/nonexistent"))]
-    ['../../index/unknown.html#a', 'attainment.html']
+    ['../../index/unknown.html#a', 'attainment.html', 'trends.en.html']
     """
     ja = spec.language == "ja"
     here = archive.run_paths(reports, spec.where, spec.stem)["html"].parent
-    # A programme's entry is on its municipality's index page, which every archive has.
     if spec.programme_id:
         index = municipality_page(spec.programme_id, spec.language) + f"#{spec.programme_id}"
     else:
@@ -377,16 +378,12 @@ def navigation_for(spec: RunSpec, reports: Path) -> list[tuple[str, str, str]]:
             spec.language,
         )
     ]
-    scope = "programme" if spec.programme_id else "panel"
-    for name, report in REPORTS.items():
-        if name != spec.name and report.scope == scope:
-            stem = name if ja else f"{name}.{spec.language}"
-            links.append((report.title(spec.language), f"{stem}.html", spec.language))
-    other = "en" if ja else "ja"
-    other_stem = spec.name if other == "ja" else f"{spec.name}.{other}"
-    if (here / f"{other_stem}.html").is_file():
-        text = "English version" if ja else "日本語版"
-        links.append((text, f"{other_stem}.html", other))
+    for name, language in spec.links:
+        if language == spec.language:
+            text = report_title(name, language)
+        else:  # the same report in another language, named in that language
+            text = "English version" if language == "en" else "日本語版"
+        links.append((text, f"{report_stem(name, language)}.html", language))
     return links
 
 

@@ -117,7 +117,7 @@ def build(
     jobs: int | None = None,
     wait_for_lock: bool = True,
     progress: bool | None = None,
-    language: str = "ja",
+    languages: str | Sequence[str] = ("ja",),
     programmes: Sequence[str] | None = None,
     shard: tuple[int, int] | None = None,
     index: bool = True,
@@ -148,9 +148,13 @@ def build(
         refuse (:class:`archive.BuildLockedError`).
     progress
         Show a tqdm bar on stderr; default: when stderr is a terminal.
-    language
-        ``language`` parameter for every notebook (``"ja"`` or ``"en"``); English reports are
-        archived beside the Japanese ones as ``<notebook>.en.html``.
+    languages
+        The report languages, ``"ja"`` and/or ``"en"`` (one as a string, or several): each
+        notebook declaring a ``language`` parameter runs once per language, English reports
+        archived beside the Japanese ones as ``<notebook>.en.html``. Default Japanese only;
+        ``kpianalysis build`` (and so ``make report``) asks for both. A report links its
+        versions in the other languages asked for and its sibling reports, those this build
+        makes (:meth:`kpianalysis.build.plan.Planner.links_of`).
     programmes
         Restrict to these programmes' runs (``--programme``; no panel run); default all.
     shard
@@ -193,8 +197,10 @@ def build(
     raw_s = rel("raw_dir", raw_dir)
     processed_s = rel("processed_dir", processed_dir)
     notebooks_s = rel("notebooks_dir", notebooks_dir)
-    if language not in ("ja", "en"):
-        raise ParameterError(f"language must be 'ja' or 'en', got {language!r}")
+    languages = (languages,) if isinstance(languages, str) else tuple(languages)
+    for language in languages:
+        if language not in ("ja", "en"):
+            raise ParameterError(f"language must be 'ja' or 'en', got {language!r}")
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
     if cell_timeout is not None and not cell_timeout > 0:
@@ -219,7 +225,7 @@ def build(
                 data_years=data_years,
                 raw_dir=raw_s,
                 processed_dir=processed_s,
-                language=language,
+                languages=languages,
                 dataset=dataset,
                 programmes=programmes,
             )

@@ -10,6 +10,14 @@ sha256 of everything its report depends on — for a programme run, *that progra
 its fiscal year; for a panel run, its panel's programmes' — plus the notebook, the library
 source, ``uv.lock`` and its parameters. So adding or changing one programme changes the keys of
 that programme's runs and of the panel runs of its years only.
+
+A notebook that declares ``language`` runs once per language asked for (``<notebook>.html``,
+``<notebook>.en.html``); one that does not has a single version, ``<notebook>.html``. What a
+report links beside the index — its other-language versions and its sibling reports of the same
+programme-year — is decided here, from what the build is asked to make (:meth:`Planner.links_of`),
+never from what the archive happens to hold, and is part of the run's key: the same request
+gives the same bytes whatever was built before, and a report never links a file the build does
+not make.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from kpianalysis.analysis.panel import panel_dataset
 from kpianalysis.analysis.results import ResultsByYear, YearResults
 from kpianalysis.build.archive import location
 from kpianalysis.build.parameters import (
+    LANGUAGES,
     STANDARD_DEFAULTS,
     check_fiscal_year,
     notebook_parameter_names,
@@ -39,9 +48,11 @@ from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
 from kpianalysis.paths import archive_name_problem
 from kpianalysis.report.headline import panel_headline, programme_headlines
+from kpianalysis.report.registry import REPORTS
 
 __all__ = [
     "FORMAT_VERSION",
+    "LINKS_INPUT",
     "PANEL",
     "RESERVED_SCOPES",
     "Planner",
@@ -54,6 +65,7 @@ __all__ = [
     "library_inputs",
     "plan_runs",
     "programme_years",
+    "report_stem",
     "run_key",
     "run_keys_over",
     "select_shard",
@@ -66,6 +78,21 @@ FORMAT_VERSION = 2
 PANEL = "panel"
 #: Names a programme id may not have: they are folders of the archive itself.
 RESERVED_SCOPES = (PANEL, "failed")
+
+#: The run-key input holding the reports a run links in its folder (see
+#: :meth:`Planner.links_of`): ``"attainment.en.html trends.html"``, not a file's digest.
+LINKS_INPUT = "links"
+
+
+def report_stem(notebook: str, language: str) -> str:
+    """File stem of a report in its run folder: the notebook's name, ``.en`` added for English.
+
+    Examples
+    --------
+    >>> report_stem("attainment", "ja"), report_stem("attainment", "en")
+    ('attainment', 'attainment.en')
+    """
+    return notebook if language == "ja" else f"{notebook}.{language}"
 
 
 @dataclass(frozen=True, slots=True)  # slots: a national plan holds 174,000
@@ -83,6 +110,10 @@ class RunSpec:
     programme_id: str | None = None
     language: str = "ja"
     provenance: dict[str, Any] | None = None
+    #: The reports of the same folder it links, ``(notebook, language)``: its siblings in its
+    #: language, then its versions in the other languages — those the build makes
+    #: (:meth:`Planner.links_of`), whatever the archive holds.
+    links: tuple[tuple[str, str], ...] = ()
     #: What the run's record needs but its key does not — the headline, the raw files' digests
     #: — as a function giving the fields to fill in: :meth:`resolved` calls it for the runs
     #: that are executed only, so a build that skips every run never computes them.
@@ -108,7 +139,7 @@ class RunSpec:
     @property
     def stem(self) -> str:
         """File stem in the archive: the notebook name, ``.en`` added for English."""
-        return self.name if self.language == "ja" else f"{self.name}.{self.language}"
+        return report_stem(self.name, self.language)
 
     @property
     def where(self) -> str:
@@ -439,8 +470,11 @@ class Planner:
         empty for every year.
     data_years
         Fiscal years with an actual in the whole data (the panel's years).
-    raw_dir, processed_dir, language
+    raw_dir, processed_dir
         Standard parameters passed to the notebooks that declare them.
+    languages
+        The report languages asked for (``("ja", "en")`` for both): a notebook that declares
+        ``language`` runs once in each (:meth:`versions`).
     dataset
         The validated data, best as the :class:`ResultsByYear` that already wrote
         ``data/processed``: each year's cut and tables are then reused for the run keys and the
@@ -469,7 +503,7 @@ class Planner:
         data_years: Sequence[int],
         raw_dir: str,
         processed_dir: str,
-        language: str = "ja",
+        languages: Sequence[str] = ("ja",),
         dataset: ResultsByYear | Dataset | None = None,
         programmes: Sequence[str] | None = None,
     ) -> None:
@@ -479,7 +513,12 @@ class Planner:
         self.data_years = list(data_years)
         self.raw_dir = raw_dir
         self.processed_dir = processed_dir
-        self.language = language
+        self.languages = tuple(dict.fromkeys(languages))
+        for language in self.languages:
+            if language not in LANGUAGES:
+                raise ParameterError(f"language must be one of {LANGUAGES}, got {language!r}")
+        if not self.languages:
+            raise ParameterError("no report language asked for")
         self.programmes = programmes
         self.results = ResultsByYear(dataset) if isinstance(dataset, Dataset) else dataset
         self.dataset = self.results.dataset if self.results is not None else None
@@ -567,19 +606,63 @@ class Planner:
         """Whether some notebook is programme-scoped (declares ``programme_id``)."""
         return any("programme_id" in names for names in self.declared.values())
 
+    def versions(self, notebook: Path) -> tuple[str, ...]:
+        """The languages the notebook's reports are made in: every language asked for when its
+        parameters cell declares ``language``; else one version, ``<notebook>.html`` (an English
+        copy of a notebook that cannot speak English would be the same Japanese page)."""
+        return self.languages if "language" in self.declared[notebook] else ("ja",)
+
+    @functools.cached_property
+    def scope_notebooks(self) -> dict[str, list[Path]]:
+        """The notebooks making reports in each kind of folder, ``programme`` or ``panel`` (no
+        panel report with ``--programme``), in the index's order: registry, then name."""
+        order = {name: i for i, name in enumerate(REPORTS)}
+        out: dict[str, list[Path]] = {"programme": [], PANEL: []}
+        for nb in sorted(self.notebooks, key=lambda p: (order.get(p.stem, len(order)), p.stem)):
+            if "programme_id" in self.declared[nb]:
+                out["programme"].append(nb)
+            elif self.programmes is None:
+                out[PANEL].append(nb)
+        return out
+
     @_memo
-    def base_parameters(self, notebook: Path) -> dict[str, Any]:
+    def links_of(self, notebook: Path, language: str) -> tuple[tuple[str, str], ...]:
+        """The reports a run of ``notebook`` in ``language`` links in its folder: the other
+        notebooks of its kind in that language, then its own other-language versions.
+
+        Decided by the request alone — the notebooks and languages planned — never by what the
+        archive holds: every programme-scoped notebook runs for the same programme-years (and
+        every panel one for the same years), so each link is to a report of this build. (A
+        ``--notebook``/``--language`` subset links only within the subset; the link set is a
+        run-key input, :data:`LINKS_INPUT`, so a full build relinks.)
+        """
+        kind = "programme" if "programme_id" in self.declared[notebook] else PANEL
+        siblings = [
+            (nb.stem, language)
+            for nb in self.scope_notebooks[kind]
+            if nb != notebook and language in self.versions(nb)
+        ]
+        others = [(notebook.stem, lang) for lang in self.versions(notebook) if lang != language]
+        return (*siblings, *others)
+
+    def links_input(self, notebook: Path, language: str) -> dict[str, str]:
+        """:meth:`links_of` as a run-key input: the linked files, e.g. ``trends.html``."""
+        links = self.links_of(notebook, language)
+        return {LINKS_INPUT: " ".join(f"{report_stem(n, lang)}.html" for n, lang in links)}
+
+    @_memo
+    def base_parameters(self, notebook: Path, language: str = "ja") -> dict[str, Any]:
         """The standard parameters the notebook declares, validated (paths resolved on disk).
 
-        The same for every run of the notebook, so checked once, not once per run; a standard
-        parameter the notebook does not declare is not passed to it.
+        The same for every run of the notebook in a language, so checked once, not once per
+        run; a standard parameter the notebook does not declare is not passed to it.
         """
         declared = self.declared[notebook]
         base = {
             **STANDARD_DEFAULTS,
             "raw_dir": self.raw_dir,
             "processed_dir": self.processed_dir,
-            "language": self.language,
+            "language": language,
         }
         return validate_parameters(
             {k: v for k, v in base.items() if k in declared},
@@ -688,14 +771,24 @@ class Planner:
     # ---- the runs
 
     def programme_runs(self, notebook: Path) -> list[RunSpec]:
-        """A programme-scoped notebook's runs: one per selected programme and year of its own."""
+        """A programme-scoped notebook's runs: one per selected programme, year of its own and
+        language (:meth:`versions`)."""
         declared = self.declared[notebook]
-        base = self.base_parameters(notebook)
         notebook_input = self.notebook_inputs(notebook)
-        # The shared inputs are one mapping under every run's own (a ChainMap: 174,000 copies
-        # of ~50 digests would hold ~400 MB); resolved() makes each a dict.
-        shared_inputs = {**self.library, **notebook_input}
-        key_of = run_keys_over(shared_inputs, notebook.stem)
+        # Per language: its parameters, and the inputs every run shares — one mapping under
+        # each run's own (a ChainMap: 174,000 copies of ~50 digests would hold ~400 MB);
+        # resolved() makes each a dict.
+        per_language = []
+        for language in self.versions(notebook):
+            shared = {**self.library, **notebook_input, **self.links_input(notebook, language)}
+            per_language.append(
+                (
+                    language,
+                    self.base_parameters(notebook, language),
+                    shared,
+                    run_keys_over(shared, notebook.stem),
+                )
+            )
         specs = []
         for pid in self.selected:
             years = self.years_of[pid]
@@ -712,33 +805,49 @@ class Planner:
             for fy in years:
                 if not self.wanted(fy):
                     continue
-                params = {"fiscal_year": fy, **base, "programme_id": pid}
                 # Keyed on this programme's data as of the year: another programme's folder
                 # cannot change it. Its raw files are recorded for provenance.
                 own_input = {f"data/{pid}/as_of_fy{fy}": self.programme_digest(pid, fy)}
-                key_inputs = collections.ChainMap(own_input, shared_inputs)
-                specs.append(
-                    RunSpec(
-                        notebook=notebook,
-                        name=notebook.stem,
-                        fiscal_year=fy,
-                        parameters=params,
-                        inputs=key_inputs,
-                        run_key=key_of(own_input, params),
-                        programme_id=pid,
-                        language=self.language,
-                        provenance=provenance,
-                        pending=functools.partial(self.programme_record, pid, fy, key_inputs),
-                    )
-                )
+                for language, base, shared, key_of in per_language:
+                    params = {"fiscal_year": fy, **base, "programme_id": pid}
+                    key_inputs = collections.ChainMap(own_input, shared)
+                    key = key_of(own_input, params)
+                    record = functools.partial(self.programme_record, pid, fy, key_inputs)
+                    run = (notebook, language, params, key_inputs, key, provenance, record, pid)
+                    specs.append(self.spec(*run))
         return specs
 
+    def spec(
+        self,
+        notebook: Path,
+        language: str,
+        parameters: dict[str, Any],
+        inputs: Mapping[str, str],
+        key: str,
+        provenance: dict[str, Any] | None,
+        pending: Callable[[], dict[str, Any]] | None,
+        programme_id: str | None = None,
+    ) -> RunSpec:
+        """One run of ``notebook`` in ``language``, with the links planned for them."""
+        return RunSpec(
+            notebook=notebook,
+            name=notebook.stem,
+            fiscal_year=parameters["fiscal_year"],
+            parameters=parameters,
+            inputs=inputs,
+            run_key=key,
+            programme_id=programme_id,
+            language=language,
+            provenance=provenance,
+            links=self.links_of(notebook, language),
+            pending=pending,
+        )
+
     def panel_runs(self, notebook: Path) -> list[RunSpec]:
-        """A panel-scoped notebook's runs: one per fiscal year of the panel's data."""
+        """A panel-scoped notebook's runs: one per fiscal year of the panel's data and language."""
         if self.programmes is not None:
             return []  # --programme: that programme's runs only, no panel run
         notebook_input = self.notebook_inputs(notebook)
-        base = self.base_parameters(notebook)
         specs = []
         for fy in self.fiscal_years or self.data_years:
             if fy not in self.data_years:
@@ -750,33 +859,26 @@ class Planner:
                 root=self.root,
                 notebook=notebook.name,
             )
-            params = {**own, **base}
-            pending = None
-            if self.results is not None:
-                # Key on the data as of this year, not on the raw files: new rows for a later
-                # year leave this run's key, and so its archived report, untouched. The raw
-                # files' digests are still recorded for provenance.
-                key_inputs = {
-                    **self.library,
-                    **notebook_input,
-                    f"data/as_of_fy{fy}": self.panel_digest(fy),
-                }
-                pending = functools.partial(self.panel_record, fy, key_inputs)
-            else:
-                key_inputs = {**self.shared, **notebook_input}
-            specs.append(
-                RunSpec(
-                    notebook=notebook,
-                    name=notebook.stem,
-                    fiscal_year=fy,
-                    parameters=params,
-                    inputs=key_inputs,
-                    run_key=run_key(key_inputs, params, notebook.stem),
-                    language=self.language,
-                    provenance=self.panel_provenance,
-                    pending=pending,
-                )
-            )
+            for language in self.versions(notebook):
+                params = {**own, **self.base_parameters(notebook, language)}
+                links = self.links_input(notebook, language)
+                pending = None
+                if self.results is not None:
+                    # Key on the data as of this year, not on the raw files: new rows for a
+                    # later year leave this run's key, and so its archived report, untouched.
+                    # The raw files' digests are still recorded for provenance.
+                    key_inputs = {
+                        **self.library,
+                        **notebook_input,
+                        **links,
+                        f"data/as_of_fy{fy}": self.panel_digest(fy),
+                    }
+                    pending = functools.partial(self.panel_record, fy, key_inputs)
+                else:
+                    key_inputs = {**self.shared, **notebook_input, **links}
+                key = run_key(key_inputs, params, notebook.stem)
+                run = (notebook, language, params, key_inputs, key, self.panel_provenance, pending)
+                specs.append(self.spec(*run))
         return specs
 
     @functools.cached_property
