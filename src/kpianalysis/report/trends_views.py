@@ -302,7 +302,7 @@ def _sig(v: Any, count: bool) -> str:
     x = float(v)
     if count or abs(x) >= 100:
         return f"{x:,.0f}"
-    return f"{x:,.3g}"
+    return _num(x)
 
 
 def _outcome_text(r: Mapping[str, Any], language: str) -> str:
