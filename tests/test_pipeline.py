@@ -547,7 +547,10 @@ def test_index_panel_line_in_the_page_language() -> None:
     en = render_index([rec], language="en")
     assert "1事業: 評価した4指標中2指標が目標を達成（50.0%）、1事業中1事業が1指標以上を達成" in ja
     assert "programme(s)" not in ja
-    assert "1 of 1 programmes achieved at least one KPI" in en and "事業中" not in en
+    # English counts agree with their number (issue 17): "1 programme", never "programme(s)".
+    assert "1 programme: 2 of 4 evaluated KPIs achieved (50.0%)" in en
+    assert "1 of 1 programme achieved at least one KPI" in en and "事業中" not in en
+    assert "(s)" not in en
 
 
 def test_index_lists_years_and_reports(tmp_path: Path, fake) -> None:

@@ -258,7 +258,7 @@ def test_methods_appendix_names_the_reference_panel_and_what_was_not_pooled(
     assert f"2026-12-07に参照パネル1事業（{SEED_ID}）から推定" in ja
     assert "比較できる系列が少なく事前分布を推定できない分散の統合" in ja and "（1系列）" in ja
     en = str(trend_methods("en", trend_priors(seed_alone.as_of(2023), 2023, reference=reference)))
-    assert "reference panel of 25 programme(s)" in en and "families with fewer than 8" in en
+    assert "reference panel of 25 programmes" in en and "families with fewer than 8" in en
     n = reference.families["poisson"].n_series
     assert f"overdispersion of the count models&#x27;: {n} series, d₀ = " in en
     # A programme id is data: escaped like every data-derived string.

@@ -18,6 +18,7 @@ import pandas as pd
 from kpianalysis.analysis.measures import format_percent
 from kpianalysis.analysis.results import YearResults
 from kpianalysis.fileio import jsonable
+from kpianalysis.report.labels import counted
 
 __all__ = [
     "achievement_counts",
@@ -178,13 +179,13 @@ def counts_text(counts: Mapping[str, Any], language: str = "both") -> str:
     if counts.get("plan_only"):
         n = int(counts["n_kpis"])
         ja = f"計画のみ：{n}指標、実績値はまだありません"
-        en = f"plan only: {n} KPIs, no actual yet"
+        en = f"plan only: {counted(n, 'KPI')}, no actual yet"
     else:
         m, k = int(counts["n_evaluated"]), int(counts["n_achieved"])
         share = counts.get("share_achieved")
         pct = format_percent(share if share is not None else float("nan"), 1)
         ja = f"評価した{m}指標中{k}指標が目標を達成（{pct}）"
-        en = f"{k} of {m} evaluated KPIs achieved ({pct})"
+        en = f"{k} of {counted(m, 'evaluated KPI')} achieved ({pct})"
         if counts.get("n_without_actual"):
             ja += f"、実績値なし{counts['n_without_actual']}指標"
             en += f"; {counts['n_without_actual']} without an actual"
@@ -260,7 +261,7 @@ def panel_text(headline: Mapping[str, Any], language: str = "both") -> str:
     >>> panel_text(h, "ja")
     '1事業: 評価した4指標中2指標が目標を達成（50.0%）、1事業中1事業が1指標以上を達成'
     >>> panel_text(h, "en")  # doctest: +NORMALIZE_WHITESPACE
-    '1 programme(s): 2 of 4 evaluated KPIs achieved (50.0%); 1 of 1 programmes achieved at least
+    '1 programme: 2 of 4 evaluated KPIs achieved (50.0%); 1 of 1 programme achieved at least
     one KPI'
     >>> panel_text(h) == panel_text(h, "ja") + " / " + panel_text(h, "en")
     True
@@ -269,7 +270,7 @@ def panel_text(headline: Mapping[str, Any], language: str = "both") -> str:
     p = int(headline["n_programmes"])
     ja = f"{p}事業: {counts_text(headline, 'ja')}、{m}事業中{n}事業が1指標以上を達成"
     en = (
-        f"{p} programme(s): {counts_text(headline, 'en')}; "
-        f"{n} of {m} programmes achieved at least one KPI"
+        f"{counted(p, 'programme')}: {counts_text(headline, 'en')}; "
+        f"{n} of {counted(m, 'programme')} achieved at least one KPI"
     )
     return {"ja": ja, "en": en}.get(language, f"{ja} / {en}")

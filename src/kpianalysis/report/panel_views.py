@@ -19,7 +19,12 @@ from kpianalysis.analysis.panel import GRANT_CATEGORIES, PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
-from kpianalysis.report.labels import ASSESSMENT_METHODS, fiscal_year_label, grant_type_text
+from kpianalysis.report.labels import (
+    ASSESSMENT_METHODS,
+    counted,
+    fiscal_year_label,
+    grant_type_text,
+)
 from kpianalysis.report.registry import report_title
 
 __all__ = [
@@ -129,9 +134,9 @@ def panel_title(programmes: pd.DataFrame, fiscal_year: int, language: str = "ja"
             P.pick(
                 f"{n}事業（計画期間に{fiscal_year}年度を含む事業と、{fiscal_year}年度の実績値が"
                 f"ある事業）。{fiscal_year}年度までのデータのみを用いています。",
-                f"{n} programme(s): those whose plan period includes FY{fiscal_year} or that "
-                f"report an actual for it. Only data of fiscal years up to {fiscal_year} are "
-                "used.",
+                f"{counted(n, 'programme')}: those whose plan period includes FY{fiscal_year} "
+                f"or that report an actual for it. Only data of fiscal years up to {fiscal_year} "
+                "are used.",
                 language,
             )
         ),
@@ -199,10 +204,10 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
         f"{h.n_kpis_achieved}指標が目標を達成しました（達成割合 {kpi_share}）。"
         f"KPIの目標を1つ以上達成した事業は{h.n_programmes_evaluated}事業中"
         f"{h.n_programmes_any_achieved}事業です。",
-        f"FY{fy}: {h.n_kpis_achieved} of {h.n_kpis_evaluated} evaluated KPIs of "
-        f"{h.n_programmes_evaluated} programme(s) reached their target "
+        f"FY{fy}: {h.n_kpis_achieved} of {counted(h.n_kpis_evaluated, 'evaluated KPI')} of "
+        f"{counted(h.n_programmes_evaluated, 'programme')} reached their target "
         f"({kpi_share}); {h.n_programmes_any_achieved} of "
-        f"{h.n_programmes_evaluated} programme(s) achieved at least one KPI target.",
+        f"{counted(h.n_programmes_evaluated, 'programme')} achieved at least one KPI target.",
         language,
     )
     parts: list[str] = [P.paragraph(sentence)]
@@ -211,8 +216,8 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
             P.paragraph(
                 P.pick(
                     f"実績値のない{h.n_kpis_without_actual}指標は割合の分母に含めていません。",
-                    f"{h.n_kpis_without_actual} KPI(s) without an actual are not in any "
-                    "denominator.",
+                    f"{counted(h.n_kpis_without_actual, 'KPI')} without an actual "
+                    f"{'is' if h.n_kpis_without_actual == 1 else 'are'} not in any denominator.",
                     language,
                 )
             )

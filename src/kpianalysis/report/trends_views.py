@@ -19,6 +19,7 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import in_panel_units, trend_figure
 from kpianalysis.report.labels import (
+    counted,
     fy_short,
     indicator_name,
     percent_text,
@@ -563,7 +564,7 @@ def _prior_provenance(provenance: Mapping[str, Any], language: str) -> str:
     return P.pick(
         f"事前分布のファイル: {when}に参照パネル{n}事業（{ids}）から推定（kpianalysis {version}、"
         f"{int(provenance.get('min_series', 0))}系列未満の族は統合しない）。",
-        f"Prior file: estimated on {when} from a reference panel of {n} programme(s) "
+        f"Prior file: estimated on {when} from a reference panel of {counted(n, 'programme')} "
         f"({ids.replace('、', ', ')}; kpianalysis {version}; families with fewer than "
         f"{int(provenance.get('min_series', 0))} series are not pooled).",
         language,
@@ -574,9 +575,13 @@ def _model_in_words(r: Mapping[str, Any], language: str) -> str:
     """``"累計の件数…（データ3点、残差自由度1）"``: the model and what it was fitted to."""
     n = int(r["n"])
     df = "" if pd.isna(r["df_resid"]) else int(r["df_resid"])
-    fit = P.pick(f"データ{n}点", f"{n} points", language)
+    fit = P.pick(f"データ{n}点", counted(n, "point"), language)
     if df != "":
-        fit += P.pick(f"、残差自由度{df}", f", {df} residual degrees of freedom", language)
+        fit += P.pick(
+            f"、残差自由度{df}",
+            ", " + counted(df, "residual degree of freedom", "residual degrees of freedom"),
+            language,
+        )
     if pd.notna(r["prior_df"]) and r["prior_df"] > 0:
         fit += P.pick("、分散を統合", ", variance pooled", language)
     return f"{_trend_model_text(dict(r), language)}" + P.pick(f"（{fit}）", f" ({fit})", language)
