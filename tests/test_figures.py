@@ -290,3 +290,40 @@ def test_distribution_points_are_the_same_in_every_build():
     # x: the rates in percent (hand-computed above); y: within ±0.15 of the one box at 0.
     np.testing.assert_allclose(points[0][:, 0], [69.230769, 2.766667, 100.0, 268.2], rtol=1e-6)
     assert np.all(np.abs(points[0][:, 1]) <= 0.15) and len(set(points[0][:, 1])) == 4
+
+
+def test_distribution_boxes_only_groups_of_five_programmes():
+    """A box is a group's quartiles: drawn for five programmes or more, as the panel's tables
+    give quartiles; a smaller group shows its points alone (issue 17: no quartiles for one
+    programme; the seed's one programme drew a box of its 4 KPIs and a bar per single KPI)."""
+    import matplotlib.pyplot as plt
+
+    # Group "A": 5 programmes, one KPI each; group "B": 6 KPIs of 2 programmes.
+    data = pd.DataFrame(
+        {
+            "programme_id": ["p1", "p2", "p3", "p4", "p5", "q1", "q1", "q1", "q2", "q2", "q2"],
+            "grant": ["A"] * 5 + ["B"] * 6,
+            "achievement_rate": [0.5, 0.8, 1.0, 1.2, 1.5, 0.1, 0.2, 0.3, 0.4, 0.6, 0.7],
+            "achieved": [False, False, True, True, True] + [False] * 6,
+        }
+    )
+    fig = distribution_figure(data, groups=[("grant", "交付金")], count="programme_id")
+    ax = fig.axes[0]
+    # One box (group A, at y = 0): its median is the 3rd of 5 rates, 100 %.
+    medians = [
+        line
+        for line in ax.get_lines()
+        if line.get_color() == "#333333" and line.get_linestyle() == "-"  # not the dashed 100 %
+    ]
+    assert len(ax.patches) == 1
+    assert [[float(x) for x in m.get_xdata()] for m in medians] == [[100.0, 100.0]]
+    # Every KPI is still a point: 11, filled for the 3 met targets, open for the 8 missed.
+    points = ax.collections[0]
+    assert len(points.get_offsets()) == 11
+    faces = [tuple(f) for f in points.get_facecolors()]
+    assert faces.count((1.0, 1.0, 1.0, 1.0)) == 8
+    plt.close(fig)
+    # Without `count`, KPIs are counted: group B's 6 KPIs get a box too.
+    fig = distribution_figure(data, groups=[("grant", "交付金")])
+    assert len(fig.axes[0].patches) == 2
+    plt.close(fig)

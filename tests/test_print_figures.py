@@ -62,3 +62,23 @@ def test_report_figures_fit_a4_with_text_of_7_pt_or_more(seed, monkeypatch, year
         assert len(texts) > 10  # titles, tick labels, axis labels, legend
         small = sorted((t.get_fontsize(), t.get_text()) for t in texts)[:3]
         assert small[0][0] >= SMALLEST_PT, small
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_panel_figure_fits_a4_with_text_of_7_pt_or_more(seed, monkeypatch, language):
+    # The panel's distribution figure was 6 in a panel (12 in for two) at "notebook" scale:
+    # about 5 pt once the browser shrank it to the page.
+    from kpianalysis.analysis import panel
+    from kpianalysis.report import panel_views
+
+    ds = panel.panel_dataset(seed.as_of(2023), 2023)
+    kpis = panel.panel_kpis(attainment_table(ds, 2023), ds.programmes)
+    drawn = _drawn(monkeypatch, panel_views)
+    panel_views.distribution_chart(kpis, 2023, language)
+    (fig,) = drawn
+    width, _ = fig.get_size_inches()
+    assert width <= A4_TEXT_WIDTH_IN + 1e-9, width
+    texts = _texts(fig)
+    assert len(texts) > 10  # title, panel titles, group names, tick and axis labels
+    small = sorted((t.get_fontsize(), t.get_text()) for t in texts)[:3]
+    assert small[0][0] >= SMALLEST_PT, small

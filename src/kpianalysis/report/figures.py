@@ -736,6 +736,8 @@ def distribution_figure(
     title: str | None = None,
     xlabel: str = "達成率",
     max_points: int = 400,
+    box_from: int = 5,
+    count: str | None = None,
     language: str = "ja",
     fig: FigureBase | None = None,
 ) -> FigureBase:
@@ -756,8 +758,13 @@ def distribution_figure(
         Individual KPIs are drawn as points up to this many (a national panel has tens of
         thousands: the boxes say enough), spread across the box by a jitter drawn from a
         generator seeded with :data:`JITTER_SEED`, so the same data gives the same picture.
+    box_from, count
+        A group gets a box (its quartiles) only when it holds at least ``box_from`` distinct
+        values of the column ``count`` (rows when ``None``); a smaller group is drawn as its
+        points alone, as the panel report lists such a group's rates instead of quartiles.
     fig
-        Figure or sub-figure to draw the panels into; without one, a figure 6 in wide a panel.
+        Figure or sub-figure to draw the panels into; without one, a figure at the A4 text
+        width (7.2 in, the panels side by side), drawn at "paper" scale.
 
     Examples
     --------
@@ -767,25 +774,37 @@ def distribution_figure(
     >>> len(fig.axes)
     2
     """
-    with _own_scale("notebook", fig):
+    # "paper" scale at the A4 text width: printed at its own size, its text stays ≥ 7 pt (it
+    # was 12 in wide at "notebook" scale, about 5 pt once shrunk to the page).
+    with _own_scale("paper", fig):
         return _distribution_panels(
-            data, groups, rate, achieved, reference, clip, title, xlabel, max_points, language, fig
+            data,
+            groups,
+            (rate, achieved, count),
+            reference,
+            clip,
+            title,
+            xlabel,
+            (max_points, box_from),
+            language,
+            fig,
         )
 
 
 def _distribution_panels(
     data: pd.DataFrame,
     groups: Sequence[tuple[str, str]],
-    rate: str,
-    achieved: str,
+    columns: tuple[str, str, str | None],
     reference: float,
     clip: tuple[float, float],
     title: str | None,
     xlabel: str,
-    max_points: int,
+    limits: tuple[int, int],
     language: str,
     fig: FigureBase | None,
 ) -> FigureBase:
+    rate, achieved, count = columns
+    max_points, box_from = limits
     values = pd.to_numeric(data[rate], errors="coerce").to_numpy(dtype=float)
     finite = np.isfinite(values)
     lo, hi = clip
@@ -794,51 +813,26 @@ def _distribution_panels(
         {
             "pct": np.clip(values, lo, hi) * 100,
             "achieved": data[achieved].astype("boolean").fillna(False).to_numpy(dtype=bool),
+            "unit": data[count].astype(str).to_numpy() if count else np.arange(len(data)),
         }
     )
     n_groups = [max(1, data[col].nunique()) for col, _ in groups]
-    height = 1.6 + 0.55 * max(n_groups)
+    height = 1.0 + 0.32 * max(n_groups)
     if fig is None:
-        fig = plt.figure(figsize=(6.0 * len(groups), height), layout="constrained")
+        fig = plt.figure(figsize=(7.2, height), layout="constrained")
     axes = fig.subplots(1, len(groups), squeeze=False)
     label = xlabel + " (%)"
     if clipped.any():
         note = FIGURE_WORDS[language]["clipped_points"].format(
             lo=f"{lo * 100:.0f}", hi=f"{hi * 100:.0f}"
         )
-        label += f"  [{note}]"
+        label += f"\n[{note}]"
     for ax, (col, panel_title) in zip(axes.flat, groups, strict=True):
         frame["group"] = [wrap_label(x, width=14, max_lines=2) for x in data[col].astype(str)]
         shown = frame[finite]
         order = sorted(frame["group"].unique())
         if len(shown):
-            # matplotlib's own boxplot: seaborn's passes a deprecated argument (a warning
-            # would end up in the report).
-            boxes = [shown.loc[shown["group"] == g, "pct"].to_numpy() for g in order]
-            ax.boxplot(
-                boxes,
-                positions=np.arange(len(order)),
-                orientation="horizontal",
-                widths=0.6,
-                showfliers=len(shown) > max_points,
-                patch_artist=True,
-                boxprops={"facecolor": "#dfe7f0", "edgecolor": "#555555"},
-                medianprops={"color": "#333333"},
-            )
-            if len(shown) <= max_points:
-                # seaborn's stripplot jitters with numpy's global, unseeded generator: the
-                # same report would differ between two builds.
-                jitter = np.random.default_rng(JITTER_SEED).uniform(-0.15, 0.15, len(shown))
-                position = {g: i for i, g in enumerate(order)}
-                ax.scatter(
-                    shown["pct"],
-                    shown["group"].map(position).to_numpy(dtype=float) + jitter,
-                    c=np.where(shown["achieved"], ACHIEVED_COLOUR, MISSED_COLOUR),
-                    s=36,
-                    linewidths=0,
-                    zorder=3,
-                )
-                ax.grid(False, axis="y")  # as seaborn draws a categorical axis
+            _distribution_boxes(ax, shown, order, max_points, box_from)
             ax.set_yticks(np.arange(len(order)), order)
             ax.set_ylim(len(order) - 0.5, -0.5)
         ax.axvline(reference * 100, color="#333333", linestyle="--", linewidth=1)
@@ -849,3 +843,42 @@ def _distribution_panels(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _distribution_boxes(
+    ax: Axes, shown: pd.DataFrame, order: list[str], max_points: int, box_from: int
+) -> None:
+    """One panel's boxes (groups of ``box_from`` units or more) and points (every KPI when
+    there are at most ``max_points``; always those of a group without a box)."""
+    position = {g: i for i, g in enumerate(order)}
+    boxed = [g for g in order if shown.loc[shown["group"] == g, "unit"].nunique() >= box_from]
+    if boxed:
+        # matplotlib's own boxplot: seaborn's passes a deprecated argument (a warning
+        # would end up in the report).
+        ax.boxplot(
+            [shown.loc[shown["group"] == g, "pct"].to_numpy() for g in boxed],
+            positions=[position[g] for g in boxed],
+            orientation="horizontal",
+            widths=0.6,
+            showfliers=len(shown) > max_points,
+            patch_artist=True,
+            boxprops={"facecolor": "#dfe7f0", "edgecolor": "#555555"},
+            medianprops={"color": "#333333"},
+        )
+    points = shown if len(shown) <= max_points else shown[~shown["group"].isin(boxed)]
+    if len(points):
+        # seaborn's stripplot jitters with numpy's global, unseeded generator: the same
+        # report would differ between two builds.
+        jitter = np.random.default_rng(JITTER_SEED).uniform(-0.15, 0.15, len(points))
+        met = points["achieved"].to_numpy(dtype=bool)
+        # Filled for a target reached, open for one missed: told apart in greyscale too.
+        ax.scatter(
+            points["pct"],
+            points["group"].map(position).to_numpy(dtype=float) + jitter,
+            s=20,
+            c=np.where(met, ACHIEVED_COLOUR, "white"),
+            edgecolors=np.where(met, ACHIEVED_COLOUR, MISSED_COLOUR),
+            linewidths=1.2,
+            zorder=3,
+        )
+    ax.grid(False, axis="y")  # as seaborn draws a categorical axis

@@ -293,6 +293,8 @@ def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja
     fig = distribution_figure(
         data,
         max_points=POINTS_SHOWN,
+        box_from=QUARTILES_FROM,
+        count="programme_id",
         xlabel=P.pick("達成率", "Achievement rate", language),
         groups=[
             ("kind_label", P.pick("KPIの種類別", "By KPI kind", language)),
@@ -310,8 +312,8 @@ def distribution_chart(kpis: pd.DataFrame, fiscal_year: int, language: str = "ja
     )
     if data["achievement_rate"].notna().sum() <= POINTS_SHOWN:
         caption += P.pick(
-            "。点は各KPI（青: 達成、橙: 未達成）",
-            "; a dot per KPI (blue: achieved, orange: not achieved)",
+            "。点は各KPI（青の塗りつぶし: 達成、橙の白抜き: 未達成）",
+            "; a dot per KPI (filled blue: achieved, open orange: not achieved)",
             language,
         )
     return figure_html(fig, P.label("achievement_rate", language), caption)
