@@ -471,6 +471,15 @@ def _series_panel(
         ax.set_ylim(bottom=0)
 
 
+#: A note printed inside a panel: small, grey, on a pale box over the lines and bands (which
+#: would cross it) but under the points (which it must not hide).
+NOTE_STYLE: dict[str, Any] = {
+    "fontsize": 7.5,
+    "color": "#555555",
+    "zorder": 3.5,
+    "bbox": {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},
+}
+
 #: Seed of the strip plot's jitter in :func:`distribution_figure` (reproducible pictures).
 JITTER_SEED = 20240409
 
@@ -538,10 +547,11 @@ def trend_figure(
     cols |= {ci[0]: "_ci_low", ci[1]: "_ci_high", pi[0]: "_pi_low", pi[1]: "_pi_high"}
     # "paper" type at the A4 text width (186 mm = 7.3 in, two 3.6 in panels): printed at its
     # own size, the smallest text stays at 7.5 pt or more (it was ~5 pt at 12.4 in shrunk).
+    # 1.75 in a row with the legend on one line: the trends report prints on two A4 pages.
     with _own_scale("paper", fig):
         names = list(dict.fromkeys(str(p) for p in observations[panel]))
         fig, axes = _panel_grid(
-            len(names), ncols, lambda nrows, ncols: (3.6 * ncols, 2.1 * nrows), fig
+            len(names), ncols, lambda nrows, ncols: (3.6 * ncols, 0.2 + 1.75 * nrows), fig
         )
         legend: dict[str, object] = {}
         for ax, name in zip(axes.flat, names, strict=False):
@@ -558,6 +568,10 @@ def trend_figure(
                 nonnegative=bool(nonnegative and nonnegative.get(name)),
                 language=language,
             )
+        # The years' label once a column, under its lowest panel (the panels share the axis).
+        for i, ax in enumerate(axes.flat[: len(names)]):
+            if i + axes.shape[1] < len(names):
+                ax.set_xlabel("")
         if legend:
             keys = [
                 k for k in ("actual", "baseline", "target_plan", "trend", "ci", "pi") if k in legend
@@ -567,8 +581,10 @@ def trend_figure(
                 [legend[k] for k in keys],
                 [words[k] for k in keys],
                 loc="outside lower center",
-                ncols=min(len(keys), 3),
+                ncols=len(keys),
                 frameon=False,
+                columnspacing=1.2,
+                handlelength=1.8,
             )
     return fig
 
@@ -625,8 +641,7 @@ def _trend_panel(
             transform=ax.transAxes,
             ha="right",
             va="bottom",
-            fontsize=7.5,
-            color="#555555",
+            **NOTE_STYLE,
         )
     tgt = obs[obs[target].notna()]
     if len(tgt):
@@ -663,7 +678,10 @@ def _trend_panel(
             label=words["baseline"],
             zorder=4,
         )
-    ax.set_title(wrap_label(name, width=24, max_lines=2), loc="left", fontsize=9)
+    # About 24 full-width characters fit the panel's width; Latin letters are half as wide.
+    ax.set_title(
+        wrap_label(name, width=24 if language == "ja" else 42, max_lines=2), loc="left", fontsize=9
+    )
     years = sorted(set(obs[x].astype(int)) | set(pred[x].astype(int) if not pred.empty else []))
     ax.set_xticks(years, [f"{y}" for y in years])
     ax.set_xlabel(words["fiscal_year"])
@@ -673,11 +691,10 @@ def _trend_panel(
         ax.text(
             0.02,
             0.95,
-            wrap_label(note, width=30, max_lines=3),
+            wrap_label(note, width=30 if language == "ja" else 52, max_lines=3),
             transform=ax.transAxes,
             va="top",
-            fontsize=7.5,
-            color="#555555",
+            **NOTE_STYLE,
         )
 
 

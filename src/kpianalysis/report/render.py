@@ -174,7 +174,7 @@ figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; break-before: 
   .kpi-record { table-layout: fixed; }
   .kpi-record th { width: 7.5em; }
 }
-@page { size: A4; margin: 14mm 12mm 14mm; }
+@page { size: A4; margin: 12mm 12mm 12mm; }
 @page {
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555;
     font-family: "IPAexGothic", "Noto Sans CJK JP", sans-serif; }
@@ -187,10 +187,13 @@ figcaption { font-size: .86em; font-weight: bold; margin: .2em 0; break-before: 
   main { max-width: none; padding: 0; }
   a { color: inherit; text-decoration: none; }
   .kpi-table { font-size: .9em; }
-  .kpi-methods { font-size: .85em; }
+  .kpi-methods { font-size: .8em; }
   .kpi-methods li, .kpi-notes li { margin: .1em 0; }
-  .kpi-footer { margin-top: 1em; font-size: .75em; }
-  .kpi-footer p { margin: 0; }
+  /* Links do nothing on paper: no table of contents. The footer's facts run on as one
+     paragraph, and it never stands alone on a page (it takes the lines before it along). */
+  .kpi-toc { display: none; }
+  .kpi-footer { margin-top: 1em; font-size: .75em; break-before: avoid; }
+  .kpi-footer p { display: inline; margin: 0 1.2em 0 0; }
   .kpi-glossary { columns: 2; column-gap: 2em; }
   .kpi-glossary li { break-inside: avoid; }
   /* A table short enough for one page is never split, so its caption and header are never

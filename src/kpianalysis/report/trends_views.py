@@ -101,9 +101,13 @@ def trend_chart(
         )
     obs = in_panel_units(obs, factors, ["actual", "target"])
     pred = in_panel_units(pred, factors, _PREDICTED_VALUES)
+    # Why a panel has no band is said in the table beside the figure; the panel says only that.
     notes = {
-        names[(r["programme_id"], r["indicator_id"])]: reason_text(r["reason"], language)
+        names[(r["programme_id"], r["indicator_id"])]: P.pick(
+            "区間なし（理由は表を参照）", "no interval (reason in the table)", language
+        )
         for r in table.to_dict("records")
+        if reason_text(r["reason"], language)
     }
     nonneg = {
         names[(r["programme_id"], r["indicator_id"])]: r["kind"] in ("cumulative", "stock")
@@ -430,13 +434,14 @@ def trend_outlook(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -
         "計画期間が終わったため、結果を示します（確率は示しません）。計画終了後の傾向は表の参考値のみです。"
         if ended
         else "見込みは、報告年度までの実績から推定した傾向に基づく確率を言葉で表したものです"
-        "（約33%以下「低い」、34〜66%「五分五分」、67%以上「高い」）。",
+        "（約33%以下「低い」、34〜66%「五分五分」、67%以上「高い」、1%未満・99%超は"
+        "「極めて低い」「極めて高い」）。",
         "The plan has ended: the outcomes are shown, with no probability. Trends beyond the "
         "plan appear in the table for reference only."
         if ended
         else "The outlook puts into words the probability given by the trend estimated from "
         "the actuals so far (33% or less: unlikely; 34–66%: about as likely as not; 67% or "
-        "more: likely).",
+        "more: likely; below 1% / above 99%: exceptionally unlikely / virtually certain).",
         language,
     )
     return P.concat(
@@ -455,17 +460,13 @@ def trend_methods(
         for r in _with_measures(table).to_dict("records"):
             items.append(f"{indicator_name(r, language)}: {_model_in_words(r, language)}")
     items += [
+        # The model of each kind is named in the KPI's line above; what they share is said once.
         P.pick(
-            "KPIの種類ごとにモデルを選択: 累計は各年度の増加数（件数なら過分散を含めた件数モデル、"
-            "それ以外は増加分の平均）を推定し、到達済みの水準に今後の増加を加えて予測（累計は減らないため"
-            "区間は到達済みの水準を下回りません）。正の値のストックは対数線形（一定の伸び率）、"
-            "フロー・平均は直線（最小二乗法）。当初値の年度が計画初年度より前なら、当初値も観測値として使います。",
-            "Model by KPI kind: a running total is modelled on its yearly increments (a count "
-            "model with its overdispersion for counts; else the mean increment) and projected "
+            "累計は減らないため、各年度の増加数を推定し、到達済みの水準に今後の増加を加えて予測します"
+            "（区間は到達済みの水準を下回りません）。当初値の年度が計画初年度より前なら、当初値も観測値として使います。",
+            "A running total cannot fall: it is modelled on its yearly increments and projected "
             "as the level reached plus future increments, so its intervals never fall below that "
-            "level. Strictly positive stocks: log-linear (constant growth). Flows and averages: "
-            "straight line (least squares). A baseline whose year precedes the plan is an "
-            "observation.",
+            "level. A baseline whose year precedes the plan counts as an observation.",
             language,
         ),
         P.pick(
@@ -485,19 +486,16 @@ def trend_methods(
             "予測区間は常に平均の信頼区間を含みます。件数の予測区間と確率は予測分布（パラメータの"
             "不確実性を混合したポアソン／負の二項分布）を決定的な数値積分で計算（乱数なし、誤差1e-3未満）。"
             "確率は計画最終年度に目標を達成する確率（累計は到達済みの水準を条件とする。計画終了後は結果が確定"
-            "するため示さない）で、整数パーセントで表示し、本文では言葉に置き換えます（約33%以下「低い」、34〜66%"
-            "「五分五分」、67%以上「高い」、1%未満・99%超は「極めて低い／高い」; IPCC の不確実性の"
-            "表現指針 Mastrandrea ほか 2010 による）。8点未満では正規性検定を示しません。",
+            "するため示さない）で、整数パーセントで表示し、見通しの注記のとおり言葉に置き換えます（IPCC の"
+            "不確実性の表現指針 Mastrandrea ほか 2010 による）。8点未満では正規性検定を示しません。",
             "A prediction interval always contains the confidence interval of the mean. Count "
             "intervals and probabilities come from the predictive distribution (Poisson or "
             "negative binomial mixed over parameter uncertainty) by deterministic quadrature "
             "(no simulation; error below 1e-3). A probability is that of meeting the plan-end "
             "target in the plan's final year (running totals: given the level reached; none "
             "once the plan has ended, when the outcome is known), rounded to whole percent and "
-            "put into words in the text (33% or less: unlikely; 34–66%: about as likely as not; "
-            "67% or more: likely; below 1% / above 99%: exceptionally unlikely / virtually "
-            "certain; after the IPCC's uncertainty guidance, Mastrandrea et al. 2010). No "
-            "normality test under 8 points.",
+            "put into words as the note under the outlook says (after the IPCC's uncertainty "
+            "guidance, Mastrandrea et al. 2010). No normality test under 8 points.",
             language,
         ),
     ]
