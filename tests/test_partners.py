@@ -567,6 +567,56 @@ def test_a_strict_final_target_is_assessed_strictly_over_the_years(tmp_path, bou
     assert row["assessment_target"] == float(bound.split()[0])  # the target as printed
 
 
+def _count_trend(tmp_path: Path, target: str, direction: str = "increase"):
+    """A flow of cases (件) counted 12, 15, 19, 22 in FY2021–2024, fitted as counts (Poisson),
+    with the plan-end target ``target`` in FY2025."""
+    from conftest import write_programme
+    from kpianalysis.analysis.projection import trend_table
+
+    pid = "99997-count"
+    obs = [
+        [pid, "1", f"{fy}年度", "", f"{a}件"]
+        for fy, a in zip(range(2021, 2025), [12, 15, 19, 22], strict=True)
+    ]
+    folder = write_programme(
+        tmp_path / target,
+        [pid, "99997", "架空市", "架空の事業", "令和3年度", "令和7年度"],
+        [[pid, "1", "相談件数", "件", "flow", direction, "10件", "R2"]],
+        [*obs, [pid, "1", "2025年度", target, ""]],
+    )
+    rows = (folder / "indicators.csv").read_text("utf-8").splitlines()
+    (folder / "indicators.csv").write_text(f"{rows[0]},trend_model\n{rows[1]},poisson\n", "utf-8")
+    row = trend_table(load_folders([folder]).as_of(2024), 2024).iloc[0]
+    assert row["model"] == "poisson" and pd.isna(row["reason"])
+    return row["prob_reach"]
+
+
+def test_a_strict_bound_is_reached_only_beyond_it_in_the_outlook(tmp_path):
+    # For counts "more than 26" is "at least 27" and "less than 20" is "at most 19": the
+    # probabilities must be those, not P(Y ≥ 26) or P(Y ≤ 20).
+    more = _count_trend(tmp_path, "26件超")
+    assert more == _count_trend(tmp_path, "27件以上")
+    assert more < _count_trend(tmp_path, "26件以上")
+    less = _count_trend(tmp_path, "20件未満", "decrease")
+    assert less == _count_trend(tmp_path, "19件以下", "decrease")
+    assert less < _count_trend(tmp_path, "20件以下", "decrease")
+
+
+@pytest.mark.parametrize(
+    ("bound", "outcome"), [("100 超", "final_missed"), ("100 以上", "final_achieved")]
+)
+def test_a_strict_final_target_on_the_line_is_missed_in_the_trends_report(tmp_path, bound, outcome):
+    from kpianalysis.analysis.projection import trend_table
+
+    folder = _copy(tmp_path, MOKUHYO)
+    # ⑤ ends the plan (FY2019) at exactly 100人: not "more than 100", but "at least 100".
+    _set(folder / "observations.csv", 15, "target", bound)
+    _set(folder / "observations.csv", 15, "actual", "100人")
+    _set(folder / "programme.csv", 2, "source_file", "")
+    row = trend_table(load_folders([folder]).as_of(2019), 2019).set_index("indicator_id").loc[5]
+    assert (row["outcome"], row["final_gap"], row["final_target"]) == (outcome, 0.0, 100.0)
+
+
 def test_a_deadline_before_the_plan_end_is_the_final_target(tmp_path):
     from kpianalysis.analysis.tables import attainment_table
 

@@ -272,6 +272,30 @@ def interval_shown(fit: TrendFit) -> bool:
     return fit.df_total is not None and fit.df_total >= MIN_DF
 
 
+def _strict_targets(dataset: Any) -> dict[tuple[Any, int, int], float]:
+    """(programme_id, indicator_id, fiscal_year) → the side (−inf or +inf) beyond each target
+    printed as a strict bound: 未満 is met only below the value, 超 only above it.
+
+    Why the next float that way stands in for the target: A < T ⇔ A ≤ T⁻ exactly (a float
+    difference is 0 only between equal floats), and for counts P(Y ≥ T⁺) = P(Y ≥ T + 1) — so
+    the outcome and the probability follow the rule of the attainment table with one code path.
+    """
+    obs = dataset.observations
+    if "target_bound" not in obs.columns:
+        return {}
+    hit = obs[obs["target_bound"].isin(["strict_ceiling", "strict_floor"])]
+    return {
+        (pid, int(iid), int(fy)): (-math.inf if bound == "strict_ceiling" else math.inf)
+        for pid, iid, fy, bound in zip(
+            hit["programme_id"],
+            hit["indicator_id"],
+            hit["fiscal_year"],
+            hit["target_bound"],
+            strict=True,
+        )
+    }
+
+
 def _achieved(actual: float, target: float, direction: str) -> bool:
     return actual >= target if direction != "decrease" else actual <= target
 
@@ -312,6 +336,7 @@ def trend_table(
         dataset, fiscal_year, programme_id=programme_id, alpha=alpha, pool=pool, reference=reference
     )
     rows = []
+    strict = _strict_targets(dataset)
     for ind, fit, series in fits:
         plan_end = int(ind["plan_end"])
         ended = fiscal_year >= plan_end
@@ -321,6 +346,9 @@ def trend_table(
             float(final[c].iloc[0]) if len(final) and pd.notna(final[c].iloc[0]) else np.nan
             for c in ("target", "actual")
         )
+        # A strict bound (100 未満, 5 超) is met only beyond it: the next float on that side.
+        side = strict.get((ind["programme_id"], int(ind["indicator_id"]), plan_end))
+        met_at = final_target if side is None else math.nextafter(final_target, side)
         known = series[series["actual"].notna()]
         shown = interval_shown(fit)
         reason = fit.reason
@@ -339,14 +367,14 @@ def trend_table(
             if not math.isnan(final_actual) and not math.isnan(final_target):
                 outcome = (
                     "final_achieved"
-                    if _achieved(final_actual, final_target, ind["direction"])
+                    if _achieved(final_actual, met_at, ind["direction"])
                     else "final_missed"
                 )
                 gap = final_actual - final_target
         elif math.isnan(final_target):
             reason = reason or "no_final_target"
         elif shown:
-            p = fit.prob_reach(final_target, plan_end, direction=ind["direction"])
+            p = fit.prob_reach(met_at, plan_end, direction=ind["direction"])
             prob = np.nan if p is None else float(p)
         key = pool_key(fit.model, str(ind.get("unit", "")), str(ind.get("kind", "")))
         rows.append(
