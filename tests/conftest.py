@@ -104,14 +104,16 @@ def write_notebook(path: Path, params: str, *bodies: str, title: str | None = No
 def project_copy(root: Path, *, shipped: bool = False) -> Path:
     """A project folder at ``root`` with the real notebooks, to build in.
 
-    ``shipped``: the seed programme (alone, whatever else ``data/raw`` holds), the project's
-    ``pyproject.toml`` and ``uv.lock`` as well (a build of the project as shipped); otherwise
-    ``data/raw`` is empty (add programmes to it) and ``pyproject.toml`` a stub.
+    ``shipped``: the seed programme (alone, whatever else ``data/raw`` holds), the versioned
+    trend prior (``data/reference``), the project's ``pyproject.toml`` and ``uv.lock`` as well (a
+    build of the project as shipped); otherwise ``data/raw`` is empty (add programmes to it),
+    there is no prior file and ``pyproject.toml`` is a stub.
     """
     (root / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     if shipped:
         seed_only(root / "data" / "raw")
+        shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
         for name in ("pyproject.toml", "uv.lock"):
             shutil.copy2(ROOT / name, root / name)
     else:

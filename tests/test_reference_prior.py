@@ -26,6 +26,7 @@ from kpianalysis.analysis.projection import (
 )
 from kpianalysis.analysis.reference_prior import (
     MIN_SERIES,
+    NO_REFERENCE,
     PriorFileError,
     family_prior,
     read_reference_prior,
@@ -246,6 +247,31 @@ def test_prior_digest_keys_exactly_the_trends_runs(tmp_path: Path) -> None:
     after = keys()
     changed = {i for i in added if after[i] != added[i]}
     assert changed == {i for i in added if i.endswith("/trends")}
+
+
+def test_without_a_prior_file_each_series_is_fitted_alone_and_the_report_says_so(
+    seed_alone, tmp_path: Path
+) -> None:
+    from kpianalysis.report.trends_views import trend_methods
+
+    # The trends notebook reads its prior file with missing_ok: a project without one pools
+    # nothing — not even among whatever the dataset it is given holds (here 25 programmes, whose
+    # flows pool when asked to: reference=None, the panel mode).
+    reference = read_reference_prior(tmp_path / "no_prior.json", missing_ok=True)
+    assert reference is NO_REFERENCE and reference.missing
+    cut = panel(seed_alone, 24).as_of(2023)
+    alone = trend_table(cut, 2023, programme_id=SEED_ID, reference=reference)
+    alone = alone.set_index("indicator_id")
+    assert set(alone["prior_status"]) == {"prior_missing"}
+    assert (alone["prior_df"].fillna(0) == 0).all()
+    # ② FY2021–2023: three points, 1 df alone: no interval (too_few_df).
+    assert alone.loc[2, "df_total"] == 1 and alone.loc[2, "reason"] == "too_few_df"
+    pooled = trend_table(cut, 2023, programme_id=SEED_ID).set_index("indicator_id")
+    assert pooled.loc[2, "prior_df"] > 0 and pooled.loc[2, "df_total"] > 1
+    said = {"ja": "事前分布のファイルがないため統合せず", "en": "no prior file"}
+    for language, words in said.items():
+        html = str(trend_methods(language, trend_priors(cut, 2023, reference=reference)))
+        assert words in html and "reference panel of" not in html
 
 
 def test_methods_appendix_names_the_reference_panel_and_what_was_not_pooled(

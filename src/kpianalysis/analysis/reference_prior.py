@@ -38,6 +38,7 @@ from kpianalysis.errors import KpiAnalysisError
 __all__ = [
     "FORMAT",
     "MIN_SERIES",
+    "NO_REFERENCE",
     "STATUS",
     "FamilyPrior",
     "PriorFileError",
@@ -106,12 +107,23 @@ class ReferencePrior:
         frame.attrs["provenance"] = dict(self.provenance)  # for the methods appendix
         return frame
 
+    @property
+    def missing(self) -> bool:
+        """Whether this stands for a missing prior file (:data:`NO_REFERENCE`)."""
+        return bool(self.provenance.get("missing"))
+
+
+#: What a project without a prior file pools against: nothing. Every family gets status
+#: ``prior_missing`` and each series is fitted alone — never pooled within the report's own
+#: programme, which would make its intervals depend on which KPIs the programme happens to have.
+NO_REFERENCE = ReferencePrior(families={}, provenance={"missing": True})
+
 
 def family_prior(reference: ReferencePrior | None, pool: str) -> tuple[VariancePrior, str]:
     """(prior, status) of a pool: ``prior_pooled``, ``prior_too_few_series`` (the reference
     panel holds too few comparable series), ``prior_not_in_panel`` or ``prior_missing`` (no
     prior file given)."""
-    if reference is None:
+    if reference is None or reference.missing:
         return NO_PRIOR, "prior_missing"
     fam = reference.families.get(pool)
     if fam is None:
@@ -160,11 +172,11 @@ def reference_prior_json(prior: ReferencePrior) -> str:
     return text.replace("NaN", "null") + "\n"
 
 
-def read_reference_prior(path: Path | str, *, missing_ok: bool = False) -> ReferencePrior | None:
+def read_reference_prior(path: Path | str, *, missing_ok: bool = False) -> ReferencePrior:
     """Read a prior file written by ``kpianalysis estimate-prior``.
 
-    ``missing_ok``: return ``None`` for a missing file (a project without a prior: its reports
-    fit each series alone and say so, status ``prior_missing``).
+    ``missing_ok``: return :data:`NO_REFERENCE` for a missing file (a project without a prior:
+    its reports fit each series alone and say so, status ``prior_missing``).
 
     Raises
     ------
@@ -173,7 +185,7 @@ def read_reference_prior(path: Path | str, *, missing_ok: bool = False) -> Refer
     """
     path = Path(path)
     if missing_ok and not path.exists():
-        return None
+        return NO_REFERENCE
     try:
         data = path.read_bytes()
     except OSError as exc:

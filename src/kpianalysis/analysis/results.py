@@ -43,8 +43,9 @@ class YearResults:
     reference
         The versioned trend prior the trends reports pool against, or its file (read, when the
         first trend table is computed, by
-        :func:`kpianalysis.analysis.reference_prior.read_reference_prior`); ``None`` or a
-        missing file: as a report without a prior file.
+        :func:`kpianalysis.analysis.reference_prior.read_reference_prior`; a missing file: as a
+        report without one, each series alone); ``None``: each programme's KPIs pooled among
+        themselves (:func:`kpianalysis.analysis.projection.trend_table` without a reference).
 
     Examples
     --------

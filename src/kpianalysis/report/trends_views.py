@@ -507,6 +507,15 @@ def _prior_items(priors: pd.DataFrame | None, language: str) -> list[str]:
     """One line per pooled variance family with its empirical-Bayes prior, and one line naming
     the families for which none could be estimated."""
     items, unpooled = [], []
+    if priors is not None and priors.attrs.get("provenance", {}).get("missing"):
+        # No prior file in the project: nothing pooled, said once for every family.
+        return [
+            P.pick(
+                f"分散の統合: {reason_text('prior_missing', 'ja')}",
+                f"Variance pools: {reason_text('prior_missing', 'en')}",
+                language,
+            )
+        ]
     for r in [] if priors is None else priors.to_dict("records"):
         d0 = float(r["prior_df"])
         name = _pool_name(r["pool"], language)
