@@ -934,3 +934,18 @@ def test_the_trends_report_names_a_compound_kpis_measures_apart():
         assert "１ 健康教育の実施回数・参加者数（回）" in html
         assert "１ 健康教育の実施回数・参加者数（人）" in html
         assert "２ 特定保健指導の未利用者数（" not in html
+
+
+def test_the_english_summary_says_a_bound_in_words(tmp_path):
+    en, _ = _summary_and_sheet(PARTNERS / MOKUHYO, 2016, "en")
+    # ② 1.55 以下 and ⑤ 80 以上, the rates as in the Japanese line (103.9 %, 103.8 %).
+    assert "1.49 kg against at most 1.55 kg (103.9%)" in en
+    assert "83 persons against at least 80 persons (103.8%)" in en
+    folder = _copy(tmp_path, MOKUHYO)
+    _set(folder / "observations.csv", 6, "target", "1.50 未満")
+    _set(folder / "observations.csv", 14, "target", "82 超")
+    _set(folder / "programme.csv", 2, "source_file", "")
+    en, _ = _summary_and_sheet(folder, 2016, "en")
+    # 1 − (1.49 − 1.50)/1.50 = 1.00667 → 100.7 %; 83/82 = 1.0122 → 101.2 %.
+    assert "1.49 kg against less than 1.5 kg (100.7%)" in en
+    assert "83 persons against more than 82 persons (101.2%)" in en

@@ -194,8 +194,13 @@ def headline_sentence(s: Any, language: str = "ja", rows: pd.DataFrame | None = 
     return f"FY{fy}: {counts_text(counts, 'en')}."
 
 
-def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P.Html:
-    """One KPI in one line: name, actual against target (as written), rate, achieved or not."""
+def kpi_status_line(
+    row: Any, texts: tuple[str, str], language: str = "ja", *, bound: str = ""
+) -> P.Html:
+    """One KPI in one line: name, actual against target (as written), rate, achieved or not.
+
+    ``bound`` is the target's ``target_bound`` (``ceiling`` …): the Japanese line shows it as
+    written (``1.55kg 以下``), the English one in words (``at most 1.55 kg``)."""
     if row.get("target_basis") == "final" and pd.notna(row.get("interim_rate")):
         return _interim_line(row, language)
     if row.get("target_basis") == "final":
@@ -229,9 +234,20 @@ def kpi_status_line(row: Any, texts: tuple[str, str], language: str = "ja") -> P
     else:
         actual_en = quantity(row["actual"], row["unit"], "en") or "—"
         target_en = quantity(row["target"], row["unit"], "en") or "—"
+        if bound in _BOUNDS_EN and target_en != "—":
+            target_en = f"{_BOUNDS_EN[bound]} {target_en}"
         text = f"{indicator_name(row, 'en')} — {actual_en} against {target_en} ({rate})"
         return P.Html(P.mark_japanese(text) + mark)
     return P.Html(P.esc(text) + mark)
+
+
+#: A target's bound (observations' ``target_bound``) in English words.
+_BOUNDS_EN = {
+    "ceiling": "at most",
+    "floor": "at least",
+    "strict_ceiling": "less than",
+    "strict_floor": "more than",
+}
 
 
 def _interim_line(row: Any, language: str) -> P.Html:
@@ -315,6 +331,16 @@ def summary_box(
 ) -> P.Html:
     """The answer first: headline, each KPI's status in one line, the panel verdict."""
     texts = _texts(ds, fiscal_year)
+    obs = ds.observations[ds.observations["fiscal_year"] == fiscal_year]
+    bounds = {
+        (pid, int(iid)): str(b)
+        for pid, iid, b in zip(
+            obs["programme_id"],
+            obs["indicator_id"],
+            obs.get("target_bound", pd.Series("", index=obs.index)).fillna(""),
+            strict=True,
+        )
+    }
     # No anchor: the box sits above the table of contents and is not listed in it.
     ja_h, en_h = P.SECTIONS["summary"]
     parts: list[str] = [P.heading(ja_h if language == "ja" else en_h, 2)]
@@ -326,7 +352,10 @@ def summary_box(
         parts.append(
             P.bullet_list(
                 kpi_status_line(
-                    r, texts.get((r["programme_id"], int(r["indicator_id"])), ("", "")), language
+                    r,
+                    texts.get((r["programme_id"], int(r["indicator_id"])), ("", "")),
+                    language,
+                    bound=bounds.get((r["programme_id"], int(r["indicator_id"])), ""),
                 )
                 for r in rows
             )
