@@ -32,7 +32,8 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 
 env: $(SYNCED)
 
-## Validate the raw data, write data/processed/, then build every fiscal year's reports.
+## Validate the raw data, write data/processed/, then build every fiscal year's reports in
+## Japanese and English (each linking the other).
 report: $(SYNCED)
 	$(VENV)/bin/kpianalysis build
 

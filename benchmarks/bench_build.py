@@ -3,8 +3,8 @@
 The build is the real one: a copy of the project (the shipped ``data/raw``, the report notebooks,
 ``pyproject.toml``, ``uv.lock``) in a temporary folder, its data validated and written to that
 copy's ``data/processed``, and every run the planner plans — programme-scoped notebooks once per
-(programme, fiscal year), panel-scoped ones once per year. Measured side by side in one run, on
-those same runs:
+(programme, fiscal year), panel-scoped ones once per year, in both languages as ``make report``.
+Measured side by side in one run, on those same runs:
 
 - **build**: ``build(force=True, jobs=cores)`` — papermill API + in-process nbconvert, parallel;
 - **naive**: per run, ``papermill`` CLI subprocess (the run's own parameters) then
@@ -139,6 +139,7 @@ def time_naive(runs: list[tuple[Path, dict]], root: Path, work: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     from kpianalysis.build import pipeline
+    from kpianalysis.build.parameters import LANGUAGES
     from kpianalysis.data.dataset import load_dataset
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         root = project_copy(tmp_path / "project", sources, [SEED_ID] if args.quick else None)
         data_years = list(load_dataset(root / "data" / "raw").fiscal_years)
         years = args.years or (data_years[-1:] if args.quick else None)
-        kw = dict(reports=root / "reports", fiscal_years=years, jobs=cores, progress=False)
+        # Both languages, as `kpianalysis build` (`make report`) builds them.
+        kw = dict(
+            reports=root / "reports",
+            fiscal_years=years,
+            languages=LANGUAGES,
+            jobs=cores,
+            progress=False,
+        )
 
         t0 = time.perf_counter()
         first = pipeline.build(root, force=True, **kw)

@@ -3,23 +3,28 @@
 They are decided by what a build is asked to make — its notebooks and languages — never by what
 the archive happens to hold, and they are part of the run's key: the same request gives the same
 bytes whatever was built before, a different request relinks, and no link leads to a file the
-build does not make.
+build does not make. ``make report`` builds both languages, so both are linked.
 
-The tests plan runs, or build with papermill faked (``tests/test_pipeline.py``'s fake: the
-real data, rendering, navigation and archive).
+Fast tests plan runs, or build with papermill faked (``tests/test_pipeline.py``'s fake: the
+real data, rendering, navigation and archive); the ``slow`` ones run the Makefile's ``report``
+command on the shipped project, for FY2023, once for the module.
 """
 
 from __future__ import annotations
 
 import html.parser
+import re
+import shlex
 from pathlib import Path
+from urllib.parse import unquote, urldefrag
 
 import papermill
 import pytest
 
-from conftest import SEED_ID, demo_programme, project_copy, seed_only
+from conftest import ROOT, SEED_ID, demo_programme, project_copy, seed_only
 from kpianalysis.build import pipeline, plan
 from kpianalysis.build.parameters import LANGUAGES
+from kpianalysis.cli import build_parser, main
 from test_pipeline import PROGRAMME_PARAMS, FakePapermill, write_notebook
 from test_plan import planner
 
@@ -201,3 +206,92 @@ def test_a_partner_programme_changes_no_seed_run_key(tmp_path: Path) -> None:
     demo_programme(root / "data" / "raw", range(2021, 2023))
     # FY2021–2023 × attainment, trends × ja, en: the links are the same for every programme.
     assert seed_keys() == before and len(before) == 12
+
+
+def test_the_language_option_is_repeatable_and_defaults_to_both() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["build"]).language is None  # run_build: LANGUAGES
+    assert parser.parse_args(["build", "--language", "en"]).language == ["en"]
+    both = ["build", "--language", "ja", "--language", "en"]
+    assert parser.parse_args(both).language == ["ja", "en"]
+    assert LANGUAGES == ("ja", "en")
+
+
+# ---------------------------------------------------------------------------------------------
+# `make report` on the shipped project (kernels)
+
+
+def make_report_argv() -> list[str]:
+    """The arguments the Makefile's ``report`` recipe gives ``kpianalysis``."""
+    recipe = re.search(r"^report:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe, "the Makefile has no report target"
+    (line,) = [ln for ln in recipe.group(1).splitlines() if "kpianalysis" in ln]
+    words = shlex.split(line)
+    return words[[w.endswith("/kpianalysis") for w in words].index(True) + 1 :]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Makefile's ``report`` command on a copy of the shipped project, FY2023 only (to keep
+    the test short); the archive."""
+    root = project_copy(tmp_path_factory.mktemp("links") / "project", shipped=True)
+    argv = [*make_report_argv(), "--root", str(root), "--fiscal-year", str(FY), "--no-progress"]
+    assert main([*argv, "--jobs", "2"]) == 0
+    return root / "reports"
+
+
+@pytest.mark.slow
+def test_make_report_links_both_languages(made: Path) -> None:
+    assert navs(made) == BOTH
+    # The index pages, in either language, link every report in both.
+    for page, reports in (
+        ("index.html", list(BOTH)),
+        ("index.en.html", list(BOTH)),
+        ("index/23205.html", [r for r in BOTH if r.startswith(SEED_ID)]),
+        ("index/23205.en.html", [r for r in BOTH if r.startswith(SEED_ID)]),
+    ):
+        linked = {(made / page).parent.joinpath(h).resolve() for h in parse(made / page).hrefs}
+        assert {(made / r).resolve() for r in reports} <= linked, page
+
+
+@pytest.mark.slow
+def test_every_link_of_every_page_resolves_in_the_archive(made: Path) -> None:
+    # (Hidden folders are the archive's bookkeeping: staging, empty after a build.)
+    hidden = [p for p in made.rglob("*.html") if p.relative_to(made).parts[0].startswith(".")]
+    pages = sorted(set(made.rglob("*.html")) - set(hidden))
+    # 6 reports, the top index in two languages and Handa's municipality page in two.
+    assert len(pages) == 10
+    checked = 0
+    for page in pages:
+        for href in parse(page).hrefs:
+            target, anchor = urldefrag(href)
+            assert ":" not in target and not target.startswith("/"), (page, href)
+            dest = (page.parent / unquote(target)).resolve() if target else page.resolve()
+            assert dest.is_file() and made.resolve() in dest.parents, (page, href)
+            if anchor and dest.suffix == ".html":
+                assert anchor in parse(dest).ids, (page, href)
+            checked += 1
+    assert checked > 100  # the reports' contents, footers and navs, and every index entry
+
+
+@pytest.mark.slow
+def test_readme_says_what_make_report_builds(made: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = next(ln for ln in readme.splitlines() if ln.startswith("make report "))
+    assert "every fiscal year's reports in Japanese and English" in first
+    # `make report` names no language, so it builds both ...
+    assert build_parser().parse_args(make_report_argv()).language is None
+    # ... for every fiscal year of the shipped data: the seed's FY2021–2023.
+    project = made.parent
+    planned = {s.identity for s in planner(project, languages=LANGUAGES).runs()}
+    assert planned == {
+        f"{scope}/fy{fy}/{name}{suffix}"
+        for fy in (2021, 2022, 2023)
+        for scope, name in ((SEED_ID, "attainment"), (SEED_ID, "trends"), ("panel", "panel"))
+        for suffix in ("", ".en")
+    }
+    # The FY2023 ones, built by that command above, are all in the archive.
+    built = {
+        p.relative_to(made).as_posix().removesuffix(".html") for p in made.glob("*/fy*/*.html")
+    }
+    assert built == {r for r in planned if "/fy2023/" in r}

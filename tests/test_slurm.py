@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from kpianalysis.build import pipeline, plan
+from kpianalysis.build.parameters import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Set to 1 (as ``.ci/run`` does) to fail instead of skip when Slurm cannot run here.
@@ -302,10 +303,15 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
     (project / ".venv").symlink_to(sys.prefix)
 
     # The reference: one build, in this process, into an archive of its own.
-    single = pipeline.build(project, reports="single", jobs=2, progress=False, index=False)
+    # Both languages, as the script's `kpianalysis build` builds them.
+    single = pipeline.build(
+        project, reports="single", languages=LANGUAGES, jobs=2, progress=False, index=False
+    )
     expected = archived(project / "single")
-    # Seed FY2021–2023 and the demo FY2021–2022 (card), the panel FY2021–2023 (overview).
-    assert len(expected) == single.count("ok") == 8
+    # Seed FY2021–2023 and the demo FY2021–2022 (card), the panel FY2021–2023 (overview), each
+    # in Japanese and English.
+    runs = 2 * (3 + 2 + 3)
+    assert len(expected) == single.count("ok") == runs
     shards = {
         k: {s.identity for s in plan.select_shard([o.spec for o in single.outcomes], (k, SHARDS))}
         for k in range(1, SHARDS + 1)
@@ -350,7 +356,7 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
     assert first == {r: run for r, run in expected.items() if r in first}
     missing = set(expected) - set(first)
     assert missing and missing <= shards[gap], (missing, shards[gap])
-    assert built_counts(project, job, others) == (8 - len(shards[gap]), 0, 0)
+    assert built_counts(project, job, others) == (runs - len(shards[gap]), 0, 0)
     index_out = (project / f"slurm-{index_job}.out").read_text(errors="replace")
     assert cluster.states(index_job)[""] == ("COMPLETED", "0:0"), index_out
     assert SEED_ID in (reports / "index.html").read_text(encoding="utf-8")
@@ -362,7 +368,7 @@ def test_readme_job_array_on_a_real_cluster(cluster: Cluster, tmp_path: Path) ->
     assert set(cluster.states(again).values()) == {("COMPLETED", "0:0")}, cluster.logs()
     assert archived(reports) == expected
     tasks = [str(k) for k in range(1, SHARDS + 1)]
-    assert built_counts(project, again, tasks) == (len(missing), 8 - len(missing), 0)
+    assert built_counts(project, again, tasks) == (len(missing), runs - len(missing), 0)
     after = files_of(reports)
     assert {f: after[f] for f in before} == before
     assert len(after) == len(before) + 3 * len(missing)  # report, notebook, record each

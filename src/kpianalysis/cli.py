@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from kpianalysis.build.parameters import LANGUAGES
 from kpianalysis.errors import KpiAnalysisError
 from kpianalysis.paths import (
     DEFAULT_NOTEBOOKS,
@@ -311,7 +312,12 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         help="archive directory, inside the project (default: reports)",
     )
     parser.add_argument(
-        "--language", choices=("ja", "en"), default="ja", help="report language (default: ja)"
+        "--language",
+        action="append",
+        choices=LANGUAGES,
+        default=None,
+        help="build the reports in this language only (repeatable; default: ja and en, each "
+        "report linking the other)",
     )
     parser.add_argument(
         "--progress",
@@ -347,7 +353,7 @@ def run_build(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             wait_for_lock=not args.no_wait,
             progress=args.progress,
-            languages=args.language,
+            languages=args.language or LANGUAGES,
             programmes=args.programme,
             shard=args.shard,
             index=not args.no_index,
