@@ -131,6 +131,7 @@ def _axis_texts(fig) -> tuple[list[str], list[str]]:
 
 def _panel_axis(fig, name: str):
     """The axes whose title names the KPI ``name`` (the series and trend figures)."""
+
     def title(ax) -> str:
         return "".join(ax.get_title(loc=loc) for loc in ("left", "center")).replace("\n", "")
 
@@ -209,4 +210,13 @@ def test_an_axis_in_ten_thousand_tonnes(tmp_path, monkeypatch) -> None:
     assert offsets == [""] * len(offsets)
     ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert ticks and all(float(t.replace(",", "")) < 100 for t in ticks), ticks
+    plt.close("all")
+
+
+def test_a_share_fitted_on_the_logit_scale_is_drawn_above_zero(monkeypatch) -> None:
+    # 10000-kanko ③ is a share (%: 0.0 % in FY2012, 34.0 % in FY2017), fitted on the logit
+    # scale, which never leaves 0–100 %; its axis went down to about −50 %.
+    figures = _report_figures(PARTNERS / "10000-kanko", 2017, "ja", monkeypatch)
+    ax = _panel_axis(figures[2], "総時間短縮割合")
+    assert ax.get_ylabel() == "%" and ax.get_ylim()[0] == 0.0
     plt.close("all")

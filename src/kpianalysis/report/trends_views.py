@@ -111,7 +111,7 @@ def trend_chart(
     }
     nonneg = {
         names[(r["programme_id"], r["indicator_id"])]: r["kind"] in ("cumulative", "stock")
-        or r["model"] in ("poisson", "poisson_increments", "loglinear")
+        or r["model"] in ("poisson", "poisson_increments", "loglinear", "logit")
         for r in table.to_dict("records")
     }
     fig = trend_figure(obs, pred, units=units, notes=notes, nonnegative=nonneg, language=language)
