@@ -949,3 +949,12 @@ def test_the_english_summary_says_a_bound_in_words(tmp_path):
     # 1 − (1.49 − 1.50)/1.50 = 1.00667 → 100.7 %; 83/82 = 1.0122 → 101.2 %.
     assert "1.49 kg against less than 1.5 kg (100.7%)" in en
     assert "83 persons against more than 82 persons (101.2%)" in en
+
+
+def test_english_lines_put_partners_units_in_english():
+    en, _ = _summary_and_sheet(PARTNERS / IJU, 2016, "en")
+    # ② 38 of 40 世帯: 38/40 = 95.0 %, the unit in English.
+    assert "38 households against 40 households (95.0%)" in en
+    # FY2018 is an interim year with no actual yet: a dash, not an empty gap, before "toward".
+    en, _ = _summary_and_sheet(PARTNERS / IJU, 2018, "en")
+    assert "— — toward 300 cases in FY2020" in en and "—  toward" not in en

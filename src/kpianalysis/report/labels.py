@@ -159,6 +159,11 @@ UNITS_EN: dict[str, str] = {
     "店舗": "shops",
     "番組": "programmes",
     "人/月": "persons per month",
+    # Units partners' sheets print (tests/fixtures/partners, data/raw/README.md).
+    "人/日": "persons per day",
+    "件/年": "cases per year",
+    "世帯": "households",
+    "人泊": "overnight stays",
     "t": "t",
     "トン": "t",
 }

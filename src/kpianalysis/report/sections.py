@@ -290,7 +290,7 @@ def _interim_uncomputed_line(row: Any, language: str) -> P.Html:
         )
         return P.Html(P.esc(text))
     text = (
-        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en')} toward "
+        f"{indicator_name(row, 'en')} — {quantity(row['actual'], row['unit'], 'en') or '—'} toward "
         f"{quantity(row['assessment_target'], row['unit'], 'en')} in FY{year} (an interim year; "
         f"progress not computed: {why})"
     )
