@@ -172,7 +172,8 @@ class Dataset:
     def marked_programmes(self) -> list[str]:
         """Programmes with cells not literally in their source: marked by the transcriber
         (``marks.csv``: inferred, re-joined, converted) or inferred by the library (a baseline
-        year from ``事業開始前``). Their reports say so in the body and list the cells
+        year from ``事業開始前``; a plan period or a cost's year the sheet does not print). Their
+        reports say so in the body and list the cells
         (:attr:`cell_notes`) in the appendix.
 
         Examples
