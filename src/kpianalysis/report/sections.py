@@ -307,9 +307,18 @@ def _as_level(row: Any, kind: str, written: str) -> str:
 
 
 def verdict_sentence(s: Any, language: str = "ja") -> str:
-    """The panel's verdict in one sentence ("" when none is recorded)."""
+    """The panel's verdict in one sentence ("" when none is recorded).
+
+    Examples
+    --------
+    >>> verdict_sentence({"panel_effective": None, "panel_reason": "no_verdict"}, "en")
+    'Expert panel: no verdict recorded.'
+    """
     if pd.isna(s.get("panel_effective")):
-        why = reason_text(s.get("panel_reason"), language)
+        # "no_verdict" says what the sentence says ("no verdict recorded (no verdict
+        # recorded)", issue 17); another reason is said in brackets.
+        reason = s.get("panel_reason")
+        why = "" if reason == "no_verdict" else reason_text(reason, language)
         return P.pick(
             f"有識者による効果検証: 記録なし{f'（{why}）' if why else ''}。",
             f"Expert panel: no verdict recorded{f' ({why})' if why else ''}.",
@@ -641,16 +650,24 @@ def verdicts_view(ds: Dataset, programme_id: str, fiscal_year: int, language: st
 
 
 def _places(where: list[str], language: str) -> str:
-    """Places a note applies to, each once, in order: 「事業区分 2 (1)、(2)、(3)」."""
+    """Places a note applies to, each once, in order: 「事業区分 2 (1)、(2)、(3)」.
+
+    Examples
+    --------
+    >>> _places(["Component 1", "Component 3", "Component 2 (1)", "Component 2 (2)"], "en")
+    'Component 1, Component 3, Component 2 (1), (2)'
+    """
     out: list[str] = []
     prefix = ""
     for w in dict.fromkeys(where):
-        head, _, slot = w.rpartition(" (")
-        if slot and head == prefix:
+        # A place without a slot has no " (": rpartition then gives ("", "", w), which is not
+        # a slot to run on after the last place ("(Component 3" was printed, unclosed).
+        head, sep, slot = w.rpartition(" (")
+        if sep and head == prefix:
             out.append("(" + slot)
         else:
             out.append(w)
-            prefix = head if slot else ""
+            prefix = head if sep else ""
     return ("、" if language == "ja" else ", ").join(out)
 
 
