@@ -137,6 +137,32 @@ _BROKEN_NUMBERS = r"""
 """
 
 
+# English words in table cells and figure captions, each checked for being drawn on more than
+# one line: a column too narrow for its words broke them inside ("effecti|ve", "Achievem|ent").
+_BROKEN_WORDS = r"""
+() => {
+  const broken = [];
+  let checked = 0;
+  for (const root of document.querySelectorAll("th, td, caption, figcaption")) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('[lang="ja"]')) continue;
+      for (const m of node.data.matchAll(/[A-Za-z]{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+          .map((r) => Math.round(r.top)));
+        checked += 1;
+        if (tops.size > 1) broken.push(`${m[0]} in ${root.tagName.toLowerCase()}`);
+      }
+    }
+  }
+  return { checked, broken };
+}
+"""
+
+
 #: Where numbers are checked on a phone: every table cell (tables scroll there, so their text
 #: cells break only at spaces and punctuation), captions, the summary and the trends outlook.
 ON_PHONE = "td, th, caption, figcaption, .kpi-summary li, .kpi-outlook li"
@@ -268,14 +294,17 @@ def test_a4_pages_numbered_titled_and_nothing_stranded(
         headings = [_squash(h) for h in page_obj.evaluate(_HEADINGS) if _squash(h)]
         footer = _squash(page_obj.evaluate(_FOOTER))
         numbers = page_obj.evaluate(_BROKEN_NUMBERS, [_units(), ON_PAPER])
+        words = page_obj.evaluate(_BROKEN_WORDS)
         figures = page_obj.evaluate(_FIGURE_SIZES)
     finally:
         page_obj.close()
     # Every figure prints at its physical size (width attribute = inches × 96 CSS px), so its
     # text prints at the size it was drawn: ≥ 7 pt (tests/test_print_figures.py).
     assert figures and all(f["shown"] >= 0.99 * f["physical"] for f in figures), figures
-    # No number broken inside in the printed layout either.
+    # No number broken inside in the printed layout either, nor an English word in a table.
     assert numbers["checked"] >= 4 and numbers["broken"] == [], numbers
+    if language == "en":
+        assert words["checked"] >= 50 and words["broken"] == [], words
     assert len(footer) > 50  # date, commit, packages, records, tables, citation
     n = len(pages)
     for number, lines in enumerate(pages, start=1):

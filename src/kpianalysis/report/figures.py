@@ -460,9 +460,10 @@ def _series_panel(
     years = sorted({int(v) for v in obs[x]} | ({int(b_year)} if pd.notna(b_year) else set()))
     ax.set_xticks(years, [f"{y % 100:02d}" if len(years) > 4 else str(y) for y in years])
     ax.tick_params(labelsize=7)
-    # Japanese has no spaces: ~13 full-width characters fit a panel; English ~26 letters.
-    wrap = 13 if language == "ja" else 26
-    ax.set_title(wrap_label(name, width=wrap, max_lines=3), loc="left", fontsize=7.5)
+    # Japanese has no spaces: ~13 full-width characters fit a panel; English ~24 letters on
+    # up to four lines (at 26 "④ Registered followers of" ran past the figure's right edge).
+    wrap, lines = (13, 3) if language == "ja" else (24, 4)
+    ax.set_title(wrap_label(name, width=wrap, max_lines=lines), loc="left", fontsize=7.5)
     ax.set_ylabel(unit, fontsize=7)
     plain_axis(ax.yaxis)
     # Counts start at zero unless the series goes below it (▲ values).

@@ -116,11 +116,14 @@ table { border-collapse: collapse; }
 .kpi-table th small { display: block; }
 /* The sheet's table: fixed column widths, the years share what is left and wrap if many. */
 .kpi-sheet { table-layout: fixed; }
-.kpi-sheet th:first-child { width: 22%; }
+.kpi-sheet th:first-child { width: 19%; }
 .kpi-sheet th:nth-child(2) { width: 8%; }
-.kpi-sheet th:nth-last-child(4), .kpi-sheet th:nth-last-child(3) { width: 9%; }
-.kpi-sheet th:nth-last-child(2) { width: 11%; }
-.kpi-sheet th:last-child { width: 6%; }
+.kpi-sheet th:nth-last-child(4) { width: 8%; }
+/* The rates and the effect rating: wide enough on A4 for "Achievement", "considerably" and
+   "baseline" (at 6–9% they broke inside: "Achievem|ent", "effecti|ve"). */
+.kpi-sheet th:nth-last-child(3) { width: 11%; }
+.kpi-sheet th:nth-last-child(2) { width: 10%; }
+.kpi-sheet th:last-child { width: 12%; }
 .kpi-sheet td.num { white-space: normal; word-break: keep-all; overflow-wrap: normal; }
 .kpi-assessment { table-layout: fixed; }
 .kpi-assessment th:first-child { width: 24%; }
