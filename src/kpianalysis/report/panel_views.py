@@ -428,9 +428,12 @@ def panel_methods(language: str = "ja") -> P.Html:
             language,
         ),
         P.pick(
-            "達成率の分布: 四分位は線形補間。図では −100%〜300% の範囲外の値を端に表示します。",
-            "Distribution of achievement rates: quartiles by linear interpolation; the figure "
-            "draws values outside −100 % to 300 % at the edge.",
+            "達成率の分布: 四分位は線形補間で、5事業以上の群にのみ示します（表と図の箱）。"
+            "それより少ない群は各KPIの値を示します。"
+            "図では −100%〜300% の範囲外の値を端に表示します。",
+            "Distribution of achievement rates: quartiles by linear interpolation, for groups of "
+            "five programmes or more only (tables and the figure's boxes); a smaller group's "
+            "rates are listed. The figure draws values outside −100 % to 300 % at the edge.",
             language,
         ),
     ]
