@@ -275,6 +275,8 @@ def test_an_interim_year_without_a_baseline_is_not_called_plan_only_or_targetles
     assert (
         "toward 500 persons in FY2016 (an interim year; progress not computed: no baseline)" in en
     )
+    # 移住希望研究者 printed 1人 against a target of 1人: one person, not "1 persons".
+    assert "— 1 person toward 1 person in FY2016" in en and "1 persons" not in en
 
 
 def test_the_seed_headline_is_the_same_with_its_rows(seed):

@@ -23,6 +23,7 @@ __all__ = [
     "AssessmentMethod",
     "as_written",
     "counted",
+    "english_unit",
     "fiscal_year_label",
     "fy_short",
     "grant_type_text",
@@ -257,14 +258,57 @@ ASSESSMENT_METHODS: dict[str, AssessmentMethod] = {
 
 
 def quantity(value: Any, unit: Any, language: str) -> str:
-    """A KPI value with its unit in the report's language: ``▲468人`` / ``−468 persons``.
+    """A KPI value with its unit in the report's language: ``▲468人`` / ``−468 persons``;
+    in English the unit's noun is singular when the number reads 1 ("1 person").
 
     Examples
     --------
     >>> quantity(-468, "人", "ja"), quantity(-468, "人", "en"), quantity(13, "団体", "en")
     ('▲468人', '−468 persons', '13 organisations')
+    >>> quantity(1, "人", "en"), quantity(-1, "件/年", "en"), quantity(1.5, "人", "en")
+    ('1 person', '−1 case per year', '1.5 persons')
     """
-    return P.number(value, unit_text(unit, language), language)
+    return P.number(value, english_unit(value, unit_text(unit, language), language), language)
+
+
+def english_unit(value: Any, label: str, language: str) -> str:
+    """``label`` (an English unit of :data:`UNITS_EN`) in the number of ``value`` as printed:
+    its noun singular when the value reads 1 or −1, else as given; Japanese unchanged.
+
+    A scaled label ("ten thousand persons") keeps its plural: "1 ten thousand person" is no
+    English either way, and the sheets print such values in the thousands.
+
+    Examples
+    --------
+    >>> english_unit(1, "overnight stays", "en"), english_unit(1.0, "persons per month", "en")
+    ('overnight stay', 'person per month')
+    >>> english_unit(1.004, "persons", "en"), english_unit(2, "persons", "en")
+    ('person', 'persons')
+    >>> english_unit(1, "人", "ja"), english_unit(1, "thousand persons", "en")
+    ('人', 'thousand persons')
+    """
+    if language != "en" or P.number(value, "", "en").lstrip("−") != "1":
+        return label
+    if any(label.startswith(scale + " ") for scale in _SCALE_WORDS.values()):
+        return label
+    words = label.split(" ")
+    for i, word in enumerate(words):
+        if word in _SINGULAR_EN:
+            return " ".join([*words[:i], _SINGULAR_EN[word], *words[i + 1 :]])
+    return label
+
+
+#: The plural nouns of :data:`UNITS_EN` and their singular ("yen", "%", "t" have none).
+_SINGULAR_EN: dict[str, str] = {
+    "persons": "person",
+    "organisations": "organisation",
+    "times": "time",
+    "cases": "case",
+    "shops": "shop",
+    "programmes": "programme",
+    "households": "household",
+    "stays": "stay",
+}
 
 
 def grant_type_text(grant_type_ja: Any, language: str) -> str:
