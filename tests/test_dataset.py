@@ -331,7 +331,7 @@ def test_unknown_indicator_without_programme_rows_is_reported(raw_copy):
     path = raw_copy / SEED_ID / "observations.csv"
     rows = [r for r in read_rows(path) if r[1] != "③"]
     write_rows(path, rows)
-    with pytest.raises(errors.UnknownIndicatorError, match="③ have no observations"):
+    with pytest.raises(errors.UnknownIndicatorError, match="indicator ③ has no observations"):
         load_dataset(raw_copy)
 
 
@@ -410,7 +410,7 @@ def test_duplicate_programme_id_across_folders(raw_copy):
 def test_validate_command_ok(seed_raw, capsys):
     assert cli_main(["validate", str(seed_raw)]) == 0
     out = capsys.readouterr().out
-    assert "1 programme(s), 4 indicator(s), 12 observation(s)" in out
+    assert "1 programme, 4 indicators, 12 observations" in out
 
 
 def test_process_command_writes_processed(seed_raw, tmp_path: Path):

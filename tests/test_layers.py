@@ -1,9 +1,9 @@
 """The package's import graph: layers import downward only, no cycle, no private name shared.
 
-Layers, lowest first: the shared base (``errors``, ``fileio``, ``paths``, ``reasons``), ``data``,
-``analysis``, ``report``, ``build``, then the entry points (``cli``, ``__main__``). Every import
-counts, including those deferred into a function body: a deferred import hides a cycle from
-Python's import machinery, not from a reader.
+Layers, lowest first: the shared base (``errors``, ``fileio``, ``paths``, ``reasons``,
+``words``), ``data``, ``analysis``, ``report``, ``build``, then the entry points (``cli``,
+``__main__``). Every import counts, including those deferred into a function body: a deferred
+import hides a cycle from Python's import machinery, not from a reader.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from kpi_references import kpianalysis_references
 
 PACKAGE = Path(kpianalysis.__file__).resolve().parent
 RANK = {"base": 0, "data": 1, "analysis": 2, "report": 3, "build": 4, "entry": 5}
-BASE = {"errors", "fileio", "paths", "reasons", "__init__"}
+BASE = {"errors", "fileio", "paths", "reasons", "words", "__init__"}
 ENTRY = {"cli", "__main__"}
 
 

@@ -111,7 +111,7 @@ def test_validate_warns_once_per_unchecked_programme(capsys):
     # Every fixture folder validates; only the three of issue 10 have no source document (the
     # later ones carry the printed text).
     folders = sorted(p for p in PARTNERS.iterdir() if p.is_dir())
-    assert out.startswith(f"ok: {PARTNERS}: {len(folders)} programme(s), ")
+    assert out.startswith(f"ok: {PARTNERS}: {len(folders)} programmes, ")
     lines = err.strip().splitlines()
     assert all(line.startswith("kpianalysis validate: warning: programme '") for line in lines)
     unchecked = [line for line in lines if "no source document" in line]
@@ -122,8 +122,8 @@ def test_validate_warns_once_per_unchecked_programme(capsys):
     marked = {line.split("'")[1]: line for line in lines if "not literally in" in line}
     real = {"18210-b1gp", "18210-mikuni", "46529-arumono"}
     assert set(marked) == {KYODO, IJU, *real} and len(lines) == 5 + len(real)
-    assert "4 cell(s)" in marked[KYODO] and "normalised 2, inferred 1, rejoined 1" in marked[KYODO]
-    assert "1 cell(s)" in marked[IJU] and "(inferred 1)" in marked[IJU]
+    assert "4 cells" in marked[KYODO] and "normalised 2, inferred 1, rejoined 1" in marked[KYODO]
+    assert "1 cell " in marked[IJU] and "(inferred 1)" in marked[IJU]
     assert load_dataset(PARTNERS).unchecked_programmes == [SHOTEN, KANKO, MEDIA]  # folder order
 
 

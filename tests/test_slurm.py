@@ -278,7 +278,7 @@ def built_counts(project: Path, job: str, tasks: list[str]) -> tuple[int, int, i
     for task in tasks:
         out = project / f"slurm-{job}_{task}.out"
         text = out.read_text(errors="replace")
-        m = re.search(r"built (\d+), unchanged (\d+), failed (\d+) run", text)
+        m = re.search(r"built (\d+), unchanged (\d+), failed (\d+) \(\d+ runs?\)", text)
         assert m, f"{out.name}: {text[-2000:]}"
         totals = [t + int(v) for t, v in zip(totals, m.groups(), strict=True)]
     return totals[0], totals[1], totals[2]

@@ -21,6 +21,7 @@ from kpianalysis.paths import (
     DEFAULT_RAW,
     DEFAULT_REPORTS,
 )
+from kpianalysis.words import counted
 
 __all__ = [
     "add_build_arguments",
@@ -53,8 +54,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     n_ind = len(ds.indicators)
     n_obs = len(ds.observations)
     print(
-        f"ok: {args.path}: {len(ds.programmes)} programme(s), {n_ind} indicator(s), "
-        f"{n_obs} observation(s), fiscal years {', '.join(map(str, ds.fiscal_years))}"
+        f"ok: {args.path}: {counted(len(ds.programmes), 'programme')}, "
+        f"{counted(n_ind, 'indicator')}, {counted(n_obs, 'observation')}, "
+        f"fiscal years {', '.join(map(str, ds.fiscal_years))}"
     )
     return 0
 
@@ -101,7 +103,7 @@ def _cmd_estimate_prior(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out, reference_prior_json(prior).encode("utf-8"))
     n = len(prior.provenance["programmes"])
-    print(f"wrote {args.out}: reference panel of {n} programme(s)")
+    print(f"wrote {args.out}: reference panel of {counted(n, 'programme')}")
     for key, fam in sorted(prior.families.items()):
         state = (
             f"d0={fam.df:.3g} s0^2={fam.scale:.4g}"
@@ -166,7 +168,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     check_reports_option(args.reports, None)
     with ArchiveLock(args.reports) as lock:
         path = write_index(args.reports, lock)
-    print(f"index: {path} ({len(collect_records(args.reports))} report(s))")
+    print(f"index: {path} ({counted(len(collect_records(args.reports)), 'report')})")
     return 0
 
 
@@ -363,7 +365,8 @@ def run_build(args: argparse.Namespace) -> int:
         raise
     print(
         f"built {summary.count('ok')}, unchanged {summary.count('skipped')}, "
-        f"failed {summary.count('failed')} run(s) in {time.perf_counter() - t0:.1f} s; "
+        f"failed {summary.count('failed')} ({counted(len(summary.outcomes), 'run')}) "
+        f"in {time.perf_counter() - t0:.1f} s; "
         f"index: {summary.index}",
     )
     return 0

@@ -39,6 +39,7 @@ import pandas as pd
 
 from kpianalysis.analysis.progress import OUTCOMES
 from kpianalysis.data.dataset import Dataset
+from kpianalysis.words import noun
 
 __all__ = [
     "ASSESSMENTS",
@@ -273,7 +274,10 @@ def panel_programmes(table: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFr
     codes = pd.Index(info["programme_id"]).get_indexer(table["programme_id"])
     if np.any(codes < 0):
         unknown = pd.unique(table["programme_id"][codes < 0])
-        raise ValueError(f"programme(s) {', '.join(map(str, unknown))} not in the programme table")
+        raise ValueError(
+            f"{noun(len(unknown), 'programme')} {', '.join(map(str, unknown))} not in the "
+            "programme table"
+        )
     n = len(info)
     achieved = pd.array(table["achieved"], dtype="boolean")
     known = ~np.asarray(achieved.isna(), dtype=bool)

@@ -60,6 +60,7 @@ from scipy import optimize, special, stats
 from kpianalysis import reasons
 from kpianalysis.analysis.shrinkage import NO_PRIOR, VariancePrior, fit_f_dist, squeeze_var
 from kpianalysis.errors import KpiAnalysisError
+from kpianalysis.words import noun
 
 __all__ = [
     "DISPERSION_NODES",
@@ -1278,7 +1279,9 @@ def _by_list(by: str | Sequence[str]) -> list[str]:
 def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise TrendInputError(f"column(s) {missing} not in the frame (has {list(df.columns)})")
+        raise TrendInputError(
+            f"{noun(len(missing), 'column')} {missing} not in the frame (has {list(df.columns)})"
+        )
 
 
 def _series_model(

@@ -59,6 +59,7 @@ from kpianalysis.build.processed import prepare_data
 from kpianalysis.build.record import git_state, package_versions
 from kpianalysis.errors import ParameterError, RunError
 from kpianalysis.paths import DEFAULT_NOTEBOOKS, DEFAULT_PROCESSED, DEFAULT_RAW, DEFAULT_REPORTS
+from kpianalysis.words import counted
 
 __all__ = [
     "BuildSummary",
@@ -243,7 +244,8 @@ def build(
         if todo and lock.read_only:
             raise archive.ArchiveError(
                 f"the archive {reports_path} cannot be written (read-only or no permission): "
-                f"{len(todo)} run(s) to build, e.g. {todo[0].label}; nothing was written there"
+                f"{counted(len(todo), 'run')} to build, e.g. {todo[0].label}; nothing was "
+                "written there"
             )
         if todo:
             environment = {

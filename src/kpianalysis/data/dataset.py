@@ -50,6 +50,7 @@ from kpianalysis.paths import (
     archive_name_problem,
     find_project_root,
 )
+from kpianalysis.words import counted, noun
 
 __all__ = [
     "ACTUAL_COLUMNS",
@@ -1218,7 +1219,8 @@ def _parse_observations(
         raise first.error(
             UnknownIndicatorError,
             "indicator_no",
-            f"indicator(s) {labels} have no observations in {table.file}",
+            f"{noun(len(missing), 'indicator')} {labels} "
+            f"{'has' if len(missing) == 1 else 'have'} no observations in {table.file}",
         )
     return out
 
@@ -1986,7 +1988,8 @@ def provenance_warnings(dataset: Dataset) -> list[str]:
         if "normalised" in set(group["mark"]):
             counts += "; normalised: differing only in compatibility characters"
         out.append(
-            f"programme {pid!r} ({p['municipality_ja']} {p['name_ja']}): {len(group)} cell(s) "
+            f"programme {pid!r} ({p['municipality_ja']} {p['name_ja']}): "
+            f"{counted(len(group), 'cell')} "
             f"not literally in its source ({counts}), listed in cell_notes"
         )
     return out

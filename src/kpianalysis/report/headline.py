@@ -18,7 +18,7 @@ import pandas as pd
 from kpianalysis.analysis.measures import format_percent
 from kpianalysis.analysis.results import YearResults
 from kpianalysis.fileio import jsonable
-from kpianalysis.report.labels import counted
+from kpianalysis.words import counted
 
 __all__ = [
     "achievement_counts",

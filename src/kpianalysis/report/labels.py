@@ -22,7 +22,6 @@ __all__ = [
     "UNITS_EN",
     "AssessmentMethod",
     "as_written",
-    "counted",
     "english_unit",
     "fiscal_year_label",
     "fy_short",
@@ -37,21 +36,6 @@ __all__ = [
     "written_units",
     "yen_text",
 ]
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and an English noun, singular for exactly one ("1 programme", "2 programmes").
-
-    ``plural`` where adding "s" is wrong ("degrees of freedom" for "degree of freedom").
-
-    Examples
-    --------
-    >>> counted(1, "programme"), counted(0, "programme"), counted(2, "evaluated KPI")
-    ('1 programme', '0 programmes', '2 evaluated KPIs')
-    >>> counted(1, "residual degree of freedom", "residual degrees of freedom")
-    '1 residual degree of freedom'
-    """
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def fiscal_year_label(year: Any) -> str:

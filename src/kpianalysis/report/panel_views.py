@@ -21,11 +21,11 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.labels import (
     ASSESSMENT_METHODS,
-    counted,
     fiscal_year_label,
     grant_type_text,
 )
 from kpianalysis.report.registry import report_title
+from kpianalysis.words import counted
 
 __all__ = [
     "ASSESSMENT_LABELS",

@@ -19,7 +19,6 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import in_panel_units, trend_figure
 from kpianalysis.report.labels import (
-    counted,
     fy_short,
     indicator_name,
     percent_text,
@@ -29,6 +28,7 @@ from kpianalysis.report.labels import (
     written_units,
 )
 from kpianalysis.report.likelihood import likelihood_words
+from kpianalysis.words import counted
 
 __all__ = [
     "keep_whole",
