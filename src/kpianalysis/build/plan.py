@@ -13,11 +13,11 @@ that programme's runs and of the panel runs of its years only.
 
 A notebook that declares ``language`` runs once per language asked for (``<notebook>.html``,
 ``<notebook>.en.html``); one that does not has a single version, ``<notebook>.html``. What a
-report links beside the index — its other-language versions and its sibling reports of the same
-programme-year — is decided here, from what the build is asked to make (:meth:`Planner.links_of`),
-never from what the archive happens to hold, and is part of the run's key: the same request
-gives the same bytes whatever was built before, and a report never links a file the build does
-not make.
+report links beside the index — its other-language versions and its registered sibling
+reports of the same programme-year — is decided here, from what the build is asked to make
+(:meth:`Planner.links_of`), never from what the archive happens to hold, and is part of the
+run's key: the same request gives the same bytes whatever was built before, and a report never
+links a file the build does not make.
 """
 
 from __future__ import annotations
@@ -628,19 +628,23 @@ class Planner:
     @_memo
     def links_of(self, notebook: Path, language: str) -> tuple[tuple[str, str], ...]:
         """The reports a run of ``notebook`` in ``language`` links in its folder: the other
-        notebooks of its kind in that language, then its own other-language versions.
+        registered notebooks of its kind made in that language, then its own other-language
+        versions.
 
         Decided by the request alone — the notebooks and languages planned — never by what the
         archive holds: every programme-scoped notebook runs for the same programme-years (and
         every panel one for the same years), so each link is to a report of this build. (A
         ``--notebook``/``--language`` subset links only within the subset; the link set is a
-        run-key input, :data:`LINKS_INPUT`, so a full build relinks.)
+        run-key input, :data:`LINKS_INPUT`, so a full build relinks.) A sibling must be
+        registered (:data:`~kpianalysis.report.registry.REPORTS`): dropping a new notebook
+        into ``notebooks/`` builds its reports and leaves every archived one as it was; once
+        registered (a library change, which reruns every run) the others link it.
         """
         kind = "programme" if "programme_id" in self.declared[notebook] else PANEL
         siblings = [
             (nb.stem, language)
             for nb in self.scope_notebooks[kind]
-            if nb != notebook and language in self.versions(nb)
+            if nb != notebook and nb.stem in REPORTS and language in self.versions(nb)
         ]
         others = [(notebook.stem, lang) for lang in self.versions(notebook) if lang != language]
         return (*siblings, *others)
