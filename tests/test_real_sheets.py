@@ -398,6 +398,33 @@ def test_a_large_slope_is_written_out_not_in_exponent_notation(real):
     assert "864,000人</span>/年" in html and "e+05" not in html and "e +05" not in html
 
 
+def test_trends_text_reads_in_the_unit_the_sheet_writes(real):
+    # 群馬県 KPI 1 is printed in 万人: 4,481万人 (FY2012) -> 4,913万人 (FY2017) against 4,730万人.
+    # By hand: slope (4,913 − 4,481) / 5 = 86.4万人 a year; the line extended to FY2018 gives
+    # 4,913 + 86.4 = 4,999.4 -> 4,999万人; difference 4,913 − 4,730 = +183万人. Before, the
+    # text read 47,300,000人 (the base unit the tables hold).
+    import re
+
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.report import trends_views
+
+    cut = real.as_of(2017)
+    table = trend_table(cut, 2017)
+    table = table.loc[(table["programme_id"] == GUNMA) & (table["indicator_id"] == 1)]
+    ja = re.sub(r"<[^>]+>", "", str(trends_views.trend_view(table, "ja", cut.indicators)))
+    assert "86.4万人/年" in ja and "2018年度: 4,999万人" in ja
+    assert "2017年度: 4,730万人" in ja
+    assert "実績 4,913万人、目標 4,730万人、差 +183万人" in ja
+    outlook = re.sub(
+        r"<[^>]+>", "", str(trends_views.trend_outlook(table, 2017, "ja", cut.indicators))
+    )
+    assert "目標 4,730万人に対し、実績は4,913万人で、目標を達成しました（差 +183万人）" in outlook
+    assert not re.search(r"\d{1,3},\d{3},\d{3}", ja + outlook)  # no 47,300,000
+    # English counts in its own words, as its attainment summary does (not "4,730 ten thousand").
+    en = re.sub(r"<[^>]+>", "", str(trends_views.trend_view(table, "en", cut.indicators)))
+    assert "864,000 persons/yr" in en and "target 47,300,000 persons" in en
+
+
 def test_a_logit_slope_is_not_shown_in_the_kpis_unit(real):
     # 群馬県 KPI 3, 0 % (FY2012) -> 34.0 % (FY2017), is fitted on the logit scale: its slope is
     # not "0.926%/年" (34 points in five years is 6.8 points a year).

@@ -19,6 +19,7 @@ from kpianalysis.report import present as P
 from kpianalysis.report.embed import figure_html
 from kpianalysis.report.figures import in_panel_units, trend_figure
 from kpianalysis.report.labels import (
+    english_unit,
     fy_short,
     indicator_name,
     percent_text,
@@ -38,6 +39,7 @@ __all__ = [
     "trend_methods",
     "trend_outlook",
     "trend_view",
+    "with_written_units",
 ]
 
 
@@ -92,13 +94,10 @@ def trend_chart(
         for p, i in zip(pred["programme_id"], pred["indicator_id"], strict=True)
     ]
     # Each axis in the unit the sheet writes (1,262 under 千人, not 1,262,000 under 人).
-    written = written_units(ds.indicators, language)
     units, factors = {}, {}
-    for r in table.to_dict("records"):
-        key = (r["programme_id"], r["indicator_id"])
-        factors[names[key]], units[names[key]] = written.get(
-            (key[0], int(key[1])), (1.0, unit_text(r["unit"], language))
-        )
+    for r in with_written_units(table, ds.indicators, language).to_dict("records"):
+        key = names[(r["programme_id"], r["indicator_id"])]
+        factors[key], units[key] = r["written_factor"], r["written_unit"]
     obs = in_panel_units(obs, factors, ["actual", "target"])
     pred = in_panel_units(pred, factors, _PREDICTED_VALUES)
     # Why a panel has no band is said in the table beside the figure; the panel says only that.
@@ -127,13 +126,16 @@ def trend_chart(
 _PREDICTED_VALUES = ("mean", "mean_ci_low", "mean_ci_high", "pi_low", "pi_high")
 
 
-def trend_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
+def trend_view(
+    table: pd.DataFrame, language: str = "ja", indicators: pd.DataFrame | None = None
+) -> P.Html:
     """One row per KPI in a committee's words: the trend per year with its 95 % confidence
     interval, the value the trend gives for the plan's final year with its 95 % prediction
     interval (after the plan's end: for reference, marked so), the plan-end target, and the
     outlook or the known outcome. How each trend was fitted is in the appendix
-    (:func:`trend_methods`)."""
-    t = _with_measures(table).copy()
+    (:func:`trend_methods`). With the dataset's ``indicators``, values read in the unit the
+    sheet writes (:func:`with_written_units`; Japanese only, see :func:`_text_units`)."""
+    t = with_written_units(_with_measures(table), _text_units(indicators, language), language)
     recs = t.to_dict("records")
     t["indicator"] = [indicator_name(r, language) for r in recs]
     t["slope_s"] = P.html_column((keep_whole(_slope_text(r, language)) for r in recs), t.index)
@@ -195,13 +197,57 @@ def keep_whole(text: str) -> P.Html:
     return P.Html("".join(out))
 
 
+def with_written_units(
+    table: pd.DataFrame, indicators: pd.DataFrame | None, language: str
+) -> pd.DataFrame:
+    """``table`` with each KPI's ``written_factor`` and ``written_unit``
+    (:func:`~kpianalysis.report.labels.written_unit`): the trend table holds values in the
+    base unit (47,300,000人), the sheet writes 4,730万人, and a reader reads them as written.
+
+    Without ``indicators`` every factor is 1 and the unit the base unit.
+    """
+    written = {} if indicators is None else written_units(indicators, language)
+    pairs = [
+        written.get((pid, int(iid)), (1.0, unit_text(unit, language)))
+        for pid, iid, unit in zip(
+            table["programme_id"], table["indicator_id"], table["unit"], strict=True
+        )
+    ]
+    return table.assign(
+        written_factor=[f for f, _ in pairs] if pairs else pd.Series(dtype=float),
+        written_unit=[u for _, u in pairs] if pairs else pd.Series(dtype=object),
+    )
+
+
+def _text_units(indicators: pd.DataFrame | None, language: str) -> pd.DataFrame | None:
+    """The indicators whose written units the report's *text* uses: the Japanese text reads
+    as the sheet (4,730万人); English counts in its own words, 47,300,000 persons as the English
+    attainment summary does, never "4,730 ten thousand persons" (its axes keep the scale)."""
+    return indicators if language == "ja" else None
+
+
+def _factor(r: Mapping[str, Any]) -> float:
+    """What a row's values are divided by to read in the unit as written (1 when not known)."""
+    f = r.get("written_factor")
+    return 1.0 if f is None or pd.isna(f) else float(f)
+
+
+def _scaled(v: Any, r: Mapping[str, Any]) -> Any:
+    return v if v is None or pd.isna(v) else float(v) / _factor(r)
+
+
 def _value(v: Any, r: Mapping[str, Any], language: str) -> str:
-    """A KPI value with its unit: ``"▲468人"`` in Japanese, ``"−468 persons"`` in English."""
-    return quantity(v, r["unit"], language)
+    """A KPI value with its unit as the sheet writes it: ``"▲468人"``, ``"4,730万人"``; in
+    English ``"−468 persons"``."""
+    if "written_unit" not in r:
+        return quantity(v, r["unit"], language)
+    v = _scaled(v, r)
+    return P.number(v, english_unit(v, str(r["written_unit"]), language), language)
 
 
 def _unit(r: Mapping[str, Any], language: str) -> str:
-    return unit_text(r["unit"], language)
+    written = r.get("written_unit")
+    return written if isinstance(written, str) else unit_text(r["unit"], language)
 
 
 def _slope_text(r: Mapping[str, Any], language: str) -> str:
@@ -228,9 +274,10 @@ def _slope_text(r: Mapping[str, Any], language: str) -> str:
             text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
         return text
     unit = _unit(r, language)
-    text = _num(r["slope"]) + (unit + per_year if language == "ja" else f" {unit}{per_year}")
+    slope = _num(_scaled(r["slope"], r))
+    text = slope + (unit + per_year if language == "ja" else f" {unit}{per_year}")
     if pd.notna(r["ci_low"]):
-        lo, hi = _num(r["ci_low"]), _num(r["ci_high"])
+        lo, hi = _num(_scaled(r["ci_low"], r)), _num(_scaled(r["ci_high"], r))
         text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
     return text
 
@@ -252,15 +299,16 @@ def _projection_text(r: Mapping[str, Any], language: str) -> str:
     """``"2023年度: 8.5団体（7〜13）"``; after the plan's end prefixed 「参考（計画終了後）」."""
     if pd.isna(r["projected_mean"]):
         return ""
-    count = r["model"] in ("poisson", "poisson_increments")
+    # A count scaled to 万人 is no whole number of its unit (4,730.4万人).
+    count = r["model"] in ("poisson", "poisson_increments") and _factor(r) == 1
     unit = _unit(r, language)
+    mean = _sig(_scaled(r["projected_mean"], r), False)
     text = f"{fy_short(int(r['projection_year']), language)}: " + (
-        f"{_sig(r['projected_mean'], False)}{unit}"
-        if language == "ja"
-        else f"{_sig(r['projected_mean'], False)} {unit}".rstrip()
+        f"{mean}{unit}" if language == "ja" else f"{mean} {unit}".rstrip()
     )
     if pd.notna(r["projected_pi_low"]):
-        lo, hi = _sig(r["projected_pi_low"], count), _sig(r["projected_pi_high"], count)
+        lo = _sig(_scaled(r["projected_pi_low"], r), count)
+        hi = _sig(_scaled(r["projected_pi_high"], r), count)
         text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
     if _flag(r.get("beyond_plan")):
         text = (
@@ -401,12 +449,13 @@ def _trend_clause(r: Mapping[str, Any], fiscal_year: int, language: str) -> str:
     or, when none can be given, marked as a rough reference."""
     if pd.isna(r["projected_mean"]) or _flag(r.get("beyond_plan")):
         return ""
-    count = r["model"] in ("poisson", "poisson_increments")
+    count = r["model"] in ("poisson", "poisson_increments") and _factor(r) == 1
     unit = _unit(r, language)
     year = int(r["projection_year"])
-    mean = _sig(r["projected_mean"], False)
+    mean = _sig(_scaled(r["projected_mean"], r), False)
     if pd.notna(r["projected_pi_low"]):
-        lo, hi = _sig(r["projected_pi_low"], count), _sig(r["projected_pi_high"], count)
+        lo = _sig(_scaled(r["projected_pi_low"], r), count)
+        hi = _sig(_scaled(r["projected_pi_high"], r), count)
         return P.pick(
             f"{fiscal_year}年度までの傾向を延ばすと、{year}年度は約{mean}{unit}"
             f"（95%予測区間 {lo}〜{hi}{unit}）です。",
@@ -423,11 +472,17 @@ def _trend_clause(r: Mapping[str, Any], fiscal_year: int, language: str) -> str:
     )
 
 
-def trend_outlook(table: pd.DataFrame, fiscal_year: int, language: str = "ja") -> P.Html:
-    """The answer first: one sentence per KPI (:func:`outlook_sentence`), in plain words."""
+def trend_outlook(
+    table: pd.DataFrame,
+    fiscal_year: int,
+    language: str = "ja",
+    indicators: pd.DataFrame | None = None,
+) -> P.Html:
+    """The answer first: one sentence per KPI (:func:`outlook_sentence`), in plain words; with
+    the dataset's ``indicators``, in the unit the sheet writes (:func:`with_written_units`)."""
+    rows = with_written_units(_with_measures(table), _text_units(indicators, language), language)
     items = [
-        keep_whole(outlook_sentence(r, fiscal_year, language))
-        for r in _with_measures(table).to_dict("records")
+        keep_whole(outlook_sentence(r, fiscal_year, language)) for r in rows.to_dict("records")
     ]
     ended = any(isinstance(o, str) for o in table["outcome"]) if len(table) else False
     note = P.pick(
