@@ -12,6 +12,7 @@ command on the shipped project, for FY2023, once for the module.
 
 from __future__ import annotations
 
+import csv
 import html.parser
 import re
 import shlex
@@ -21,7 +22,7 @@ from urllib.parse import unquote, urldefrag
 import papermill
 import pytest
 
-from conftest import ROOT, SEED_ID, demo_programme, project_copy, seed_only
+from conftest import ROOT, SEED_ID, demo_programme, project_copy, seed_only, write_programme
 from kpianalysis.build import pipeline, plan
 from kpianalysis.build.parameters import LANGUAGES
 from kpianalysis.cli import build_parser, main
@@ -96,6 +97,30 @@ def navs(reports: Path) -> dict[str, list[str]]:
         p.relative_to(reports).as_posix(): parse(p).nav
         for p in sorted(reports.glob("*/fy*/*.html"))
     }
+
+
+def unresolved(page: Path, archive: Path) -> tuple[list[str], int]:
+    """The hrefs of a page that lead to no file inside the archive (or to a missing anchor of
+    one), and how many hrefs it has."""
+    hrefs = parse(page).hrefs
+    bad = []
+    for href in hrefs:
+        target, anchor = urldefrag(href)
+        if ":" in target or target.startswith("/"):
+            bad.append(href)
+            continue
+        dest = (page.parent / unquote(target)).resolve() if target else page.resolve()
+        inside = dest.is_file() and archive.resolve() in dest.parents
+        anchored = not anchor or dest.suffix != ".html" or anchor in parse(dest).ids
+        if not (inside and anchored):
+            bad.append(href)
+    return bad, len(hrefs)
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV for people (UTF-8 with BOM)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def report_files(reports: Path) -> dict[str, bytes]:
@@ -206,6 +231,35 @@ def test_a_partner_programme_changes_no_seed_run_key(tmp_path: Path) -> None:
     assert seed_keys() == before and len(before) == 12
 
 
+def test_a_plan_reports_footer_links_the_tables_archived_beside_it(fake_project: Path) -> None:
+    """A programme whose plan starts in FY2025, without any actual yet, gets a plan report for
+    FY2025, a year outside the data's: its footer linked five data tables (two for trends) that
+    were never archived, because the per-year table lists looked in data/processed."""
+    root = fake_project
+    pid = "99998-later"
+    write_programme(
+        root / "data" / "raw",
+        [pid, "99998", "架空町", "後の事業", "令和7年度", "令和9年度"],
+        [[pid, "1", "参加者数", "人", "stock", "increase", "100人", "R6"]],
+        [[pid, "1", f"{fy}年度", f"({120 + 10 * i}人)", ""] for i, fy in enumerate((2025, 2026))],
+    )
+    s = pipeline.build(root, programmes=[pid], languages=LANGUAGES, jobs=2, progress=False)
+    assert sorted(o.spec.identity for o in s.outcomes if o.outcome == "ok") == [
+        f"{pid}/fy2025/{name}" for name in ("attainment", "attainment.en", "trends", "trends.en")
+    ]
+    reports = root / "reports"
+    folder = reports / pid / "fy2025"
+    for page in folder.glob("*.html"):
+        assert unresolved(page, reports)[0] == [], page
+    assert sorted(p.name for p in (folder / "data").iterdir()) == [
+        "attainment_fy2025.csv", "finance.csv", "indicators.csv", "observations.csv",
+        "subprojects.csv", "trends_fy2025.csv", "verdicts.csv",
+    ]  # fmt: skip
+    # The FY2025 target as the sheet plans it, (120人): no actual, so nothing achieved yet.
+    (row,) = read_csv_rows(folder / "data" / "attainment_fy2025.csv")
+    assert (row["indicator_id"], float(row["target"]), row["actual"]) == ("1", 120.0, "")
+
+
 def test_the_language_option_is_repeatable_and_defaults_to_both() -> None:
     parser = build_parser()
     assert parser.parse_args(["build"]).language is None  # run_build: LANGUAGES
@@ -261,14 +315,9 @@ def test_every_link_of_every_page_resolves_in_the_archive(made: Path) -> None:
     assert len(pages) == 10
     checked = 0
     for page in pages:
-        for href in parse(page).hrefs:
-            target, anchor = urldefrag(href)
-            assert ":" not in target and not target.startswith("/"), (page, href)
-            dest = (page.parent / unquote(target)).resolve() if target else page.resolve()
-            assert dest.is_file() and made.resolve() in dest.parents, (page, href)
-            if anchor and dest.suffix == ".html":
-                assert anchor in parse(dest).ids, (page, href)
-            checked += 1
+        bad, n = unresolved(page, made)
+        assert not bad, (page, bad)
+        checked += n
     assert checked > 100  # the reports' contents, footers and navs, and every index entry
 
 

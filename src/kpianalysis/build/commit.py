@@ -16,7 +16,6 @@ from kpianalysis.build.execute import TABLES_DIR, StagedRun
 from kpianalysis.build.plan import FORMAT_VERSION, RunOutcome, RunSpec, library_inputs
 from kpianalysis.fileio import write_atomic
 from kpianalysis.report.index import INDEX_DIR, index_pages
-from kpianalysis.report.registry import report_for
 
 __all__ = [
     "INDEX_STAMP",
@@ -58,12 +57,12 @@ def run_record(st: StagedRun, environment: Mapping[str, Any], outcome: str) -> d
 def stage_tables(spec: RunSpec, results: Any, staging: Path) -> dict[str, Path]:
     """Write the data tables behind a run's report into ``staging/data/`` for its commit.
 
-    Each table the registry names (:func:`~kpianalysis.report.registry.report_for`) as the
-    run's kernel sees it:
-    the dataset cut at the run's year, the run's own programme's rows (all for a panel run),
-    and that year's attainment and trend tables, as CSV for people (the processed files'
-    format). ``results`` is the build's :class:`~kpianalysis.analysis.results.ResultsByYear` (or
-    its dataset); without it (a benchmark's stand-in) no table is archived.
+    Exactly the tables its plan names (:attr:`RunSpec.tables`, which its footer links) as the
+    run's kernel sees them: the dataset cut at the run's year, the run's own programme's rows
+    (all for a panel run), and that year's attainment and trend tables, as CSV for people (the
+    processed files' format). A plan report's year, with no actual in the data yet, is cut from
+    the programme's own data, as its notebook cuts it. ``results`` is the build's
+    :class:`~kpianalysis.analysis.results.ResultsByYear` (or its dataset).
 
     Returns
     -------
@@ -73,32 +72,42 @@ def stage_tables(spec: RunSpec, results: Any, staging: Path) -> dict[str, Path]:
     from kpianalysis.analysis.results import ResultsByYear
     from kpianalysis.data.dataset import Dataset, write_csv
 
+    if not spec.tables:
+        return {}
     if isinstance(results, Dataset):
         results = ResultsByYear(results)
-    if not isinstance(results, ResultsByYear) or spec.fiscal_year not in results:
-        return {}
-    year = results[spec.fiscal_year]
-    if spec.programme_id is not None:
-        # The programme's own dataset and results: its tables' text cannot depend on other
-        # programmes (a column's dtype, a category), as its run key does not.
-        year = _programme_results(year).get(spec.programme_id)
-        if year is None:
-            return {}
+    year = _run_results(spec, results)
     frames = dict(year.dataset.tables())
     out: dict[str, Path] = {}
-    for name in report_for(spec.name).tables_for(spec.fiscal_year):
+    for name in spec.tables:
         if name.startswith("attainment_fy"):
             frame = year.attainment
         elif name.startswith("trends_fy"):
             frame = year.trends
-        elif name in frames:
+        else:  # a tidy table (the registry names no other kind)
             frame = frames[name]
-        else:
-            continue
         path = Path(staging) / TABLES_DIR / f"{name}.csv"
         write_csv(frame, path)
         out[f"{TABLES_DIR}/{name}.csv"] = path
     return out
+
+
+def _run_results(spec: RunSpec, results: Any) -> Any:
+    """The :class:`YearResults` a run's tables come from: the year's (its programme's alone for
+    a programme run), or, for a plan report's year, the programme's own cut."""
+    from kpianalysis.analysis.results import YearResults
+
+    if spec.fiscal_year in results.dataset.fiscal_years:
+        year = results[spec.fiscal_year]
+        if spec.programme_id is None:
+            return year
+        # The programme's own dataset and results: its tables' text cannot depend on other
+        # programmes (a column's dtype, a category), as its run key does not.
+        own = _programme_results(year).get(spec.programme_id)
+        if own is not None:
+            return own
+    own_cut = results.dataset.by_programme()[spec.programme_id].as_of(spec.fiscal_year)
+    return YearResults(own_cut, results.reference)
 
 
 #: A year's results split by programme, once per year of a build (see stage_tables).

@@ -18,9 +18,9 @@ from typing import Any
 from kpianalysis import fileio
 from kpianalysis.build import archive
 from kpianalysis.build.plan import RunSpec, report_stem
-from kpianalysis.paths import DEFAULT_PROCESSED, PROJECT_ROOT_ENV
+from kpianalysis.paths import PROJECT_ROOT_ENV
 from kpianalysis.report.index import municipality_page
-from kpianalysis.report.registry import report_for, report_title
+from kpianalysis.report.registry import report_title
 
 __all__ = [
     "DEFAULT_CELL_TIMEOUT",
@@ -306,14 +306,12 @@ TABLES_DIR = "data"
 FOOTER_PACKAGES = ("kpianalysis", "pandas", "numpy", "statsmodels", "matplotlib", "nbconvert")
 
 
-def provenance_for(
-    spec: RunSpec, root: Path, reports: Path, environment: Mapping[str, Any] | None
-) -> Any:
+def provenance_for(spec: RunSpec, reports: Path, environment: Mapping[str, Any] | None) -> Any:
     """The report footer's provenance: links relative to where the report will be archived.
 
     Examples
     --------
-    >>> provenance_for(spec, Path("."), Path("reports"), {}).record  # doctest: +SKIP
+    >>> provenance_for(spec, Path("reports"), {}).record  # doctest: +SKIP
     'attainment.run.json'
     """
     from kpianalysis.report.render import Provenance, build_time
@@ -325,13 +323,10 @@ def provenance_for(
     def rel(p: Path) -> str:
         return Path(os.path.relpath(p, here)).as_posix()
 
-    processed = Path(str(spec.parameters.get("processed_dir") or DEFAULT_PROCESSED))
-    if not processed.is_absolute():
-        processed = Path(root) / processed
-    # The registry's tables behind the report, as the build archives them beside it (those it
-    # has: see stage_tables).
-    names = report_for(spec.name).tables_for(spec.fiscal_year)
-    tables = [f"{TABLES_DIR}/{n}.csv" for n in names if (processed / f"{n}.csv").is_file()]
+    # The tables behind the report, as its commit archives them beside it (stage_tables): the
+    # plan's, not whatever data/processed holds (a plan report's year has no per-year file
+    # there, and its footer linked tables never archived).
+    tables = [f"{TABLES_DIR}/{n}.csv" for n in spec.tables]
     packages = env.get("packages") or {}
     versions = {k: packages.get(k) for k in FOOTER_PACKAGES if packages.get(k)}
     if env.get("python"):
@@ -494,7 +489,7 @@ def execute_run(
         fileio.write_durable(st.ipynb, nbformat.writes(nb).encode("utf-8") + b"\n")
         language = str(spec.parameters.get("language", "ja"))
         st.html = staging / f"{spec.name}.html"
-        provenance = provenance_for(spec, root, reports, environment)
+        provenance = provenance_for(spec, reports, environment)
         html = render_html(nb, language=language, provenance=provenance)
         fileio.write_durable(st.html, html.encode("utf-8"))
         st.ok = True

@@ -48,7 +48,7 @@ from kpianalysis.errors import ParameterError
 from kpianalysis.fileio import sha256_file
 from kpianalysis.paths import archive_name_problem
 from kpianalysis.report.headline import panel_headline, programme_headlines
-from kpianalysis.report.registry import REPORTS
+from kpianalysis.report.registry import REPORTS, report_for
 
 __all__ = [
     "FORMAT_VERSION",
@@ -114,6 +114,10 @@ class RunSpec:
     #: language, then its versions in the other languages — those the build makes
     #: (:meth:`Planner.links_of`), whatever the archive holds.
     links: tuple[tuple[str, str], ...] = ()
+    #: The data tables archived beside its report and linked from its footer (file stems, e.g.
+    #: ``attainment_fy2023``): :meth:`Planner.tables_of`, so the footer links exactly what the
+    #: commit writes, whatever ``data/processed`` holds.
+    tables: tuple[str, ...] = ()
     #: What the run's record needs but its key does not — the headline, the raw files' digests
     #: — as a function giving the fields to fill in: :meth:`resolved` calls it for the runs
     #: that are executed only, so a build that skips every run never computes them.
@@ -649,6 +653,14 @@ class Planner:
         others = [(notebook.stem, lang) for lang in self.versions(notebook) if lang != language]
         return (*siblings, *others)
 
+    @_memo
+    def tables_of(self, notebook: Path, fiscal_year: int) -> tuple[str, ...]:
+        """The data tables a run archives beside its report and its footer links: the
+        registry's for the year (:func:`~kpianalysis.report.registry.report_for`), a plan
+        report's year included; none when planned without the data (nothing to write them
+        from)."""
+        return report_for(notebook.stem).tables_for(fiscal_year) if self.results is not None else ()
+
     def links_input(self, notebook: Path, language: str) -> dict[str, str]:
         """:meth:`links_of` as a run-key input: the linked files, e.g. ``trends.html``."""
         links = self.links_of(notebook, language)
@@ -844,6 +856,7 @@ class Planner:
             language=language,
             provenance=provenance,
             links=self.links_of(notebook, language),
+            tables=self.tables_of(notebook, parameters["fiscal_year"]),
             pending=pending,
         )
 
