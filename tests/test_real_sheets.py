@@ -425,17 +425,56 @@ def test_trends_text_reads_in_the_unit_the_sheet_writes(real):
     assert "864,000 persons/yr" in en and "target 47,300,000 persons" in en
 
 
-def test_a_logit_slope_is_not_shown_in_the_kpis_unit(real):
-    # 群馬県 KPI 3, 0 % (FY2012) -> 34.0 % (FY2017), is fitted on the logit scale: its slope is
-    # not "0.926%/年" (34 points in five years is 6.8 points a year).
+def test_a_share_printed_at_exactly_0_or_100_percent_gets_no_logit_line(real):
+    # 群馬県 KPI 3: 0 % (FY2012) -> 34.0 % (FY2017) against 34.0 %. logit(0) = −∞, so the line
+    # was set by the stand-in for 0 %: half a printed unit, 0.5 %, gave (logit 0.34 − logit
+    # 0.005) / 5 = (−0.6633 + 5.2933) / 5 = 0.926 a year and a "reference" 56.5 % for FY2018;
+    # 0.05 % would give (−0.6633 + 7.6004) / 5 = 1.387 and 67.3 %. Now: no line, said why; the
+    # outcome (34.0 % against 34.0 %: met) does not depend on a fit and stays.
     from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.analysis.trends import fit_trend
     from kpianalysis.report import trends_views
 
     table = trend_table(real.as_of(2017), 2017)
     table = table.loc[(table["programme_id"] == GUNMA) & (table["indicator_id"] == 3)]
+    row = table.iloc[0]
+    assert (row["model"], row["reason"], row["outcome"]) == (
+        "logit",
+        "share_at_bound",
+        "final_achieved",
+    )
+    assert math.isnan(row["slope"]) and math.isnan(row["projected_mean"])
+    ja = str(trends_views.trend_view(table, "ja"))
+    en = str(trends_views.trend_view(table, "en"))
+    assert "0%または100%ちょうどの値あり" in ja and "56.5" not in ja and "0.926" not in ja
+    assert "a share of exactly 0 % or 100 %" in en and "logit scale" in en
+    # 100 % is the same bound; a share strictly inside still gets its line.
+    assert fit_trend([2021, 2022, 2023], [80.0, 95.0, 100.0], model="logit").reason == (
+        "share_at_bound"
+    )
+    assert fit_trend([2021, 2022, 2023], [80.0, 95.0, 99.0], model="logit").reason is None
+
+
+def test_a_logit_slope_is_not_shown_in_the_kpis_unit(tmp_path):
+    # 群馬県 KPI 3 with a baseline of 1 % instead of 0 % (a copy; the source gains the cell):
+    # 1 % (FY2012) -> 34.0 % (FY2017) on the logit scale is (logit 0.34 − logit 0.01) / 5 =
+    # (−0.66329 + 4.59512) / 5 = 0.786 a year, not "0.786%/年" (33 points in five years is
+    # 6.6 points a year).
+    from kpianalysis.analysis.projection import trend_table
+    from kpianalysis.report import trends_views
+
+    raw = _copy(tmp_path, GUNMA)
+    rows = read_rows(raw / GUNMA / "indicators.csv")
+    assert rows[3][-1] == "0%"
+    rows[3][-1] = "1%"
+    write_rows(raw / GUNMA / "indicators.csv", rows)
+    with open(raw / GUNMA / "source.txt", "a", encoding="utf-8") as f:
+        f.write("\n1%\n")
+    table = trend_table(load_dataset(raw).as_of(2017), 2017)
+    table = table.loc[table["indicator_id"] == 3]
     assert table.iloc[0]["model"] == "logit"
-    assert table.iloc[0]["slope"] == pytest.approx(0.926, abs=5e-4)  # the fitted logit slope
-    slope = "0.926"
+    assert table.iloc[0]["slope"] == pytest.approx(0.78637, abs=5e-5)  # the fitted logit slope
+    slope = "0.786"
     ja = str(trends_views.trend_view(table, "ja"))
     en = str(trends_views.trend_view(table, "en"))
     assert f"{slope}/年（ロジット尺度）" in ja and f"{slope}%" not in ja

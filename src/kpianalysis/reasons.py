@@ -162,6 +162,12 @@ _TABLE: dict[str, tuple[tuple[str, str, str], ...]] = {
             "0〜100%の範囲外の値あり",
             "a percentage outside 0–100 %: the logit model cannot apply",
         ),
+        (
+            "share_at_bound",
+            "0%または100%ちょうどの値あり（ロジット尺度では表せず、傾きが仮の値で決まるため傾向なし）",
+            "a share of exactly 0 % or 100 %: it has no value on the logit scale, and any "
+            "stand-in would set the slope, so no trend is fitted",
+        ),
     ),
     # -- projection
     "projection": (
