@@ -279,6 +279,16 @@ def test_an_interim_year_without_a_baseline_is_not_called_plan_only_or_targetles
     assert "— 1 person toward 1 person in FY2016" in en and "1 persons" not in en
 
 
+def test_no_verdict_is_said_once_in_both_languages(real):
+    # The seed's FY2021 sheet records no panel verdict, and 喜界町 prints none at all: the summary
+    # read "記録なし（評価の記録なし）" / "no verdict recorded (no verdict recorded)".
+    for pid, fy in ((SEED_ID, 2021), (ARUMONO, 2015)):
+        ja, en = (_summary(real, pid, fy, language) for language in ("ja", "en"))
+        assert "有識者による効果検証: 記録なし。" in ja and "評価の記録なし" not in ja
+        assert "Expert panel: no verdict recorded." in en
+        assert en.count("no verdict recorded") == 1
+
+
 def test_the_seed_headline_is_the_same_with_its_rows(seed):
     # The rows-based counts agree with the summary-based ones wherever every KPI with an actual
     # has a rate: the seed's headlines do not change.
