@@ -381,7 +381,7 @@ def test_build_refuses_bad_fiscal_year_before_kernel(
         ({"processed_dir": "/tmp"}, "processed_dir '/tmp' is outside the project root"),
         ({"notebooks_dir": "notebooks/../.."}, "is outside the project root"),
         ({"notebooks": ["attainment", "nope"]}, "unknown notebook 'nope'"),
-        ({"language": "fr"}, "language must be 'ja' or 'en'"),
+        ({"languages": ["ja", "fr"]}, "language must be 'ja' or 'en'"),
         ({"jobs": 0}, "--jobs must be at least 1"),
     ],
 )
