@@ -76,7 +76,10 @@ html { font-family: "IPAexGothic", "Noto Sans CJK JP", "Hiragino Sans", "Yu Goth
   color: var(--ink); line-height: 1.55; font-size: 15px; }
 body { margin: 0; background: #fff; }
 main { max-width: 54rem; margin: 0 auto; padding: 1.5rem 1.25rem 2rem; }
-h1 { font-size: 1.5rem; line-height: 1.35; margin: 0 0 .25em; }
+h1 { font-size: 1.5rem; line-height: 1.35; margin: 0 0 .25em;
+  /* The title's parts break at their spaces, not inside a word (「見通|し」); a part too
+     long for the line still wraps. */
+  word-break: keep-all; overflow-wrap: anywhere; }
 h2 { font-size: 1.2rem; margin: 1.5em 0 .5em; padding-bottom: .15em;
   border-bottom: 2px solid var(--accent); }
 h3 { font-size: 1rem; margin: 1.1em 0 .4em; }
