@@ -106,6 +106,29 @@ def test_trend_figure_one_panel_per_kpi():
     assert any(t.get_text() == "傾向の推定なし" for t in visible[1].texts)
 
 
+def test_trend_figure_marks_years_after_the_plan_as_reference():
+    """FY2023 is the seed plan's last year: its report projects to FY2024 for reference only
+    (issue 17), and the figure shades that year and says so; ② ends with its plan: nothing."""
+    obs = pd.DataFrame(
+        {"label": ["①"] * 3 + ["②"] * 3, "fiscal_year": [2021, 2022, 2023] * 2,
+         "actual": [4, 7, 9, 47, 56, 50], "target": [6, 8, 13, 40, 45, 50]}
+    )  # fmt: skip
+    pred = pd.DataFrame(
+        {"label": ["①", "①", "②", "②"], "fiscal_year": [2021, 2024, 2021, 2023],
+         "mean": [4.2, 11.7, 47.0, 50.0]}
+    ).assign(mean_ci_low=np.nan, mean_ci_high=np.nan, pi_low=np.nan, pi_high=np.nan)  # fmt: skip
+    fig = trend_figure(obs, pred, plan_end={"①": 2023, "②": 2023}, language="en")
+    first, second = (ax for ax in fig.axes if ax.get_visible())
+    spans = [p for p in first.patches if p.get_facecolor()[:3] == pytest.approx((236 / 255,) * 3)]
+    assert len(spans) == 1 and spans[0].get_x() == pytest.approx(2023.5)
+    assert [t.get_text() for t in first.texts] == ["reference"]
+    assert first.get_xlim()[1] > 2024  # the projected year stays in view
+    assert second.patches == [] or all(
+        p.get_facecolor()[:3] != pytest.approx((236 / 255,) * 3) for p in second.patches
+    )
+    assert "reference" not in [t.get_text() for t in second.texts]
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -89,6 +89,7 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "ci": "95%信頼区間（平均）",
         "pi": "95%予測区間（新たな値）",
         "clipped_bands": "区間の一部は図の外",
+        "after_plan": "参考",
         "clipped_points": "{lo}%〜{hi}%の範囲外は端に表示",
     },
     "en": {
@@ -108,6 +109,7 @@ FIGURE_WORDS: dict[str, dict[str, str]] = {
         "ci": "95% CI (mean)",
         "pi": "95% PI (new value)",
         "clipped_bands": "bands run off the axes",
+        "after_plan": "reference",
         "clipped_points": "outside {lo}%–{hi}% drawn at the edge",
     },
 }
@@ -507,6 +509,7 @@ def trend_figure(
     units: Mapping[str, str] | None = None,
     notes: Mapping[str, str] | None = None,
     nonnegative: Mapping[str, bool] | None = None,
+    plan_end: Mapping[str, int] | None = None,
     ncols: int = 2,
     language: str = "ja",
     fig: FigureBase | None = None,
@@ -528,6 +531,9 @@ def trend_figure(
         A short text per panel (e.g. why no interval is shown), printed inside it.
     nonnegative
         Panels whose axis never goes below zero (counts, running totals, positive stocks).
+    plan_end
+        The plan's last year per panel: the years after it are shaded and marked as reference
+        (a projection past the plan is not an outlook, issue 17).
     language
         ``"ja"`` or ``"en"``: the legend, axis label and notes of the figure.
     fig
@@ -569,6 +575,8 @@ def trend_figure(
                 nonnegative=bool(nonnegative and nonnegative.get(name)),
                 language=language,
             )
+            if plan_end and name in plan_end:
+                _mark_after_plan(ax, int(plan_end[name]), language)
         # The years' label once a column, under its lowest panel (the panels share the axis).
         for i, ax in enumerate(axes.flat[: len(names)]):
             if i + axes.shape[1] < len(names):
@@ -588,6 +596,24 @@ def trend_figure(
                 handlelength=1.8,
             )
     return fig
+
+
+def _mark_after_plan(ax: Axes, end: int, language: str) -> None:
+    """Shade the years after ``end`` (the plan's last year) and mark them as reference."""
+    low, high = ax.get_xlim()
+    if high <= end + 0.5:
+        return
+    ax.axvspan(end + 0.5, high, color="#ececec", linewidth=0, zorder=0)
+    ax.set_xlim(low, high)
+    ax.text(
+        (end + 0.5 + high) / 2,
+        0.97,
+        FIGURE_WORDS[language]["after_plan"],
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="top",
+        **NOTE_STYLE,
+    )
 
 
 def _trend_panel(

@@ -113,12 +113,30 @@ def trend_chart(
         or r["model"] in ("poisson", "poisson_increments", "loglinear", "logit")
         for r in table.to_dict("records")
     }
-    fig = trend_figure(obs, pred, units=units, notes=notes, nonnegative=nonneg, language=language)
+    ends = {
+        names[(r["programme_id"], r["indicator_id"])]: int(plans.loc[r["programme_id"], "plan_end"])
+        for r in table.to_dict("records")
+    }
+    fig = trend_figure(
+        obs,
+        pred,
+        units=units,
+        notes=notes,
+        nonnegative=nonneg,
+        plan_end=ends,
+        language=language,
+    )
     caption = P.pick(
         "KPIごとの傾向と予測（実績値、目標値、当てはめた傾向と95%区間）",
         "Trend and projection per KPI (actuals, targets, fitted trend with 95 % bands)",
         language,
     )
+    if any(pred["fiscal_year"] > pred["label"].map(ends).fillna(float("inf"))):
+        caption += P.pick(
+            "。網掛けは計画終了後の参考値",
+            "; shaded: after the plan's end, for reference only",
+            language,
+        )
     return figure_html(fig, caption, caption)
 
 
