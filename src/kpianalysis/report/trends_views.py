@@ -584,8 +584,9 @@ def _prior_items(priors: pd.DataFrame | None, language: str) -> list[str]:
         # No prior file in the project: nothing pooled, said once for every family.
         return [
             P.pick(
-                f"分散の統合: {reason_text('prior_missing', 'ja')}",
-                f"Variance pools: {reason_text('prior_missing', 'en')}",
+                "分散の統合: 事前分布のファイルがないため統合せず、各系列をそれぞれ単独で推定。",
+                "Variance pools: no prior file, so nothing is pooled and each series is fitted "
+                "alone.",
                 language,
             )
         ]
