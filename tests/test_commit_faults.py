@@ -353,6 +353,7 @@ def test_commit_staged_says_the_truth_when_the_record_cannot_be_written(
         label = "x FY2023"
         where = WHERE
         stem = "x"
+        tables = ()  # no data tables planned beside the report
 
     st = StagedRun(spec=Spec(), ok=True, staging=staging)  # type: ignore[arg-type]
     st.ipynb, st.html = staging / "x.ipynb", staging / "x.html"
