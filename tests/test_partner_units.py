@@ -21,6 +21,9 @@ pytestmark = pytest.mark.slow
 
 PARTNERS = ROOT / "tests" / "fixtures" / "partners"
 KINDS = ("attainment", "trends")
+#: Programmes also built in English: a compound cell, bounds and a unit printed bare, a scaled
+#: unit (千人), a unit in 万 (万人).
+ENGLISH = ("01100-kenko", "14100-mokuhyo", "28209-media", "10000-kanko")
 
 
 class _Cells(HTMLParser):
@@ -98,15 +101,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for pid in ds.programmes["programme_id"]:
         fy = _last_actual_year(ds, pid)
+        languages = ("ja", "en") if pid in ENGLISH else ("ja",)
         summary = build(
-            root, fiscal_years=[fy], programmes=[pid], jobs=2, progress=False, index=False
+            root,
+            fiscal_years=[fy],
+            programmes=[pid],
+            jobs=2,
+            progress=False,
+            index=False,
+            languages=languages,
         )
-        assert summary.count("ok") == len(KINDS), (pid, fy)
+        assert summary.count("ok") == len(KINDS) * len(languages), (pid, fy)
         pages = {}
         for kind in KINDS:
-            parser = _Cells()
-            parser.feed((root / "reports" / pid / f"fy{fy}" / f"{kind}.html").read_text("utf-8"))
-            pages[kind] = parser
+            for language in languages:
+                stem = kind if language == "ja" else f"{kind}.{language}"
+                parser = _Cells()
+                parser.feed(
+                    (root / "reports" / pid / f"fy{fy}" / f"{stem}.html").read_text("utf-8")
+                )
+                pages[kind, language] = parser
         out[pid] = {"fy": fy, "ds": _one(ds, pid).as_of(fy), "pages": pages}
     return out
 
@@ -126,24 +140,31 @@ _NOT_A_VALUE = re.compile(
 #: What may follow a unitless value that is labelled as such: a slope of a share on the logit
 #: scale ("0.926/年（ロジット尺度）").
 _LABELLED = ("/年（ロジット尺度）", "/yr (logit scale)")
-#: A bracketed interval (lower〜upper) as the trends tables print it.
-_INTERVAL = re.compile(r"（[^（）〜]*〜[^（）〜]*）")
+#: A bracketed interval (lower〜upper, lower to upper) as the trends tables print it.
+_INTERVAL = re.compile(r"（[^（）〜]*〜[^（）〜]*）| ?\([^()]* to [^()]*\)")
 #: Columns of words, not values (why no interval is shown: "2点のみのため区間なし").
-_PROSE = frozenset({"区間・確率を示せない理由", "実績値がない理由"})
+_PROSE = frozenset(
+    {"区間・確率を示せない理由", "実績値がない理由", "Why no interval", "Why the actual is missing"}
+)
 
 
-def _units_of(ds: Dataset) -> dict[tuple[str, str], set[str]]:
-    """(programme_id, KPI name as the reports print it) → the unit labels a value may carry."""
+def _units_of(ds: Dataset, language: str) -> dict[tuple[str, str], set[str]]:
+    """(programme_id, KPI name as the reports print it) → the unit labels a value may carry
+    (in English also the singular: "1 person")."""
     from kpianalysis.analysis.tables import attainment_table
-    from kpianalysis.report.labels import indicator_name, written_unit
+    from kpianalysis.report.labels import indicator_name, unit_text, written_unit
 
     table = attainment_table(ds, int(ds.as_of_year))
     ind = ds.indicators.set_index(["programme_id", "indicator_id"])
     out: dict[tuple[str, str], set[str]] = {}
     for r in table.to_dict("records"):
         written = ind.loc[(r["programme_id"], r["indicator_id"]), "unit_text"]
-        units = {str(r["unit"]), str(written), written_unit(r["unit"], written, "ja")[1]}
-        for name in (indicator_name(r, "ja"), indicator_name({**r, "measure_no": 0}, "ja")):
+        units = {str(r["unit"]), str(written), written_unit(r["unit"], written, language)[1]}
+        if language == "en":
+            units.add(unit_text(r["unit"], "en"))
+            units |= {u.removesuffix("s") for u in units}
+        names = (indicator_name(r, language), indicator_name({**r, "measure_no": 0}, language))
+        for name in names:
             out.setdefault((r["programme_id"], name), set()).update(u for u in units if u)
     return out
 
@@ -156,7 +177,7 @@ def _unitless(text: str, units: set[str]) -> list[str]:
     """
     text = _NOT_A_VALUE.sub(" ", text)
     for m in reversed(list(_INTERVAL.finditer(text))):
-        if text[: m.start()].rstrip().endswith((*(u for u in units if u), "%", "/年")):
+        if text[: m.start()].rstrip().endswith((*(u for u in units if u), "%", "/年", "/yr")):
             text = text[: m.start()] + " " + text[m.end() :]
     bad = []
     for m in _NUMBER.finditer(text):
@@ -176,39 +197,40 @@ def _kpi_of(text: str, names: dict[tuple[str, str], set[str]], pid: str) -> tupl
 def test_every_summary_line_shows_each_value_with_its_unit(built):
     checked = 0
     for pid, run in built.items():
-        names = _units_of(run["ds"])
-        for kind in KINDS:
-            lines = run["pages"][kind].lines
-            assert lines, (pid, kind)
-            for line in lines:
+        for (kind, language), page in run["pages"].items():
+            names = _units_of(run["ds"], language)
+            assert page.lines, (pid, kind, language)
+            for line in page.lines:
                 name, units = _kpi_of(line, names, pid)
                 values = line[len(name) :]
-                assert not _unitless(values, units), (pid, kind, line)
+                assert not _unitless(values, units), (pid, kind, language, line)
                 checked += 1
-    # One line per KPI (a compound cell one per measure) in each of the two reports.
-    assert checked == 2 * sum(len(r["ds"].indicators) for r in built.values())
+    # One line per KPI (a compound cell one per measure) in each report built.
+    assert checked == sum(len(r["ds"].indicators) * len(r["pages"]) for r in built.values())
 
 
 def test_every_value_cell_of_the_report_tables_shows_its_unit(built):
     checked = 0
     for pid, run in built.items():
-        names = _units_of(run["ds"])
-        for kind in KINDS:
-            for table in run["pages"][kind].tables:
+        for (kind, language), page in run["pages"].items():
+            names = _units_of(run["ds"], language)
+            for table in page.tables:
                 header, *rows = table
                 for row in rows:
                     if not any(row[0].startswith(n) for (p, n) in names if p == pid):
                         continue  # not a KPI row (programme overview, sub-projects)
-                    _, units = _kpi_of(row[0], names, pid)
+                    name, units = _kpi_of(row[0], names, pid)
                     # The sheet's table quotes cells as printed; a unit the sheet left out is
-                    # named under the KPI (単位：kg): then a bare number carries it.
-                    if m := re.search(r"単位：(\S+)", row[0]):
-                        units = units | {""} if m.group(1) else units
+                    # named under the KPI (単位：kg; in English the unit stands under every
+                    # name): then a bare number carries it.
+                    under = row[0][len(name) :]
+                    if "単位：" in under or (language == "en" and any(u in under for u in units)):
+                        units = units | {""}
                     for column, cell in zip(header[1:], row[1:], strict=False):
                         if "CAGR" in column or column in _PROSE:
                             continue  # a ratio named by its column; reasons in words
                         bad = _unitless(cell, units)
-                        assert not bad, (pid, kind, column, row[0], cell, bad)
+                        assert not bad, (pid, kind, language, column, row[0], cell, bad)
                         checked += bool(_NUMBER.search(cell))
     assert checked > 0
 
@@ -218,6 +240,6 @@ def test_trend_values_print_without_a_power_of_ten(built):
     # least-squares slope is Σ(x − x̄)·y / Σ(x − x̄)² = (1.5·81,199 + 0.5·19,512)/5 = 26,310.9
     # a year, printed to 3 significant digits as 26,300人/年 — it was "2.63e+04人/年".
     run = built["21203-kanko"]
-    (table,) = [t for t in run["pages"]["trends"].tables if "年あたりの変化" in t[0][1]]
+    (table,) = [t for t in run["pages"]["trends", "ja"].tables if "年あたりの変化" in t[0][1]]
     cell = table[1][1]
     assert cell.startswith("26,300人/年（") and "e+" not in cell, cell
