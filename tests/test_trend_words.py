@@ -8,6 +8,7 @@ words; in FY2023, the plan's last year, it states the outcome and no probability
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from kpianalysis.analysis.projection import trend_table
 from kpianalysis.report.trends_views import outlook_sentence, trend_methods, trend_outlook
@@ -90,3 +91,33 @@ def test_no_internal_codes_in_the_appendix(seed) -> None:
             )
         ):
             assert term in html, term
+
+
+def test_fy2021_figure_says_no_trend_where_none_is_drawn(seed, monkeypatch) -> None:
+    # FY2021: ② and ③ have one actual each (their baselines are "-"): no trend line at all;
+    # ① (baseline 4, FY2021 4) and ④ (225 → 312) have a line but too few points for a band.
+    from kpianalysis.analysis.projection import trend_predictions
+    from kpianalysis.report import trends_views
+
+    seen: dict = {}
+
+    class Drawn(Exception):  # the figure itself is not needed
+        pass
+
+    def keep(obs, pred, **kwargs):
+        seen.update(kwargs["notes"])
+        raise Drawn
+
+    monkeypatch.setattr(trends_views, "trend_figure", keep)
+    ds = seed.as_of(2021)
+    preds = trend_predictions(ds, 2021)
+    with pytest.raises(Drawn):
+        trends_views.trend_chart(
+            ds, _seed_table(seed, 2021), preds[preds["programme_id"] == SEED], "en", 2021
+        )
+    assert [(k[0], v) for k, v in sorted(seen.items())] == [
+        ("①", "no interval (reason in the table)"),
+        ("②", "no trend (reason in the table)"),
+        ("③", "no trend (reason in the table)"),
+        ("④", "no interval (reason in the table)"),
+    ]

@@ -100,11 +100,15 @@ def trend_chart(
         factors[key], units[key] = r["written_factor"], r["written_unit"]
     obs = in_panel_units(obs, factors, ["actual", "target"])
     pred = in_panel_units(pred, factors, _PREDICTED_VALUES)
-    # Why a panel has no band is said in the table beside the figure; the panel says only that.
+    # Why a panel has no band (or no trend line at all) is said in the table beside the
+    # figure; the panel says only which of the two.
+    drawn = set(pred.loc[pred["mean"].notna(), "label"]) if "mean" in pred else set()
     notes = {
         names[(r["programme_id"], r["indicator_id"])]: P.pick(
             "区間なし（理由は表を参照）", "no interval (reason in the table)", language
         )
+        if names[(r["programme_id"], r["indicator_id"])] in drawn
+        else P.pick("傾向なし（理由は表を参照）", "no trend (reason in the table)", language)
         for r in table.to_dict("records")
         if reason_text(r["reason"], language)
     }
