@@ -213,10 +213,24 @@ def test_an_axis_in_ten_thousand_tonnes(tmp_path, monkeypatch) -> None:
     plt.close("all")
 
 
-def test_a_share_fitted_on_the_logit_scale_is_drawn_above_zero(monkeypatch) -> None:
+def test_a_share_fitted_on_the_logit_scale_is_drawn_above_zero(monkeypatch, tmp_path) -> None:
     # 10000-kanko ③ is a share (%: 0.0 % in FY2012, 34.0 % in FY2017), fitted on the logit
-    # scale, which never leaves 0–100 %; its axis went down to about −50 %.
-    figures = _report_figures(PARTNERS / "10000-kanko", 2017, "ja", monkeypatch)
+    # scale, which never leaves 0–100 %; its axis went down to about −50 %. At exactly 0 % no
+    # logit line is fitted (share_at_bound), so a copy starts at 1 % (the source gains the
+    # cell): the line 1 % → 34.0 % runs on to FY2018 (about 46 %), the axis still from 0.
+    import shutil
+
+    folder = tmp_path / "10000-kanko"
+    shutil.copytree(PARTNERS / "10000-kanko", folder)
+    indicators = folder / "indicators.csv"
+    text = indicators.read_text("utf-8")
+    assert text.endswith(",0%\n")
+    indicators.write_text(text[: -len("0%\n")] + "1%\n", "utf-8")
+    with open(folder / "source.txt", "a", encoding="utf-8") as f:
+        f.write("\n1%\n")
+    figures = _report_figures(folder, 2017, "ja", monkeypatch)
     ax = _panel_axis(figures[2], "総時間短縮割合")
+    drawn = [float(y) for line in ax.get_lines() for y in line.get_ydata() if y == y]
+    assert max(drawn) > 40  # the logit line beyond the last actual (34.0 %) is drawn
     assert ax.get_ylabel() == "%" and ax.get_ylim()[0] == 0.0
     plt.close("all")
