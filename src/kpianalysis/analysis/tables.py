@@ -342,26 +342,24 @@ def _kpi_columns(
     return cols
 
 
-def _strict_bounds(obs: pd.DataFrame, at: np.ndarray) -> np.ndarray | None:
-    """Per KPI, whether its target at observation position ``at`` is a strict bound (未満, 超:
-    met only strictly beyond it); ``None`` when no observation has one (the usual case)."""
+def _strict_mask(obs: pd.DataFrame) -> np.ndarray | None:
+    """Which observations' targets are strict bounds (未満, 超: met only strictly beyond
+    them); ``None`` when none is (the usual case, one pass over the column)."""
     if "target_bound" not in obs.columns:
         return None
     strict = obs["target_bound"].isin(_STRICT).to_numpy(dtype=bool)
-    if not strict.any():
-        return None
-    return np.where(at >= 0, strict[at], False)
+    return strict if strict.any() else None
 
 
 def _closed_targets(
-    full: pd.DataFrame,
+    strict: np.ndarray,
     known: np.ndarray | None,
     row: np.ndarray,
     target_lv: np.ndarray,
     direction: np.ndarray,
-) -> np.ndarray | None:
-    """The targets with each strict bound replaced by the next float beyond it, or ``None``
-    when there is none.
+) -> np.ndarray:
+    """The targets with each strict bound (``strict``, per observation of ``full``) replaced
+    by the next float beyond it.
 
     Why: the multi-year assessments test d·(A − T) ≥ 0; for a strict bound T (``100 未満``)
     that is d·(A − T') ≥ 0 with T' the next float on the met side (A < 100 ⇔ A ≤ 100 − ulp),
@@ -369,13 +367,8 @@ def _closed_targets(
     for both kinds and those kernels need no second code path. Only the kernels see T'; every
     column keeps the target as printed.
     """
-    if "target_bound" not in full.columns:
-        return None
-    strict = full["target_bound"].isin(_STRICT).to_numpy(dtype=bool)
     if known is not None:
         strict = strict[known]
-    if not strict.any():
-        return None
     beyond = np.nextafter(target_lv, direction[row] * np.inf)
     return np.where(strict, beyond, target_lv)
 
@@ -394,9 +387,11 @@ def _rating_columns(
     rank_table: Any,
     variant: str | None,
     effect_band: float,
+    strict: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The single-year columns: achieved, the rates (beside the sheet's printed one), the
-    effect and the rank, each with its reason."""
+    effect and the rank, each with its reason; ``strict`` marks the observations of ``full``
+    whose target is a strict bound (:func:`_strict_mask`)."""
     n_rows = len(actual)
     table = ratings.get_rank_table(rank_table)
     core = attainment_core(
@@ -407,7 +402,7 @@ def _rating_columns(
         variant=variant,
         rank_table=table,
         effect_band=effect_band,
-        strict=_strict_bounds(full, obs_at),
+        strict=None if strict is None else np.where(obs_at >= 0, strict[obs_at], False),
     )
     v = variant_code(variant)
     cols: dict[str, Any] = {}
@@ -620,11 +615,21 @@ def attainment_table(
     target = _take(target_lv, at_now)
     actual = _take(actual_lv, at_now)
     direction = direction_sign(ind["direction"])
+    strict = _strict_mask(full)
 
     cols = _kpi_columns(ind, fy, baseline, target, actual)
     cols.update(
         _rating_columns(
-            full, obs_at, actual, target, baseline, direction, rank_table, variant, effect_band
+            full,
+            obs_at,
+            actual,
+            target,
+            baseline,
+            direction,
+            rank_table,
+            variant,
+            effect_band,
+            strict,
         )
     )
 
@@ -655,9 +660,8 @@ def attainment_table(
     cols.update(_interim_columns(fy, target, actual, baseline, baseline_year, a_target, a_year))
 
     # Multi-year assessments of each KPI's series up to the fiscal year, all at once.
-    closed = _closed_targets(full, known, row, target_lv, direction)
-    if closed is not None:
-        target_lv = closed
+    if strict is not None:
+        target_lv = _closed_targets(strict, known, row, target_lv, direction)
         a_target = _assessment_target(year, target_lv, at_end, at_now_t, fy)[0]
     cols.update(
         _assessment_columns(
