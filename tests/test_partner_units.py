@@ -177,7 +177,9 @@ def _unitless(text: str, units: set[str]) -> list[str]:
     """
     text = _NOT_A_VALUE.sub(" ", text)
     for m in reversed(list(_INTERVAL.finditer(text))):
-        if text[: m.start()].rstrip().endswith((*(u for u in units if u), "%", "/年", "/yr")):
+        # A rate per time changing each year: "+5.1 cases per year, each year (2.0 to 8.1)".
+        ends = (*(u for u in units if u), "%", "/年", "/yr", ", each year")
+        if text[: m.start()].rstrip().endswith(ends):
             text = text[: m.start()] + " " + text[m.end() :]
     bad = []
     for m in _NUMBER.finditer(text):

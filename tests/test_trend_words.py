@@ -121,3 +121,32 @@ def test_fy2021_figure_says_no_trend_where_none_is_drawn(seed, monkeypatch) -> N
         ("③", "no trend (reason in the table)"),
         ("④", "no interval (reason in the table)"),
     ]
+
+
+def _slope_row(slope: float, unit: str, ci: tuple[float, float] | None = None) -> dict:
+    """A straight-line trend row as trend_table gives it (no log or logit scale)."""
+    lo, hi = ci if ci else (float("nan"), float("nan"))
+    return {
+        "slope": slope,
+        "slope_pct_per_year": float("nan"),
+        "model": "ols",
+        "unit": unit,
+        "ci_low": lo,
+        "ci_high": hi,
+    }
+
+
+def test_a_slope_of_a_unit_already_per_year_says_the_year_once() -> None:
+    from kpianalysis.report.trends_views import _slope_text
+
+    # 20201-shoten ② 創業相談件数 in 件/年: 45 → 52 → 59 件/年 rises 7 件/年 each year. "/年"
+    # after its unit read "7件/年/年" and "7 cases per year/yr".
+    row = _slope_row(7.0, "件/年", (2.0, 12.0))
+    assert _slope_text(row, "ja") == "毎年 +7件/年（2〜12）"
+    assert _slope_text(row, "en") == "+7 cases per year, each year (2 to 12)"
+    # 人/日 falling 50 a year; a unit per month likewise (7.5 persons per month).
+    assert _slope_text(_slope_row(-50.0, "人/日"), "ja") == "毎年 -50人/日"
+    assert _slope_text(_slope_row(7.5, "人/月"), "en") == "+7.5 persons per month, each year"
+    # A unit that is no rate keeps the plain "/年" (the seed's 団体, 人).
+    assert _slope_text(_slope_row(1.5, "団体"), "ja") == "1.5団体/年"
+    assert _slope_text(_slope_row(341.0, "人"), "en") == "341 persons/yr"

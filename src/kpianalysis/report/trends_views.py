@@ -297,11 +297,20 @@ def _slope_text(r: Mapping[str, Any], language: str) -> str:
         return text
     unit = _unit(r, language)
     slope = _num(_scaled(r["slope"], r))
-    text = slope + (unit + per_year if language == "ja" else f" {unit}{per_year}")
+    if _PER_TIME.search(unit):
+        # "/年" after a unit already per time read "7件/年/年": say the rate changes each year.
+        signed = slope if slope.startswith(("-", "−")) else f"+{slope}"
+        text = f"毎年 {signed}{unit}" if language == "ja" else f"{signed} {unit}, each year"
+    else:
+        text = slope + (unit + per_year if language == "ja" else f" {unit}{per_year}")
     if pd.notna(r["ci_low"]):
         lo, hi = _num(_scaled(r["ci_low"], r)), _num(_scaled(r["ci_high"], r))
         text += f"（{lo}〜{hi}）" if language == "ja" else f" ({lo} to {hi})"
     return text
+
+
+#: A unit that is already a rate per time: "件/年", "人/日", "cases per year".
+_PER_TIME = re.compile(r"[/／](?:年|年度|月|週|日)$| per (?:year|month|week|day)$")
 
 
 def _num(v: Any, digits: int = 3) -> str:
