@@ -675,3 +675,24 @@ def test_summary_line_says_on_track_in_an_interim_year(seed_dataset):
     # FY2023 ③ 50 of 50 in the plan's last year: achieved, nothing left to be on track for
     row = attainment_table(seed_dataset.as_of(2023), 2023).iloc[2]
     assert kpi_status_line(row, ("50回", "(50回)")).endswith('<span class="kpi-ok">○ 達成</span>')
+
+
+def test_english_writes_a_negative_rate_with_the_minus_sign_of_its_values(seed):
+    from kpianalysis.report.attainment_views import kpi_table
+    from kpianalysis.report.sections import kpi_status_line
+
+    # FY2021 ②: ▲468人 against 500人 → −468 / 500 = −0.936: "−93.6%" (U+2212) in English
+    # beside "−468 persons", not "-93.6%"; the Japanese line keeps its text as before.
+    ds = seed.as_of(2021)
+    table = attainment_table(ds, 2021)
+    row = table.iloc[1]
+    assert row["indicator_label"] == "②"
+    en = str(kpi_status_line(row, ("▲468人", "(500人)"), "en"))
+    assert "−468 persons" in en and "(−93.6%)" in en and "-93.6" not in en
+    assert "-93.6%" in str(kpi_status_line(row, ("▲468人", "(500人)")))
+    # The English KPI table's rate column likewise.
+    cells = re.sub(r"<[^>]+>", " ", str(kpi_table(ds, table, 2021, "en")))
+    assert "−93.6%" in cells and "-93.6%" not in cells
+    # The research appendix: ④'s miss share −23.4 % (test_research_appendix_fy2021_…).
+    measures = str(attainment_views.research_measures(table, "en"))
+    assert '<span class="val">−23.4%</span>' in measures and "-23.4" not in measures

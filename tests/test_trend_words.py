@@ -7,6 +7,8 @@ words; in FY2023, the plan's last year, it states the outcome and no probability
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -150,3 +152,17 @@ def test_a_slope_of_a_unit_already_per_year_says_the_year_once() -> None:
     # A unit that is no rate keeps the plain "/年" (the seed's 団体, 人).
     assert _slope_text(_slope_row(1.5, "団体"), "ja") == "1.5団体/年"
     assert _slope_text(_slope_row(341.0, "人"), "en") == "341 persons/yr"
+
+
+def test_english_trend_text_writes_negatives_with_the_minus_sign(seed) -> None:
+    from kpianalysis.report.trends_views import trend_view
+
+    # A falling line: ② as if −468 → −127 were reversed (−127 → −468) gives −341 a year
+    # (least squares through two points); English writes "−341", as "−468 persons" elsewhere.
+    table = _seed_table(seed, 2022)
+    row = {**table.iloc[1].to_dict(), "slope": -341.0, "ci_low": -500.0, "ci_high": -100.0}
+    en, ja = (
+        re.sub(r"<[^>]+>", "", str(trend_view(pd.DataFrame([row]), lang))) for lang in ("en", "ja")
+    )
+    assert "−341 persons/yr (−500 to −100)" in en and "-341" not in en
+    assert "-341人/年（-500〜-100）" in ja  # Japanese as before

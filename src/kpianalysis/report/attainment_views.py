@@ -169,11 +169,11 @@ def kpi_table(ds: Dataset, table: pd.DataFrame, fiscal_year: int, language: str 
         t[col] = P.html_column(cells, t.index)
         cols[col] = P.Html(P.esc(fy_short(y, language)))
     t["rate_s"] = [
-        percent_text(v) or reason_text(r, language)
+        percent_text(v, language) or reason_text(r, language)
         for v, r in zip(t["achievement_rate"], t["achievement_rate_reason"], strict=True)
     ]
     t["progress_s"] = [
-        percent_text(v) or reason_text(r, language)
+        percent_text(v, language) or reason_text(r, language)
         for v, r in zip(t["progress_rate"], t["progress_rate_reason"], strict=True)
     ]
     t["effect_s"] = [
@@ -288,7 +288,7 @@ def sheet_notes_view(table: pd.DataFrame, language: str = "ja") -> P.Html:
         " / ".join(x for x in (str(c or ""), str(s or "")) if x.strip())
         for c, s in zip(t["component_ja"].fillna(""), t["subproject_ja"].fillna(""), strict=True)
     ]
-    t["computed_s"] = [percent_text(v) for v in t["achievement_rate"]]
+    t["computed_s"] = [percent_text(v, language) for v in t["achievement_rate"]]
     t["printed_s"] = [
         ""
         if not str(text or "").strip()
@@ -369,8 +369,8 @@ def attainment_narrative(table: pd.DataFrame, summary: pd.DataFrame, language: s
                     f"達成率が最も高いのは{indicator_name(top, 'ja')}（{percent_text(top['achievement_rate'])}）、"
                     f"最も低いのは{indicator_name(low, 'ja')}（{percent_text(low['achievement_rate'])}）です。",
                     f"Highest achievement: {indicator_name(top, 'en')} "
-                    f"({percent_text(top['achievement_rate'])}); lowest: {indicator_name(low, 'en')} "
-                    f"({percent_text(low['achievement_rate'])}).",
+                    f"({percent_text(top['achievement_rate'], 'en')}); lowest: "
+                    f"{indicator_name(low, 'en')} ({percent_text(low['achievement_rate'], 'en')}).",
                     language,
                 )
             )
@@ -404,7 +404,7 @@ def _measure_cell(r: Mapping[str, Any], columns: tuple[str, str, str], language:
         has = False
     if has and code != "target_achieved":
         # the CAGR ratio is a multiple ("1 or more: as planned"), the others shares of the way
-        detail = f"{float(val):.2f}" if value_col == "cagr_ratio" else percent_text(val)
+        detail = f"{float(val):.2f}" if value_col == "cagr_ratio" else percent_text(val, language)
     elif code == "insufficient_data" and not pd.isna(r[reason_col]):
         phrase = reason_text(r[reason_col], language)  # the more specific: "too few points"
     return P.Html(P.esc(phrase) + (f' <span class="val">{P.esc(detail)}</span>' if detail else ""))

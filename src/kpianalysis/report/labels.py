@@ -6,6 +6,7 @@ sheets' Japanese into English for English reports; the Japanese report keeps the
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "fy_short",
     "grant_type_text",
     "indicator_name",
+    "minus_signs",
     "percent_text",
     "quantity",
     "reason_text",
@@ -51,10 +53,31 @@ def fy_short(year: int, language: str) -> str:
     return f"{year}年度" if language == "ja" else f"FY{year}"
 
 
-def percent_text(value: Any) -> str:
-    """``0.936`` → ``"93.6%"`` (half-up, one decimal); ``""`` when there is no rate."""
+def percent_text(value: Any, language: str = "ja") -> str:
+    """``0.936`` → ``"93.6%"`` (half-up, one decimal); ``""`` when there is no rate.
+
+    English writes a negative rate with the minus sign its values carry (``"−93.6%"`` beside
+    ``"−468 persons"``, :func:`kpianalysis.report.present.number`); Japanese as before.
+
+    >>> percent_text(-0.936, "en"), percent_text(-0.936), percent_text(0.936, "en")
+    ('−93.6%', '-93.6%', '93.6%')
+    """
     text = format_percent(value, 1)
-    return "" if text == "-" else str(text)
+    return "" if text == "-" else minus_signs(str(text), language)
+
+
+#: A hyphen-minus before a number, not inside a word or a range ("15-64", "FY2021-2023").
+_HYPHEN_MINUS = re.compile(r"(?<![\w.\-])-(?=\d)")
+
+
+def minus_signs(text: str, language: str) -> str:
+    """In English, each number's hyphen-minus as the minus sign (U+2212) English values print
+    (:func:`kpianalysis.report.present.number`); Japanese text unchanged.
+
+    >>> minus_signs("-1.5 (-3 to 0.2), ages 15-64", "en"), minus_signs("-1.5", "ja")
+    ('−1.5 (−3 to 0.2), ages 15-64', '-1.5')
+    """
+    return _HYPHEN_MINUS.sub("\u2212", text) if language == "en" else text
 
 
 def reason_text(code: Any, language: str) -> str:

@@ -206,7 +206,7 @@ def kpi_status_line(
     if row.get("target_basis") == "final":
         return _interim_uncomputed_line(row, language)
     actual, target = (unparen(t) for t in texts)
-    rate = percent_text(row["achievement_rate"]) or reason_text(
+    rate = percent_text(row["achievement_rate"], language) or reason_text(
         row["achievement_rate_reason"], language
     )
     if pd.isna(row["achieved"]):
@@ -254,8 +254,8 @@ def _interim_line(row: Any, language: str) -> P.Html:
     """A year the plan gives no target of its own (issue 16.1): progress against time elapsed
     toward the final target, which is named — not a missed target of the year."""
     unit = unit_text(row["unit"], language)
-    year, pace = int(row["assessment_target_year"]), percent_text(row["interim_rate"])
-    elapsed = percent_text(row["elapsed_share"])
+    year, pace = int(row["assessment_target_year"]), percent_text(row["interim_rate"], language)
+    elapsed = percent_text(row["elapsed_share"], language)
     label_ja, label_en = PRO_RATA_LABELS[str(row["interim_class"])]
     if language == "ja":
         text = (

@@ -22,6 +22,7 @@ from kpianalysis.report.labels import (
     english_unit,
     fy_short,
     indicator_name,
+    minus_signs,
     percent_text,
     quantity,
     reason_text,
@@ -160,9 +161,12 @@ def trend_view(
     t = with_written_units(_with_measures(table), _text_units(indicators, language), language)
     recs = t.to_dict("records")
     t["indicator"] = [indicator_name(r, language) for r in recs]
-    t["slope_s"] = P.html_column((keep_whole(_slope_text(r, language)) for r in recs), t.index)
+    t["slope_s"] = P.html_column(
+        (keep_whole(minus_signs(_slope_text(r, language), language)) for r in recs), t.index
+    )
     t["projection_s"] = P.html_column(
-        (keep_whole(_projection_text(r, language)) for r in recs), t.index
+        (keep_whole(minus_signs(_projection_text(r, language), language)) for r in recs),
+        t.index,
     )
     t["target_s"] = P.html_column(
         (
@@ -459,7 +463,7 @@ def outlook_sentence(r: Mapping[str, Any], fiscal_year: int, language: str = "ja
             f": whether the FY{year} target of {target} will be met cannot be assessed ({why}).",
             language,
         )
-    return name + head + _trend_clause(r, fiscal_year, language)
+    return name + head + minus_signs(_trend_clause(r, fiscal_year, language), language)
 
 
 def _outcome_word(r: Mapping[str, Any], language: str) -> str:
