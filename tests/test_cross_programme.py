@@ -417,3 +417,33 @@ def test_two_printings_of_one_grant_are_one_category_with_the_labels_kept(five, 
     assert 'Pioneering-type grant (FY2014) (<span lang="ja">地方創生先行型</span>)' in en
     view = panel_views.distribution_view(by, "grant_category_ja", "en")
     assert "<td>Pioneering-type grant (FY2014)</td>" in view
+
+
+def test_english_panel_writes_a_negative_rate_with_the_minus_sign(seed):
+    # FY2021 rates: ① 4/6 = 66.7 %, ② −468/500 = −93.6 %, ③ 47/40 = 117.5 %, ④ 312/300 = 104.0 %;
+    # English writes −93.6 % with the minus sign of its values (U+2212), Japanese as before.
+    ds = seed.as_of(2021)
+    kpis = panel.panel_kpis(attainment_table(ds, 2021), ds.programmes)
+    by_grant = panel.achievement_distribution(kpis, "grant_type_ja")
+    en = panel_views.distribution_view(by_grant, "grant_type_ja", "en")
+    assert "<td>−93.6%, 66.7%, 104.0%, 117.5%</td>" in en
+    ja = panel_views.distribution_view(by_grant, "grant_type_ja")
+    assert "<td>-93.6%, 66.7%, 104.0%, 117.5%</td>" in ja
+
+
+def test_english_index_writes_a_negative_rate_with_the_minus_sign():
+    from kpianalysis.report.index import _programme_section
+
+    # The archived headline keeps the rates as recorded ("② -93.6%", FY2021 of the seed);
+    # the English index page says them with the minus sign of English values.
+    rec = {
+        "fiscal_year": 2021,
+        "notebook": "attainment",
+        "language": "en",
+        "_html": "fy2021/attainment.en.html",
+        "headline": {"n_evaluated": 4, "n_achieved": 2, "rates": ["① 66.7%", "② -93.6%"]},
+    }
+    en = "".join(_programme_section("23205-community", [rec], "en", ""))
+    assert "(achievement: ① 66.7%, ② −93.6%)" in en and "-93.6" not in en
+    ja = "".join(_programme_section("23205-community", [rec], "ja", ""))
+    assert "（達成率: ① 66.7%, ② -93.6%）" in ja

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kpianalysis.report.headline import counts_text, headline_text, panel_text, programme_label
+from kpianalysis.report.labels import minus_signs
 from kpianalysis.report.present import mark_japanese
 from kpianalysis.report.registry import REPORTS, report_title
 from kpianalysis.report.render import CSP
@@ -326,7 +327,7 @@ def _programme_section(
             text += (
                 f"（{word}: {', '.join(map(str, h['rates']))}）"
                 if language == "ja"
-                else (f" ({word}: {', '.join(map(str, h['rates']))})")
+                else (f" ({word}: {minus_signs(', '.join(map(str, h['rates'])), 'en')})")
             )
         if isinstance(h, Mapping) and h.get("source_checked") is False:
             text += w["unchecked"]

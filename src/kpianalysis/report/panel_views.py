@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from kpianalysis.analysis.measures import format_percent
 from kpianalysis.analysis.panel import GRANT_CATEGORIES, PanelHeadline
 from kpianalysis.analysis.progress import OUTCOME_LABELS
 from kpianalysis.report import present as P
@@ -23,6 +22,7 @@ from kpianalysis.report.labels import (
     ASSESSMENT_METHODS,
     fiscal_year_label,
     grant_type_text,
+    percent_text,
 )
 from kpianalysis.report.registry import report_title
 from kpianalysis.words import counted
@@ -56,11 +56,6 @@ ASSESSMENT_LABELS: dict[str, tuple[str, str]] = {
 
 #: Up to this many KPIs the distribution figure draws each as a point (beyond, boxes only).
 POINTS_SHOWN = 400
-
-
-def _pct(value: Any) -> str:
-    text = format_percent(value, 1)
-    return "" if text == "-" else str(text)
 
 
 def _kind(code: Any, language: str) -> str:
@@ -182,11 +177,12 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
                 language,
             ),
             f"{h.n_programmes_any_achieved} / {h.n_programmes_evaluated} "
-            f"({_pct(h.share_programmes_any_achieved) or '-'})",
+            f"({percent_text(h.share_programmes_any_achieved, language) or '-'})",
         ),
         (
             P.pick("目標を達成したKPIの割合", "Share of KPIs that reached their target", language),
-            f"{h.n_kpis_achieved} / {h.n_kpis_evaluated} ({_pct(h.share_kpis_achieved) or '-'})",
+            f"{h.n_kpis_achieved} / {h.n_kpis_evaluated} "
+            f"({percent_text(h.share_kpis_achieved, language) or '-'})",
         ),
         (
             P.pick(
@@ -195,10 +191,10 @@ def panel_headline_view(headline: PanelHeadline, language: str = "ja") -> P.Html
                 language,
             ),
             f"{h.n_programmes_all_achieved} / {h.n_programmes_evaluated} "
-            f"({_pct(h.share_programmes_all_achieved) or '-'})",
+            f"({percent_text(h.share_programmes_all_achieved, language) or '-'})",
         ),
     ]
-    kpi_share = _pct(h.share_kpis_achieved) or "-"
+    kpi_share = percent_text(h.share_kpis_achieved, language) or "-"
     sentence = P.pick(
         f"{fy}年度: {h.n_programmes_evaluated}事業の評価した{h.n_kpis_evaluated}指標中"
         f"{h.n_kpis_achieved}指標が目標を達成しました（達成割合 {kpi_share}）。"
@@ -246,15 +242,18 @@ def distribution_view(distribution: pd.DataFrame, by: str, language: str = "ja")
         d["group"] = [grant_type_text(g, language) for g in d[by]]
         head = P.label("grant_type", language)
     d["achieved_s"] = [
-        f"{int(a)} / {int(n)}" + (f" ({_pct(s)})" if _pct(s) else "")
+        f"{int(a)} / {int(n)}"
+        + (f" ({percent_text(s, language)})" if percent_text(s, language) else "")
         for a, n, s in zip(d["n_achieved"], d["n_evaluated"], d["share_achieved"], strict=True)
     ]
     # Quartiles of fewer than five programmes' rates describe nothing: list the rates instead.
     few = d["n_programmes"] < QUARTILES_FROM if "n_programmes" in d else pd.Series(False, d.index)
     for col in ("min", "q1", "median", "q3", "max"):
-        d[f"{col}_s"] = ["" if f else _pct(v) for v, f in zip(d[col], few, strict=True)]
+        d[f"{col}_s"] = [
+            "" if f else percent_text(v, language) for v, f in zip(d[col], few, strict=True)
+        ]
     d["values_s"] = [
-        ", ".join(_pct(v) for v in rates) if f else ""
+        ", ".join(percent_text(v, language) for v in rates) if f else ""
         for rates, f in zip(d.get("rates", [()] * len(d)), few, strict=True)
     ]
     cols = {
@@ -326,7 +325,7 @@ def progress_classes_view(classes: pd.DataFrame, language: str = "ja") -> P.Html
         P.pick(*ASSESSMENT_LABELS.get(a, (a, a)), language) for a in c["assessment"]
     ]
     c["outcome_s"] = [P.pick(*OUTCOME_LABELS.get(o, (o, o)), language) for o in c["outcome"]]
-    c["share_s"] = [_pct(v) for v in c["share_kpis"]]
+    c["share_s"] = [percent_text(v, language) for v in c["share_kpis"]]
     cols = {
         "assessment_s": P.pick("評価方法", "Assessment", language),
         "outcome_s": P.pick("分類", "Class", language),
@@ -364,7 +363,7 @@ def programmes_view(programmes: pd.DataFrame, language: str = "ja") -> P.Html:
     p["achieved_s"] = [
         f"{int(a)} / {int(n)}" for a, n in zip(p["n_achieved"], p["n_evaluated"], strict=True)
     ]
-    p["share_s"] = [_pct(v) for v in p["share_achieved"]]
+    p["share_s"] = [percent_text(v, language) for v in p["share_achieved"]]
     cols = {
         "programme_id": "ID",
         "municipality": P.label("municipality", language),
