@@ -223,9 +223,9 @@ def test_trends_report_fy2022_shows_the_plan_end_target_but_no_later_actual(tmp_
     for later in ("1,341人", "9団体", "83人", "19,272,695", "7/7"):
         assert later not in html, later
     # ①'s probability of reaching 13 in FY2023 (Poisson increments 0 and 3 from 4, 4, 7), with
-    # its model: 4 % (tests/test_projection.py computes it by adaptive quadrature), in words.
+    # its model: 2 % (tests/test_projection.py computes it as a negative binomial), in words.
     assert (
-        "① 小学校区コミュニティの設立数: 2023年度の目標（13団体）を達成する見込みは低い（約4%）。"
+        "① 小学校区コミュニティの設立数: 2023年度の目標（13団体）を達成する見込みは低い（約2%）。"
         in text
     )
     assert "累計の件数: 各年度の増加数をポアソン" in html

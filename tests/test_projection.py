@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import stats
 
 from kpianalysis.analysis.projection import (
     kpi_series,
@@ -17,6 +17,7 @@ from kpianalysis.analysis.projection import (
     trend_priors,
     trend_table,
 )
+from kpianalysis.analysis.trends import QUAD_ERROR
 
 
 def test_baseline_is_an_observation_when_it_precedes_the_plan(seed):
@@ -45,14 +46,17 @@ def test_fy2022_probability_of_reaching_13_in_fy2023(seed):
     assert r["projection_year"] == 2023 and not r["beyond_plan"]
     # Increments 0 (4 → 4) and 3 (4 → 7): λ = 1.5 a year; Pearson χ² on 1 df only, so the
     # dispersion is not estimable and Poisson variation is assumed: se(log λ) = √(1 / (1.5·2)).
-    # P(FY2023 ≥ 13) = P(S ≥ 6), S | λ ~ Poisson(λ), log λ ~ N(log 1.5, 1/3).
+    # The rate's likelihood from S = 3 counts in Σk = 2 years is the gamma with shape 3 and
+    # rate 2 (mean 1.5, CV 1/√3 = se(log λ)); one more year S' | λ ~ Poisson(λ) makes S'
+    # negative binomial, r = 3, p = 2/(2 + 1) = 2/3 (Poisson–gamma mixture). P(FY2023 ≥ 13) =
+    # P(S' ≥ 6) = 1 − (2/3)³·Σ_{s≤5} C(s+2, 2)/3^s
+    #           = 1 − (8/27)·(1 + 1 + 2/3 + 10/27 + 15/81 + 21/243) = 1 − 0.980338 = 0.019662.
     assert r["slope"] == pytest.approx(1.5) and bool(r["dispersion_assumed"])
-    se = math.sqrt(1 / 3)
-    exact = integrate.quad(
-        lambda z: stats.poisson.sf(5, 1.5 * math.exp(se * z)) * stats.norm.pdf(z), -12, 12
-    )[0]
-    assert r["prob_reach"] == pytest.approx(exact, abs=2e-5)  # quadrature error ~6e-6
-    assert round(100 * r["prob_reach"]) == 4
+    exact = float(stats.nbinom.sf(5, 3, 2 / 3))
+    assert exact == pytest.approx(0.019662, abs=1e-6)
+    # Deterministic quadrature: 2.6e-5 off, within the documented bound.
+    assert r["prob_reach"] == pytest.approx(exact, abs=QUAD_ERROR)
+    assert round(100 * r["prob_reach"]) == 2
     assert r["projected_pi_low"] >= 7  # never below the level already reached
     # ② and ③ have 2 points and no comparable series: no interval, no probability.
     assert t.loc[2, "reason"] == "no_interval_with_2_points" and math.isnan(t.loc[2, "prob_reach"])
@@ -170,8 +174,8 @@ def test_trend_view_states_outlook_and_outcome_in_words(seed):
 
     t22 = trend_table(seed.as_of(2022), 2022)
     fy22 = str(trend_view(t22, "en"))
-    # ① P(FY2023 ≥ 13) = 4 % (computed above): in words, then the whole percent.
-    assert '<td>unlikely (about <span class="nb">4%</span>)</td>' in fy22
+    # ① P(FY2023 ≥ 13) = 2 % (computed above): in words, then the whole percent.
+    assert '<td>unlikely (about <span class="nb">2%</span>)</td>' in fy22
     # How each trend was fitted is in the appendix, once per KPI, not in the table.
     assert "Poisson variation assumed" not in fy22
     methods = str(trend_methods("en", None, t22))

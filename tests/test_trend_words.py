@@ -27,18 +27,18 @@ def _seed_table(seed, year: int) -> pd.DataFrame:
 def test_fy2022_answers_will_it_reach_the_target_in_one_sentence(seed) -> None:
     rows = _seed_table(seed, 2022).to_dict("records")
     # ① running total 4 → 4 → 7 (increments 0 and 3, mean 1.5 a year): FY2023 ≈ 7 + 1.5 = 8.5;
-    # P(FY2023 ≥ 13) = 4 % (test_projection.py checks it against adaptive quadrature). The
+    # P(FY2023 ≥ 13) = 2 % (test_projection.py checks it against the negative binomial). The
     # prediction interval's bounds are the trend model's (tests/test_trends.py); here only
     # how they are said.
     lo, hi = int(rows[0]["projected_pi_low"]), int(rows[0]["projected_pi_high"])
     assert lo == 7  # the level reached: a running total cannot fall
     assert outlook_sentence(rows[0], 2022) == (
-        "① 小学校区コミュニティの設立数: 2023年度の目標（13団体）を達成する見込みは低い（約4%）。"
+        "① 小学校区コミュニティの設立数: 2023年度の目標（13団体）を達成する見込みは低い（約2%）。"
         f"2022年度までの傾向を延ばすと、2023年度は約8.5団体（95%予測区間 {lo}〜{hi}団体）です。"
     )
     assert outlook_sentence(rows[0], 2022, "en") == (
         "① Elementary-school-district communities established (cumulative): meeting the FY2023 "
-        "target of 13 organisations is unlikely (about 4%). On the trend up to FY2022, FY2023 "
+        "target of 13 organisations is unlikely (about 2%). On the trend up to FY2022, FY2023 "
         f"would be about 8.5 organisations (95% prediction interval {lo} to {hi})."
     )
     # ② two actuals (▲468, ▲127): a line through them reaches 214 in FY2023

@@ -29,10 +29,12 @@ increment models). Uncertainty:
   quantiles) is assumed and ``dispersion_assumed`` says so.
 * Prediction intervals are analytic for the Gaussian models (t on df_total). For counts they are
   quantiles of the predictive distribution — a Poisson (or negative-binomial, variance φ̃μ)
-  count mixed over the normal / t uncertainty of the linear predictor — computed by
+  count mixed over the uncertainty of its mean (normal on the log scale for a Poisson
+  regression; for a running total's yearly rate the gamma of mean λ̂ that its counts'
+  likelihood is, the conjugate Poisson–gamma form) and over the dispersion — computed by
   deterministic quadrature on :data:`QUAD_NODES` equal-probability nodes (no simulation, so no
-  seed; the quadrature error of a probability is below 2e-5, checked against adaptive
-  quadrature in the tests). A prediction interval always
+  seed; the quadrature error of a probability is below :data:`QUAD_ERROR`, checked against
+  adaptive quadrature in the tests). A prediction interval always
   contains the confidence interval of the mean.
 
 With n = 2 a line has no residual degree of freedom: slope only, unless a prior supplies the
@@ -108,7 +110,7 @@ QUAD_NODES = 1024
 #: adaptive quadrature on a grid of cases in the tests: the midpoint rule in probability over the
 #: normal nodes errs by at most 1/(2·QUAD_NODES) for a monotone integrand; the graded dispersion
 #: nodes add the rest (largest with a heavy-tailed dispersion on 2 df: 5.6e-4 measured on twelve
-#: cases, φ̃ = 5 on 2 df).
+#: cases, φ̃ = 5 on 2 df; 4.5e-4 for that running total with the gamma rate).
 QUAD_ERROR = 1e-3
 #: Nodes of the dispersion of a count model whose dispersion is estimated
 #: (:func:`dispersion_nodes`).
@@ -564,6 +566,25 @@ class TrendFit:
         phi = np.repeat(self._dispersions()[0], z.size)
         return lam, phi, np.repeat(wts / z.size, z.size)
 
+    def _rate_nodes(self, rate: float, se: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(λ, φ, weight) of a running total's yearly rate: within each dispersion node Φ, a
+        gamma with mean λ̂ and coefficient of variation se·√(Φ/scale) (se of log λ̂ at ``cov``'s
+        scale), at equal-probability nodes.
+
+        The increments' total S over Σk years makes the rate's likelihood a gamma in λ: with
+        counts of variance Φλ, shape S/Φ and mean λ̂ = S/Σk, i.e. CV √(Φ/(λ̂Σk)) — the conjugate
+        Poisson–gamma form, whose predictive count is negative binomial (METHODS.md §3). A
+        log-normal with that spread centred on log λ̂ has its mean above λ̂ by exp(se²/2): large
+        when the increments add to a few counts, and it over-covered (bench_calibration.py).
+        """
+        w, wts = self._mix(DISPERSION_NODES)
+        n = QUAD_NODES if w.size == 1 else QUAD_NODES // 4
+        shape = 1.0 / np.maximum(se * w, 1e-150) ** 2
+        u = (np.arange(n) + 0.5) / n
+        lam = rate * (special.gammaincinv(shape[:, None], u[None, :]) / shape[:, None]).ravel()
+        phi = np.repeat(self._dispersions()[0], n)
+        return lam, phi, np.repeat(wts / n, n)
+
     # -- prediction ----------------------------------------------------------------------------
 
     def predict(self, years: Any, alpha: float | None = None) -> pd.DataFrame:
@@ -665,7 +686,7 @@ class TrendFit:
                 se = float(self._log_rate_se)
                 lr = math.log(rate)
                 ci = (lvl + ki * math.exp(lr - q * se), lvl + ki * math.exp(lr + q * se))
-                lam, phi, wts = self._count_nodes(lr, se)
+                lam, phi, wts = self._rate_nodes(rate, se)
                 q_lo, q_hi = _count_quantiles([a / 2, 1 - a / 2], ki * lam, phi, wts)
                 vals = (*ci, lvl + min(q_lo, ci[0] - lvl), lvl + max(q_hi, ci[1] - lvl))
             for col, x in zip(
@@ -730,7 +751,7 @@ class TrendFit:
                 # total cannot fall.
                 return (1.0 if up else 0.0), True
             if self.model == "poisson_increments":
-                lam, phi, wts = self._count_nodes(math.log(self.slope), self._log_rate_se)
+                lam, phi, wts = self._rate_nodes(float(self.slope), self._log_rate_se)
                 lam = k * lam
                 below = _count_cdf(math.ceil(need) - 1, lam, phi, wts)  # P(S < need)
                 at_most = _count_cdf(math.floor(need), lam, phi, wts)  # P(S ≤ need)
