@@ -172,7 +172,8 @@ def test_trend_axis_follows_the_data_not_a_huge_interval():
 
 
 def test_trend_figure_shows_both_bands_targets_path_and_baseline():
-    # KPI ① as of FY2023 (累計, baseline FY2020 = 4): PI [9, 26] contains CI [9.2, 25.2] in FY2024.
+    # KPI ① as of FY2023 (累計, baseline FY2020 = 4) with a hand-made FY2024 band: PI [9, 26]
+    # contains CI [9.17, 25.24]. The figure is tested here, not the model (test_trends does that).
     obs = pd.DataFrame(
         {
             "label": ["①"] * 4,
