@@ -504,3 +504,21 @@ def test_what_the_sheet_does_not_print_is_said_so_in_the_overview(real):
     # The seed prints all three: nothing said missing.
     seed = real.as_of(2023).by_programme()[SEED_ID]
     assert "記載なし" not in str(sections.programme_overview(seed, seed, 2023, "ja"))
+
+
+def test_an_english_overview_names_the_grant_category_and_an_empty_sub_project_list(real):
+    from kpianalysis.report import sections
+
+    one = real.by_programme()[ARUMONO]
+    en = str(sections.programme_overview(one, one.as_of(2015), 2015, "en"))
+    ja = str(sections.programme_overview(one, one.as_of(2015), 2015, "ja"))
+    # 喜界町's sheet prints 地方創生先行型: in English its national category (the FY2014
+    # 地方創生先行型交付金), the printed label kept beside it as Japanese.
+    assert 'Pioneering-type grant (FY2014): <span lang="ja">地方創生先行型</span>' in en
+    # A 先行型 results sheet lists no 交付対象事業: a sentence, not a table of headers only.
+    assert "The sheet lists no sub-projects." in en and "kpi-subprojects" not in en
+    assert "交付対象事業の記載はありません。" in ja
+    # The seed keeps its English grant type and its sub-project table.
+    ds = real.by_programme()[SEED_ID]
+    seed = str(sections.programme_overview(ds, ds.as_of(2023), 2023, "en"))
+    assert "regional revitalisation promotion type" in seed and "kpi-subprojects" in seed

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kpianalysis.analysis.measures import format_percent
+from kpianalysis.analysis.panel import GRANT_CATEGORIES, grant_category
 from kpianalysis.data.notation import split_scale
 from kpianalysis.reasons import reason_label
 from kpianalysis.report import present as P
@@ -318,13 +319,26 @@ _SINGULAR_EN: dict[str, str] = {
 }
 
 
-def grant_type_text(grant_type_ja: Any, language: str) -> str:
+def grant_type_text(grant_type_ja: Any, language: str, *, with_category: bool = False) -> str:
     """A grant type as the sheet writes it, or in English (:data:`GRANT_TYPES_EN`).
+
+    ``with_category``: a type without an English name of its own is named in English by its
+    national category (:data:`~kpianalysis.analysis.panel.GRANT_CATEGORIES`), the printed
+    label beside it; the panel, which shows the category itself, leaves this off.
 
     Examples
     --------
     >>> grant_type_text("地方創生推進タイプ", "en")
     'regional revitalisation promotion type'
+    >>> grant_type_text("地方創生先行型", "en", with_category=True)
+    'Pioneering-type grant (FY2014): 地方創生先行型'
+    >>> grant_type_text("県単独補助金", "en", with_category=True)
+    '県単独補助金'
     """
     text = "" if not isinstance(grant_type_ja, str) else grant_type_ja
-    return text if language == "ja" else GRANT_TYPES_EN.get(text, text)
+    if language == "ja":
+        return text
+    if text in GRANT_TYPES_EN or not with_category:
+        return GRANT_TYPES_EN.get(text, text)
+    english = GRANT_CATEGORIES.get(grant_category(text))
+    return f"{english}: {text}" if english else text

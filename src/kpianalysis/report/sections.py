@@ -411,7 +411,7 @@ def programme_overview(
                 P.header("grant_type", language),
                 _given(
                     prog["grant_type_ja"],
-                    grant_type_text(prog["grant_type_ja"], language),
+                    grant_type_text(prog["grant_type_ja"], language, with_category=True),
                     language,
                 ),
             ),
@@ -549,6 +549,10 @@ def subprojects_table(ds: Dataset, programme_id: str, language: str = "ja") -> P
     """The numbered sub-projects with department and strategy code (notes go to the appendix)."""
     comps = ds.components.set_index(["programme_id", "component_no"])["component_ja"]
     sub = ds.subprojects[ds.subprojects["programme_id"] == programme_id].copy()
+    if sub.empty:  # a 先行型 results sheet lists none: say so, not an empty table's header
+        return P.paragraph(
+            P.pick("交付対象事業の記載はありません。", "The sheet lists no sub-projects.", language)
+        )
     sub["component"] = [
         f"{r.component_no}. {comps.get((programme_id, r.component_no), '')}"
         for r in sub.itertuples()
