@@ -20,6 +20,10 @@ tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.tools --exclude=.
 cp -r "$root"/tests/fixtures/partners/*/ "$tmp/data/raw/"
 echo "test-with-partners: data/raw holds $(cd "$tmp/data/raw" && echo */ | tr -d /); seed $seed"
 cd "$tmp"
+# Import the copy's package, not the editable install's (which points at $root/src): pytest's
+# doctest collection refuses a module whose file is not the one it collects. The sources are
+# the same files, so the copy tests exactly the code `make test` tests.
+export PYTHONPATH="$tmp/src${PYTHONPATH:+:$PYTHONPATH}"
 pytest=("$root/.venv/bin/python" -m pytest -p randomly -p no:cacheprovider --randomly-seed="$seed" -q)
 if [ $# -gt 0 ]; then
   "${pytest[@]}" "$@"
